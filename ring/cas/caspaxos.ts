@@ -1,0 +1,273 @@
+// Linearizable compare-and-set per key: CASPaxos (Rystsov 2018) over the key's N primaries.
+// Each change is one Paxos round (prepare, then accept of change(current)); any node can
+// propose. Three rules keep it safe while the ring changes underneath:
+//  1. A vote carries the proposer's view of the key's primaries; an acceptor votes only
+//     when its own view is the same (ringpop's membership checksum), so a quorum always
+//     comes from one view.
+//  2. An acceptor votes only when "ready" for the partition: it was the first owner, or
+//     received the sealed state of the owner it replaced, or merged the state of every
+//     other primary of its current view (a node that lost its state, joined alongside
+//     others, or replaced a removed one).
+//  3. An owner handing a partition off seals it (stops voting) before exporting its
+//     state, so nothing it accepts afterwards can be missed by its successor.
+import type { NodeContext, Callback } from '../node/context';
+import { ringError } from '../node/context';
+import { canonicalString } from '../storage/entry';
+
+export type Ballot = readonly [counter: number, proposer: string];
+
+export interface AcceptorState {
+  promise: Ballot | null;
+  accepted: Ballot | null;
+  /** null means absent. */
+  value: unknown;
+}
+
+function cmpBallot(a: Ballot | null, b: Ballot | null): number {
+  if (!a || !b) return a ? 1 : b ? -1 : 0;
+  if (a[0] !== b[0]) return a[0] - b[0];
+  return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+}
+
+/** Merge acceptor states: the higher promise and the higher accepted ballot (with its value). */
+export function mergeAcceptorStates(a: AcceptorState, b: AcceptorState): AcceptorState {
+  const accepted = cmpBallot(a.accepted, b.accepted) >= 0 ? a : b;
+  return {
+    promise: cmpBallot(a.promise, b.promise) >= 0 ? a.promise : b.promise,
+    accepted: accepted.accepted,
+    value: accepted.value,
+  };
+}
+
+type Readiness = 'active' | { pendingView: string } | { sealed: { q: number; epoch: number } };
+
+/** Durable acceptor state of one node. */
+export class CasAcceptorStore {
+  readonly states = new Map<number, Map<string, AcceptorState>>();
+  readonly readiness = new Map<number, Readiness>();
+  /** Highest ballot counter seen, so new proposals outrank old ones. */
+  ballotCounter = 0;
+
+  get(p: number, key: string): AcceptorState {
+    return this.states.get(p)?.get(key) ?? { promise: null, accepted: null, value: null };
+  }
+
+  set(p: number, key: string, s: AcceptorState): void {
+    let m = this.states.get(p);
+    if (!m) this.states.set(p, (m = new Map()));
+    m.set(key, s);
+  }
+
+  merge(p: number, key: string, s: AcceptorState): void {
+    this.set(p, key, mergeAcceptorStates(this.get(p, key), s));
+    this.ballotCounter = Math.max(this.ballotCounter, s.promise?.[0] ?? 0, s.accepted?.[0] ?? 0);
+  }
+
+  export(p: number): [string, AcceptorState][] {
+    return [...(this.states.get(p) ?? new Map<string, AcceptorState>())];
+  }
+}
+
+export function viewOf(ctx: NodeContext, p: number): string {
+  return ctx.prefs().primaries[p]!.join(',');
+}
+
+export class CasEngine {
+  private readonly syncing = new Set<number>();
+
+  constructor(
+    private readonly ctx: NodeContext,
+    readonly acceptors: CasAcceptorStore,
+  ) {
+    ctx.rpc.on('cas-prepare', (_f, b: { p: number; key: string; ballot: Ballot; view: string }, reply) => reply(this.onPrepare(b)));
+    ctx.rpc.on('cas-accept', (_f, b: { p: number; key: string; ballot: Ballot; value: unknown; view: string }, reply) => reply(this.onAccept(b)));
+    // Catch-up takes the union of every other primary's state, ready or not: sealed owners
+    // exported theirs into their successors, so with one replacement per ring step every
+    // value a past quorum accepted is in the union. A sealed node has given its state away
+    // and must not answer.
+    ctx.rpc.on('cas-sync', (_f, b: { p: number; view: string }, reply) => {
+      const r = this.acceptors.readiness.get(b.p);
+      const sealed = r !== undefined && r !== 'active' && 'sealed' in r;
+      const ok = !sealed && viewOf(ctx, b.p) === b.view;
+      reply(ok ? { ok: true, states: this.acceptors.export(b.p) } : { ok: false });
+    });
+    ctx.rpc.on('cas-import', (_f, b: { parts: [number, string, [string, AcceptorState][]][] }, reply) => {
+      for (const [p, view, states] of b.parts) {
+        for (const [key, s] of states) this.acceptors.merge(p, key, s);
+        if (!this.isReady(p)) this.acceptors.readiness.set(p, { pendingView: view });
+      }
+      this.onRingChanged();
+      reply(true);
+    });
+  }
+
+  /** The first node of a cluster is the acceptor of every partition. */
+  bootstrap(ringSize: number): void {
+    for (let p = 0; p < ringSize; p++) this.acceptors.readiness.set(p, 'active');
+  }
+
+  isReady(p: number): boolean {
+    return this.acceptors.readiness.get(p) === 'active';
+  }
+
+  /** Re-evaluate readiness after the ring changed. */
+  onRingChanged(): void {
+    const ring = this.ctx.ring();
+    for (const [p, r] of [...this.acceptors.readiness]) {
+      const view = viewOf(this.ctx, p);
+      const primary = this.ctx.prefs().primaries[p]!.includes(this.ctx.name);
+      if (r === 'active') {
+        if (!primary) this.acceptors.readiness.delete(p);
+      } else if ('pendingView' in r) {
+        if (primary && r.pendingView === view) this.acceptors.readiness.set(p, 'active');
+        else if (primary) this.acceptors.readiness.delete(p);
+      } else if (!primary || ring.partitions[r.sealed.q]!.epoch !== r.sealed.epoch) {
+        this.acceptors.readiness.delete(p);
+      }
+    }
+  }
+
+  /** Stop voting for partitions this node is handing off, and export their state. */
+  sealAndExport(parts: readonly number[], q: number, views: ReadonlyMap<number, string>): [number, string, [string, AcceptorState][]][] {
+    const epoch = this.ctx.ring().partitions[q]!.epoch;
+    for (const p of parts) this.acceptors.readiness.set(p, { sealed: { q, epoch } });
+    return parts.map((p) => [p, views.get(p)!, this.acceptors.export(p)]);
+  }
+
+  /** Catch up partitions where this node is a primary but not ready, from all other primaries. */
+  catchUp(maxPartitions: number): void {
+    const prefs = this.ctx.prefs();
+    let started = 0;
+    for (let p = 0; p < prefs.primaries.length && started < maxPartitions; p++) {
+      const primaries = prefs.primaries[p]!;
+      const r = this.acceptors.readiness.get(p);
+      if (!primaries.includes(this.ctx.name) || r !== undefined || this.syncing.has(p)) continue;
+      const others = primaries.filter((n) => n !== this.ctx.name);
+      if (!others.every((n) => this.ctx.isUp(n))) continue;
+      started++;
+      this.syncFrom(p, others, primaries.join(','));
+    }
+  }
+
+  private syncFrom(p: number, others: string[], view: string): void {
+    this.syncing.add(p);
+    const collected: [string, AcceptorState][][] = [];
+    let pending = others.length;
+    let failed = false;
+    const finish = () => {
+      this.syncing.delete(p);
+      if (failed || viewOf(this.ctx, p) !== view || this.acceptors.readiness.has(p)) return;
+      for (const states of collected) for (const [key, s] of states) this.acceptors.merge(p, key, s);
+      this.acceptors.readiness.set(p, 'active');
+    };
+    if (pending === 0) return finish();
+    for (const node of others) {
+      this.ctx.rpc.call(node, 'cas-sync', { p, view }, this.ctx.config.requestTimeoutMs, (err, res) => {
+        const body = res as { ok: boolean; states?: [string, AcceptorState][] } | undefined;
+        if (err || !body?.ok) failed = true;
+        else collected.push(body.states!);
+        if (--pending === 0) finish();
+      });
+    }
+  }
+
+  private refusal(p: number, view: string): { ok: false; reason: string } | null {
+    if (!this.isReady(p)) return { ok: false, reason: 'not-ready' };
+    if (viewOf(this.ctx, p) !== view) return { ok: false, reason: 'view' };
+    return null;
+  }
+
+  private onPrepare(b: { p: number; key: string; ballot: Ballot; view: string }): unknown {
+    const refused = this.refusal(b.p, b.view);
+    if (refused) return refused;
+    const s = this.acceptors.get(b.p, b.key);
+    this.acceptors.ballotCounter = Math.max(this.acceptors.ballotCounter, b.ballot[0]);
+    if (cmpBallot(b.ballot, s.promise) <= 0 || cmpBallot(b.ballot, s.accepted) <= 0) return { ok: false, reason: 'promised', counter: Math.max(s.promise?.[0] ?? 0, s.accepted?.[0] ?? 0) };
+    this.acceptors.set(b.p, b.key, { ...s, promise: b.ballot });
+    return { ok: true, accepted: s.accepted, value: s.value };
+  }
+
+  private onAccept(b: { p: number; key: string; ballot: Ballot; value: unknown; view: string }): unknown {
+    const refused = this.refusal(b.p, b.view);
+    if (refused) return refused;
+    const s = this.acceptors.get(b.p, b.key);
+    if (cmpBallot(b.ballot, s.promise) < 0 || cmpBallot(b.ballot, s.accepted) <= 0) return { ok: false, reason: 'promised', counter: s.promise?.[0] ?? 0 };
+    this.acceptors.set(b.p, b.key, { promise: b.ballot, accepted: b.ballot, value: b.value });
+    return { ok: true };
+  }
+
+  /**
+   * Apply `change` to the key's current value (null when absent) atomically. `change`
+   * may run more than once (on retries) and must be pure; it returns the next value and
+   * the result to report. Values must be plain data.
+   */
+  propose<R>(key: string, change: (current: unknown) => { next: unknown; result: R }, done: Callback<R>): void {
+    this.ctx.stats.casProposals++;
+    this.attempt(key, change, 0, done);
+  }
+
+  private attempt<R>(key: string, change: (current: unknown) => { next: unknown; result: R }, n: number, done: Callback<R>): void {
+    const ctx = this.ctx;
+    if (!ctx.running()) return done(ringError('stopped', 'node is stopping'));
+    const p = ctx.partitionOf(key);
+    const acceptors = ctx.prefs().primaries[p]!;
+    const view = acceptors.join(',');
+    const quorum = Math.floor(acceptors.length / 2) + 1;
+    const ballot: Ballot = [++this.acceptors.ballotCounter, ctx.bootId];
+    const retry = (why: string) => {
+      if (n + 1 >= ctx.config.casRetriesMax) return done(ringError('unavailable', `compare-and-set of ${key} gave up after ${n + 1} attempts: ${why}`));
+      ctx.stats.casRetries++;
+      const backoff = ctx.config.casBackoffMs * (1 + ctx.rt.random.next()) * Math.min(2 ** n, 16);
+      ctx.rt.timers.setTimeout(() => this.attempt(key, change, n + 1, done), backoff);
+    };
+    const log = ctx.rt.logger;
+    this.round(acceptors, 'cas-prepare', { p, key, ballot, view }, quorum, (oks, why) => {
+      if (!oks) return retry(why);
+      let best: { accepted: Ballot | null; value: unknown } = { accepted: null, value: null };
+      for (const r of oks as { accepted: Ballot | null; value: unknown }[]) if (cmpBallot(r.accepted, best.accepted) > 0) best = r;
+      const { next, result } = change(best.value);
+      log.debug('cas prepared', { key, attempt: n, ballot, view, seen: best, next });
+      this.round(acceptors, 'cas-accept', { p, key, ballot, value: next, view }, quorum, (accepted, why2) => {
+        log.debug('cas accept', { key, ballot, ok: accepted !== null, why: why2 });
+        if (accepted) return done(null, result);
+        // A change that some acceptors may have taken can still be chosen by the next
+        // proposer, so a retry would judge the change against a state that may already
+        // include it. Only no-op rounds (reads, failed preconditions) are safe to repeat.
+        if (canonicalString(next) !== canonicalString(best.value)) return done(ringError('timeout', `compare-and-set of ${key}: outcome unknown, ${why2}`));
+        retry(why2);
+      });
+    });
+  }
+
+  /** Send to every acceptor; call back with the ok replies once a quorum said ok, or null once it cannot. */
+  private round(acceptors: readonly string[], method: string, body: { p: number; key: string; [field: string]: unknown }, quorum: number, done: (oks: unknown[] | null, why: string) => void): void {
+    const oks: unknown[] = [];
+    let answered = 0;
+    let finished = false;
+    const reasons: string[] = [];
+    const onReply = (res: unknown) => {
+      answered++;
+      const r = res as { ok: boolean; reason?: string; counter?: number } | undefined;
+      if (r?.ok) oks.push(r);
+      else {
+        if (r?.counter) this.acceptors.ballotCounter = Math.max(this.acceptors.ballotCounter, r.counter);
+        reasons.push(r?.reason ?? 'no answer');
+      }
+      if (finished) return;
+      if (oks.length >= quorum) {
+        finished = true;
+        done(oks, '');
+      } else if (oks.length + (acceptors.length - answered) < quorum) {
+        finished = true;
+        done(null, `${method} reached ${oks.length} of ${quorum} (${reasons.join(', ')})`);
+      }
+    };
+    for (const node of acceptors) {
+      if (node === this.ctx.name) {
+        onReply(method === 'cas-prepare' ? this.onPrepare(body as never) : this.onAccept(body as never));
+        continue;
+      }
+      this.ctx.rpc.call(node, method, body, this.ctx.config.requestTimeoutMs, (err, res) => onReply(err ? undefined : res));
+    }
+  }
+}

@@ -1,0 +1,203 @@
+// Coordinated reads and writes with N/R/W over a sloppy quorum (Dynamo §4.5-4.6). Writes
+// to registers are versioned by the coordinator, which must hold the key itself (it stores
+// first, then replicates), so its version actor always sees its own history. Reads merge
+// what R replicas say and repair the replicas that were behind (read repair).
+import type { DataType } from '../storage/datatype';
+import { decodeEntry, encodeEntry, entryFingerprint, mergeEntries, type Entry, type WireEntry } from '../storage/entry';
+import { emptyVersioned, isDeleted, writeVersioned, type VersionVector } from '../storage/versions';
+import { ringError, type Callback, type NodeContext, type RingError } from '../node/context';
+
+export type ReadResult =
+  | { readonly found: false }
+  | {
+      readonly found: true;
+      /** True when every version is a tombstone. */
+      readonly deleted: boolean;
+      /** Live sibling values, newest first (one unless concurrent writes happened). */
+      readonly values: readonly unknown[];
+      /** What a reader sees: the data type's resolution of the siblings, or the CRDT's value. */
+      readonly value: unknown;
+      /** Causal context to pass back with the next write of this key (registers only). */
+      readonly context: VersionVector;
+    };
+
+export type WriteResult = { readonly context: VersionVector };
+
+type KeyedWire = [key: string, entry: WireEntry];
+
+export function installQuorumHandlers(ctx: NodeContext): void {
+  ctx.rpc.on('fetch', (_from, body: { key: string }, reply) => {
+    const stored = ctx.store.get(ctx.partitionOf(body.key), body.key);
+    reply(stored ? encodeEntry(ctx.store.typeOf(body.key), stored.entry) : null);
+  });
+  ctx.rpc.on('store', (_from, body: { entries: KeyedWire[] }, reply) => {
+    storeEntries(ctx, body.entries);
+    reply(true);
+  });
+  ctx.rpc.on('coord-write', (_from, body: { key: string; value?: unknown; deleted?: true; context: VersionVector }, reply, refuse) => {
+    const type = ctx.store.typeOf(body.key);
+    const value = body.deleted ? undefined : type.decode(body.value);
+    coordinateRegisterWrite(ctx, body.key, { value, deleted: body.deleted, context: body.context }, (err, res) => {
+      if (err) refuse(`${err.kind}: ${err.message}`);
+      else reply(res);
+    });
+  });
+}
+
+export function storeEntries(ctx: NodeContext, entries: readonly KeyedWire[]): void {
+  const now = ctx.rt.clock.now();
+  for (const [key, wire] of entries) {
+    const type = ctx.store.typeOf(key);
+    ctx.store.merge(ctx.partitionOf(key), key, decodeEntry(type, wire), now);
+  }
+}
+
+/** Read a key from R of its N reachable replicas. */
+export function quorumGet(ctx: NodeContext, key: string, done: Callback<ReadResult>): void {
+  ctx.stats.gets++;
+  const type = ctx.store.typeOf(key);
+  const p = ctx.partitionOf(key);
+  const targets = ctx.targets(p);
+  const r = Math.min(ctx.config.r, ctx.config.nVal);
+  if (targets.length < r) return done(ringError('unavailable', `only ${targets.length} replicas reachable, R=${r}`));
+  const replies = new Map<string, Entry | null>();
+  let failures = 0;
+  let answered = false;
+  const settle = () => {
+    if (!answered && replies.size >= r) {
+      answered = true;
+      done(null, readResult(type, mergeAll(type, replies)));
+    }
+    if (replies.size + failures === targets.length) {
+      if (!answered) {
+        answered = true;
+        done(ringError('timeout', `${replies.size} of R=${r} replicas answered`));
+      }
+      readRepair(ctx, key, type, replies);
+    }
+  };
+  for (const node of targets) {
+    if (node === ctx.name) {
+      replies.set(node, ctx.store.get(p, key)?.entry ?? null);
+      continue;
+    }
+    ctx.rpc.call(node, 'fetch', { key }, ctx.config.requestTimeoutMs, (err, body) => {
+      if (err) failures++;
+      else replies.set(node, body ? decodeEntry(type, body as WireEntry) : null);
+      settle();
+    });
+  }
+  settle();
+}
+
+function mergeAll(type: DataType, replies: ReadonlyMap<string, Entry | null>): Entry | null {
+  let merged: Entry | null = null;
+  for (const e of replies.values()) if (e) merged = merged ? mergeEntries(type, merged, e) : e;
+  return merged;
+}
+
+export function readResult(type: DataType, entry: Entry | null): ReadResult {
+  if (!entry) return { found: false };
+  if (entry.kind === 'crdt') return { found: true, deleted: false, values: [entry.value], value: entry.value, context: {} };
+  const values = entry.v.siblings.filter((s) => !s.deleted).map((s) => s.value);
+  const value = values.length === 0 ? undefined : type.kind === 'register' && type.resolve ? type.resolve(values) : values[0];
+  return { found: true, deleted: isDeleted(entry.v), values, value, context: entry.v.vv };
+}
+
+function readRepair(ctx: NodeContext, key: string, type: DataType, replies: ReadonlyMap<string, Entry | null>): void {
+  const merged = mergeAll(type, replies);
+  if (!merged) return;
+  const want = entryFingerprint(type, merged);
+  const wire = encodeEntry(type, merged);
+  for (const [node, entry] of replies) {
+    if (entry && entryFingerprint(type, entry) === want) continue;
+    ctx.stats.readRepairs++;
+    if (node === ctx.name) storeEntries(ctx, [[key, wire]]);
+    else ctx.rpc.call(node, 'store', { entries: [[key, wire]] }, ctx.config.requestTimeoutMs, () => {});
+  }
+}
+
+export interface RegisterWrite {
+  value?: unknown;
+  deleted?: true;
+  context: VersionVector;
+}
+
+/** Write a register: coordinate here if this node is one of the key's N targets, else forward to one that is. */
+export function quorumWrite(ctx: NodeContext, key: string, write: RegisterWrite, done: Callback<WriteResult>): void {
+  ctx.stats.puts++;
+  const type = ctx.store.typeOf(key);
+  if (type.kind !== 'register') return done(ringError('invalid', `type ${type.name} is a CRDT: use merge, not put`));
+  const targets = ctx.targets(ctx.partitionOf(key));
+  if (targets.length < ctx.config.w) return done(ringError('unavailable', `only ${targets.length} replicas reachable, W=${ctx.config.w}`));
+  if (targets.includes(ctx.name)) return coordinateRegisterWrite(ctx, key, write, done);
+  forwardWrite(ctx, key, type, write, targets, 0, done);
+}
+
+function forwardWrite(ctx: NodeContext, key: string, type: DataType, write: RegisterWrite, targets: string[], attempt: number, done: Callback<WriteResult>): void {
+  const to = targets[attempt];
+  if (!to || attempt >= ctx.config.forwardHopsMax) return done(ringError('unavailable', `no coordinator accepted the write of ${key}`));
+  const body = { key, deleted: write.deleted, value: write.deleted ? undefined : type.encode(write.value), context: write.context };
+  ctx.rpc.call(to, 'coord-write', body, ctx.config.requestTimeoutMs * 2, (err, res) => {
+    if (!err) return done(null, res as WriteResult);
+    // Retry elsewhere only when the coordinator certainly applied nothing; otherwise a second
+    // coordinator would write the same value under a second version the client never saw.
+    const nothingApplied = err.kind === 'overloaded' || err.kind === 'unknown-method' || (err.kind === 'refused' && /^(unavailable|stopped):|node stopped/.test(err.detail));
+    if (!nothingApplied) return done(ringError('timeout', `write of ${key} via ${to}: ${err.detail}`));
+    forwardWrite(ctx, key, type, write, targets, attempt + 1, done);
+  });
+}
+
+export function coordinateRegisterWrite(ctx: NodeContext, key: string, write: RegisterWrite, done: Callback<WriteResult>): void {
+  const p = ctx.partitionOf(key);
+  const local = ctx.store.get(p, key);
+  const since = local?.since ?? ctx.store.reserveSeq();
+  const actor = `${ctx.bootId}.${since}`;
+  const base = local?.entry.kind === 'register' ? local.entry.v : emptyVersioned;
+  const v = writeVersioned(base, write.context, actor, { value: write.value, deleted: write.deleted, at: ctx.rt.clock.now() });
+  const entry: Entry = { kind: 'register', v };
+  ctx.store.merge(p, key, entry, ctx.rt.clock.now(), since);
+  const type = ctx.store.typeOf(key);
+  replicate(ctx, key, encodeEntry(type, entry), 1, (err) => (err ? done(err) : done(null, { context: v.vv })));
+}
+
+/** Merge a CRDT state (or delta) into a key's replicas. Idempotent: safe to retry. */
+export function quorumMerge(ctx: NodeContext, key: string, value: unknown, done: Callback<true>): void {
+  const type = ctx.store.typeOf(key);
+  if (type.kind !== 'crdt') return done(ringError('invalid', `type ${type.name} is not a CRDT`));
+  replicate(ctx, key, encodeEntry(type, { kind: 'crdt', value }), 0, (err) => (err ? done(err) : done(null, true)));
+}
+
+/** Send an entry to the key's targets (other than self when already stored) and wait for W acks. */
+function replicate(ctx: NodeContext, key: string, wire: WireEntry, localAcks: number, done: (err: RingError | null) => void): void {
+  const w = ctx.config.w;
+  let acks = localAcks;
+  const remote: string[] = [];
+  for (const node of ctx.targets(ctx.partitionOf(key))) {
+    if (node !== ctx.name) remote.push(node);
+    else if (localAcks === 0) {
+      storeEntries(ctx, [[key, wire]]);
+      acks++;
+    }
+  }
+  let answered = 0;
+  let finished = false;
+  const settle = () => {
+    if (finished) return;
+    if (acks >= w) {
+      finished = true;
+      done(null);
+    } else if (acks + (remote.length - answered) < w) {
+      finished = true;
+      done(ringError('timeout', `${acks} of W=${w} replicas acknowledged ${key}`));
+    }
+  };
+  for (const node of remote) {
+    ctx.rpc.call(node, 'store', { entries: [[key, wire]] }, ctx.config.requestTimeoutMs, (err) => {
+      answered++;
+      if (!err) acks++;
+      settle();
+    });
+  }
+  settle();
+}

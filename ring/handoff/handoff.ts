@@ -1,0 +1,152 @@
+// Handoff moves data to where the ring says it belongs, in bounded chunks, and drops a
+// local copy only after every receiver acknowledged it and only if the key did not change
+// meanwhile. Two cases, one mechanism:
+//  - ownership handoff: this node owns partition q and the ring names `next`: stream the
+//    data of every partition whose primaries gain `next`, hand over the CAS acceptor state
+//    (sealed), then switch the owner in the ring;
+//  - hinted / stale handoff: this node holds data of a partition it is not a primary of
+//    (it served as a fallback, lost ownership, or was removed): push it to the primaries
+//    once they are all up, then drop it.
+import type { CasEngine } from '../cas/caspaxos';
+import type { RingState } from '../membership/ringState';
+import type { NodeContext } from '../node/context';
+import { encodeEntry, type WireEntry } from '../storage/entry';
+
+export interface HandoffStatus {
+  readonly kind: 'ownership' | 'hinted';
+  readonly partition: number;
+  readonly to: readonly string[];
+  readonly keysSent: number;
+  readonly keysTotal: number;
+}
+
+export class Handoff {
+  private readonly active = new Map<string, HandoffStatus & { keysSent: number }>();
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly cas: CasEngine,
+  ) {}
+
+  status(): HandoffStatus[] {
+    return [...this.active.values()].map((s) => ({ ...s }));
+  }
+
+  busy(): boolean {
+    return this.active.size > 0;
+  }
+
+  /** Start what the ring asks for, up to the concurrency limit. */
+  tick(): void {
+    const ring = this.ctx.ring();
+    const limit = this.ctx.config.handoffConcurrencyMax;
+    for (let q = 0; q < ring.ringSize && this.active.size < limit; q++) {
+      const c = ring.partitions[q]!;
+      if (c.owner === this.ctx.name && c.next && c.next !== this.ctx.name && this.ctx.isUp(c.next) && !this.active.has(`o${q}`)) this.transferOwnership(q, c.next);
+    }
+    const prefs = this.ctx.prefs();
+    for (const p of this.ctx.store.partitionIndexes()) {
+      if (this.active.size >= limit) break;
+      const primaries = prefs.primaries[p]!;
+      if (primaries.includes(this.ctx.name) || this.active.has(`h${p}`) || primaries.length === 0) continue;
+      if (!primaries.every((n) => this.ctx.isUp(n))) continue;
+      this.pushAndDrop(p, primaries);
+    }
+  }
+
+  private transferOwnership(q: number, to: string): void {
+    const id = `o${q}`;
+    const ring = this.ctx.ring();
+    const epoch = ring.partitions[q]!.epoch;
+    const after = primariesAfterSwitch(ring, q, to, this.ctx.config.nVal);
+    const prefs = this.ctx.prefs();
+    const parts: number[] = [];
+    for (let p = 0; p < ring.ringSize; p++) if (after[p]!.includes(to) && !prefs.primaries[p]!.includes(to)) parts.push(p);
+    const keysTotal = parts.reduce((n, p) => n + (this.ctx.store.partition(p)?.entries.size ?? 0), 0);
+    const status = { kind: 'ownership' as const, partition: q, to: [to], keysSent: 0, keysTotal };
+    this.active.set(id, status);
+    const fail = () => this.active.delete(id);
+    this.streamAll(parts, [to], false, status, (ok) => {
+      if (!ok || this.ctx.ring().partitions[q]!.epoch !== epoch) return fail();
+      // Partitions this node stops being a primary of are sealed and exported; where it stays a
+      // primary, the newcomer catches up from all other primaries instead (one replacement at a time).
+      const sealed = parts.filter((p) => !after[p]!.includes(this.ctx.name) && this.cas.isReady(p));
+      const views = new Map(sealed.map((p) => [p, after[p]!.join(',')]));
+      const exported = this.cas.sealAndExport(sealed, q, views);
+      this.ctx.rpc.call(to, 'cas-import', { parts: exported }, this.ctx.config.requestTimeoutMs, (err) => {
+        if (err) return fail();
+        this.ctx.updateRing((r) => {
+          const c = r.partitions[q]!;
+          if (c.epoch !== epoch || c.owner !== this.ctx.name || c.next !== to) return r;
+          const partitions = [...r.partitions];
+          partitions[q] = { owner: to, next: null, epoch: epoch + 1 };
+          return { ...r, partitions };
+        });
+        this.ctx.stats.handoffsCompleted++;
+        this.active.delete(id);
+      });
+    });
+  }
+
+  private pushAndDrop(p: number, primaries: readonly string[]): void {
+    const id = `h${p}`;
+    const status = { kind: 'hinted' as const, partition: p, to: primaries, keysSent: 0, keysTotal: this.ctx.store.partition(p)?.entries.size ?? 0 };
+    this.active.set(id, status);
+    this.streamAll([p], primaries, true, status, () => {
+      this.active.delete(id);
+    });
+  }
+
+  /** Stream partitions chunk by chunk to every receiver; with drop, remove acknowledged unchanged keys. */
+  private streamAll(parts: readonly number[], to: readonly string[], drop: boolean, status: { keysSent: number }, done: (ok: boolean) => void): void {
+    const queue: [number, string][] = [];
+    for (const p of parts) for (const key of this.ctx.store.partition(p)?.entries.keys() ?? []) queue.push([p, key]);
+    const batch = this.ctx.config.handoffBatchKeysMax;
+    let offset = 0;
+    const next = () => {
+      if (!this.ctx.running()) return done(false);
+      if (offset >= queue.length) return done(true);
+      const chunk = queue.slice(offset, offset + batch);
+      offset += chunk.length;
+      const sent: [number, string, number][] = [];
+      const entries: [string, WireEntry][] = [];
+      for (const [p, key] of chunk) {
+        const stored = this.ctx.store.get(p, key);
+        if (!stored) continue;
+        sent.push([p, key, stored.seq]);
+        entries.push([key, encodeEntry(this.ctx.store.typeOf(key), stored.entry)]);
+      }
+      if (entries.length === 0) return next();
+      let pending = to.length;
+      let failed = false;
+      for (const node of to) {
+        this.ctx.rpc.call(node, 'store', { entries }, this.ctx.config.requestTimeoutMs * 2, (err) => {
+          if (err) failed = true;
+          if (--pending > 0) return;
+          if (failed) return done(false);
+          status.keysSent += entries.length;
+          this.ctx.stats.handoffKeysSent += entries.length;
+          if (drop) for (const [p, key, seq] of sent) this.ctx.store.removeIfUnchanged(p, key, seq);
+          next();
+        });
+      }
+    };
+    next();
+  }
+}
+
+/** Primaries of every partition if q's owner became `to`. */
+export function primariesAfterSwitch(ring: RingState, q: number, to: string, nVal: number): string[][] {
+  const owners = ring.partitions.map((c, i) => (i === q ? to : c.owner));
+  const out: string[][] = [];
+  const n = owners.length;
+  for (let p = 0; p < n; p++) {
+    const list: string[] = [];
+    for (let i = 0; i < n && list.length < nVal; i++) {
+      const o = owners[(p + i) % n]!;
+      if (o !== '' && !list.includes(o)) list.push(o);
+    }
+    out.push(list);
+  }
+  return out;
+}

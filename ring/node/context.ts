@@ -1,0 +1,78 @@
+// What the node's parts (coordinators, handoff, anti-entropy, CAS, counters, coverage)
+// share. Each part is a small module taking this context, in the way riak_core's FSMs
+// share the vnode master and the ring manager.
+import type { RingConfig } from '../config';
+import type { FailureDetector } from '../membership/swim';
+import type { RingState } from '../membership/ringState';
+import type { PreferenceLists } from '../placement/preference';
+import type { Runtime } from '../runtime';
+import type { DataTypeRegistry } from '../storage/datatype';
+import type { VnodeStore } from '../storage/vnodeStore';
+import type { Rpc } from './rpc';
+
+export type RingErrorKind = 'unavailable' | 'timeout' | 'invalid' | 'conflict' | 'stopped' | 'overloaded';
+
+export interface RingError {
+  readonly kind: RingErrorKind;
+  readonly message: string;
+}
+
+export function ringError(kind: RingErrorKind, message: string): RingError {
+  return { kind, message };
+}
+
+export type Callback<T> = (err: RingError | null, result?: T) => void;
+
+export interface NodeStats {
+  puts: number;
+  gets: number;
+  readRepairs: number;
+  handoffKeysSent: number;
+  handoffKeysReceived: number;
+  handoffsCompleted: number;
+  antiEntropyExchanges: number;
+  antiEntropyKeysRepaired: number;
+  tombstonesReaped: number;
+  casProposals: number;
+  casRetries: number;
+  counterFlushes: number;
+}
+
+export function emptyStats(): NodeStats {
+  return {
+    puts: 0,
+    gets: 0,
+    readRepairs: 0,
+    handoffKeysSent: 0,
+    handoffKeysReceived: 0,
+    handoffsCompleted: 0,
+    antiEntropyExchanges: 0,
+    antiEntropyKeysRepaired: 0,
+    tombstonesReaped: 0,
+    casProposals: 0,
+    casRetries: 0,
+    counterFlushes: 0,
+  };
+}
+
+export interface NodeContext {
+  readonly name: string;
+  /** Unique per process life (or per durable identity): the actor prefix for version dots. */
+  readonly bootId: string;
+  readonly rt: Runtime;
+  readonly config: RingConfig;
+  readonly types: DataTypeRegistry;
+  readonly store: VnodeStore;
+  readonly rpc: Rpc;
+  readonly detector: FailureDetector;
+  readonly stats: NodeStats;
+  ring(): RingState;
+  prefs(): PreferenceLists;
+  partitionOf(key: string): number;
+  /** The first N nodes of the key's preference list (primaries, then fallbacks) that are up. */
+  targets(partition: number): string[];
+  isUp(name: string): boolean;
+  /** Apply a local change to the ring and gossip it. */
+  updateRing(change: (ring: RingState) => RingState): void;
+  running(): boolean;
+}

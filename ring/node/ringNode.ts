@@ -1,0 +1,425 @@
+// One member of the ring. It owns the node's state (ring view, vnode store, CAS acceptor
+// state, failure detector) and runs the periodic protocols: gossip, probing, claim,
+// handoff, anti-entropy, counter flushes, CAS catch-up and tombstone collection. Requests
+// come in through the callback API below; server/ wraps it in promises.
+import { AntiEntropy } from '../antiEntropy/exchange';
+import { CasAcceptorStore, CasEngine } from '../cas/caspaxos';
+import type { RingConfig } from '../config';
+import { quorumGet, quorumMerge, quorumWrite, installQuorumHandlers, type ReadResult, type WriteResult } from '../coordinator/quorum';
+import { Coverage, type CoverageQuery, type CoverageResult } from '../coverage/coverage';
+import { CounterShipper } from '../crdt/counterShipper';
+import { mergeGCounter, type GCounter } from '../crdt/gcounter';
+import { Handoff, type HandoffStatus } from '../handoff/handoff';
+import { partitionOf } from '../hash';
+import { hasMajority, planRing } from '../membership/claimant';
+import { bootstrapRing, emptyRing, isActive, mergeRings, ringFingerprint, type Member, type RingState } from '../membership/ringState';
+import { FailureDetector, type Liveness } from '../membership/swim';
+import { computePreferenceLists, type PreferenceLists } from '../placement/preference';
+import type { Runtime, WireMessage } from '../runtime';
+import type { DataTypeRegistry } from '../storage/datatype';
+import { TombstoneReaper } from '../storage/reaper';
+import type { VersionVector } from '../storage/versions';
+import { VnodeStore } from '../storage/vnodeStore';
+import { emptyStats, ringError, type Callback, type NodeContext, type NodeStats } from './context';
+import { Rpc } from './rpc';
+
+/** What survives a restart when the node has a disk (and, in the simulator, a durable crash). */
+export interface DurableState {
+  bootId: string;
+  incarnation: number;
+  ring: RingState;
+  store: VnodeStore;
+  cas: CasAcceptorStore;
+  /** Local clock when this node last saw a majority of the active members up. */
+  lastQuorumContactAt: number;
+}
+
+export interface RingNodeOptions {
+  name: string;
+  /** How peers reach this node (host:port); the name in the simulator. */
+  addr?: string;
+  config: RingConfig;
+  runtime: Runtime;
+  types: DataTypeRegistry;
+  /** Names (or addresses) of members to join through; empty starts a new cluster. */
+  seeds: readonly string[];
+  /** State restored from disk, if any. */
+  durable?: DurableState;
+  clusterId?: string;
+}
+
+export interface MemberView {
+  readonly name: string;
+  readonly addr: string;
+  readonly status: Member['status'];
+  readonly liveness: Liveness;
+}
+
+const rpcInFlightMax = 10_000;
+const joinRetryMs = 300;
+
+export class RingNode {
+  readonly name: string;
+  readonly stats: NodeStats = emptyStats();
+  readonly durable: DurableState;
+  private readonly ctx: NodeContext;
+  private readonly rt: Runtime;
+  private readonly config: RingConfig;
+  private readonly rpc: Rpc;
+  private readonly detector: FailureDetector;
+  private readonly casEngine: CasEngine;
+  private readonly handoff: Handoff;
+  private readonly antiEntropy: AntiEntropy;
+  private readonly reaper: TombstoneReaper;
+  private readonly counters: CounterShipper;
+  private readonly coverage: Coverage;
+  private prefs: PreferenceLists;
+  private ringPrint = '';
+  private isRunning = false;
+  private seedCursor = 0;
+  /** Called once this node has left the cluster gracefully (its data handed off). */
+  onLeft: (() => void) | undefined;
+  /** Called whenever the ring view changes. */
+  onRingChange: ((ring: RingState) => void) | undefined;
+
+  constructor(private readonly opts: RingNodeOptions) {
+    this.name = opts.name;
+    this.rt = opts.runtime;
+    this.config = opts.config;
+    this.durable = opts.durable ?? {
+      bootId: `${opts.name}@${this.rt.random.hex(4)}`,
+      incarnation: 0,
+      ring: emptyRing(opts.config.ringSize),
+      store: new VnodeStore(opts.types, opts.config.antiEntropyBucketsPerPartition),
+      cas: new CasAcceptorStore(),
+      lastQuorumContactAt: this.rt.clock.now(),
+    };
+    this.rpc = new Rpc(this.rt, rpcInFlightMax);
+    this.detector = new FailureDetector(this.name, this.rt, this.config, this.durable.incarnation);
+    this.prefs = computePreferenceLists(this.durable.ring, this.config.nVal);
+    const node = this;
+    this.ctx = {
+      name: this.name,
+      bootId: this.durable.bootId,
+      rt: this.rt,
+      config: this.config,
+      types: opts.types,
+      store: this.durable.store,
+      rpc: this.rpc,
+      detector: this.detector,
+      stats: this.stats,
+      ring: () => node.durable.ring,
+      prefs: () => node.prefs,
+      partitionOf: (key) => partitionOf(key, node.config.ringSize),
+      targets: (p) => node.targets(p),
+      isUp: (n) => n === node.name || node.detector.isUp(n),
+      updateRing: (change) => node.setRing(change(node.durable.ring), true),
+      running: () => node.isRunning,
+    };
+    installQuorumHandlers(this.ctx);
+    this.casEngine = new CasEngine(this.ctx, this.durable.cas);
+    this.handoff = new Handoff(this.ctx, this.casEngine);
+    this.antiEntropy = new AntiEntropy(this.ctx);
+    this.reaper = new TombstoneReaper(this.ctx);
+    this.counters = new CounterShipper(this.ctx);
+    this.coverage = new Coverage(this.ctx);
+    this.rt.transport.onMessage((from, m) => this.receive(from, m));
+  }
+
+  // ---- lifecycle ----
+
+  start(): void {
+    this.isRunning = true;
+    const ring = this.durable.ring;
+    if (this.opts.seeds.length === 0 && Object.keys(ring.members).length === 0) {
+      this.setRing(bootstrapRing(this.opts.clusterId ?? this.rt.random.hex(8), this.config.ringSize, { name: this.name, addr: this.addr() }), false);
+      this.casEngine.bootstrap(this.config.ringSize);
+    } else {
+      this.applyRing(ring);
+    }
+    const c = this.config;
+    this.every(c.probeIntervalMs, () => this.detector.tick());
+    this.every(c.gossipIntervalMs, () => this.gossipRound());
+    this.every(c.claimIntervalMs, () => this.claimRound());
+    this.every(c.handoffIntervalMs, () => {
+      this.handoff.tick();
+      this.casEngine.catchUp(4);
+      this.checkLeft();
+    });
+    this.every(c.antiEntropyIntervalMs, () => this.antiEntropy.tick());
+    this.every(c.counterFlushIntervalMs, () => this.counters.flush());
+    this.every(c.antiEntropyIntervalMs * 2, () => this.reaper.tick(this.memberNames()));
+    this.every(joinRetryMs, () => this.joinRound());
+  }
+
+  /** Stop all activity now (process exit or simulated crash); in-flight requests fail. */
+  stop(): void {
+    this.isRunning = false;
+    this.rpc.failAll('node stopped');
+  }
+
+  running(): boolean {
+    return this.isRunning;
+  }
+
+  /** Graceful leave: hand off every partition, then report through onLeft. */
+  leave(): void {
+    this.updateMember(this.name, (m) => (m.status === 'valid' || m.status === 'joining' ? { ...m, status: 'leaving' } : m));
+  }
+
+  /** Operator removal of another member: its partitions are reassigned and re-replicated from survivors. */
+  remove(name: string): boolean {
+    const m = this.durable.ring.members[name];
+    if (!m || m.status === 'removed') return false;
+    this.updateMember(name, (x) => ({ ...x, status: 'removed' }));
+    return true;
+  }
+
+  // ---- data API ----
+
+  get(key: string, done: Callback<ReadResult>): void {
+    if (!this.guard(done)) return;
+    quorumGet(this.ctx, key, done);
+  }
+
+  put(key: string, value: unknown, context: VersionVector, done: Callback<WriteResult>): void {
+    if (!this.guard(done)) return;
+    quorumWrite(this.ctx, key, { value, context }, done);
+  }
+
+  delete(key: string, context: VersionVector, done: Callback<WriteResult>): void {
+    if (!this.guard(done)) return;
+    quorumWrite(this.ctx, key, { deleted: true, context }, done);
+  }
+
+  /** Merge a CRDT state into a key (idempotent). */
+  merge(key: string, value: unknown, done: Callback<true>): void {
+    if (!this.guard(done)) return;
+    quorumMerge(this.ctx, key, value, done);
+  }
+
+  /** Count locally; shipped to the key's replicas in the next flush. */
+  increment(key: string, by: number, done?: Callback<true>): void {
+    if (!this.isRunning) return done?.(ringError('stopped', 'node is not running'));
+    this.counters.increment(key, by, done);
+  }
+
+  /** A G-counter's value: R replicas merged with this node's unshipped increments. */
+  readCounter(key: string, done: Callback<{ value: GCounter }>): void {
+    this.get(key, (err, res) => {
+      if (err) return done(err);
+      let value: GCounter = res?.found ? (res.value as GCounter) : {};
+      const local = this.counters.localDelta(key);
+      if (local) value = mergeGCounter(value, local);
+      done(null, { value });
+    });
+  }
+
+  cas<R>(key: string, change: (current: unknown) => { next: unknown; result: R }, done: Callback<R>): void {
+    if (!this.guard(done)) return;
+    this.casEngine.propose(key, change, done);
+  }
+
+  registerCoverage(query: CoverageQuery<any>): void {
+    this.coverage.register(query);
+  }
+
+  coverageQuery<A>(name: string, args: unknown, done: Callback<CoverageResult<A>>): void {
+    if (!this.guard(done)) return;
+    this.coverage.run(name, args, done);
+  }
+
+  // ---- introspection ----
+
+  ring(): RingState {
+    return this.durable.ring;
+  }
+
+  preferenceLists(): PreferenceLists {
+    return this.prefs;
+  }
+
+  members(): MemberView[] {
+    return Object.values(this.durable.ring.members)
+      .map((m) => ({ name: m.name, addr: m.addr, status: m.status, liveness: this.detector.state(m.name) }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  handoffs(): HandoffStatus[] {
+    return this.handoff.status();
+  }
+
+  counterState(): CounterShipper {
+    return this.counters;
+  }
+
+  casReady(p: number): boolean {
+    return this.casEngine.isReady(p);
+  }
+
+  /** Joined, and no partition of this node waiting for CAS catch-up. */
+  ready(): boolean {
+    const me = this.durable.ring.members[this.name];
+    return this.isRunning && me?.status === 'valid';
+  }
+
+  // ---- internals ----
+
+  private guard(done: Callback<never>): boolean {
+    if (this.isRunning) return true;
+    done(ringError('stopped', 'node is not running'));
+    return false;
+  }
+
+  private addr(): string {
+    return this.opts.addr ?? this.name;
+  }
+
+  private every(intervalMs: number, fn: () => void): void {
+    const schedule = () => {
+      const jittered = intervalMs * (0.9 + 0.2 * this.rt.random.next());
+      this.rt.timers.setTimeout(() => {
+        if (!this.isRunning) return;
+        fn();
+        schedule();
+      }, jittered);
+    };
+    schedule();
+  }
+
+  private targets(p: number): string[] {
+    const out: string[] = [];
+    const n = this.config.nVal;
+    for (const node of this.prefs.primaries[p]!) if (out.length < n && this.ctx.isUp(node)) out.push(node);
+    for (const node of this.prefs.fallbacks[p]!) if (out.length < n && this.ctx.isUp(node)) out.push(node);
+    return out;
+  }
+
+  private memberNames(): string[] {
+    return Object.values(this.durable.ring.members)
+      .filter((m) => isActive(m) || m.status === 'joining')
+      .map((m) => m.name);
+  }
+
+  private receive(from: string, m: WireMessage): void {
+    if (!this.isRunning) return;
+    if (this.rpc.handle(from, m)) return;
+    if (this.detector.handle(from, m)) return;
+    if (m.t === 'gossip') this.onGossip(from, m);
+    else if (m.t === 'join') this.onJoin(from, m);
+  }
+
+  private gossipMessage(reply: boolean): WireMessage {
+    return { t: 'gossip', ring: this.durable.ring, print: this.ringPrint, live: this.detector.table(), reply };
+  }
+
+  private gossipRound(): void {
+    const peers = this.detector.peerNames().filter((n) => this.detector.isUp(n));
+    for (let i = 0; i < this.config.gossipFanout && peers.length > 0; i++) {
+      const j = this.rt.random.int(peers.length);
+      this.rt.transport.send(peers[j]!, this.gossipMessage(false));
+      peers.splice(j, 1);
+    }
+    if (hasMajority(this.durable.ring, this.ctx.isUp)) this.durable.lastQuorumContactAt = this.rt.clock.now();
+  }
+
+  private onGossip(from: string, m: WireMessage): void {
+    this.detector.mergeTable(m.live);
+    if (m.print !== this.ringPrint) {
+      const theirs = m.ring as RingState;
+      if (theirs.clusterId && this.durable.ring.clusterId && theirs.clusterId !== this.durable.ring.clusterId) {
+        this.rt.logger.warn('ignoring gossip from another cluster', { from, clusterId: theirs.clusterId });
+        return;
+      }
+      this.setRing(mergeRings(this.durable.ring, theirs), false);
+      if (!m.reply && this.ringPrint !== m.print) this.rt.transport.send(from, this.gossipMessage(true));
+    }
+  }
+
+  private onJoin(from: string, m: WireMessage): void {
+    const name = m.name as string;
+    const existing = this.durable.ring.members[name];
+    if (Object.keys(this.durable.ring.members).length === 0) return;
+    if (!existing || existing.status === 'downed' || existing.status === 'removed' || existing.status === 'exiting') {
+      const gen = Math.max(existing ? existing.gen + 1 : 1, (m.gen as number) ?? 1);
+      this.setRing({ ...this.durable.ring, members: { ...this.durable.ring.members, [name]: { name, addr: m.addr as string, gen, status: 'joining' } } }, true);
+    }
+    this.rt.transport.send(from, this.gossipMessage(true));
+  }
+
+  private joinRound(): void {
+    const me = this.durable.ring.members[this.name];
+    if (me && me.status !== 'downed' && me.status !== 'removed' && me.status !== 'exiting') return;
+    if (me?.status === 'removed' || me?.status === 'exiting') return;
+    const seeds = this.opts.seeds.length > 0 ? this.opts.seeds : this.detector.peerNames();
+    if (seeds.length === 0) return;
+    const seed = seeds[this.seedCursor++ % seeds.length]!;
+    this.rt.transport.send(seed, { t: 'join', name: this.name, addr: this.addr(), gen: (me?.gen ?? 0) + 1 });
+  }
+
+  private claimRound(): void {
+    const ring = this.durable.ring;
+    if (!isActive(ring.members[this.name])) return;
+    const next = planRing(ring, {
+      self: this.name,
+      nVal: this.config.nVal,
+      now: this.rt.clock.now(),
+      isUp: this.ctx.isUp,
+      deadSince: (n) => this.detector.deadSince(n),
+      autoDownAfterMs: this.config.autoDownAfterMs,
+    });
+    if (next !== ring) this.setRing(next, true);
+  }
+
+  private updateMember(name: string, change: (m: Member) => Member): void {
+    const m = this.durable.ring.members[name];
+    if (!m) return;
+    const updated = change(m);
+    if (updated !== m) this.setRing({ ...this.durable.ring, members: { ...this.durable.ring.members, [name]: updated } }, true);
+  }
+
+  private setRing(ring: RingState, announce: boolean): void {
+    if (ring === this.durable.ring && this.ringPrint !== '') return;
+    const before = this.durable.ring.members[this.name];
+    this.applyRing(ring);
+    const after = ring.members[this.name];
+    if (before && after && (after.status === 'downed' || after.status === 'removed') && before.status !== after.status) this.onSelfRemoved();
+    if (announce) this.gossipRound();
+  }
+
+  private applyRing(ring: RingState): void {
+    const print = ringFingerprint(ring);
+    if (print === this.ringPrint) return;
+    this.durable.ring = ring;
+    this.ringPrint = print;
+    this.prefs = computePreferenceLists(ring, this.config.nVal);
+    this.detector.setPeers(Object.values(ring.members).filter((m) => m.status !== 'removed' && m.status !== 'exiting').map((m) => m.name));
+    this.casEngine.onRingChanged();
+    this.onRingChange?.(ring);
+  }
+
+  /**
+   * This node was downed or removed while it may hold data the others deleted since.
+   * If it was cut off for less than half the tombstone grace, no tombstone it might
+   * resurrect can have been collected yet: keep the data (handoff pushes it to the
+   * primaries). Otherwise drop it rather than risk bringing deleted keys back.
+   */
+  private onSelfRemoved(): void {
+    const cutOffMs = this.rt.clock.now() - this.durable.lastQuorumContactAt;
+    if (cutOffMs >= this.config.tombstoneGraceMs / 2) {
+      this.rt.logger.warn('removed after a long separation: dropping local data', { cutOffMs });
+      this.durable.store.clear();
+    }
+    this.durable.cas.readiness.clear();
+  }
+
+  private checkLeft(): void {
+    const me = this.durable.ring.members[this.name];
+    if (me?.status !== 'leaving') return;
+    const ring = this.durable.ring;
+    const stillOwns = ring.partitions.some((c) => c.owner === this.name || c.next === this.name);
+    if (stillOwns || this.durable.store.keyCount() > 0 || this.handoff.busy() || this.counters.pending() > 0) return;
+    this.updateMember(this.name, (m) => ({ ...m, status: 'exiting' }));
+    this.onLeft?.();
+  }
+}

@@ -1,0 +1,116 @@
+// Request/response over the unreliable transport: ids, timeouts, and a bound on requests
+// in flight. Callback style on purpose: the simulator runs events synchronously, and
+// promise continuations would escape its clock.
+import type { Runtime, TimerHandle, WireMessage } from '../runtime';
+
+export type RpcError = { kind: 'timeout' | 'overloaded' | 'refused' | 'unknown-method'; detail: string };
+export type RpcReply = (err: RpcError | null, body?: unknown) => void;
+export type RpcHandler = (from: string, body: any, reply: (body: unknown) => void, refuse: (detail: string) => void) => void;
+
+interface Pending {
+  to: string;
+  done: RpcReply;
+  timer: TimerHandle;
+}
+
+/** Requests remembered to drop duplicates (the network may deliver a message twice). */
+export const rpcDedupWindowRequests = 16_384;
+
+export class Rpc {
+  private readonly pending = new Map<number, Pending>();
+  private readonly handlers = new Map<string, RpcHandler>();
+  private nextId = 1;
+  /** Names this process life, so a restarted peer's fresh ids are not mistaken for duplicates. */
+  private readonly life: string;
+  private readonly seen = new Set<string>();
+  private readonly seenOrder: string[] = [];
+  private seenHead = 0;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly inFlightMax: number,
+  ) {
+    this.life = rt.random.hex(4);
+  }
+
+  on(method: string, handler: RpcHandler): void {
+    this.handlers.set(method, handler);
+  }
+
+  call(to: string, method: string, body: unknown, timeoutMs: number, done: RpcReply): void {
+    if (this.pending.size >= this.inFlightMax) {
+      done({ kind: 'overloaded', detail: `more than ${this.inFlightMax} requests in flight` });
+      return;
+    }
+    const id = this.nextId++;
+    const timer = this.rt.timers.setTimeout(() => {
+      if (this.pending.delete(id)) done({ kind: 'timeout', detail: `${method} to ${to} timed out after ${timeoutMs} ms` });
+    }, timeoutMs);
+    this.pending.set(id, { to, done, timer });
+    this.rt.transport.send(to, { t: 'rq', id, s: this.life, m: method, b: body });
+  }
+
+  /** Handles rq/rs messages; returns false for others. */
+  handle(from: string, msg: WireMessage): boolean {
+    if (msg.t === 'rs') {
+      const p = this.pending.get(msg.id as number);
+      if (!p || p.to !== from) return true;
+      this.pending.delete(msg.id as number);
+      this.rt.timers.clearTimeout(p.timer);
+      if (msg.e) p.done({ kind: msg.e as RpcError['kind'], detail: String(msg.d ?? '') });
+      else p.done(null, msg.b);
+      return true;
+    }
+    if (msg.t !== 'rq') return false;
+    if (this.isDuplicate(`${from}|${String(msg.s)}|${String(msg.id)}`)) return true;
+    const handler = this.handlers.get(msg.m as string);
+    const id = msg.id;
+    if (!handler) {
+      this.rt.transport.send(from, { t: 'rs', id, e: 'unknown-method', d: String(msg.m) });
+      return true;
+    }
+    let answered = false;
+    handler(
+      from,
+      msg.b,
+      (body) => {
+        if (answered) return;
+        answered = true;
+        this.rt.transport.send(from, { t: 'rs', id, b: body });
+      },
+      (detail) => {
+        if (answered) return;
+        answered = true;
+        this.rt.transport.send(from, { t: 'rs', id, e: 'refused', d: detail });
+      },
+    );
+    return true;
+  }
+
+  /** Execute each request at most once: remember the last rpcDedupWindowRequests ids. */
+  private isDuplicate(key: string): boolean {
+    if (this.seen.has(key)) return true;
+    this.seen.add(key);
+    if (this.seenOrder.length < rpcDedupWindowRequests) this.seenOrder.push(key);
+    else {
+      this.seen.delete(this.seenOrder[this.seenHead]!);
+      this.seenOrder[this.seenHead] = key;
+      this.seenHead = (this.seenHead + 1) % rpcDedupWindowRequests;
+    }
+    return false;
+  }
+
+  /** Fail every request in flight (the node is stopping). */
+  failAll(detail: string): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) {
+      this.rt.timers.clearTimeout(p.timer);
+      p.done({ kind: 'refused', detail });
+    }
+  }
+
+  inFlight(): number {
+    return this.pending.size;
+  }
+}

@@ -1,0 +1,44 @@
+// Preference lists: for a partition, the N distinct nodes found walking the ring clockwise
+// from it (the primaries), then every other node in the order met (the fallbacks). They
+// are computed once per ring change and shared by all requests until the next one.
+import { isActive, type RingState } from '../membership/ringState';
+
+export interface PreferenceLists {
+  /** primaries[p]: the distinct owners met walking clockwise from p, at most nVal. */
+  readonly primaries: readonly (readonly string[])[];
+  /** fallbacks[p]: the remaining active nodes in clockwise order, then nodes owning nothing. */
+  readonly fallbacks: readonly (readonly string[])[];
+  /** planned[p]: the primaries once pending transfers complete (owner replaced by next). */
+  readonly planned: readonly (readonly string[])[];
+}
+
+function walk(owners: readonly string[], start: number, limit: number): string[] {
+  const out: string[] = [];
+  const q = owners.length;
+  for (let i = 0; i < q && out.length < limit; i++) {
+    const o = owners[(start + i) % q]!;
+    if (o !== '' && !out.includes(o)) out.push(o);
+  }
+  return out;
+}
+
+export function computePreferenceLists(ring: RingState, nVal: number): PreferenceLists {
+  const owners = ring.partitions.map((c) => c.owner);
+  const plannedOwners = ring.partitions.map((c) => c.next ?? c.owner);
+  const active = Object.values(ring.members)
+    .filter(isActive)
+    .map((m) => m.name)
+    .sort();
+  const q = ring.partitions.length;
+  const primaries: string[][] = [];
+  const fallbacks: string[][] = [];
+  const planned: string[][] = [];
+  for (let p = 0; p < q; p++) {
+    const all = walk(owners, p, q);
+    primaries.push(all.slice(0, nVal));
+    for (const name of active) if (!all.includes(name)) all.push(name);
+    fallbacks.push(all.slice(nVal).filter((n) => isActive(ring.members[n])));
+    planned.push(walk(plannedOwners, p, nVal));
+  }
+  return { primaries, fallbacks, planned };
+}

@@ -1,0 +1,164 @@
+// The simulator's invariants, checked after the faults heal and the cluster quiesces.
+// They read every live node's state directly (white-box), so a check never depends on
+// a request that could itself be wrong.
+import { gcounterSlot, type GCounter } from '../crdt/gcounter';
+import { hash32, partitionOf } from '../hash';
+import { isActive, ringFingerprint } from '../membership/ringState';
+import { decodeEntry, encodeEntry, entryFingerprint, mergeEntries, type Entry } from '../storage/entry';
+import { checkCasHistories } from './linearizability';
+import type { Workload } from './workload';
+import type { SimWorld } from './world';
+
+export interface Violation {
+  readonly invariant: 'a-durable' | 'b-deleted' | 'c-counter' | 'd-cas' | 'e-preflist' | 'f-balance' | 'f-replicas' | 'converged';
+  readonly detail: string;
+}
+
+/** Merge of every live node's copy of every key. */
+function finalState(world: SimWorld): Map<string, { entry: Entry; holders: string[]; hashes: Map<string, number> }> {
+  const out = new Map<string, { entry: Entry; holders: string[]; hashes: Map<string, number> }>();
+  for (const sim of world.upNodes()) {
+    const store = sim.node.durable.store;
+    for (const p of store.partitionIndexes()) {
+      for (const [key, stored] of store.partition(p)!.entries) {
+        const type = store.typeOf(key);
+        // Round-trip through the wire encoding, as replicas exchange it.
+        const entry = decodeEntry(type, encodeEntry(type, stored.entry));
+        const cur = out.get(key);
+        if (cur) {
+          cur.entry = mergeEntries(type, cur.entry, entry);
+          cur.holders.push(sim.name);
+          cur.hashes.set(sim.name, stored.hash);
+        } else out.set(key, { entry, holders: [sim.name], hashes: new Map([[sim.name, stored.hash]]) });
+      }
+    }
+  }
+  return out;
+}
+
+function liveValues(entry: Entry | undefined): string[] {
+  if (!entry || entry.kind !== 'register') return [];
+  return entry.v.siblings.filter((s) => !s.deleted).map((s) => s.value as string);
+}
+
+export function checkRegisters(workload: Workload, state: ReturnType<typeof finalState>): Violation[] {
+  const out: Violation[] = [];
+  for (const [key, ops] of workload.registerOps) {
+    const values = liveValues(state.get(key)?.entry);
+    const lastAcked = ops.reduce((i, op, j) => (op.status === 'ok' ? j : i), -1);
+    const indexOf = new Map(ops.filter((o) => o.value).map((o) => [o.value!, o]));
+    for (const v of values) {
+      const op = indexOf.get(v);
+      if (!op) out.push({ invariant: 'a-durable', detail: `${key}: value ${v} was never written` });
+      else if (op.status === 'ok' && op.index < lastAcked) out.push({ invariant: 'a-durable', detail: `${key}: superseded value ${v} (op ${op.index}) visible after acked op ${lastAcked}` });
+    }
+    const last = ops[lastAcked];
+    if (!last) continue;
+    if (last.kind === 'delete') {
+      const revived = values.filter((v) => indexOf.get(v)?.status === 'ok');
+      if (revived.length > 0) out.push({ invariant: 'b-deleted', detail: `${key}: deleted (op ${lastAcked}) but shows acknowledged ${revived.join(', ')}` });
+    } else {
+      const later = ops.slice(lastAcked + 1);
+      const acceptable = new Set([last.value!, ...later.filter((o) => o.value).map((o) => o.value!)]);
+      const laterDelete = later.some((o) => o.kind === 'delete');
+      if (!values.some((v) => acceptable.has(v)) && !laterDelete) {
+        out.push({ invariant: 'a-durable', detail: `${key}: acknowledged put ${last.value} (op ${lastAcked}) lost; final values [${values.join(', ')}]` });
+      }
+    }
+  }
+  return out;
+}
+
+export function checkCounters(world: SimWorld, workload: Workload, state: ReturnType<typeof finalState>): { violations: Violation[]; lost: number } {
+  const out: Violation[] = [];
+  let lostTotal = 0;
+  const lostBySlot = new Map(world.lostSlots.map((s) => [s.slot, s.totals]));
+  for (const [key, applied] of workload.increments) {
+    const entry = state.get(key)?.entry;
+    let value: GCounter = entry?.kind === 'crdt' ? (entry.value as GCounter) : {};
+    let lost = 0;
+    // Live slots must be complete: everything they counted has been shipped.
+    for (const sim of world.upNodes()) {
+      const shipper = sim.node.counterState();
+      const t = shipper.slotTotals().get(key);
+      if (!t) continue;
+      const have = gcounterSlot(value, shipper.slotId());
+      if (have !== t.total) out.push({ invariant: 'c-counter', detail: `${key}: live slot ${shipper.slotId()} has ${have}, counted ${t.total}` });
+    }
+    for (const [slot, totals] of lostBySlot) {
+      const t = totals.get(key);
+      if (!t) continue;
+      const have = gcounterSlot(value, slot);
+      if (have < t.acked || have > t.total) out.push({ invariant: 'c-counter', detail: `${key}: crashed slot ${slot} has ${have}, outside [acked ${t.acked}, counted ${t.total}]` });
+      lost += t.total - have;
+    }
+    let total = 0;
+    for (const slot in value) total += value[slot]!;
+    if (total !== applied - lost) out.push({ invariant: 'c-counter', detail: `${key}: total ${total} != applied ${applied} - unflushed at crashes ${lost}` });
+    lostTotal += lost;
+  }
+  return { violations: out, lost: lostTotal };
+}
+
+export function checkCas(workload: Workload): Violation[] {
+  const out: Violation[] = [];
+  const createsOk = new Map<string, number>();
+  for (const h of workload.casHistory) if (h.op.kind === 'create' && h.output?.ok) createsOk.set(h.key, (createsOk.get(h.key) ?? 0) + 1);
+  for (const [key, n] of createsOk) if (n > 1) out.push({ invariant: 'd-cas', detail: `${key}: ${n} creates succeeded` });
+  for (const [key, r] of checkCasHistories(workload.casHistory)) {
+    if (!r.ok && !r.inconclusive) out.push({ invariant: 'd-cas', detail: `${key}: not linearizable: ${r.reason}` });
+  }
+  return out;
+}
+
+/** (e) checked at sample times during the run: with >= N owners, every preference list has N distinct nodes. */
+export function checkPreferenceLists(world: SimWorld): Violation[] {
+  const out: Violation[] = [];
+  const n = world.config.nVal;
+  for (const sim of world.upNodes()) {
+    const ring = sim.node.ring();
+    const owners = new Set(ring.partitions.map((c) => c.owner).filter((o) => o !== ''));
+    if (owners.size < n) continue;
+    sim.node.preferenceLists().primaries.forEach((list, p) => {
+      if (list.length !== n || new Set(list).size !== n) out.push({ invariant: 'e-preflist', detail: `${sim.name} at ${world.now()}: partition ${p} has [${list.join(',')}]` });
+    });
+  }
+  return out.slice(0, 5);
+}
+
+/** (f) once membership is stable: one ring everywhere, balanced, no pending moves, every key on its N primaries. */
+export function checkConvergence(world: SimWorld, state: ReturnType<typeof finalState>): Violation[] {
+  const out: Violation[] = [];
+  const up = world.upNodes();
+  const prints = new Set(up.map((s) => ringFingerprint(s.node.ring())));
+  if (prints.size !== 1) return [{ invariant: 'converged', detail: `${prints.size} different rings across ${up.length} nodes` }];
+  const ring = up[0]!.node.ring();
+  const valid = Object.values(ring.members).filter((m) => m.status === 'valid').map((m) => m.name);
+  const counts = new Map(valid.map((v) => [v, 0]));
+  for (const c of ring.partitions) {
+    if (c.next) out.push({ invariant: 'f-balance', detail: `partition still moving to ${c.next}` });
+    counts.set(c.owner, (counts.get(c.owner) ?? 0) + 1);
+  }
+  const q = ring.ringSize;
+  for (const [name, k] of counts) {
+    if (!valid.includes(name)) out.push({ invariant: 'f-balance', detail: `${name} (${ring.members[name]?.status}) owns ${k} partitions` });
+    else if (k < Math.floor(q / valid.length) || k > Math.ceil(q / valid.length)) out.push({ invariant: 'f-balance', detail: `${name} owns ${k} of ${q} with ${valid.length} members` });
+  }
+  const prefs = up[0]!.node.preferenceLists();
+  const activeUp = up.filter((s) => isActive(ring.members[s.name]));
+  if (activeUp.length === valid.length) {
+    for (const [key, { entry, holders, hashes }] of state) {
+      const primaries = prefs.primaries[partitionOfKey(world, key)]!;
+      const want = hash32(`${key}#${entryFingerprint(up[0]!.node.durable.store.typeOf(key), entry)}`);
+      const behind = primaries.filter((n) => hashes.get(n) !== want);
+      if (behind.length > 0) out.push({ invariant: 'f-replicas', detail: `${key}: primaries ${behind.join(',')} lack the merged version (held by ${holders.join(',')})` });
+    }
+  }
+  return out.slice(0, 10);
+}
+
+function partitionOfKey(world: SimWorld, key: string): number {
+  return partitionOf(key, world.config.ringSize);
+}
+
+export { finalState };

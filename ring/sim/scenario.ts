@@ -1,0 +1,175 @@
+// One seed: form a cluster, run clients while a randomized fault schedule plays (message
+// loss, duplication, reordering, partitions symmetric and one-way, crashes with and
+// without disk, clock skew, a join and a graceful leave), then heal, let the cluster
+// quiesce, and check the invariants.
+import { checkCas, checkConvergence, checkCounters, checkPreferenceLists, checkRegisters, finalState, type Violation } from './checkers';
+import { Workload } from './workload';
+import { SimWorld, simRingConfig } from './world';
+
+export interface ScenarioOptions {
+  nodes: number;
+  activeMs: number;
+  quiesceMaxMs: number;
+  verbose: boolean;
+}
+
+export const defaultScenario: ScenarioOptions = { nodes: 5, activeMs: 12_000, quiesceMaxMs: 30_000, verbose: false };
+
+export interface SeedResult {
+  seed: number;
+  violations: Violation[];
+  ops: number;
+  acked: number;
+  faults: string[];
+  virtualMs: number;
+  convergedAfterMs: number;
+  lostIncrements: number;
+  trace?: string[];
+}
+
+export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): SeedResult {
+  const world = new SimWorld(seed, simRingConfig(), { verbose: opts.verbose });
+  const rnd = world.random.fork('scenario');
+  const faults: string[] = [];
+  const note = (s: string) => {
+    faults.push(`${world.now()}ms ${s}`);
+    world.trace?.push(`${world.now()} FAULT ${s}`);
+  };
+  const names = Array.from({ length: opts.nodes }, (_, i) => `n${i}`);
+  world.addNode(names[0]!, []);
+  for (const name of names.slice(1)) world.scheduler.after(50 + rnd.int(400), () => world.addNode(name, [names[0]!]));
+  world.run(4_000);
+
+  world.net.setFaults({
+    dropRate: rnd.chance(0.7) ? rnd.int(6) / 100 : 0,
+    duplicateRate: rnd.chance(0.5) ? rnd.int(4) / 100 : 0,
+    minDelayMs: 1,
+    maxDelayMs: 2 + rnd.int(25),
+    reorder: rnd.chance(0.5),
+  });
+  const workload = new Workload(world, rnd.fork('workload'), { clients: 6, keysPerClient: 6, casKeys: 4, counterKeys: 5, thinkMs: 25 });
+  workload.start();
+
+  const violations: Violation[] = [];
+  const sampleEvery = 500;
+  const end = world.now() + opts.activeMs;
+  let amnesiaUsed = false;
+  let joined = false;
+  let left = false;
+  const retired = new Set<string>();
+  let crashed: string | undefined;
+  let nextFault = world.now() + 500 + rnd.int(1500);
+  while (world.now() < end) {
+    world.run(sampleEvery);
+    violations.push(...checkPreferenceLists(world));
+    if (world.now() < nextFault) continue;
+    nextFault = world.now() + 800 + rnd.int(2000);
+    const live = world.upNodes().map((n) => n.name).filter((n) => !retired.has(n));
+    const roll = rnd.next();
+    if (roll < 0.25) {
+      const shuffled = rnd.shuffle([...live]);
+      const cut = 1 + rnd.int(Math.max(1, Math.floor(shuffled.length / 2)));
+      world.net.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
+      note(`partition [${shuffled.slice(0, cut)}] | [${shuffled.slice(cut)}]`);
+      world.scheduler.after(1_000 + rnd.int(3_000), () => {
+        world.net.heal();
+        note('heal');
+      });
+    } else if (roll < 0.5 && !crashed) {
+      const victim = rnd.pick(live);
+      const keepDisk = amnesiaUsed || rnd.chance(0.6);
+      if (!keepDisk) amnesiaUsed = true;
+      world.crash(victim, keepDisk);
+      crashed = victim;
+      note(`crash ${victim} ${keepDisk ? 'with disk' : 'without disk'}`);
+      world.scheduler.after(1_000 + rnd.int(3_000), () => {
+        world.restart(victim);
+        crashed = undefined;
+        note(`restart ${victim}`);
+      });
+    } else if (roll < 0.6) {
+      const a = rnd.pick(live);
+      const b = rnd.pick(live.filter((n) => n !== a));
+      world.net.blockOneWay(a, b);
+      note(`block ${a} -> ${b}`);
+      world.scheduler.after(1_000 + rnd.int(2_000), () => {
+        world.net.unblockOneWay(a, b);
+        note(`unblock ${a} -> ${b}`);
+      });
+    } else if (roll < 0.75) {
+      const victim = rnd.pick(live);
+      const jump = rnd.range(-1_000, 1_000);
+      world.nodes.get(victim)!.clock.jump(jump);
+      note(`clock ${victim} ${jump > 0 ? '+' : ''}${jump}ms`);
+    } else if (roll < 0.87 && !joined) {
+      joined = true;
+      const name = `n${world.nodes.size}`;
+      world.addNode(name, [rnd.pick(live)]);
+      note(`join ${name}`);
+    } else if (!left && live.length > world.config.nVal + 1) {
+      left = true;
+      const leaver = rnd.pick(live);
+      const sim = world.nodes.get(leaver)!;
+      sim.node.onLeft = () => {
+        retired.add(leaver);
+        world.scheduler.after(1, () => {
+          world.crash(leaver, true);
+          note(`${leaver} left and exited`);
+        });
+      };
+      sim.node.leave();
+      note(`leave ${leaver}`);
+    }
+  }
+  workload.stop();
+
+  // Heal everything and let the cluster converge.
+  // Let scheduled heals and restarts fire, then heal whatever is left.
+  world.run(4_500);
+  world.net.heal();
+  world.net.setFaults({ dropRate: 0, duplicateRate: 0, reorder: false, minDelayMs: 1, maxDelayMs: 5 });
+  for (const sim of world.nodes.values()) if (!sim.up && !retired.has(sim.name)) world.restart(sim.name);
+  note('heal all');
+  const healedAt = world.now();
+  let convergedAfterMs = -1;
+  while (world.now() - healedAt < opts.quiesceMaxMs) {
+    world.run(500);
+    if (quiet(world)) {
+      convergedAfterMs = world.now() - healedAt;
+      break;
+    }
+  }
+  // Give anti-entropy a last full sweep before judging replicas.
+  world.run(3_000);
+  const state = finalState(world);
+  violations.push(...checkRegisters(workload, state));
+  const counters = checkCounters(world, workload, state);
+  violations.push(...counters.violations);
+  violations.push(...checkCas(workload));
+  violations.push(...checkConvergence(world, state));
+  return {
+    seed,
+    violations,
+    ops: workload.stats.ops,
+    acked: workload.stats.acked,
+    faults,
+    virtualMs: world.now(),
+    convergedAfterMs,
+    lostIncrements: counters.lost,
+    ...(world.trace ? { trace: world.trace } : {}),
+  };
+}
+
+function quiet(world: SimWorld): boolean {
+  const up = world.upNodes();
+  const first = up[0]?.node.ring();
+  if (!first) return true;
+  for (const sim of up) {
+    const ring = sim.node.ring();
+    if (ring.partitions.some((c, i) => c.next !== null || c.owner !== first.partitions[i]!.owner)) return false;
+    if (sim.node.handoffs().length > 0 || sim.node.counterState().pending() > 0) return false;
+    const me = ring.members[sim.name];
+    if (me?.status !== 'valid') return false;
+  }
+  return true;
+}

@@ -1,0 +1,88 @@
+// Tombstone collection. A deleted key keeps its tombstone until removing it cannot bring
+// the key back: the tombstone is older than tombstoneGraceMs here (longer than any message
+// or request can be in flight), every member of the ring is up, and every member confirms
+// it holds either nothing for the key or exactly this tombstone. Then all of them drop it,
+// each only if its copy is still that tombstone. A node that was removed while it held
+// stale data must not push it back afterwards; see RingNode's rejoin rule.
+import type { NodeContext } from '../node/context';
+import { isTombstone } from './entry';
+
+type Check = [key: string, hash: number];
+
+export class TombstoneReaper {
+  private cursor = 0;
+  private running = false;
+
+  constructor(private readonly ctx: NodeContext) {
+    ctx.rpc.on('reap-check', (_from, body: { p: number; keys: Check[] }, reply) => {
+      reply(body.keys.map(([key, hash]) => {
+        const stored = ctx.store.get(body.p, key);
+        return !stored || stored.hash === hash;
+      }));
+    });
+    ctx.rpc.on('reap', (_from, body: { p: number; keys: Check[] }, reply) => {
+      reply(this.drop(body.p, body.keys));
+    });
+  }
+
+  tick(members: readonly string[]): void {
+    if (this.running) return;
+    if (!members.every((m) => this.ctx.isUp(m))) return;
+    const prefs = this.ctx.prefs();
+    const q = prefs.primaries.length;
+    for (let i = 0; i < q; i++) {
+      const p = (this.cursor + i) % q;
+      if (prefs.primaries[p]![0] !== this.ctx.name) continue;
+      const candidates = this.candidates(p);
+      if (candidates.length === 0) continue;
+      this.cursor = p + 1;
+      this.reap(p, candidates, members.filter((m) => m !== this.ctx.name));
+      return;
+    }
+    this.cursor = 0;
+  }
+
+  private candidates(p: number): Check[] {
+    const data = this.ctx.store.partition(p);
+    if (!data) return [];
+    const horizon = this.ctx.rt.clock.now() - this.ctx.config.tombstoneGraceMs;
+    const out: Check[] = [];
+    for (const [key, stored] of data.entries) {
+      if (out.length >= this.ctx.config.tombstoneReapBatchMax) break;
+      if (stored.tombstoneSince !== undefined && stored.tombstoneSince <= horizon && isTombstone(stored.entry)) out.push([key, stored.hash]);
+    }
+    return out;
+  }
+
+  private reap(p: number, keys: Check[], others: string[]): void {
+    this.running = true;
+    const agreed = keys.map(() => true);
+    let pending = others.length;
+    const timeout = this.ctx.config.requestTimeoutMs;
+    const finish = () => {
+      const confirmed = keys.filter((_, i) => agreed[i]);
+      if (confirmed.length > 0) {
+        for (const m of others) this.ctx.rpc.call(m, 'reap', { p, keys: confirmed }, timeout, () => {});
+        this.ctx.stats.tombstonesReaped += this.drop(p, confirmed);
+      }
+      this.running = false;
+    };
+    if (pending === 0) return finish();
+    for (const m of others) {
+      this.ctx.rpc.call(m, 'reap-check', { p, keys }, timeout, (err, res) => {
+        if (err || !Array.isArray(res)) agreed.fill(false);
+        else res.forEach((ok, i) => (agreed[i] = agreed[i]! && ok === true));
+        if (--pending === 0) finish();
+      });
+    }
+  }
+
+  private drop(p: number, keys: readonly Check[]): number {
+    let n = 0;
+    for (const [key, hash] of keys) {
+      const stored = this.ctx.store.get(p, key);
+      if (stored && stored.hash === hash && isTombstone(stored.entry) && this.ctx.store.removeIfUnchanged(p, key, stored.seq)) n++;
+    }
+    return n;
+  }
+}
