@@ -12,7 +12,7 @@ export class AntiEntropy {
   private running = false;
 
   constructor(private readonly ctx: NodeContext) {
-    ctx.rpc.on('ae-digest', (_from, body: { p: number; buckets: number[] }, reply) => reply(this.onDigest(body.p, body.buckets)));
+    ctx.rpc.on('ae-digest', (_from, body: { p: number; buckets: Uint32Array }, reply) => reply(this.onDigest(body.p, body.buckets)));
     ctx.rpc.on('ae-want', (_from, body: { p: number; keys: string[] }, reply) => reply(this.entriesFor(body.p, body.keys)));
   }
 
@@ -30,9 +30,9 @@ export class AntiEntropy {
     }
   }
 
-  private digest(p: number): number[] {
+  private digest(p: number): Uint32Array {
     const data = this.ctx.store.partition(p);
-    return data ? Array.from(data.buckets) : new Array<number>(this.ctx.config.antiEntropyBucketsPerPartition).fill(0);
+    return data ? data.buckets.slice() : new Uint32Array(this.ctx.config.antiEntropyBucketsPerPartition);
   }
 
   private exchange(p: number, peer: string): void {
@@ -82,7 +82,7 @@ export class AntiEntropy {
     });
   }
 
-  private onDigest(p: number, theirs: number[]): { buckets: number[]; keys: [string, number][] } {
+  private onDigest(p: number, theirs: Uint32Array): { buckets: number[]; keys: [string, number][] } {
     const ours = this.digest(p);
     const buckets: number[] = [];
     for (let b = 0; b < ours.length; b++) if (ours[b] !== theirs[b]) buckets.push(b);

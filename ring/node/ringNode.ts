@@ -77,6 +77,7 @@ export class RingNode {
   private ringPrint = '';
   private isRunning = false;
   private seedCursor = 0;
+  private lastIdlePlan = '';
   /** Called once this node has left the cluster gracefully (its data handed off). */
   onLeft: (() => void) | undefined;
   /** Called whenever the ring view changes. */
@@ -360,6 +361,12 @@ export class RingNode {
   private claimRound(): void {
     const ring = this.durable.ring;
     if (!isActive(ring.members[this.name])) return;
+    // Planning is a pure function of the ring and who is up (and, with auto-down, of time
+    // while someone is dead): skip it when none of that changed since a plan that changed nothing.
+    const members = Object.keys(ring.members);
+    const timeMatters = this.config.autoDownAfterMs > 0 && members.some((n) => this.detector.deadSince(n) !== undefined);
+    const planKey = `${this.ringPrint}|${members.map((n) => (this.ctx.isUp(n) ? 1 : 0)).join('')}`;
+    if (!timeMatters && planKey === this.lastIdlePlan) return;
     const next = planRing(ring, {
       self: this.name,
       nVal: this.config.nVal,
@@ -369,6 +376,7 @@ export class RingNode {
       autoDownAfterMs: this.config.autoDownAfterMs,
     });
     if (next !== ring) this.setRing(next, true);
+    else this.lastIdlePlan = planKey;
   }
 
   private updateMember(name: string, change: (m: Member) => Member): void {

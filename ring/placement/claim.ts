@@ -2,70 +2,72 @@
 //
 // Requirements, in priority order:
 //   a. Balance: every member owns floor(Q/n) or ceil(Q/n) partitions. Always.
-//   b. Spread: any nVal consecutive partitions (cyclically) have distinct owners whenever
-//      that is feasible, so a key's nVal primaries are nVal different nodes.
+//   b. Spread: any nVal consecutive partitions (cyclically) have distinct owners whenever that
+//      is feasible, so the nVal primaries of a key are nVal different nodes.
 //   c. Few moves: a join moves about Q/(n+1) partitions, a leave about what the leavers owned.
 //
-// Feasibility (Q = ringSize, n = members, w = min(nVal, n), the "effective window"):
-//   * n < nVal: every nVal-window holds a repeat (pigeonhole), so all Q windows violate.
-//     We then apply the rule below to windows of n partitions instead (w = n): each window of
-//     n consecutive partitions is distinct when n divides Q, otherwise at most n-1 are not.
-//   * n >= nVal (w = nVal): a balanced assignment with zero violating windows exists iff
-//         w == 1  or  ceil(Q/n) <= floor(Q/w).
-//     Necessity: the partitions of one owner are pairwise >= w apart around a cycle of Q, so it
-//     owns at most floor(Q/w) of them, and balance gives some member ceil(Q/n).
-//     Sufficiency: the "column" construction in stripedPattern() below (R = ceil(Q/n) rows of
-//     length >= w read column by column) is valid whenever the inequality holds. E.g. Q=64,
-//     nVal=3 is infeasible for n=3 (22 > 21) and feasible for every n >= 4; n == nVal is
-//     feasible only when nVal divides Q.
-//   * Guarantee: when feasible, claimPartitions returns zero violating w-windows; when not,
-//     at most min(Q, w-1) violating w-windows (the plain stripe i mod n achieves that: its
-//     only repeats sit at the wrap-around seam). Counted in nVal-windows: 0 when feasible,
-//     at most nVal-1 when n >= nVal but infeasible, and Q (all, unavoidable) when n < nVal.
-//     See claimGuarantee().
+// FEASIBILITY AND GUARANTEE (Q = ringSize, n = number of members):
+//   * nVal == 1: always feasible (no constraint).
+//   * n >= nVal >= 2: a balanced assignment whose every nVal-window is distinct exists iff
+//         ceil(Q/n) <= floor(Q/nVal).
+//     Necessity: the partitions of one member are pairwise >= nVal apart on a cycle of Q, so a
+//     member owns at most floor(Q/nVal) of them, and balance gives some member ceil(Q/n).
+//     Sufficiency: the column construction in stripedPattern() is valid whenever it holds.
+//     Consequences: n == nVal is feasible iff nVal divides Q (the ring must be periodic);
+//     Q=64 or 256 with nVal=3 is infeasible for n=3 (e.g. 22 > 21) and feasible for all n >= 4.
+//     Guarantee: zero violating windows when feasible; otherwise at most nVal-1 (the stripe
+//     p mod n repeats owners only across the seam between partition Q-1 and 0, and at most
+//     nVal-1 windows cover the seam; the search below may do better, never worse).
+//   * n < nVal: every nVal-window holds a repeat (pigeonhole): all Q windows violate, and a
+//     key's preference list holds all n nodes whatever the layout. The layout then prepares
+//     for growth instead: it is the stripe layout the ring would have with nVal members, each
+//     member owning one stripe and the stripes of the missing members shared out, so each
+//     join up to nVal members moves about Q/(n+1) partitions and the nVal-th join lands on a
+//     valid layout. (Fallback when Q < nVal: the rules above with window n.)
+//   claimGuarantee() returns this bound; windowViolations() counts it.
 //
-// Algorithm (pure, deterministic: members are sorted, every tie broken by index):
-//   1. Start from `current`, owners that are not members become holes.
-//   2. Targets: ceil(Q/n) for the (Q mod n) members that already own the most, floor otherwise.
-//   3. Greedy: under-target members take holes first, then partitions of over-target
-//      members, each step choosing the (partition, taker) that adds the fewest violating
-//      windows, then spreads the taker's partitions, then relieves the giver where it is most
-//      crowded.
-//   4. Repair: while windows violate, apply the balance-keeping swap (or ceil->floor transfer)
-//      that removes the most violations, moving the fewest partitions; bounded.
-//   5. Candidate two: the striped pattern, rotated and relabelled to maximise overlap with
-//      `current`. It is valid by construction. Return the valid candidate with fewer moves.
+// ALGORITHM (pure and deterministic: members are sorted, every tie is broken by index):
+//   Candidates, each balanced by construction; the valid ones (violations within the
+//   guarantee) compete on moves, then violations.
+//   1. Incremental. Owners not in `members` become holes. Targets: ceil(Q/n) for the
+//      (Q mod n) members owning the most, floor(Q/n) otherwise. Greedy: under-target members
+//      take holes first, then partitions of over-target members, only where the taker has no
+//      partition within nVal-1 (most constrained partition and taker first, then spreading
+//      each member's partitions); if no such hand-over exists, an ejection chain (below) ends
+//      at a taker. Repair: ejection chains remove remaining repeats.
+//   2. Dynamic program (only when 1 is invalid or moves well above the minimum, and the state
+//      space n!/(n-nVal+1)! is small, i.e. small clusters where claims are hard): the cheapest
+//      sequence with every window distinct under per-member prices tuned towards balance,
+//      then rebalanced by step 1 with moves still counted against `current`.
+//   3. Striped: the valid-by-construction stripe layout, rotated and relabelled (greedy
+//      matching of stripes to members by overlap) to keep as many owners as possible.
+//   Every loop is bounded (greedy: exactly the number of partitions that must change hands;
+//   repair: 2Q chains; Dijkstra: Q+n states; DP: 24 price rounds).
 
 export interface ClaimInput {
   /** Number of partitions Q (>= 1). */
   ringSize: number;
   /** Replicas per key: consecutive partitions that should have distinct owners (>= 1). */
   nVal: number;
-  /** Nodes that must own partitions; a set (order and duplicates are ignored). */
+  /** Nodes that must own partitions; a set (order and duplicates are ignored). Non-empty. */
   members: readonly string[];
   /** Current owner per partition (length ringSize), or null for a fresh ring. */
   current: readonly (string | null)[] | null;
 }
 
 export interface ClaimGuarantee {
-  /** Effective window min(nVal, n): the window size the claim keeps distinct. */
-  window: number;
-  /** Whether zero violating windows of size `window` is achievable with balance. */
+  /** Whether a balanced layout with no violating nVal-window exists. */
   feasible: boolean;
-  /** Upper bound on violating windows of size `window` in the claim's result. */
-  maxWindowViolations: number;
-  /** Upper bound on windowViolations(result, nVal). */
-  maxNValViolations: number;
+  /** Upper bound on windowViolations(claimPartitions(...), nVal). */
+  maxViolations: number;
 }
 
-/** What claimPartitions promises about window violations for (Q, nVal, n). */
+/** What claimPartitions promises about violating nVal-windows for (Q, nVal, n). */
 export function claimGuarantee(ringSize: number, nVal: number, memberCount: number): ClaimGuarantee {
-  const q = ringSize;
-  const w = Math.min(nVal, memberCount);
-  const feasible = w <= 1 || Math.ceil(q / memberCount) <= Math.floor(q / w);
-  const maxWindowViolations = feasible ? 0 : Math.min(q, w - 1);
-  const maxNValViolations = memberCount < nVal ? q : maxWindowViolations;
-  return { window: w, feasible, maxWindowViolations, maxNValViolations };
+  if (nVal <= 1) return { feasible: true, maxViolations: 0 };
+  if (memberCount < nVal) return { feasible: false, maxViolations: ringSize };
+  const feasible = Math.ceil(ringSize / memberCount) <= Math.floor(ringSize / nVal);
+  return { feasible, maxViolations: feasible ? 0 : Math.min(ringSize, nVal - 1) };
 }
 
 /** Partitions whose owner differs between two assignments of the same ring. */
@@ -81,7 +83,7 @@ export function countMoves(before: readonly (string | null)[], after: readonly (
 /**
  * Start positions i such that the owners of partitions i, i+1, ..., i+nVal-1 (mod Q) are not
  * all distinct. Unowned (null) partitions never make a window violate. A window longer than
- * the ring meets some partition twice and so always violates if that partition is owned.
+ * the ring meets some partition twice and so violates if that partition is owned.
  */
 export function windowViolations(owners: readonly (string | null)[], nVal: number): number {
   const q = owners.length;
@@ -110,12 +112,116 @@ export function ownershipCounts(owners: readonly (string | null)[]): Map<string,
   return new Map([...counts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
+/**
+ * A balanced owner per partition for `members`, keeping nVal consecutive partitions on
+ * distinct nodes when feasible and moving few partitions away from `current`. Pure and
+ * deterministic: the result depends only on the member set, ringSize, nVal and current.
+ */
+export function claimPartitions(input: ClaimInput): string[] {
+  const { ringSize: q, nVal, current } = input;
+  if (!Number.isInteger(q) || q < 1) throw new RangeError(`claimPartitions: bad ringSize ${q}`);
+  if (!Number.isInteger(nVal) || nVal < 1) throw new RangeError(`claimPartitions: bad nVal ${nVal}`);
+  const names = [...new Set(input.members)].sort();
+  const n = names.length;
+  if (n === 0) throw new RangeError('claimPartitions: no members');
+  if (current !== null && current.length !== q) {
+    throw new RangeError(`claimPartitions: current has ${current.length} partitions, ringSize is ${q}`);
+  }
+  const idOf = new Map(names.map((name, i) => [name, i] as const));
+  const orig = new Int32Array(q).fill(HOLE);
+  if (current !== null) {
+    for (let p = 0; p < q; p++) {
+      const o = current[p];
+      orig[p] = o === null || o === undefined ? HOLE : (idOf.get(o) ?? HOLE);
+    }
+  }
+  const toNames = (owners: Int32Array): string[] => Array.from(owners, (id) => names[id]!);
+
+  if (n < nVal) {
+    const grown = growthLayout(q, nVal, n, orig);
+    if (grown !== null) return toNames(grown);
+  }
+  // Effective window: nVal, or n in the fallback for n < nVal (Q < nVal).
+  const w = Math.min(nVal, n);
+  const feasible = w <= 1 || Math.ceil(q / n) <= Math.floor(q / w);
+  const bound = feasible ? 0 : Math.min(q, w - 1);
+
+  const stripe = relabel(stripedPattern(q, n, w, feasible), n, n, orig).owners;
+  if (!orig.some((o) => o >= 0)) return toNames(stripe);
+
+  const candidates: Int32Array[] = [];
+  const inc = incremental(q, w, n, orig, orig);
+  candidates.push(inc);
+  const floorMoves = minimumMoves(q, n, orig);
+  const incValid = new Layout(q, w, n, inc).totalViolations() <= bound;
+  const incCheap = movesOf(orig, inc) <= floorMoves + Math.max(2, floorMoves / 8);
+  if ((!incValid || !incCheap) && dpWork(q, w, n) <= DP_WORK_MAX) {
+    const dp = dpCandidate(q, w, n, orig);
+    if (dp !== null) candidates.push(incremental(q, w, n, dp, orig));
+  }
+  candidates.push(stripe);
+  let chosen = stripe;
+  let chosenKey = [Infinity, Infinity];
+  for (const c of candidates) {
+    const v = new Layout(q, w, n, c).totalViolations();
+    if (v > bound) continue;
+    const key = [movesOf(orig, c), v];
+    if (cmpTuple(key, chosenKey) < 0) {
+      chosen = c;
+      chosenKey = key;
+    }
+  }
+  return toNames(chosen);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Internal representation: member i of the sorted member list is id i; -1 is a hole.
 
 const HOLE = -1;
 
-/** Owners as ids over a ring of q partitions, with a cached violation checker for window w. */
+/** Bound on Q * states * successors for the dynamic program (about 20 ms per price round). */
+const DP_WORK_MAX = 2_000_000;
+
+function mod(a: number, q: number): number {
+  return ((a % q) + q) % q;
+}
+
+function cmpTuple(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function movesOf(orig: Int32Array, owners: Int32Array): number {
+  let m = 0;
+  for (let p = 0; p < orig.length; p++) if (orig[p] !== owners[p]) m++;
+  return m;
+}
+
+/** Per-member targets: ceil(Q/n) for the (Q mod n) members owning the most now, else floor. */
+function targetsFor(q: number, counts: Int32Array): Int32Array {
+  const n = counts.length;
+  const base = Math.floor(q / n);
+  const extra = q % n;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => counts[b]! - counts[a]! || a - b);
+  const target = new Int32Array(n).fill(base);
+  for (let k = 0; k < extra; k++) target[order[k]!] = base + 1;
+  return target;
+}
+
+/** Partitions that must change owner for balance alone (a lower bound on moves). */
+function minimumMoves(q: number, n: number, orig: Int32Array): number {
+  const counts = new Int32Array(n);
+  for (const o of orig) if (o >= 0) counts[o] = counts[o]! + 1;
+  const target = targetsFor(q, counts);
+  let moves = 0;
+  for (let m = 0; m < n; m++) moves += Math.max(0, target[m]! - counts[m]!);
+  return moves;
+}
+
+/** Owners over a ring of q partitions, with window checks for window w (holes ignored). */
 class Layout {
   readonly q: number;
   readonly w: number;
@@ -123,51 +229,28 @@ class Layout {
   readonly counts: Int32Array;
   private readonly stamp: Int32Array;
   private epoch = 0;
+  /** Reach of a repeat: owners closer than w on either side, at most half the ring. */
+  private readonly reach: number;
 
   constructor(q: number, w: number, n: number, owners: Int32Array) {
     this.q = q;
     this.w = w;
     this.owners = owners;
     this.counts = new Int32Array(n);
-    for (const o of owners) if (o >= 0) this.counts[o] = (this.counts[o] ?? 0) + 1;
+    for (const o of owners) if (o >= 0) this.counts[o] = this.counts[o]! + 1;
     this.stamp = new Int32Array(n);
+    this.reach = Math.min(w - 1, Math.floor(q / 2));
   }
 
   at(p: number): number {
-    return this.owners[((p % this.q) + this.q) % this.q]!;
+    return this.owners[mod(p, this.q)]!;
   }
 
-  /** Whether the window starting at s holds an owner twice (holes ignored). */
-  windowBad(s: number): boolean {
-    if (this.w <= 1) return false;
-    this.epoch++;
-    const e = this.epoch;
-    for (let j = 0; j < this.w; j++) {
-      const o = this.at(s + j);
-      if (o < 0) continue;
-      if (this.stamp[o] === e) return true;
-      this.stamp[o] = e;
-    }
-    return false;
-  }
-
-  totalViolations(): number {
-    let bad = 0;
-    for (let s = 0; s < this.q; s++) if (this.windowBad(s)) bad++;
-    return bad;
-  }
-
-  /** Distinct window starts affected by changing the given partitions. */
-  affected(ps: readonly number[]): number[] {
-    const out: number[] = [];
-    const span = Math.min(this.w, this.q);
-    for (const p of ps) {
-      for (let j = 0; j < span; j++) {
-        const s = (((p - j) % this.q) + this.q) % this.q;
-        if (!out.includes(s)) out.push(s);
-      }
-    }
-    return out;
+  set(p: number, owner: number): void {
+    const old = this.owners[p]!;
+    if (old >= 0) this.counts[old] = this.counts[old]! - 1;
+    if (owner >= 0) this.counts[owner] = this.counts[owner]! + 1;
+    this.owners[p] = owner;
   }
 
   /** Repeated owners in the window starting at s: entries minus distinct owners. */
@@ -185,53 +268,55 @@ class Layout {
     return excess;
   }
 
-  /** Sum of windowExcess over the given starts: zero iff none of those windows violates. */
-  excess(starts: readonly number[]): number {
-    let sum = 0;
-    for (const s of starts) sum += this.windowExcess(s);
-    return sum;
+  totalViolations(): number {
+    let bad = 0;
+    for (let s = 0; s < this.q; s++) if (this.windowExcess(s) > 0) bad++;
+    return bad;
   }
 
-  set(p: number, owner: number): void {
-    const old = this.owners[p]!;
-    if (old >= 0) this.counts[old] = this.counts[old]! - 1;
-    if (owner >= 0) this.counts[owner] = this.counts[owner]! + 1;
-    this.owners[p] = owner;
-  }
-
-  /** Change in summed window excess from setting partitions ps to owners os (undone). */
+  /**
+   * Change in summed window excess (zero iff no window violates) from setting partitions ps
+   * to owners os; the layout is restored afterwards.
+   */
   delta(ps: readonly number[], os: readonly number[]): number {
-    const starts = this.affected(ps);
-    const before = this.excess(starts);
+    const starts: number[] = [];
+    const span = Math.min(this.w, this.q);
+    for (const p of ps) {
+      for (let j = 0; j < span; j++) {
+        const s = mod(p - j, this.q);
+        if (!starts.includes(s)) starts.push(s);
+      }
+    }
+    let before = 0;
+    for (const s of starts) before += this.windowExcess(s);
     const saved = ps.map((p) => this.owners[p]!);
     for (let i = 0; i < ps.length; i++) this.owners[ps[i]!] = os[i]!;
-    const after = this.excess(starts);
-    for (let i = 0; i < ps.length; i++) this.owners[ps[i]!] = saved[i]!;
+    let after = 0;
+    for (const s of starts) after += this.windowExcess(s);
+    for (let i = ps.length - 1; i >= 0; i--) this.owners[ps[i]!] = saved[i]!;
     return after - before;
   }
 
-  /** Whether `owner` has no partition other than p within w-1 of p. */
+  /** Partitions of `owner` closer than w to p, other than p and `except`, into out. */
+  near(p: number, owner: number, except: number, out: number[]): void {
+    out.length = 0;
+    for (let d = 1; d <= this.reach; d++) {
+      const a = mod(p + d, this.q);
+      const b = mod(p - d, this.q);
+      if (a !== p && a !== except && this.owners[a] === owner && !out.includes(a)) out.push(a);
+      if (b !== p && b !== except && this.owners[b] === owner && !out.includes(b)) out.push(b);
+    }
+  }
+
+  /** Whether `owner` has no partition other than p closer than w to p. */
   free(p: number, owner: number): boolean {
-    const lim = Math.min(this.w - 1, Math.floor(this.q / 2));
-    for (let d = 1; d <= lim; d++) {
+    for (let d = 1; d <= this.reach; d++) {
       if (this.at(p + d) === owner || this.at(p - d) === owner) return false;
     }
     return true;
   }
 
-  /** Partitions of `owner` within w-1 of p, other than p and `except`, into out. */
-  near(p: number, owner: number, except: number, out: number[]): void {
-    out.length = 0;
-    const lim = Math.min(this.w - 1, Math.floor(this.q / 2));
-    for (let d = 1; d <= lim; d++) {
-      for (const r of [p + d, p - d]) {
-        const rr = ((r % this.q) + this.q) % this.q;
-        if (rr !== p && rr !== except && this.owners[rr] === owner && !out.includes(rr)) out.push(rr);
-      }
-    }
-  }
-
-  /** Partitions owned by another partition's owner within w-1: the repeats to remove. */
+  /** Partitions whose owner owns another partition closer than w: the repeats. */
   hotPartitions(): number[] {
     const hot: number[] = [];
     for (let p = 0; p < this.q; p++) {
@@ -261,53 +346,88 @@ class Layout {
   }
 }
 
-function cmpTuple(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return 0;
-}
+// ---------------------------------------------------------------------------------------------
+// Candidate 1: incremental greedy plus ejection-chain repair.
 
-/** Per-member targets: ceil(Q/n) for the (Q mod n) members owning the most now, else floor. */
-function targetsFor(q: number, counts: Int32Array): Int32Array {
-  const n = counts.length;
-  const base = Math.floor(q / n);
-  const extra = q % n;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => counts[b]! - counts[a]! || a - b);
-  const target = new Int32Array(n).fill(base);
-  for (let k = 0; k < extra; k++) target[order[k]!] = base + 1;
-  return target;
-}
-
-/** Steps 3 and 4: greedy rebalance from the current owners, then bounded repair. */
-function incremental(q: number, w: number, n: number, orig: Int32Array): Int32Array {
-  const lay = new Layout(q, w, n, Int32Array.from(orig));
+function incremental(q: number, w: number, n: number, start: Int32Array, orig: Int32Array): Int32Array {
+  const lay = new Layout(q, w, n, Int32Array.from(start));
   const target = targetsFor(q, lay.counts);
+  const moved = (p: number, o: number): number => (o === orig[p] ? 0 : 1);
+  const deficitOf = (m: number): number => target[m]! - lay.counts[m]!;
 
-  // Greedy: each step hands one partition (a hole, or one of an over-target member) to an
+  // Each step hands one partition (a hole, or one of an over-target member) to an
   // under-target member. Sum of deficits = holes + surpluses, so exactly that many steps.
-  const steps = Array.from(target).reduce((acc, t, i) => acc + Math.max(0, t - lay.counts[i]!), 0);
+  let steps = 0;
+  for (let m = 0; m < n; m++) steps += Math.max(0, deficitOf(m));
+  const near: number[] = [];
   for (let step = 0; step < steps; step++) {
+    const open: number[] = [];
+    for (let p = 0; p < q; p++) {
+      const x = lay.owners[p]!;
+      if (x < 0 || lay.counts[x]! > target[x]!) open.push(p);
+    }
+    const takers: number[] = [];
+    for (let t = 0; t < n; t++) if (deficitOf(t) > 0) takers.push(t);
+
+    // Direct hand-overs to a taker with no partition closer than w (adds no repeat).
+    const freeAt: [number, number[]][] = [];
+    const options = new Int32Array(n);
+    for (const p of open) {
+      const f: number[] = [];
+      for (const t of takers) {
+        lay.near(p, t, HOLE, near);
+        if (near.length === 0) f.push(t);
+      }
+      if (f.length === 0) continue;
+      freeAt.push([p, f]);
+      for (const t of f) options[t] = options[t]! + 1;
+    }
     let best: number[] | null = null;
     let bestP = -1;
     let bestT = -1;
-    for (let p = 0; p < q; p++) {
+    for (const [p, f] of freeAt) {
       const x = lay.owners[p]!;
-      if (x >= 0 && lay.counts[x]! <= target[x]!) continue;
-      // Crowding of the giver at p: small when x has another partition nearby.
       const giverGap = x >= 0 ? lay.nearest(p, x, q) : q;
-      for (let t = 0; t < n; t++) {
-        const deficit = target[t]! - lay.counts[t]!;
-        if (deficit <= 0) continue;
+      for (const t of f) {
         const cap = Math.max(w, Math.floor(q / Math.max(1, target[t]!)));
         const score = [
-          lay.delta([p], [t]),
-          x >= 0 ? 1 : 0,
-          -lay.nearest(p, t, cap),
-          -deficit,
-          giverGap,
+          x >= 0 ? 1 : 0, // holes first: they must be filled anyway
+          f.length, // the most constrained partition first
+          options[t]! - deficitOf(t), // then the taker with the least room to spare
+          -lay.nearest(p, t, cap), // spread each member's partitions around the ring
+          giverGap, // relieve the giver where it is most crowded
+          p,
+          t,
         ];
+        if (best === null || cmpTuple(score, best) < 0) {
+          best = score;
+          bestP = p;
+          bestT = t;
+        }
+      }
+    }
+    if (bestP >= 0) {
+      lay.set(bestP, bestT);
+      continue;
+    }
+
+    // No direct hand-over: the cheapest ejection chain from an open partition to a taker.
+    let chainBest: { ps: number[]; os: number[]; score: number[] } | null = null;
+    for (const p of open) {
+      const chain = findChain(lay, p, moved, (m) => deficitOf(m) > 0);
+      if (chain === null || lay.delta(chain.ps, chain.os) > 0) continue;
+      const score = [lay.owners[p]! >= 0 ? 1 : 0, chainMoves(lay, chain, moved), chain.ps.length, p];
+      if (chainBest === null || cmpTuple(score, chainBest.score) < 0) chainBest = { ...chain, score };
+    }
+    if (chainBest !== null) {
+      for (let i = 0; i < chainBest.ps.length; i++) lay.set(chainBest.ps[i]!, chainBest.os[i]!);
+      continue;
+    }
+
+    // Last resort: the hand-over adding the least repetition; repair deals with it.
+    for (const p of open) {
+      for (const t of takers) {
+        const score = [lay.delta([p], [t]), lay.owners[p]! >= 0 ? 1 : 0, p, t];
         if (best === null || cmpTuple(score, best) < 0) {
           best = score;
           bestP = p;
@@ -319,41 +439,53 @@ function incremental(q: number, w: number, n: number, orig: Int32Array): Int32Ar
     lay.set(bestP, bestT);
   }
 
-  if (process.env.CLAIM_DEBUG) console.log("greedy", lay.totalViolations(), movesOf(orig, lay.owners), Array.from(lay.owners).join(" "));
-  repair(lay, orig);
+  repair(lay, moved);
   return lay.owners;
 }
 
+interface Chain {
+  /** Partitions handed over, in order from the end of the chain back to its start. */
+  ps: number[];
+  /** New owner of each. */
+  os: number[];
+}
+
+function chainMoves(lay: Layout, chain: Chain, moved: (p: number, o: number) => number): number {
+  let dm = 0;
+  for (let i = 0; i < chain.ps.length; i++) {
+    const p = chain.ps[i]!;
+    dm += moved(p, chain.os[i]!) - moved(p, lay.owners[p]!);
+  }
+  return dm;
+}
+
 /**
- * Step 4: ejection chains. A partition h whose owner X also owns a partition within w-1 of
- * it is handed to another member Y1; Y1 now holds one too many, so it hands on a partition:
- * the one of its own that now sits within w-1 of h if there is one, otherwise any of its
- * partitions; and so on, until a partition reaches X with no other partition of X nearby
- * (the loop closes: counts unchanged), or, when Q mod n > 0 and X was at ceil(Q/n), the
- * chain ends at a member at floor(Q/n). A receiver may have at most one partition near what
- * it receives, and that is the one it hands on, so (checked exactly before applying) a chain
- * removes X's repeat at h without adding one. Chains are cheapest paths (Dijkstra, cost per
- * hand-over 1 + partitions newly moved away from `current`). Bounded by 2Q chains.
+ * Ejection chains. A partition h whose owner X also owns a partition closer than w is handed
+ * to another member Y1; Y1 now holds one too many, so it hands on a partition: its own that
+ * now sits closer than w to h if there is one, otherwise any of its partitions; and so on,
+ * until a partition reaches X with no other partition of X nearby (the loop closes: counts
+ * unchanged), or, when Q mod n > 0 and X was at ceil(Q/n), the chain ends at a member at
+ * floor(Q/n). A receiver may have at most one partition near what it receives, and it hands
+ * that one on, so a chain removes X's repeat at h without adding one (checked exactly before
+ * applying, since the search checks each hand-over against the layout before the chain).
+ * Each applied chain lowers the summed window excess; at most 2Q chains.
  */
-function repair(lay: Layout, orig: Int32Array): void {
+function repair(lay: Layout, moved: (p: number, o: number) => number): void {
   const { q } = lay;
-  const moved = (p: number, o: number): number => (o === orig[p] ? 0 : 1);
+  const n = lay.counts.length;
+  const base = Math.floor(q / n);
   for (let iter = 0; iter < 2 * q; iter++) {
     const hot = lay.hotPartitions();
     if (hot.length === 0) return;
-    let best: { ps: number[]; os: number[]; score: number[] } | null = null;
+    let best: (Chain & { score: number[] }) | null = null;
     for (const h of hot) {
-      const chain = findChain(lay, h, moved);
-      if (process.env.CLAIM_DEBUG && iter === 0) console.log('h', h, lay.owners[h], chain && JSON.stringify(chain), chain && lay.delta(chain.ps, chain.os));
+      const x = lay.owners[h]!;
+      const xCanShrink = q % n !== 0 && lay.counts[x]! === base + 1;
+      const chain = findChain(lay, h, moved, (m) => m === x || (xCanShrink && lay.counts[m]! === base));
       if (chain === null) continue;
       const dv = lay.delta(chain.ps, chain.os);
       if (dv >= 0) continue;
-      let dm = 0;
-      for (let i = 0; i < chain.ps.length; i++) {
-        const p = chain.ps[i]!;
-        dm += moved(p, chain.os[i]!) - moved(p, lay.owners[p]!);
-      }
-      const score = [dm, dv, chain.ps.length, h];
+      const score = [chainMoves(lay, chain, moved), dv, chain.ps.length, h];
       if (best === null || cmpTuple(score, best.score) < 0) best = { ...chain, score };
     }
     if (best === null) return;
@@ -365,13 +497,16 @@ function repair(lay: Layout, orig: Int32Array): void {
 class Heap {
   private readonly keys: number[] = [];
   private readonly ids: number[] = [];
+
   get size(): number {
     return this.ids.length;
   }
+
   private less(i: number, j: number): boolean {
     const d = this.keys[i]! - this.keys[j]!;
     return d < 0 || (d === 0 && this.ids[i]! < this.ids[j]!);
   }
+
   private swap(i: number, j: number): void {
     const k = this.keys[i]!;
     this.keys[i] = this.keys[j]!;
@@ -380,6 +515,7 @@ class Heap {
     this.ids[i] = this.ids[j]!;
     this.ids[j] = d;
   }
+
   push(key: number, id: number): void {
     this.keys.push(key);
     this.ids.push(id);
@@ -391,6 +527,7 @@ class Heap {
       i = parent;
     }
   }
+
   pop(): [number, number] {
     const top: [number, number] = [this.keys[0]!, this.ids[0]!];
     const lastK = this.keys.pop()!;
@@ -415,39 +552,37 @@ class Heap {
 }
 
 /**
- * The cheapest ejection chain taking partition h from its owner x (see repair). States:
- * id r < Q means "the owner of r holds one too many and must hand on r"; id Q+m means
- * "member m holds one too many and may hand on any partition". Start: state h.
+ * The cheapest ejection chain handing partition h away from its owner x (a member, or a hole)
+ * and ending at a member for which isGoal holds. States: id r < Q means "the owner of r holds
+ * one too many and must hand on r"; id Q+m means "member m holds one too many and may hand on
+ * any of its partitions" (goal states). Cost per hand-over: 1 + newly moved partitions - the
+ * partitions restored to their current owner, which is >= 0, so Dijkstra applies.
  */
 function findChain(
   lay: Layout,
   h: number,
   moved: (p: number, o: number) => number,
-): { ps: number[]; os: number[] } | null {
+  isGoal: (m: number) => boolean,
+): Chain | null {
   const { q } = lay;
   const n = lay.counts.length;
-  const base = Math.floor(q / n);
   const x = lay.owners[h]!;
-  const xCanShrink = q % n !== 0 && lay.counts[x]! === base + 1;
   const states = q + n;
-  const INF = Number.MAX_SAFE_INTEGER;
-  const dist = new Array<number>(states).fill(INF);
+  const dist = new Array<number>(states).fill(Infinity);
   const prev = new Int32Array(states).fill(-1);
   const handed = new Int32Array(states).fill(-1); // the partition this state received
   const done = new Uint8Array(states);
   const byMember = lay.partitionsByMember();
   const heap = new Heap();
+  const near: number[] = [];
   dist[h] = 0;
   heap.push(0, h);
-  const near: number[] = [];
   const relax = (from: number, pa: number, giver: number): void => {
     for (let b = 0; b < n; b++) {
       if (b === giver) continue;
-      lay.near(pa, b, b === x ? h : -1, near);
-      let to: number;
-      if (near.length === 0) to = q + b;
-      else if (near.length === 1) to = near[0]!;
-      else continue;
+      lay.near(pa, b, b === x ? h : HOLE, near);
+      if (near.length > 1) continue;
+      const to = near.length === 0 ? q + b : near[0]!;
       if (done[to]) continue;
       const cost = dist[from]! + 1 + moved(pa, b) - moved(pa, giver);
       if (cost < dist[to]!) {
@@ -464,7 +599,7 @@ function findChain(
     done[s] = 1;
     if (s >= q) {
       const m = s - q;
-      if (m === x || (xCanShrink && lay.counts[m]! === base)) return unwindChain(s, h, q, prev, handed, lay.owners);
+      if (isGoal(m)) return unwindChain(s, h, q, prev, handed, lay.owners);
       for (const pa of byMember[m]!) if (pa !== h) relax(s, pa, m);
     } else {
       relax(s, s, lay.owners[s]!);
@@ -480,13 +615,13 @@ function unwindChain(
   prev: Int32Array,
   handed: Int32Array,
   owners: Int32Array,
-): { ps: number[]; os: number[] } | null {
+): Chain | null {
   const ps: number[] = [];
   const os: number[] = [];
   let s = end;
   for (let guard = 0; guard <= prev.length && s !== h; guard++) {
     const p = handed[s]!;
-    if (ps.includes(p)) return null;
+    if (ps.includes(p)) return null; // a partition handed twice: not a simple chain
     ps.push(p);
     os.push(s >= q ? s - q : owners[s]!);
     s = prev[s]!;
@@ -494,29 +629,163 @@ function unwindChain(
   return { ps, os };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Candidate 2: dynamic program over windows with balance prices.
+
+/** Work of one dpCandidate round: Q * states * successors. */
+function dpWork(q: number, w: number, n: number): number {
+  let states = 1;
+  for (let i = 0; i < w - 1; i++) states *= n - i;
+  return q * states * (n - w + 1);
+}
+
 /**
- * Step 5's pattern: slot per partition, slot s owning ceil(Q/n) partitions for s < Q mod n and
- * floor(Q/n) otherwise.
- *
- * Feasible case: R = ceil(Q/n) rows whose lengths are floor(Q/R) or ceil(Q/R) (longer rows
- * first), laid end to end around the ring; slots fill the cells column by column (column c of
- * every row, then column c+1), bigger slots first. A slot of size R fills exactly one column
- * starting at row 0; a slot of size R-1 starting at row a in column c continues in column c+1
- * only up to row a-2. So a slot never has two cells in one row, cells in adjacent rows are at
- * least a row length apart (or two row lengths minus one), and feasibility means R <=
- * floor(Q/w), i.e. every row is at least w long: no two cells of a slot are within w-1.
- *
- * Infeasible case: the stripe p mod n (slots < Q mod n get the extra partition). Its only
- * repeated owners within w-1 of each other straddle the seam between partition Q-1 and 0,
- * which at most w-1 windows cover.
+ * Among all sequences whose every w-window is distinct, the one minimising moves plus a price
+ * per partition for each member (a Lagrangian relaxation of balance); prices rise for members
+ * above ceil(Q/n) and fall for those below floor(Q/n), for at most 24 rounds. States are the
+ * last w-1 owners. The ring is cut where `orig` holds w-1 distinct owners, which are kept.
+ * Returns the most balanced sequence found (the caller rebalances it), or null.
  */
-function stripedPattern(q: number, n: number, w: number, feasible: boolean): Int32Array {
-  const slots = new Int32Array(q);
-  if (!feasible) {
-    for (let p = 0; p < q; p++) slots[p] = p % n;
-    return slots;
+function dpCandidate(q: number, w: number, n: number, orig: Int32Array): Int32Array | null {
+  const k = w - 1;
+  if (k < 1 || q < 2 * w) return null;
+  const tuples: number[][] = []; // ordered tuples of k distinct members; [0] is the oldest
+  const build = (t: number[]): void => {
+    if (t.length === k) {
+      tuples.push(t.slice());
+      return;
+    }
+    for (let m = 0; m < n; m++) {
+      if (t.includes(m)) continue;
+      t.push(m);
+      build(t);
+      t.pop();
+    }
+  };
+  build([]);
+  const S = tuples.length;
+  const codeOf = (t: readonly number[]): number => t.reduce((acc, m) => acc * n + m, 0);
+  const index = new Map<number, number>();
+  tuples.forEach((t, i) => index.set(codeOf(t), i));
+  const next = new Int32Array(S * n).fill(-1);
+  for (let i = 0; i < S; i++) {
+    const t = tuples[i]!;
+    for (let b = 0; b < n; b++) if (!t.includes(b)) next[i * n + b] = index.get(codeOf([...t.slice(1), b]))!;
   }
-  const rows = Math.ceil(q / n);
+  let offset = 0;
+  let seed: number[] = tuples[0]!;
+  for (let o = 0; o < q; o++) {
+    const t = Array.from({ length: k }, (_, i) => orig[(o + i) % q]!);
+    if (t.every((m) => m >= 0) && new Set(t).size === k) {
+      offset = o;
+      seed = t;
+      break;
+    }
+  }
+  const startState = index.get(codeOf(seed))!;
+  // End states whose k owners followed by the seed keep every window across the cut distinct.
+  const endOk = new Uint8Array(S);
+  for (let i = 0; i < S; i++) {
+    const seq = [...tuples[i]!, ...seed];
+    let ok = true;
+    for (let j = 0; j < k && ok; j++) ok = new Set(seq.slice(j, j + w)).size === w;
+    endOk[i] = ok ? 1 : 0;
+  }
+  const base = Math.floor(q / n);
+  const ceil = Math.ceil(q / n);
+  const price = new Float64Array(n);
+  const back = new Int32Array(q * S);
+  let cur = new Float64Array(S);
+  let nxt = new Float64Array(S);
+  let best: Int32Array | null = null;
+  let bestKey = [Infinity, Infinity];
+  for (let round = 0; round < 24; round++) {
+    cur.fill(Infinity);
+    let c0 = 0;
+    for (let i = 0; i < k; i++) c0 += (orig[(offset + i) % q] === seed[i] ? 0 : 1) + price[seed[i]!]!;
+    cur[startState] = c0;
+    for (let i = k; i < q; i++) {
+      const p = (offset + i) % q;
+      const keep = orig[p]!;
+      nxt.fill(Infinity);
+      for (let st = 0; st < S; st++) {
+        const c = cur[st]!;
+        if (c === Infinity) continue;
+        for (let b = 0; b < n; b++) {
+          const ns = next[st * n + b]!;
+          if (ns < 0) continue;
+          const v = c + (keep === b ? 0 : 1) + price[b]!;
+          if (v < nxt[ns]!) {
+            nxt[ns] = v;
+            back[i * S + ns] = st;
+          }
+        }
+      }
+      const tmp = cur;
+      cur = nxt;
+      nxt = tmp;
+    }
+    let end = -1;
+    for (let st = 0; st < S; st++) {
+      if (endOk[st] && cur[st]! < Infinity && (end < 0 || cur[st]! < cur[end]!)) end = st;
+    }
+    if (end < 0) return best;
+    const seq = new Int32Array(q);
+    let st = end;
+    for (let i = q - 1; i >= k; i--) {
+      seq[(offset + i) % q] = tuples[st]![k - 1]!;
+      st = back[i * S + st]!;
+    }
+    for (let i = 0; i < k; i++) seq[(offset + i) % q] = seed[i]!;
+    const counts = new Int32Array(n);
+    for (const m of seq) counts[m] = counts[m]! + 1;
+    let imbalance = 0;
+    for (const c of counts) imbalance += Math.max(0, c - ceil) + Math.max(0, base - c);
+    const key = [imbalance, movesOf(orig, seq)];
+    if (cmpTuple(key, bestKey) < 0) {
+      bestKey = key;
+      best = seq;
+    }
+    if (imbalance === 0) break;
+    const step = 0.5 / (1 + round / 4);
+    for (let m = 0; m < n; m++) {
+      const c = counts[m]!;
+      const off = c > ceil ? c - ceil : c < base ? c - base : 0;
+      price[m] = price[m]! + (step * off) / Math.max(1, base);
+    }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Candidate 3 and the n < nVal layout: stripes.
+
+/**
+ * A slot per partition for `slots` slots; slot s gets ceil(Q/slots) partitions for
+ * s < Q mod slots, floor(Q/slots) otherwise.
+ *
+ * Feasible case (ceil(Q/slots) <= floor(Q/w)): R = ceil(Q/slots) rows, of lengths floor(Q/R)
+ * or ceil(Q/R) (longer rows first), laid end to end around the ring; slots fill the cells
+ * column by column (column c of every row, then column c+1), bigger slots first. A slot of
+ * size R fills one whole column (they come first and the first floor(Q/R) columns are whole);
+ * a slot of size R-1 starting at row a of column c continues in column c+1 only down to row
+ * a-2. So no slot has two cells in one row; cells of a slot in consecutive rows are at least
+ * one row length apart (same column, or across the seam Q-1 -> 0: row length + 1), or, for
+ * rows a-2 and a, two row lengths minus one apart. Feasibility gives R <= floor(Q/w), so every
+ * row is at least w long: no two cells of a slot are closer than w. With slots | Q this is
+ * the stripe p mod slots.
+ *
+ * Infeasible case: the stripe p mod slots. Repeats closer than w only straddle the seam
+ * between partitions Q-1 and 0 (the last, partial round meets the first), and at most w-1
+ * windows contain the seam.
+ */
+function stripedPattern(q: number, slots: number, w: number, feasible: boolean): Int32Array {
+  const pattern = new Int32Array(q);
+  if (!feasible || w <= 1) {
+    for (let p = 0; p < q; p++) pattern[p] = p % slots;
+    return pattern;
+  }
+  const rows = Math.ceil(q / slots);
   const shortLen = Math.floor(q / rows);
   const longRows = q % rows;
   const rowLen = (r: number): number => (r < longRows ? shortLen + 1 : shortLen);
@@ -526,112 +795,123 @@ function stripedPattern(q: number, n: number, w: number, feasible: boolean): Int
     rowStart.push(acc);
     acc += rowLen(r);
   }
-  // Sizes: (q mod n) slots of ceil, the rest floor; fill column-major.
-  const base = Math.floor(q / n);
-  const extra = q % n;
+  const base = Math.floor(q / slots);
+  const extra = q % slots;
+  const sizeOf = (s: number): number => (s < extra ? base + 1 : base);
   let slot = 0;
-  let left = extra > 0 ? base + 1 : base;
+  let left = sizeOf(0);
   for (let c = 0; c <= shortLen; c++) {
     for (let r = 0; r < rows; r++) {
       if (c >= rowLen(r)) continue;
-      while (left === 0 && slot < n - 1) {
+      while (left === 0 && slot < slots - 1) {
         slot++;
-        left = slot < extra ? base + 1 : base;
+        left = sizeOf(slot);
       }
-      slots[rowStart[r]! + c] = slot;
+      pattern[rowStart[r]! + c] = slot;
       left--;
     }
   }
-  void w;
-  return slots;
+  return pattern;
 }
 
-/** Step 5: rotate the pattern and map slots to members to keep as many owners as possible. */
-function striped(q: number, n: number, w: number, feasible: boolean, orig: Int32Array): Int32Array {
-  const pattern = stripedPattern(q, n, w, feasible);
+/**
+ * Rotation of `pattern` and injective map of members to its slots (greedy matching by
+ * overlap with orig; ties: lower slot, lower member) maximising the partitions kept. Slots
+ * left unmatched (when slots > n) own HOLE. Tries every rotation (a stride on huge rings).
+ */
+function relabel(
+  pattern: Int32Array,
+  slots: number,
+  n: number,
+  orig: Int32Array,
+): { owners: Int32Array; slotOwner: Int32Array; rotation: number } {
+  const q = pattern.length;
   const hasOrig = orig.some((o) => o >= 0);
   const rotations = hasOrig ? q : 1;
-  // Bound the work on huge rings: try at most ~64 evenly spaced rotations beyond 4096 cells.
-  const stride = rotations * n * n > 4_000_000 ? Math.ceil(rotations / 64) : 1;
-  let bestOverlap = -1;
-  let bestOwners: Int32Array = new Int32Array(q);
-  const overlap = new Int32Array(n * n);
+  const stride = rotations * slots * n > 4_000_000 ? Math.ceil(rotations / 64) : 1;
+  const overlap = new Int32Array(slots * n);
+  const pairs = Array.from({ length: slots * n }, (_, i) => i);
+  let bestTotal = -1;
+  let best = { slotOwner: new Int32Array(slots).fill(HOLE), rotation: 0 };
   for (let rot = 0; rot < rotations; rot += stride) {
     overlap.fill(0);
     for (let p = 0; p < q; p++) {
       const o = orig[p]!;
-      if (o >= 0) {
-        const s = pattern[(p + rot) % q]!;
-        overlap[s * n + o] = overlap[s * n + o]! + 1;
-      }
+      if (o < 0) continue;
+      const i = pattern[(p + rot) % q]! * n + o;
+      overlap[i] = overlap[i]! + 1;
     }
-    // Greedy matching of slots to members by overlap (ties: lower slot, lower member id).
-    const pairs: number[] = [];
-    for (let i = 0; i < n * n; i++) pairs.push(i);
     pairs.sort((a, b) => overlap[b]! - overlap[a]! || a - b);
-    const slotOwner = new Int32Array(n).fill(HOLE);
-    const memberUsed = new Uint8Array(n);
+    const slotOwner = new Int32Array(slots).fill(HOLE);
+    const used = new Uint8Array(n);
+    let matched = 0;
     let total = 0;
     for (const pair of pairs) {
+      if (matched === Math.min(n, slots)) break;
       const s = Math.floor(pair / n);
       const m = pair % n;
-      if (slotOwner[s] !== HOLE || memberUsed[m]) continue;
+      if (slotOwner[s] !== HOLE || used[m]) continue;
       slotOwner[s] = m;
-      memberUsed[m] = 1;
+      used[m] = 1;
+      matched++;
       total += overlap[pair]!;
     }
-    if (total > bestOverlap) {
-      bestOverlap = total;
-      bestOwners = new Int32Array(q);
-      for (let p = 0; p < q; p++) bestOwners[p] = slotOwner[pattern[(p + rot) % q]!]!;
+    if (total > bestTotal) {
+      bestTotal = total;
+      best = { slotOwner, rotation: rot };
     }
   }
-  return bestOwners;
-}
-
-function movesOf(orig: Int32Array, owners: Int32Array): number {
-  let m = 0;
-  for (let p = 0; p < orig.length; p++) if (orig[p] !== owners[p]) m++;
-  return m;
+  const owners = new Int32Array(q);
+  for (let p = 0; p < q; p++) owners[p] = best.slotOwner[pattern[(p + best.rotation) % q]!]!;
+  return { owners, ...best };
 }
 
 /**
- * A balanced owner per partition for `members`, keeping nVal consecutive partitions on
- * distinct nodes when feasible and moving few partitions away from `current`. Pure and
- * deterministic: the result depends only on the member set, ringSize, nVal and current.
+ * Layout for n < nVal members: the stripe layout for nVal slots (as if nVal members), rotated
+ * and relabelled to keep the most, each member owning one slot; the partitions of the spare
+ * slots are shared out to reach balance, kept by their current owner where possible and
+ * otherwise dealt in ring order to the member with the largest remaining need (so every
+ * member gets a share of every spare slot). A join then hands the joiner a spare slot plus a
+ * little, close to Q/(n+1) moves. Null when Q < nVal or a slot exceeds floor(Q/n).
  */
-export function claimPartitions(input: ClaimInput): string[] {
-  const { ringSize: q, nVal, current } = input;
-  if (!Number.isInteger(q) || q < 1) throw new RangeError(`claimPartitions: bad ringSize ${q}`);
-  if (!Number.isInteger(nVal) || nVal < 1) throw new RangeError(`claimPartitions: bad nVal ${nVal}`);
-  const names = [...new Set(input.members)].sort();
-  const n = names.length;
-  if (n === 0) throw new RangeError('claimPartitions: no members');
-  if (current !== null && current.length !== q) {
-    throw new RangeError(`claimPartitions: current has ${current.length} partitions, ringSize is ${q}`);
+function growthLayout(q: number, nVal: number, n: number, orig: Int32Array): Int32Array | null {
+  if (q < nVal) return null;
+  const feasible = Math.ceil(q / nVal) <= Math.floor(q / nVal);
+  const pattern = stripedPattern(q, nVal, nVal, feasible);
+  const { owners, slotOwner } = relabel(pattern, nVal, n, orig);
+  const slotSize = new Int32Array(nVal);
+  for (const s of pattern) slotSize[s] = slotSize[s]! + 1;
+  // Targets: ceil for the members owning the most now (ties: larger own slot, lower id).
+  const counts = new Int32Array(n);
+  for (const o of orig) if (o >= 0) counts[o] = counts[o]! + 1;
+  const own = new Int32Array(n);
+  for (let s = 0; s < nVal; s++) if (slotOwner[s]! >= 0) own[slotOwner[s]!] = slotSize[s]!;
+  const base = Math.floor(q / n);
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => counts[b]! - counts[a]! || own[b]! - own[a]! || a - b,
+  );
+  const need = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const m = order[i]!;
+    need[m] = (i < q % n ? base + 1 : base) - own[m]!;
+    if (need[m]! < 0) return null;
   }
-  const { window: w, feasible, maxWindowViolations } = claimGuarantee(q, nVal, n);
-  const idOf = new Map(names.map((name, i) => [name, i] as const));
-  const orig = new Int32Array(q).fill(HOLE);
-  if (current !== null) {
-    for (let p = 0; p < q; p++) {
-      const o = current[p];
-      orig[p] = o === null || o === undefined ? HOLE : (idOf.get(o) ?? HOLE);
+  // Spare partitions: keep the current owner while it still needs partitions.
+  for (let p = 0; p < q; p++) {
+    if (owners[p] !== HOLE) continue;
+    const o = orig[p]!;
+    if (o >= 0 && need[o]! > 0) {
+      owners[p] = o;
+      need[o] = need[o]! - 1;
     }
   }
-
-  const stripe = striped(q, n, w, feasible, orig);
-  let chosen = stripe;
-  if (orig.some((o) => o >= 0)) {
-    const inc = incremental(q, w, n, orig);
-    if (process.env.CLAIM_DEBUG) console.log("inc", new Layout(q, w, n, inc).totalViolations(), movesOf(orig, inc), "stripe", movesOf(orig, stripe));
-    const incViolations = new Layout(q, w, n, inc).totalViolations();
-    if (incViolations <= maxWindowViolations) {
-      const stripeViolations = new Layout(q, w, n, stripe).totalViolations();
-      const a = [movesOf(orig, inc), incViolations];
-      const b = [movesOf(orig, stripe), stripeViolations];
-      if (cmpTuple(a, b) <= 0) chosen = inc;
-    }
+  for (let p = 0; p < q; p++) {
+    if (owners[p] !== HOLE) continue;
+    let m = -1;
+    for (let c = 0; c < n; c++) if (need[c]! > 0 && (m < 0 || need[c]! > need[m]!)) m = c;
+    if (m < 0) return null; // unreachable: total need equals the spare partitions
+    owners[p] = m;
+    need[m] = need[m]! - 1;
   }
-  return Array.from(chosen, (id) => names[id]!);
+  return owners;
 }

@@ -4,6 +4,7 @@
 // quiesce, and check the invariants.
 import { checkCas, checkConvergence, checkCounters, checkPreferenceLists, checkRegisters, finalState, type Violation } from './checkers';
 import { Workload } from './workload';
+import { SimRandom } from './prng';
 import { SimWorld, simRingConfig } from './world';
 
 export interface ScenarioOptions {
@@ -13,7 +14,7 @@ export interface ScenarioOptions {
   verbose: boolean;
 }
 
-export const defaultScenario: ScenarioOptions = { nodes: 5, activeMs: 12_000, quiesceMaxMs: 30_000, verbose: false };
+export const defaultScenario: ScenarioOptions = { nodes: 5, activeMs: 10_000, quiesceMaxMs: 30_000, verbose: false };
 
 export interface SeedResult {
   seed: number;
@@ -24,11 +25,15 @@ export interface SeedResult {
   virtualMs: number;
   convergedAfterMs: number;
   lostIncrements: number;
+  reaped: number;
+  autoDownAfterMs: number;
   trace?: string[];
 }
 
 export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): SeedResult {
-  const world = new SimWorld(seed, simRingConfig(), { verbose: opts.verbose });
+  const pre = new SimRandom(seed).fork('config');
+  const autoDownAfterMs = pre.chance(0.4) ? 1_500 + pre.int(2_000) : 0;
+  const world = new SimWorld(seed, simRingConfig({ autoDownAfterMs }), { verbose: opts.verbose });
   const rnd = world.random.fork('scenario');
   const faults: string[] = [];
   const note = (s: string) => {
@@ -38,7 +43,7 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
   const names = Array.from({ length: opts.nodes }, (_, i) => `n${i}`);
   world.addNode(names[0]!, []);
   for (const name of names.slice(1)) world.scheduler.after(50 + rnd.int(400), () => world.addNode(name, [names[0]!]));
-  world.run(4_000);
+  world.run(3_000);
 
   world.net.setFaults({
     dropRate: rnd.chance(0.7) ? rnd.int(6) / 100 : 0,
@@ -56,6 +61,7 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
   let amnesiaUsed = false;
   let joined = false;
   let left = false;
+  let removed = false;
   const retired = new Set<string>();
   let crashed: string | undefined;
   let nextFault = world.now() + 500 + rnd.int(1500);
@@ -82,9 +88,19 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
       world.crash(victim, keepDisk);
       crashed = victim;
       note(`crash ${victim} ${keepDisk ? 'with disk' : 'without disk'}`);
+      // Now and then an operator gives up on the dead node and removes it for good.
+      const removeIt = !removed && live.length > world.config.nVal + 1 && rnd.chance(0.15);
       world.scheduler.after(1_000 + rnd.int(3_000), () => {
-        world.restart(victim);
         crashed = undefined;
+        if (removeIt) {
+          removed = true;
+          retired.add(victim);
+          const by = world.upNodes().find((n) => n.name !== victim && !retired.has(n.name));
+          by?.node.remove(victim);
+          note(`remove ${victim} (by ${by?.name})`);
+          return;
+        }
+        world.restart(victim);
         note(`restart ${victim}`);
       });
     } else if (roll < 0.6) {
@@ -104,7 +120,7 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
     } else if (roll < 0.87 && !joined) {
       joined = true;
       const name = `n${world.nodes.size}`;
-      world.addNode(name, [rnd.pick(live)]);
+      world.addNode(name, live);
       note(`join ${name}`);
     } else if (!left && live.length > world.config.nVal + 1) {
       left = true;
@@ -125,7 +141,7 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
 
   // Heal everything and let the cluster converge.
   // Let scheduled heals and restarts fire, then heal whatever is left.
-  world.run(4_500);
+  world.run(3_000);
   world.net.heal();
   world.net.setFaults({ dropRate: 0, duplicateRate: 0, reorder: false, minDelayMs: 1, maxDelayMs: 5 });
   for (const sim of world.nodes.values()) if (!sim.up && !retired.has(sim.name)) world.restart(sim.name);
@@ -139,17 +155,21 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
       break;
     }
   }
-  // Give anti-entropy a last full sweep before judging replicas.
-  world.run(3_000);
+  // A little more time, so that stragglers (hinted data on non-primaries) show up if stuck.
+  world.run(1_000);
   const state = finalState(world);
   violations.push(...checkRegisters(workload, state));
   const counters = checkCounters(world, workload, state);
   violations.push(...counters.violations);
   violations.push(...checkCas(workload));
   violations.push(...checkConvergence(world, state));
+  let reaped = 0;
+  for (const sim of world.upNodes()) reaped += sim.node.stats.tombstonesReaped;
   return {
     seed,
     violations,
+    reaped,
+    autoDownAfterMs,
     ops: workload.stats.ops,
     acked: workload.stats.acked,
     faults,
@@ -170,6 +190,17 @@ function quiet(world: SimWorld): boolean {
     if (sim.node.handoffs().length > 0 || sim.node.counterState().pending() > 0) return false;
     const me = ring.members[sim.name];
     if (me?.status !== 'valid') return false;
+  }
+  // Every partition's primaries hold identical data (equal bucket digests).
+  const prefs = up[0]!.node.preferenceLists();
+  const byName = new Map(up.map((s) => [s.name, s.node.durable.store]));
+  for (let p = 0; p < prefs.primaries.length; p++) {
+    let first: Uint32Array | undefined;
+    for (const name of prefs.primaries[p]!) {
+      const buckets = byName.get(name)?.partition(p)?.buckets ?? new Uint32Array(world.config.antiEntropyBucketsPerPartition);
+      if (!first) first = buckets;
+      else for (let b = 0; b < buckets.length; b++) if (buckets[b] !== first[b]) return false;
+    }
   }
   return true;
 }
