@@ -157,6 +157,7 @@ export function coordinateRegisterWrite(ctx: NodeContext, key: string, write: Re
   const v = writeVersioned(base, write.context, actor, { value: write.value, deleted: write.deleted, at: ctx.rt.clock.now() });
   const entry: Entry = { kind: 'register', v };
   ctx.store.merge(p, key, entry, ctx.rt.clock.now(), since);
+  ctx.rt.logger.debug('write', { key, context: write.context, vv: v.vv, siblings: v.siblings.map((s) => [s.dot, s.value ?? 'DEL']) });
   const type = ctx.store.typeOf(key);
   replicate(ctx, key, encodeEntry(type, entry), 1, (err) => (err ? done(err) : done(null, { context: v.vv })));
 }

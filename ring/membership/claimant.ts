@@ -38,10 +38,20 @@ export function planRing(ring: RingState, view: ClaimantView): RingState {
   const setStatus = (m: Member, status: Member['status']) => {
     next = { ...next, members: { ...next.members, [m.name]: { ...m, status } } };
   };
-  for (const m of Object.values(ring.members)) {
-    if (m.status === 'joining' && view.isUp(m.name)) setStatus(m, 'valid');
-    const since = view.deadSince(m.name);
-    if (view.autoDownAfterMs > 0 && isActive(m) && m.name !== view.self && since !== undefined && view.now - since >= view.autoDownAfterMs) setStatus(m, 'downed');
+  for (const m of Object.values(ring.members)) if (m.status === 'joining' && view.isUp(m.name)) setStatus(m, 'valid');
+  // Auto-down one member at a time, and none while a downed member has not come back:
+  // replacing two of a partition's N primaries in one step could lose a compare-and-set
+  // value only they held (Paxos cannot survive losing a majority of its acceptors).
+  const anyDowned = Object.values(ring.members).some((m) => m.status === 'downed');
+  if (view.autoDownAfterMs > 0 && !anyDowned) {
+    const overdue = Object.values(ring.members)
+      .filter((m) => isActive(m) && m.name !== view.self)
+      .filter((m) => {
+        const since = view.deadSince(m.name);
+        return since !== undefined && view.now - since >= view.autoDownAfterMs;
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    if (overdue[0]) setStatus(overdue[0], 'downed');
   }
   const eligible = Object.values(next.members)
     .filter((m) => m.status === 'valid')

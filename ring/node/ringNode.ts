@@ -30,8 +30,6 @@ export interface DurableState {
   ring: RingState;
   store: VnodeStore;
   cas: CasAcceptorStore;
-  /** Local clock when this node last saw a majority of the active members up. */
-  lastQuorumContactAt: number;
 }
 
 export interface RingNodeOptions {
@@ -93,7 +91,6 @@ export class RingNode {
       ring: emptyRing(opts.config.ringSize),
       store: new VnodeStore(opts.types, opts.config.antiEntropyBucketsPerPartition),
       cas: new CasAcceptorStore(),
-      lastQuorumContactAt: this.rt.clock.now(),
     };
     this.rpc = new Rpc(this.rt, rpcInFlightMax);
     this.detector = new FailureDetector(this.name, this.rt, this.config, this.durable.incarnation);
@@ -149,7 +146,7 @@ export class RingNode {
     });
     this.every(c.antiEntropyIntervalMs, () => this.antiEntropy.tick());
     this.every(c.counterFlushIntervalMs, () => this.counters.flush());
-    this.every(c.antiEntropyIntervalMs * 2, () => this.reaper.tick(this.memberNames()));
+    this.every(c.antiEntropyIntervalMs * 2, () => this.reaper.tick(this.tombstoneWitnesses()));
     this.every(joinRetryMs, () => this.joinRound());
   }
 
@@ -296,9 +293,10 @@ export class RingNode {
     return out;
   }
 
-  private memberNames(): string[] {
+  /** Nodes that must confirm before a tombstone goes: every member, including downed ones (they come back with old data). */
+  private tombstoneWitnesses(): string[] {
     return Object.values(this.durable.ring.members)
-      .filter((m) => isActive(m) || m.status === 'joining')
+      .filter((m) => isActive(m) || m.status === 'joining' || m.status === 'downed')
       .map((m) => m.name);
   }
 
@@ -321,7 +319,6 @@ export class RingNode {
       this.rt.transport.send(peers[j]!, this.gossipMessage(false));
       peers.splice(j, 1);
     }
-    if (hasMajority(this.durable.ring, this.ctx.isUp)) this.durable.lastQuorumContactAt = this.rt.clock.now();
   }
 
   private onGossip(from: string, m: WireMessage): void {
@@ -391,7 +388,7 @@ export class RingNode {
     const before = this.durable.ring.members[this.name];
     this.applyRing(ring);
     const after = ring.members[this.name];
-    if (before && after && (after.status === 'downed' || after.status === 'removed') && before.status !== after.status) this.onSelfRemoved();
+    if (before && after && (after.status === 'downed' || after.status === 'removed') && before.status !== after.status) this.onSelfRemoved(after.status);
     if (announce) this.gossipRound();
   }
 
@@ -407,17 +404,14 @@ export class RingNode {
   }
 
   /**
-   * This node was downed or removed while it may hold data the others deleted since.
-   * If it was cut off for less than half the tombstone grace, no tombstone it might
-   * resurrect can have been collected yet: keep the data (handoff pushes it to the
-   * primaries). Otherwise drop it rather than risk bringing deleted keys back.
+   * Downed (by the auto-down timeout): keep the data. Tombstones are not collected while
+   * any member is downed, so whatever this node pushes back merges under them; it joins
+   * again by itself. Removed by an operator: the operator declared this node gone, and
+   * tombstones may have been collected since, so drop the data rather than resurrect it.
    */
-  private onSelfRemoved(): void {
-    const cutOffMs = this.rt.clock.now() - this.durable.lastQuorumContactAt;
-    if (cutOffMs >= this.config.tombstoneGraceMs / 2) {
-      this.rt.logger.warn('removed after a long separation: dropping local data', { cutOffMs });
-      this.durable.store.clear();
-    }
+  private onSelfRemoved(status: Member['status']): void {
+    this.rt.logger.warn(`this node was ${status} by the cluster`, { node: this.name, keys: this.durable.store.keyCount() });
+    if (status === 'removed') this.durable.store.clear();
     this.durable.cas.readiness.clear();
   }
 

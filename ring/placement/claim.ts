@@ -27,8 +27,10 @@
 //   claimGuarantee() returns this bound; windowViolations() counts it.
 //
 // ALGORITHM (pure and deterministic: members are sorted, every tie is broken by index):
-//   Candidates, each balanced by construction; the valid ones (violations within the
-//   guarantee) compete on moves, then violations.
+//   0. Fixed point: a `current` that is complete, balanced and within the guarantee is
+//      returned unchanged, so re-running the claim with the same members moves nothing.
+//   Otherwise candidates, each balanced by construction; the valid ones (violations within
+//   the guarantee) compete on moves, then violations. (For n < nVal: the growth layout.)
 //   1. Incremental. Owners not in `members` become holes. Targets: ceil(Q/n) for the
 //      (Q mod n) members owning the most, floor(Q/n) otherwise. Greedy: under-target members
 //      take holes first, then partitions of over-target members, only where the taker has no
@@ -66,7 +68,7 @@ export interface ClaimGuarantee {
 export function claimGuarantee(ringSize: number, nVal: number, memberCount: number): ClaimGuarantee {
   if (nVal <= 1) return { feasible: true, maxViolations: 0 };
   if (memberCount < nVal) return { feasible: false, maxViolations: ringSize };
-  const feasible = Math.ceil(ringSize / memberCount) <= Math.floor(ringSize / nVal);
+  const feasible = Math.ceil(ringSize / memberCount) < Math.floor(ringSize / nVal);
   return { feasible, maxViolations: feasible ? 0 : Math.min(ringSize, nVal - 1) };
 }
 
@@ -137,28 +139,36 @@ export function claimPartitions(input: ClaimInput): string[] {
   }
   const toNames = (owners: Int32Array): string[] => Array.from(owners, (id) => names[id]!);
 
+  // Effective window: nVal, or n for n < nVal (only used by the fallback when Q < nVal).
+  const w = Math.min(nVal, n);
+  const feasible = w <= 1 || Math.ceil(q / n) <= Math.floor(q / w);
+  const bound = feasible ? 0 : Math.min(q, w - 1);
+  // Already balanced and within the guarantee: keep it, so a claim is a fixed point and an
+  // unchanged membership never moves data.
+  const floorMoves = minimumMoves(q, n, orig);
+  if (floorMoves === 0 && (n < nVal || new Layout(q, w, n, orig).totalViolations() <= bound)) {
+    return toNames(orig);
+  }
   if (n < nVal) {
     const grown = growthLayout(q, nVal, n, orig);
     if (grown !== null) return toNames(grown);
   }
-  // Effective window: nVal, or n in the fallback for n < nVal (Q < nVal).
-  const w = Math.min(nVal, n);
-  const feasible = w <= 1 || Math.ceil(q / n) <= Math.floor(q / w);
-  const bound = feasible ? 0 : Math.min(q, w - 1);
 
-  const stripe = relabel(stripedPattern(q, n, w, feasible), n, n, orig).owners;
-  if (!orig.some((o) => o >= 0)) return toNames(stripe);
+  const pattern = stripedPattern(q, n, w, feasible);
+  if (!orig.some((o) => o >= 0)) return toNames(relabel(pattern, n, n, orig).owners);
 
-  const candidates: Int32Array[] = [];
   const inc = incremental(q, w, n, orig, orig);
-  candidates.push(inc);
-  const floorMoves = minimumMoves(q, n, orig);
   const incValid = new Layout(q, w, n, inc).totalViolations() <= bound;
+  // No balanced layout moves fewer than floorMoves partitions: nothing can beat that.
+  if (incValid && movesOf(orig, inc) === floorMoves) return toNames(inc);
+
+  const candidates: Int32Array[] = [inc];
   const incCheap = movesOf(orig, inc) <= floorMoves + Math.max(2, floorMoves / 8);
   if ((!incValid || !incCheap) && dpWork(q, w, n) <= DP_WORK_MAX) {
     const dp = dpCandidate(q, w, n, orig);
     if (dp !== null) candidates.push(incremental(q, w, n, dp, orig));
   }
+  const stripe = relabel(pattern, n, n, orig).owners;
   candidates.push(stripe);
   let chosen = stripe;
   let chosenKey = [Infinity, Infinity];
@@ -186,7 +196,7 @@ function mod(a: number, q: number): number {
   return ((a % q) + q) % q;
 }
 
-function cmpTuple(a: readonly number[], b: readonly number[]): number {
+function cmpTuple(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) {
     const d = a[i]! - b[i]!;
     if (d !== 0) return d;
@@ -336,13 +346,37 @@ class Layout {
     return by;
   }
 
-  /** Cyclic distance from p to the nearest other partition owned by `owner`, capped. */
-  nearest(p: number, owner: number, cap: number): number {
-    const lim = Math.min(cap, Math.floor(this.q / 2));
-    for (let d = 1; d <= lim; d++) {
-      if (this.at(p + d) === owner || this.at(p - d) === owner) return d;
+  /**
+   * d[m * q + p]: cyclic distance from p to the nearest partition of member m other than p
+   * (q when there is none), for every member and partition, in O(q * n).
+   */
+  distances(): Int32Array {
+    const { q } = this;
+    const n = this.counts.length;
+    const d = new Int32Array(n * q).fill(q);
+    const last = new Int32Array(n).fill(-1);
+    // Forward sweep over two turns: distance back to the previous partition of m.
+    for (let i = 0; i < 2 * q; i++) {
+      const p = i % q;
+      for (let m = 0; m < n; m++) {
+        const l = last[m]!;
+        if (l >= 0 && i - l < q && i - l < d[m * q + p]!) d[m * q + p] = i - l;
+      }
+      const o = this.owners[p]!;
+      if (o >= 0) last[o] = i;
     }
-    return cap;
+    // Backward sweep: distance ahead to the next partition of m.
+    last.fill(-1);
+    for (let i = 2 * q - 1; i >= 0; i--) {
+      const p = i % q;
+      for (let m = 0; m < n; m++) {
+        const l = last[m]!;
+        if (l >= 0 && l - i < q && l - i < d[m * q + p]!) d[m * q + p] = l - i;
+      }
+      const o = this.owners[p]!;
+      if (o >= 0) last[o] = i;
+    }
+    return d;
   }
 }
 
@@ -359,7 +393,6 @@ function incremental(q: number, w: number, n: number, start: Int32Array, orig: I
   // under-target member. Sum of deficits = holes + surpluses, so exactly that many steps.
   let steps = 0;
   for (let m = 0; m < n; m++) steps += Math.max(0, deficitOf(m));
-  const near: number[] = [];
   for (let step = 0; step < steps; step++) {
     const open: number[] = [];
     for (let p = 0; p < q; p++) {
@@ -370,37 +403,33 @@ function incremental(q: number, w: number, n: number, start: Int32Array, orig: I
     for (let t = 0; t < n; t++) if (deficitOf(t) > 0) takers.push(t);
 
     // Direct hand-overs to a taker with no partition closer than w (adds no repeat).
+    const dist = lay.distances();
     const freeAt: [number, number[]][] = [];
     const options = new Int32Array(n);
     for (const p of open) {
       const f: number[] = [];
-      for (const t of takers) {
-        lay.near(p, t, HOLE, near);
-        if (near.length === 0) f.push(t);
-      }
+      for (const t of takers) if (dist[t * q + p]! >= w) f.push(t);
       if (f.length === 0) continue;
       freeAt.push([p, f]);
       for (const t of f) options[t] = options[t]! + 1;
     }
-    let best: number[] | null = null;
     let bestP = -1;
     let bestT = -1;
+    const best = new Float64Array(5);
+    const cand = new Float64Array(5);
     for (const [p, f] of freeAt) {
       const x = lay.owners[p]!;
-      const giverGap = x >= 0 ? lay.nearest(p, x, q) : q;
+      const giverGap = x >= 0 ? dist[x * q + p]! : q;
       for (const t of f) {
         const cap = Math.max(w, Math.floor(q / Math.max(1, target[t]!)));
-        const score = [
-          x >= 0 ? 1 : 0, // holes first: they must be filled anyway
-          f.length, // the most constrained partition first
-          options[t]! - deficitOf(t), // then the taker with the least room to spare
-          -lay.nearest(p, t, cap), // spread each member's partitions around the ring
-          giverGap, // relieve the giver where it is most crowded
-          p,
-          t,
-        ];
-        if (best === null || cmpTuple(score, best) < 0) {
-          best = score;
+        cand[0] = x >= 0 ? 1 : 0; // holes first: they must be filled anyway
+        cand[1] = f.length; // the most constrained partition first
+        cand[2] = options[t]! - deficitOf(t); // then the taker with the least room to spare
+        cand[3] = -Math.min(cap, dist[t * q + p]!); // spread each member's partitions
+        cand[4] = giverGap; // relieve the giver where it is most crowded
+        // Ties: lowest partition, then lowest member (the iteration order).
+        if (bestP < 0 || cmpTuple(cand, best) < 0) {
+          best.set(cand);
           bestP = p;
           bestT = t;
         }
@@ -412,24 +441,19 @@ function incremental(q: number, w: number, n: number, start: Int32Array, orig: I
     }
 
     // No direct hand-over: the cheapest ejection chain from an open partition to a taker.
-    let chainBest: { ps: number[]; os: number[]; score: number[] } | null = null;
-    for (const p of open) {
-      const chain = findChain(lay, p, moved, (m) => deficitOf(m) > 0);
-      if (chain === null || lay.delta(chain.ps, chain.os) > 0) continue;
-      const score = [lay.owners[p]! >= 0 ? 1 : 0, chainMoves(lay, chain, moved), chain.ps.length, p];
-      if (chainBest === null || cmpTuple(score, chainBest.score) < 0) chainBest = { ...chain, score };
-    }
-    if (chainBest !== null) {
-      for (let i = 0; i < chainBest.ps.length; i++) lay.set(chainBest.ps[i]!, chainBest.os[i]!);
+    const chain = findChain(lay, open, moved, (m) => deficitOf(m) > 0);
+    if (chain !== null && lay.delta(chain.ps, chain.os) <= 0) {
+      for (let i = 0; i < chain.ps.length; i++) lay.set(chain.ps[i]!, chain.os[i]!);
       continue;
     }
 
     // Last resort: the hand-over adding the least repetition; repair deals with it.
+    let last: number[] | null = null;
     for (const p of open) {
       for (const t of takers) {
         const score = [lay.delta([p], [t]), lay.owners[p]! >= 0 ? 1 : 0, p, t];
-        if (best === null || cmpTuple(score, best) < 0) {
-          best = score;
+        if (last === null || cmpTuple(score, last) < 0) {
+          last = score;
           bestP = p;
           bestT = t;
         }
@@ -481,7 +505,7 @@ function repair(lay: Layout, moved: (p: number, o: number) => number): void {
     for (const h of hot) {
       const x = lay.owners[h]!;
       const xCanShrink = q % n !== 0 && lay.counts[x]! === base + 1;
-      const chain = findChain(lay, h, moved, (m) => m === x || (xCanShrink && lay.counts[m]! === base));
+      const chain = findChain(lay, [h], moved, (m) => m === x || (xCanShrink && lay.counts[m]! === base));
       if (chain === null) continue;
       const dv = lay.delta(chain.ps, chain.os);
       if (dv >= 0) continue;
@@ -552,39 +576,44 @@ class Heap {
 }
 
 /**
- * The cheapest ejection chain handing partition h away from its owner x (a member, or a hole)
- * and ending at a member for which isGoal holds. States: id r < Q means "the owner of r holds
- * one too many and must hand on r"; id Q+m means "member m holds one too many and may hand on
- * any of its partitions" (goal states). Cost per hand-over: 1 + newly moved partitions - the
- * partitions restored to their current owner, which is >= 0, so Dijkstra applies.
+ * The cheapest ejection chain handing one of the partitions `sources` away from its owner (a
+ * member, or a hole) and ending at a member for which isGoal holds. States: id r < Q means
+ * "the owner of r holds one too many and must hand on r"; id Q+m means "member m holds one
+ * too many and may hand on any of its partitions" (goal states). Cost per hand-over: 1 +
+ * newly moved partitions - partitions restored to their current owner, which is >= 0, so
+ * Dijkstra applies. With one source h, its owner may receive next to h (h is leaving it).
  */
 function findChain(
   lay: Layout,
-  h: number,
+  sources: readonly number[],
   moved: (p: number, o: number) => number,
   isGoal: (m: number) => boolean,
 ): Chain | null {
   const { q } = lay;
   const n = lay.counts.length;
-  const x = lay.owners[h]!;
+  const h = sources.length === 1 ? sources[0]! : HOLE;
+  const x = h >= 0 ? lay.owners[h]! : HOLE;
   const states = q + n;
-  const dist = new Array<number>(states).fill(Infinity);
+  const dist = new Float64Array(states).fill(Infinity);
   const prev = new Int32Array(states).fill(-1);
   const handed = new Int32Array(states).fill(-1); // the partition this state received
   const done = new Uint8Array(states);
   const byMember = lay.partitionsByMember();
   const heap = new Heap();
   const near: number[] = [];
-  dist[h] = 0;
-  heap.push(0, h);
+  for (const src of sources) {
+    dist[src] = 0;
+    heap.push(0, src);
+  }
   const relax = (from: number, pa: number, giver: number): void => {
+    const base = dist[from]! + 1 - moved(pa, giver);
     for (let b = 0; b < n; b++) {
       if (b === giver) continue;
       lay.near(pa, b, b === x ? h : HOLE, near);
       if (near.length > 1) continue;
       const to = near.length === 0 ? q + b : near[0]!;
       if (done[to]) continue;
-      const cost = dist[from]! + 1 + moved(pa, b) - moved(pa, giver);
+      const cost = base + moved(pa, b);
       if (cost < dist[to]!) {
         dist[to] = cost;
         prev[to] = from;
@@ -599,7 +628,7 @@ function findChain(
     done[s] = 1;
     if (s >= q) {
       const m = s - q;
-      if (isGoal(m)) return unwindChain(s, h, q, prev, handed, lay.owners);
+      if (isGoal(m)) return unwindChain(s, q, prev, handed, lay.owners);
       for (const pa of byMember[m]!) if (pa !== h) relax(s, pa, m);
     } else {
       relax(s, s, lay.owners[s]!);
@@ -608,18 +637,11 @@ function findChain(
   return null;
 }
 
-function unwindChain(
-  end: number,
-  h: number,
-  q: number,
-  prev: Int32Array,
-  handed: Int32Array,
-  owners: Int32Array,
-): Chain | null {
+function unwindChain(end: number, q: number, prev: Int32Array, handed: Int32Array, owners: Int32Array): Chain | null {
   const ps: number[] = [];
   const os: number[] = [];
   let s = end;
-  for (let guard = 0; guard <= prev.length && s !== h; guard++) {
+  for (let guard = 0; guard <= prev.length && prev[s]! >= 0; guard++) {
     const p = handed[s]!;
     if (ps.includes(p)) return null; // a partition handed twice: not a simple chain
     ps.push(p);
@@ -747,11 +769,11 @@ function dpCandidate(q: number, w: number, n: number, orig: Int32Array): Int32Ar
       best = seq;
     }
     if (imbalance === 0) break;
-    const step = 0.5 / (1 + round / 4);
+    const step = 0.15 / (1 + round / 6);
     for (let m = 0; m < n; m++) {
       const c = counts[m]!;
       const off = c > ceil ? c - ceil : c < base ? c - base : 0;
-      price[m] = price[m]! + (step * off) / Math.max(1, base);
+      price[m] = price[m]! + step * Math.max(-3, Math.min(3, off));
     }
   }
   return best;
@@ -827,7 +849,18 @@ function relabel(
 ): { owners: Int32Array; slotOwner: Int32Array; rotation: number } {
   const q = pattern.length;
   const hasOrig = orig.some((o) => o >= 0);
-  const rotations = hasOrig ? q : 1;
+  // Rotations by a period of the pattern give the same layout: try one period.
+  let period = q;
+  for (let d = 1; d < q; d++) {
+    if (q % d !== 0) continue;
+    let periodic = true;
+    for (let p = d; p < q && periodic; p++) periodic = pattern[p] === pattern[p - d];
+    if (periodic) {
+      period = d;
+      break;
+    }
+  }
+  const rotations = hasOrig ? period : 1;
   const stride = rotations * slots * n > 4_000_000 ? Math.ceil(rotations / 64) : 1;
   const overlap = new Int32Array(slots * n);
   const pairs = Array.from({ length: slots * n }, (_, i) => i);
@@ -870,15 +903,15 @@ function relabel(
  * Layout for n < nVal members: the stripe layout for nVal slots (as if nVal members), rotated
  * and relabelled to keep the most, each member owning one slot; the partitions of the spare
  * slots are shared out to reach balance, kept by their current owner where possible and
- * otherwise dealt in ring order to the member with the largest remaining need (so every
- * member gets a share of every spare slot). A join then hands the joiner a spare slot plus a
+ * otherwise dealt slot by slot, in ring order, to the member with the largest remaining need
+ * (so members share every spare slot). A join then hands the joiner a spare slot plus a
  * little, close to Q/(n+1) moves. Null when Q < nVal or a slot exceeds floor(Q/n).
  */
 function growthLayout(q: number, nVal: number, n: number, orig: Int32Array): Int32Array | null {
   if (q < nVal) return null;
   const feasible = Math.ceil(q / nVal) <= Math.floor(q / nVal);
   const pattern = stripedPattern(q, nVal, nVal, feasible);
-  const { owners, slotOwner } = relabel(pattern, nVal, n, orig);
+  const { owners, slotOwner, rotation } = relabel(pattern, nVal, n, orig);
   const slotSize = new Int32Array(nVal);
   for (const s of pattern) slotSize[s] = slotSize[s]! + 1;
   // Targets: ceil for the members owning the most now (ties: larger own slot, lower id).
@@ -905,13 +938,17 @@ function growthLayout(q: number, nVal: number, n: number, orig: Int32Array): Int
       need[o] = need[o]! - 1;
     }
   }
-  for (let p = 0; p < q; p++) {
-    if (owners[p] !== HOLE) continue;
-    let m = -1;
-    for (let c = 0; c < n; c++) if (need[c]! > 0 && (m < 0 || need[c]! > need[m]!)) m = c;
-    if (m < 0) return null; // unreachable: total need equals the spare partitions
-    owners[p] = m;
-    need[m] = need[m]! - 1;
+  // The rest, spare slot by spare slot in ring order, to the member needing the most.
+  for (let s = 0; s < nVal; s++) {
+    if (slotOwner[s] !== HOLE) continue;
+    for (let p = 0; p < q; p++) {
+      if (owners[p] !== HOLE || pattern[(p + rotation) % q] !== s) continue;
+      let m = -1;
+      for (let c = 0; c < n; c++) if (need[c]! > 0 && (m < 0 || need[c]! > need[m]!)) m = c;
+      if (m < 0) return null; // unreachable: total need equals the spare partitions
+      owners[p] = m;
+      need[m] = need[m]! - 1;
+    }
   }
   return owners;
 }

@@ -128,6 +128,14 @@ export class SimWorld {
     });
     sim.node = node;
     sim.durable = node.durable;
+    // SIM_TRACE_KEY=<key> with --verbose: log every change of that key in every store.
+    const traceKey = process.env.SIM_TRACE_KEY;
+    const trace = this.trace;
+    if (traceKey && trace) {
+      node.durable.store.onMutation = (m) => {
+        if (m.key === traceKey) trace.push(`${this.now()} STORE ${sim.name} p${m.partition} ${m.entry ? JSON.stringify(m.entry) : 'REMOVED'}`);
+      };
+    }
     sim.up = true;
     node.start();
   }

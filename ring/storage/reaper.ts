@@ -62,6 +62,7 @@ export class TombstoneReaper {
     const finish = () => {
       const confirmed = keys.filter((_, i) => agreed[i]);
       if (confirmed.length > 0) {
+        this.ctx.rt.logger.debug('reap', { keys: confirmed.map(([k]) => k), asked: others });
         for (const m of others) this.ctx.rpc.call(m, 'reap', { p, keys: confirmed }, timeout, () => {});
         this.ctx.stats.tombstonesReaped += this.drop(p, confirmed);
       }
