@@ -24,4 +24,4 @@ run('npx', ['tsc', '--noEmit', '-p', '.']);
 run('npx', ['vitest', 'run']);
 // Seeds rotate daily so CI keeps exploring new schedules; a failure prints its replay command.
 const start = Math.floor(Date.now() / 86_400_000) * 1000;
-run('node', ['scripts/sim.mjs', '--seeds', String(simSeeds), '--start', String(start)]);
+run('node', ['scripts/run-bundled.mjs', 'ring/sim/cli.ts', '--seeds', String(simSeeds), '--start', String(start)]);

@@ -4,7 +4,7 @@
 // any client traffic. Bounded: one exchange per interval, at most
 // antiEntropyRepairKeysMax keys per direction per exchange.
 import type { NodeContext } from '../node/context';
-import { encodeEntry, type WireEntry } from '../storage/entry';
+import { encodeEntry, isExpired, type WireEntry } from '../storage/entry';
 import { storeEntries } from '../coordinator/quorum';
 
 export class AntiEntropy {
@@ -52,10 +52,13 @@ export class AntiEntropy {
       const want: string[] = [];
       const differing = new Set(buckets);
       if (data) {
+        const now = this.ctx.rt.clock.now();
         for (const [key, stored] of data.entries) {
           if (push.length >= limit) break;
-          if (!differing.has(data.bucketOf(key))) continue;
-          if (theirs.get(key) !== stored.hash) push.push([key, encodeEntry(this.ctx.store.typeOf(key), stored.entry)]);
+          if (!differing.has(data.bucketOf(key)) || theirs.get(key) === stored.hash) continue;
+          const type = this.ctx.store.typeOf(key);
+          // Expired entries are being swept everywhere; shipping them would only undo that.
+          if (!isExpired(type, stored.entry, now)) push.push([key, encodeEntry(type, stored.entry)]);
         }
       }
       for (const [key, hash] of theirs) {

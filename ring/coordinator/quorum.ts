@@ -3,7 +3,7 @@
 // first, then replicates), so its version actor always sees its own history. Reads merge
 // what R replicas say and repair the replicas that were behind (read repair).
 import type { DataType } from '../storage/datatype';
-import { decodeEntry, encodeEntry, entryFingerprint, mergeEntries, type Entry, type WireEntry } from '../storage/entry';
+import { decodeEntry, encodeEntry, entryFingerprint, isExpired, liveSiblingValues, mergeEntries, type Entry, type WireEntry } from '../storage/entry';
 import { emptyVersioned, isDeleted, writeVersioned, type VersionVector } from '../storage/versions';
 import { ringError, type Callback, type NodeContext, type RingError } from '../node/context';
 
@@ -66,7 +66,7 @@ export function quorumGet(ctx: NodeContext, key: string, done: Callback<ReadResu
   const settle = () => {
     if (!answered && replies.size >= r) {
       answered = true;
-      done(null, readResult(type, mergeAll(type, replies)));
+      done(null, readResult(type, mergeAll(type, replies), ctx.rt.clock.now()));
     }
     if (replies.size + failures === targets.length) {
       if (!answered) {
@@ -96,12 +96,15 @@ function mergeAll(type: DataType, replies: ReadonlyMap<string, Entry | null>): E
   return merged;
 }
 
-export function readResult(type: DataType, entry: Entry | null): ReadResult {
+/** What a reader at `now` sees of an entry: expired values are absent. */
+export function readResult(type: DataType, entry: Entry | null, now: number): ReadResult {
   if (!entry) return { found: false };
-  if (entry.kind === 'crdt') return { found: true, deleted: false, values: [entry.value], value: entry.value, context: {} };
-  const values = entry.v.siblings.filter((s) => !s.deleted).map((s) => s.value);
+  if (entry.kind === 'crdt') return isExpired(type, entry, now) ? { found: false } : { found: true, deleted: false, values: [entry.value], value: entry.value, context: {} };
+  const values = liveSiblingValues(type, entry, now);
+  const deleted = isDeleted(entry.v);
+  if (values.length === 0 && !deleted) return { found: false };
   const value = values.length === 0 ? undefined : type.kind === 'register' && type.resolve ? type.resolve(values) : values[0];
-  return { found: true, deleted: isDeleted(entry.v), values, value, context: entry.v.vv };
+  return { found: true, deleted, values, value, context: entry.v.vv };
 }
 
 function readRepair(ctx: NodeContext, key: string, type: DataType, replies: ReadonlyMap<string, Entry | null>): void {

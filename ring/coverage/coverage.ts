@@ -40,8 +40,9 @@ export class Coverage {
     let acc = q.init(args);
     const data = this.ctx.store.partition(p);
     if (!data) return acc;
+    const now = this.ctx.rt.clock.now();
     for (const [key, stored] of data.entries) {
-      const r = readResult(this.ctx.store.typeOf(key), stored.entry);
+      const r = readResult(this.ctx.store.typeOf(key), stored.entry, now);
       if (r.found && !r.deleted) acc = q.fold(acc, key, r.value, args);
     }
     return acc;

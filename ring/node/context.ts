@@ -33,6 +33,7 @@ export interface NodeStats {
   antiEntropyExchanges: number;
   antiEntropyKeysRepaired: number;
   tombstonesReaped: number;
+  expiredSwept: number;
   casProposals: number;
   casRetries: number;
   counterFlushes: number;
@@ -49,6 +50,7 @@ export function emptyStats(): NodeStats {
     antiEntropyExchanges: 0,
     antiEntropyKeysRepaired: 0,
     tombstonesReaped: 0,
+    expiredSwept: 0,
     casProposals: 0,
     casRetries: 0,
     counterFlushes: 0,

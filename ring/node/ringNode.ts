@@ -146,7 +146,10 @@ export class RingNode {
     });
     this.every(c.antiEntropyIntervalMs, () => this.antiEntropy.tick());
     this.every(c.counterFlushIntervalMs, () => this.counters.flush());
-    this.every(c.antiEntropyIntervalMs * 2, () => this.reaper.tick(this.tombstoneWitnesses()));
+    this.every(c.antiEntropyIntervalMs * 2, () => {
+      this.reaper.tick(this.tombstoneWitnesses());
+      this.reaper.sweepExpired();
+    });
     this.every(joinRetryMs, () => this.joinRound());
   }
 

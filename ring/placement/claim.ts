@@ -68,7 +68,7 @@ export interface ClaimGuarantee {
 export function claimGuarantee(ringSize: number, nVal: number, memberCount: number): ClaimGuarantee {
   if (nVal <= 1) return { feasible: true, maxViolations: 0 };
   if (memberCount < nVal) return { feasible: false, maxViolations: ringSize };
-  const feasible = Math.ceil(ringSize / memberCount) < Math.floor(ringSize / nVal);
+  const feasible = Math.ceil(ringSize / memberCount) <= Math.floor(ringSize / nVal);
   return { feasible, maxViolations: feasible ? 0 : Math.min(ringSize, nVal - 1) };
 }
 
@@ -839,7 +839,8 @@ function stripedPattern(q: number, slots: number, w: number, feasible: boolean):
 /**
  * Rotation of `pattern` and injective map of members to its slots (greedy matching by
  * overlap with orig; ties: lower slot, lower member) maximising the partitions kept. Slots
- * left unmatched (when slots > n) own HOLE. Tries every rotation (a stride on huge rings).
+ * left unmatched (when slots > n) own HOLE. Tries every rotation within one period of the
+ * pattern (evenly spaced ones on huge rings).
  */
 function relabel(
   pattern: Int32Array,

@@ -63,3 +63,27 @@ export function canonicalString(value: unknown): string {
 export function entryFingerprint(type: DataType, entry: Entry): string {
   return entry.kind === 'register' ? versionFingerprint(entry.v) : canonicalString(type.encode(entry.value));
 }
+
+function expired(type: DataType, value: unknown, now: number): boolean {
+  const at = type.expiresAt?.(value);
+  return at !== undefined && at <= now;
+}
+
+/**
+ * True when every live value of the entry has expired (tombstones are the reaper's).
+ * Expiry can only be extended by writes: to end a value early, delete it, since a swept
+ * entry leaves no version behind to outrank an older copy.
+ */
+export function isExpired(type: DataType, entry: Entry, now: number): boolean {
+  if (!type.expiresAt) return false;
+  if (entry.kind === 'crdt') return expired(type, entry.value, now);
+  const live = entry.v.siblings.filter((s) => !s.deleted);
+  return live.length > 0 && live.every((s) => expired(type, s.value, now));
+}
+
+/** The entry as a reader at `now` sees it: expired sibling values hidden. */
+export function liveSiblingValues(type: DataType, entry: Entry & { kind: 'register' }, now: number): unknown[] {
+  const out: unknown[] = [];
+  for (const s of entry.v.siblings) if (!s.deleted && !expired(type, s.value, now)) out.push(s.value);
+  return out;
+}

@@ -5,12 +5,13 @@
 // each only if its copy is still that tombstone. A node that was removed while it held
 // stale data must not push it back afterwards; see RingNode's rejoin rule.
 import type { NodeContext } from '../node/context';
-import { isTombstone } from './entry';
+import { isExpired, isTombstone } from './entry';
 
 type Check = [key: string, hash: number];
 
 export class TombstoneReaper {
   private cursor = 0;
+  private sweepCursor = 0;
   private running = false;
 
   constructor(private readonly ctx: NodeContext) {
@@ -23,6 +24,21 @@ export class TombstoneReaper {
     ctx.rpc.on('reap', (_from, body: { p: number; keys: Check[] }, reply) => {
       reply(this.drop(body.p, body.keys));
     });
+  }
+
+  /** Remove up to tombstoneReapBatchMax expired entries from one partition (local: every replica sweeps its own). */
+  sweepExpired(): void {
+    const parts = this.ctx.store.partitionIndexes();
+    if (parts.length === 0) return;
+    const p = parts[this.sweepCursor++ % parts.length]!;
+    const data = this.ctx.store.partition(p)!;
+    const now = this.ctx.rt.clock.now();
+    const doomed: [string, number][] = [];
+    for (const [key, stored] of data.entries) {
+      if (doomed.length >= this.ctx.config.tombstoneReapBatchMax) break;
+      if (isExpired(this.ctx.store.typeOf(key), stored.entry, now)) doomed.push([key, stored.seq]);
+    }
+    for (const [key, seq] of doomed) if (this.ctx.store.removeIfUnchanged(p, key, seq)) this.ctx.stats.expiredSwept++;
   }
 
   tick(members: readonly string[]): void {
