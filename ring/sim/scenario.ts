@@ -89,7 +89,10 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
       crashed = victim;
       note(`crash ${victim} ${keepDisk ? 'with disk' : 'without disk'}`);
       // Now and then an operator gives up on the dead node and removes it for good.
-      const removeIt = !removed && live.length > world.config.nVal + 1 && rnd.chance(0.15);
+      // Removal loses the node's data for good, like a crash without disk: the fault model
+      // (W = 2 copies of every acknowledged write) survives one such loss at a time.
+      const removeIt = keepDisk && !amnesiaUsed && !removed && live.length > world.config.nVal + 1 && rnd.chance(0.15);
+      if (removeIt) amnesiaUsed = true;
       world.scheduler.after(1_000 + rnd.int(3_000), () => {
         crashed = undefined;
         if (removeIt) {
