@@ -352,7 +352,11 @@ export class RingNode {
     const me = this.durable.ring.members[this.name];
     if (me && me.status !== 'downed' && me.status !== 'removed' && me.status !== 'exiting') return;
     if (me?.status === 'removed' || me?.status === 'exiting') return;
-    const seeds = this.opts.seeds.length > 0 ? this.opts.seeds : this.detector.peerNames();
+    // Configured seeds may be gone by now; any active member this node knows of can take it back.
+    const known = Object.values(this.durable.ring.members)
+      .filter((m) => isActive(m) && m.name !== this.name)
+      .map((m) => m.name);
+    const seeds = [...new Set([...this.opts.seeds, ...known])];
     if (seeds.length === 0) return;
     const seed = seeds[this.seedCursor++ % seeds.length]!;
     this.rt.transport.send(seed, { t: 'join', name: this.name, addr: this.addr(), gen: (me?.gen ?? 0) + 1 });

@@ -96,10 +96,11 @@ async function main(): Promise<void> {
   const ops = results.reduce((n, r) => n + r.ops, 0);
   const virtualS = results.reduce((n, r) => n + r.virtualMs, 0) / 1000;
   const converge = results.map((r) => r.convergedAfterMs).filter((x) => x >= 0).sort((a, b) => a - b);
+  const stuck = results.filter((r) => r.convergedAfterMs < 0).map((r) => r.seed);
   const slowest = [...results].sort((a, b) => (b.elapsedMs ?? 0) - (a.elapsedMs ?? 0))[0];
-  const stats = { slowestSeed: slowest ? `${slowest.seed} (${slowest.elapsedMs} ms)` : null, seeds: count, failures, seconds: +secs.toFixed(2), seedsPerSecond: +(count / secs).toFixed(2), workers, clientOps: ops, virtualSeconds: Math.round(virtualS), convergeMaxMs: converge.at(-1) ?? null, notConverged: results.length - converge.length };
+  const stats = { slowestSeed: slowest ? `${slowest.seed} (${slowest.elapsedMs} ms)` : null, seeds: count, failures, seconds: +secs.toFixed(2), seedsPerSecond: +(count / secs).toFixed(2), workers, clientOps: ops, virtualSeconds: Math.round(virtualS), convergeMaxMs: converge.at(-1) ?? null, notConverged: results.length - converge.length, notConvergedSeeds: stuck.slice(0, 10) };
   if (values.json) console.error(JSON.stringify(stats));
-  else console.error(`(${stats.seconds} s on ${workers} workers, ${stats.seedsPerSecond} seeds/s, ${ops} client ops, ${stats.virtualSeconds} virtual s, slowest convergence ${stats.convergeMaxMs} ms, not converged ${stats.notConverged}, slowest seed ${stats.slowestSeed})`);
+  else console.error(`(${stats.seconds} s on ${workers} workers, ${stats.seedsPerSecond} seeds/s, ${ops} client ops, ${stats.virtualSeconds} virtual s, slowest convergence ${stats.convergeMaxMs} ms, not converged ${stats.notConverged} [${stats.notConvergedSeeds.join(' ')}], slowest seed ${stats.slowestSeed})`);
   console.log(`sim: ${count} seeds, ${failures} failures`);
   process.exit(failures > 0 ? 1 : 0);
 }

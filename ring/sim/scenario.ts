@@ -160,6 +160,10 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
   }
   // A little more time, so that stragglers (hinted data on non-primaries) show up if stuck.
   world.run(1_000);
+  if (convergedAfterMs < 0) {
+    const statuses = world.upNodes().map((n) => `${n.name}:${n.node.ring().members[n.name]?.status ?? 'none'}`);
+    violations.push({ invariant: 'converged', detail: `not quiet ${opts.quiesceMaxMs} ms after healing (members ${statuses.join(' ')})` });
+  }
   const state = finalState(world);
   violations.push(...checkRegisters(workload, state));
   const counters = checkCounters(world, workload, state);
