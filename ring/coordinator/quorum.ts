@@ -48,7 +48,22 @@ export function storeEntries(ctx: NodeContext, entries: readonly KeyedWire[]): v
   const now = ctx.rt.clock.now();
   for (const [key, wire] of entries) {
     const type = ctx.store.typeOf(key);
-    ctx.store.merge(ctx.partitionOf(key), key, decodeEntry(type, wire), now);
+    const p = ctx.partitionOf(key);
+    if (ctx.store.merge(p, key, decodeEntry(type, wire), now).changed) forwardToIncoming(ctx, p, key, wire);
+  }
+}
+
+/**
+ * While this node hands a partition off, writes it applies also go to the incoming
+ * primaries, so a read just after the owner switch finds them. (The push after the switch
+ * would deliver them anyway; this only closes that window.)
+ */
+function forwardToIncoming(ctx: NodeContext, p: number, key: string, wire: WireEntry): void {
+  const prefs = ctx.prefs();
+  const planned = prefs.planned[p]!;
+  if (planned.includes(ctx.name) || !prefs.primaries[p]!.includes(ctx.name)) return;
+  for (const node of planned) {
+    if (!prefs.primaries[p]!.includes(node) && ctx.isUp(node)) ctx.rpc.call(node, 'store', { entries: [[key, wire]] }, ctx.config.requestTimeoutMs, () => {});
   }
 }
 
@@ -160,9 +175,10 @@ export function coordinateRegisterWrite(ctx: NodeContext, key: string, write: Re
   const v = writeVersioned(base, write.context, actor, { value: write.value, deleted: write.deleted, at: ctx.rt.clock.now() });
   const entry: Entry = { kind: 'register', v };
   ctx.store.merge(p, key, entry, ctx.rt.clock.now(), since);
-  ctx.rt.logger.debug('write', { key, context: write.context, vv: v.vv, siblings: v.siblings.map((s) => [s.dot, s.value ?? 'DEL']) });
   const type = ctx.store.typeOf(key);
-  replicate(ctx, key, encodeEntry(type, entry), 1, (err) => (err ? done(err) : done(null, { context: v.vv })));
+  const wire = encodeEntry(type, entry);
+  forwardToIncoming(ctx, p, key, wire);
+  replicate(ctx, key, wire, 1, (err) => (err ? done(err) : done(null, { context: v.vv })));
 }
 
 /** Merge a CRDT state (or delta) into a key's replicas. Idempotent: safe to retry. */

@@ -258,7 +258,7 @@ export class RingNode {
     return this.casEngine.isReady(p);
   }
 
-  /** Joined, and no partition of this node waiting for CAS catch-up. */
+  /** Joined and serving: a valid member of the ring. */
   ready(): boolean {
     const me = this.durable.ring.members[this.name];
     return this.isRunning && me?.status === 'valid';
