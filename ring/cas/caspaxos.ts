@@ -39,14 +39,56 @@ export function mergeAcceptorStates(a: AcceptorState, b: AcceptorState): Accepto
   };
 }
 
-type Readiness = 'active' | { pendingView: string } | { sealed: { q: number; epoch: number } };
+export type Readiness = 'active' | { pendingView: string } | { sealed: { q: number; epoch: number } };
 
-/** Durable acceptor state of one node. */
+export type CasChange =
+  | { kind: 'state'; p: number; key: string; state: AcceptorState }
+  | { kind: 'readiness'; p: number; readiness: Readiness | undefined }
+  | { kind: 'ballot'; counter: number };
+
+/** A Map that reports every change (acceptor readiness must survive restarts). */
+class ObservedMap<K, V> extends Map<K, V> {
+  onChange: ((key: K, value: V | undefined) => void) | undefined;
+  override set(key: K, value: V): this {
+    super.set(key, value);
+    this.onChange?.(key, value);
+    return this;
+  }
+  override delete(key: K): boolean {
+    const had = super.delete(key);
+    if (had) this.onChange?.(key, undefined);
+    return had;
+  }
+  override clear(): void {
+    for (const key of [...this.keys()]) this.delete(key);
+  }
+}
+
+/**
+ * Durable acceptor state of one node. Paxos needs a promise or acceptance to be durable
+ * before it is acknowledged: with DATA_DIR, every change goes to the log synchronously.
+ */
 export class CasAcceptorStore {
   readonly states = new Map<number, Map<string, AcceptorState>>();
-  readonly readiness = new Map<number, Readiness>();
-  /** Highest ballot counter seen, so new proposals outrank old ones. */
-  ballotCounter = 0;
+  readonly readiness = new ObservedMap<number, Readiness>();
+  private counter = 0;
+  /** Durability hook. */
+  onChange: ((change: CasChange) => void) | undefined;
+
+  constructor() {
+    this.readiness.onChange = (p, readiness) => this.onChange?.({ kind: 'readiness', p, readiness });
+  }
+
+  /** Highest ballot counter seen or used, so new proposals outrank old ones. */
+  get ballotCounter(): number {
+    return this.counter;
+  }
+
+  set ballotCounter(n: number) {
+    if (n === this.counter) return;
+    this.counter = n;
+    this.onChange?.({ kind: 'ballot', counter: n });
+  }
 
   get(p: number, key: string): AcceptorState {
     return this.states.get(p)?.get(key) ?? { promise: null, accepted: null, value: null };
@@ -56,6 +98,7 @@ export class CasAcceptorStore {
     let m = this.states.get(p);
     if (!m) this.states.set(p, (m = new Map()));
     m.set(key, s);
+    this.onChange?.({ kind: 'state', p, key, state: s });
   }
 
   merge(p: number, key: string, s: AcceptorState): void {

@@ -72,7 +72,7 @@ export function mergeRings(a: RingState, b: RingState): RingState {
   let members: Record<string, Member> | undefined;
   for (const name in b.members) {
     const theirs = b.members[name]!;
-    const ours = a.members[name];
+    const ours = Object.hasOwn(a.members, name) ? a.members[name] : undefined;
     if (!ours || compareMembers(theirs, ours) > 0) {
       members ??= { ...a.members };
       members[name] = theirs;

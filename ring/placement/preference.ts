@@ -35,9 +35,11 @@ export function computePreferenceLists(ring: RingState, nVal: number): Preferenc
   const planned: string[][] = [];
   for (let p = 0; p < q; p++) {
     const all = walk(owners, p, q);
-    primaries.push(all.slice(0, nVal));
+    const first = all.slice(0, nVal);
+    primaries.push(first);
     for (const name of active) if (!all.includes(name)) all.push(name);
-    fallbacks.push(all.slice(nVal).filter((n) => isActive(ring.members[n])));
+    // Cut at the primaries actually found: with fewer than N owners, members owning nothing yet are fallbacks.
+    fallbacks.push(all.slice(first.length).filter((n) => isActive(ring.members[n])));
     planned.push(walk(plannedOwners, p, nVal));
   }
   return { primaries, fallbacks, planned };

@@ -22,6 +22,8 @@ export interface StoreMutation {
   readonly key: string;
   /** Undefined when the key was removed from this node. */
   readonly entry: Entry | undefined;
+  /** The entry's version-actor seq (see StoredEntry.since); absent on removal. */
+  readonly since?: number;
 }
 
 export class PartitionData {
@@ -96,9 +98,24 @@ export class VnodeStore {
     return ++this.seq;
   }
 
-  /** Put an entry as is (restoring from disk). */
-  restore(p: number, key: string, entry: Entry, now: number): void {
-    this.merge(p, key, entry, now);
+  /** Put an entry back as it was (restoring from disk), keeping its version actor. */
+  restore(p: number, key: string, entry: Entry, since: number, now: number): void {
+    this.seq = Math.max(this.seq, since);
+    this.merge(p, key, entry, now, since);
+  }
+
+  /** The highest sequence number handed out; persisted so a restart never reuses one. */
+  sequence(): number {
+    return this.seq;
+  }
+
+  /** After a restart: continue numbering above everything used before. */
+  raiseSequence(floor: number): void {
+    this.seq = Math.max(this.seq, floor);
+  }
+
+  *entries(): Generator<[number, string, StoredEntry]> {
+    for (const [p, data] of this.partitions) for (const [key, stored] of data.entries) yield [p, key, stored];
   }
 
   /** Remove a key only if it has not changed since `seq` (handoff drop, tombstone reap, expiry). */
@@ -133,6 +150,6 @@ export class VnodeStore {
     if (old) data.buckets[bucket]! ^= old.hash;
     data.buckets[bucket]! ^= stored.hash;
     data.entries.set(key, stored);
-    this.onMutation?.({ partition: p, key, entry: stored.entry });
+    this.onMutation?.({ partition: p, key, entry: stored.entry, since: stored.since });
   }
 }
