@@ -78,6 +78,8 @@ export class RingNode {
   private lastIdlePlan = '';
   /** Called once this node has left the cluster gracefully (its data handed off). */
   onLeft: (() => void) | undefined;
+  /** Called when an operator removed this node from the cluster: it should stop. */
+  onRemoved: (() => void) | undefined;
   /** Called whenever the ring view changes. */
   onRingChange: ((ring: RingState) => void) | undefined;
 
@@ -420,6 +422,7 @@ export class RingNode {
     this.rt.logger.warn(`this node was ${status} by the cluster`, { node: this.name, keys: this.durable.store.keyCount() });
     if (status === 'removed') this.durable.store.clear();
     this.durable.cas.readiness.clear();
+    if (status === 'removed') this.onRemoved?.();
   }
 
   private checkLeft(): void {

@@ -64,6 +64,15 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
   let removed = false;
   const retired = new Set<string>();
   let crashed: string | undefined;
+  // A node that left or was removed exits, as its process would.
+  world.onNodeExit = (name, why) => {
+    retired.add(name);
+    if (!world.nodes.get(name)?.up) return;
+    world.scheduler.after(1, () => {
+      world.crash(name, true);
+      note(`${name} ${why} and exited`);
+    });
+  };
   let nextFault = world.now() + 500 + rnd.int(1500);
   while (world.now() < end) {
     world.run(sampleEvery);
@@ -128,15 +137,7 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
     } else if (!left && live.length > world.config.nVal + 1) {
       left = true;
       const leaver = rnd.pick(live);
-      const sim = world.nodes.get(leaver)!;
-      sim.node.onLeft = () => {
-        retired.add(leaver);
-        world.scheduler.after(1, () => {
-          world.crash(leaver, true);
-          note(`${leaver} left and exited`);
-        });
-      };
-      sim.node.leave();
+      world.nodes.get(leaver)!.node.leave();
       note(`leave ${leaver}`);
     }
   }

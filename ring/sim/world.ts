@@ -72,6 +72,8 @@ export class SimWorld {
   readonly nodes = new Map<string, SimNode>();
   readonly lostSlots: LostSlot[] = [];
   readonly trace: string[] | undefined;
+  /** Called when a node finished a graceful leave or learned an operator removed it; its process would exit. */
+  onNodeExit: ((name: string, why: 'left' | 'removed') => void) | undefined;
   private readonly logger: Logger;
 
   constructor(
@@ -128,6 +130,8 @@ export class SimWorld {
     });
     sim.node = node;
     sim.durable = node.durable;
+    node.onLeft = () => this.onNodeExit?.(sim.name, 'left');
+    node.onRemoved = () => this.onNodeExit?.(sim.name, 'removed');
     // SIM_TRACE_KEY=<key> with --verbose: log every change of that key in every store.
     const traceKey = process.env.SIM_TRACE_KEY;
     const trace = this.trace;
