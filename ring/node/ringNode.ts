@@ -170,6 +170,18 @@ export class RingNode {
     this.updateMember(this.name, (m) => (m.status === 'valid' || m.status === 'joining' ? { ...m, status: 'leaving' } : m));
   }
 
+  /** Ask a member (this node or another) to leave gracefully: it hands everything off, then exits. */
+  requestLeave(name: string): boolean {
+    if (name === this.name) {
+      this.leave();
+      return true;
+    }
+    const m = this.durable.ring.members[name];
+    if (!m || !isActive(m)) return false;
+    this.updateMember(name, (x) => (x.status === 'valid' ? { ...x, status: 'leaving' } : x));
+    return true;
+  }
+
   /** Operator removal of another member: its partitions are reassigned and re-replicated from survivors. */
   remove(name: string): boolean {
     const m = this.durable.ring.members[name];

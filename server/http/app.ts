@@ -1,0 +1,171 @@
+// The node's HTTP front: health, readiness, metrics, the cluster view and the admin API.
+// Later issues put the redirect fast path and the JSON API here, ahead of Next.js.
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import type { RingNode } from '../../ring/node/ringNode';
+import type { VersionVector } from '../../ring/storage/versions';
+import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
+import { RingCallError, RingClient } from '../ringClient';
+import { HttpError, json, problem, readJson } from './respond';
+
+export interface AppDeps {
+  node: RingNode;
+  metrics: Registry;
+  adminToken: string | undefined;
+  testFaults: boolean;
+  ringUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  setBlocked(names: readonly string[]): void;
+  /** Body size limit for admin writes. */
+  bodyBytesMax: number;
+}
+
+const ringErrorStatus: Record<string, number> = { unavailable: 503, timeout: 504, invalid: 400, conflict: 409, stopped: 503, overloaded: 503 };
+const keyPattern = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/** Causal contexts travel as opaque base64url strings. */
+export function encodeContext(vv: VersionVector): string {
+  return Buffer.from(JSON.stringify(vv)).toString('base64url');
+}
+
+function decodeContext(s: unknown): VersionVector {
+  if (s === undefined || s === null || s === '') return {};
+  try {
+    const vv = JSON.parse(Buffer.from(String(s), 'base64url').toString('utf8')) as unknown;
+    if (vv && typeof vv === 'object' && Object.values(vv).every((n) => Number.isSafeInteger(n) && (n as number) > 0)) return vv as VersionVector;
+  } catch {
+    // fall through
+  }
+  throw new HttpError(400, 'Bad Request', 'context must be the opaque string a previous read or write returned');
+}
+
+export function createApp(deps: AppDeps) {
+  const { node } = deps;
+  const ring = new RingClient(node);
+  const writeBody = z.object({ value: z.unknown(), context: z.string().optional() });
+  const incrementBody = z.object({ by: z.number().int().min(1).max(1_000_000).default(1) });
+  const memberBody = z.object({ node: z.string().min(1).optional() });
+  const faultsBody = z.object({ block: z.array(z.string()) });
+
+  function requireAdmin(req: IncomingMessage): void {
+    if (!deps.adminToken) throw new HttpError(403, 'Forbidden', 'admin routes are disabled: set ADMIN_TOKEN on this node');
+    const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
+    const want = Buffer.from(deps.adminToken);
+    if (given.length !== want.length || !timingSafeEqual(given, want)) throw new HttpError(401, 'Unauthorized', 'send Authorization: Bearer <ADMIN_TOKEN>', { 'www-authenticate': 'Bearer' });
+  }
+
+  function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+    const r = schema.safeParse(body ?? {});
+    if (!r.success) {
+      const i = r.error.issues[0]!;
+      throw new HttpError(422, 'Unprocessable Content', `${i.path.join('.') || 'body'}: ${i.message}`);
+    }
+    return r.data;
+  }
+
+  function clusterView() {
+    const r = node.ring();
+    return {
+      node: node.name,
+      members: node.members(),
+      ring: { size: r.ringSize, nVal: node.preferenceLists().primaries[0]?.length ?? 0, partitions: r.partitions.map((c, index) => ({ index, owner: c.owner, next: c.next })) },
+      handoffs: node.handoffs(),
+    };
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    if (path === '/healthz') return json(res, 200, { status: 'ok', node: node.name });
+    if (path === '/readyz') return node.ready() ? json(res, 200, { status: 'ready', node: node.name }) : problem(res, 503, 'Not Ready', `${node.name} has not joined the ring yet`);
+    if (path === '/metrics') {
+      const body = await deps.metrics.metrics();
+      res.writeHead(200, { 'content-type': deps.metrics.contentType });
+      res.end(body);
+      return;
+    }
+    if (path === '/api/cluster' && method === 'GET') return json(res, 200, clusterView());
+    if (!path.startsWith('/api/admin/')) throw new HttpError(404, 'Not Found', `no route for ${method} ${path}`);
+    requireAdmin(req);
+    const rest = path.slice('/api/admin/'.length);
+    if (rest === 'status' && method === 'GET') {
+      return json(res, 200, { ...clusterView(), ready: node.ready(), keys: node.durable.store.keyCount(), stats: node.stats });
+    }
+    if (rest === 'leave' && method === 'POST') {
+      const { node: name = node.name } = parse(memberBody, await readJson(req, deps.bodyBytesMax));
+      if (!node.requestLeave(name)) throw new HttpError(404, 'Not Found', `${name} is not a member that can leave`);
+      return json(res, 202, { leaving: name });
+    }
+    if (rest === 'remove' && method === 'POST') {
+      const { node: name } = parse(memberBody, await readJson(req, deps.bodyBytesMax));
+      if (!name) throw new HttpError(422, 'Unprocessable Content', 'node: name the member to remove');
+      if (name === node.name) throw new HttpError(409, 'Conflict', 'a node cannot remove itself: ask another member, or use leave');
+      if (!node.remove(name)) throw new HttpError(404, 'Not Found', `${name} is not a member`);
+      return json(res, 202, { removed: name });
+    }
+    if (rest === 'faults' && method === 'POST') {
+      if (!deps.testFaults) throw new HttpError(404, 'Not Found', 'fault injection is disabled (RINGLINK_TEST_FAULTS=1 enables it)');
+      const { block } = parse(faultsBody, await readJson(req, deps.bodyBytesMax));
+      deps.setBlocked(block);
+      return json(res, 200, { blocked: block });
+    }
+    const m = /^(kv|ctr)\/(.+)$/.exec(rest);
+    if (!m) throw new HttpError(404, 'Not Found', `no admin route for ${method} ${path}`);
+    const [, type, id] = m as unknown as [string, 'kv' | 'ctr', string];
+    if (!keyPattern.test(id)) throw new HttpError(400, 'Bad Request', 'keys are 1-200 characters of A-Z a-z 0-9 _ . : -');
+    const key = `${type}/${id}`;
+    if (type === 'kv') {
+      if (method === 'GET') {
+        const r = await ring.get(key);
+        if (!r.found || r.deleted) throw new HttpError(404, 'Not Found', `${key} does not exist`);
+        return json(res, 200, { key, value: r.value, siblings: r.values.length, context: encodeContext(r.context) });
+      }
+      if (method === 'PUT') {
+        const body = parse(writeBody, await readJson(req, deps.bodyBytesMax));
+        const w = await ring.put(key, body.value ?? null, decodeContext(body.context));
+        return json(res, 200, { key, context: encodeContext(w.context) });
+      }
+      if (method === 'DELETE') {
+        const context = decodeContext(url.searchParams.get('context'));
+        const w = await ring.delete(key, context);
+        return json(res, 200, { key, deleted: true, context: encodeContext(w.context) });
+      }
+    } else {
+      if (method === 'POST') {
+        const { by } = parse(incrementBody, await readJson(req, deps.bodyBytesMax));
+        await ring.increment(key, by);
+        return json(res, 202, { key, incremented: by });
+      }
+      if (method === 'GET') {
+        const { value } = await ring.readCounter(key);
+        return json(res, 200, { key, total: gcounterValue(value as GCounter) });
+      }
+    }
+    throw new HttpError(405, 'Method Not Allowed', `${method} is not supported on ${path}`);
+  }
+
+  return {
+    async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      try {
+        await route(req, res);
+      } catch (err) {
+        if (res.headersSent) return void res.destroy();
+        if (err instanceof HttpError) return problem(res, err.status, err.title, err.message, err.headers);
+        if (err instanceof RingCallError) {
+          const status = ringErrorStatus[err.ringError.kind] ?? 503;
+          return problem(res, status, status === 504 ? 'Gateway Timeout' : status === 400 ? 'Bad Request' : 'Service Unavailable', err.message, status === 503 ? { 'retry-after': '1' } : {});
+        }
+        problem(res, 500, 'Internal Server Error', 'unexpected error; see the node log');
+        throw err;
+      }
+    },
+    upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/_ring') return deps.ringUpgrade(req, socket, head);
+      socket.destroy();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// One ringlink node: `npm run node`, configured by environment only (DESIGN.md, Contract).
+//   SIGTERM: graceful leave (hand every partition off, then exit 0; bounded by LEAVE_TIMEOUT_MS).
+//   SIGINT:  stop without leaving (flush, close, exit 0); a restart with the same DATA_DIR resumes.
+import { createServer } from 'node:http';
+import pino from 'pino';
+import { ringConfig } from '../ring/config';
+import { initHash } from '../ring/hash';
+import { RingNode } from '../ring/node/ringNode';
+import type { Logger } from '../ring/runtime';
+import { DataTypeRegistry } from '../ring/storage/datatype';
+import { ConfigError, loadConfig, type ServerConfig } from './config';
+import { Persistence } from './durability/persistence';
+import { createApp } from './http/app';
+import { createMetrics } from './metrics';
+import { cryptoRandom, nodeTimers, wallClock } from './runtime';
+import { WsTransport } from './transport/wsTransport';
+import { registerGenericTypes } from './types/generic';
+
+/** Largest admin request body. */
+const adminBodyBytesMax = 64 * 1024;
+
+function ringLogger(log: pino.Logger): Logger {
+  return {
+    debug: (msg, f) => log.debug(f ?? {}, msg),
+    info: (msg, f) => log.info(f ?? {}, msg),
+    warn: (msg, f) => log.warn(f ?? {}, msg),
+    error: (msg, f) => log.error(f ?? {}, msg),
+  };
+}
+
+async function main(config: ServerConfig): Promise<void> {
+  const log = pino({ level: config.LOG_LEVEL, base: { node: config.nodeName } });
+  await initHash();
+  const types = new DataTypeRegistry();
+  registerGenericTypes(types);
+  const ringCfg = ringConfig({ ringSize: config.RING_SIZE, nVal: config.N_VAL, r: config.R, w: config.W, autoDownAfterMs: config.AUTO_DOWN_MS });
+
+  let persistence: Persistence | undefined;
+  let durable;
+  if (config.DATA_DIR) {
+    const t0 = performance.now();
+    const opened = Persistence.open(config.DATA_DIR, {
+      fsync: config.FSYNC === 'always' ? { mode: 'always' } : { mode: 'interval', intervalMs: config.FSYNC_INTERVAL_MS },
+      types,
+      ringSize: ringCfg.ringSize,
+      bucketCount: ringCfg.antiEntropyBucketsPerPartition,
+      logger: ringLogger(log),
+    });
+    persistence = opened.persistence;
+    durable = opened.restored.durable;
+    log.info({ dataDir: config.DATA_DIR, ...opened.restored.stats, ms: Math.round(performance.now() - t0) }, durable ? 'restored state from disk' : 'new data directory');
+  }
+
+  let node!: RingNode;
+  const transport = new WsTransport({
+    name: config.nodeName,
+    addr: config.advertiseAddr,
+    secret: config.clusterSecret,
+    resolve: (name) => node.ring().members[name]?.addr,
+    logger: ringLogger(log.child({ part: 'transport' })),
+  });
+  node = new RingNode({
+    name: config.nodeName,
+    addr: config.advertiseAddr,
+    config: ringCfg,
+    runtime: { clock: wallClock, timers: nodeTimers(), random: cryptoRandom(), transport, logger: ringLogger(log) },
+    types,
+    seeds: config.SEEDS,
+    ...(durable ? { durable } : {}),
+  });
+  if (persistence) {
+    persistence.attach(node.durable);
+    const p = persistence;
+    node.onRingChange = (ring) => p.recordRing(ring);
+  }
+
+  const metrics = createMetrics(node, () => ({ ...transport.stats() }));
+  const app = createApp({
+    node,
+    metrics,
+    adminToken: config.ADMIN_TOKEN,
+    testFaults: config.RINGLINK_TEST_FAULTS === '1',
+    ringUpgrade: (req, socket, head) => transport.handleUpgrade(req, socket, head),
+    setBlocked: (names) => transport.setBlocked(names),
+    bodyBytesMax: adminBodyBytesMax,
+  });
+  const server = createServer((req, res) => void app.handle(req, res).catch((err) => log.error({ err }, 'request failed')));
+  server.on('upgrade', (req, socket, head) => app.upgrade(req, socket, head));
+  server.keepAliveTimeout = 65_000;
+
+  let stopping = false;
+  const shutdown = async (code: number, why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ why }, 'shutting down');
+    node.stop();
+    persistence?.flush();
+    persistence?.close();
+    await transport.close();
+    server.close();
+    server.closeAllConnections();
+    process.exit(code);
+  };
+  node.onLeft = () => void shutdown(0, 'left the cluster');
+  node.onRemoved = () => void shutdown(0, 'removed from the cluster by an operator');
+  process.on('SIGINT', () => void shutdown(0, 'SIGINT: stopping without leaving'));
+  process.on('SIGTERM', () => {
+    if (stopping) return;
+    log.info({ timeoutMs: config.LEAVE_TIMEOUT_MS }, 'SIGTERM: leaving the cluster gracefully');
+    node.leave();
+    setTimeout(() => void shutdown(1, `leave did not finish within ${config.LEAVE_TIMEOUT_MS} ms`), config.LEAVE_TIMEOUT_MS).unref();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  node.start();
+  log.info({ url: `http://${config.HOST}:${config.PORT}`, seeds: config.SEEDS, ringSize: ringCfg.ringSize, nVal: ringCfg.nVal }, 'ringlink node listening');
+}
+
+let config: ServerConfig;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+main(config).catch((err: NodeJS.ErrnoException) => {
+  if (err.code === 'EADDRINUSE') console.error(`config: PORT ${config.PORT} on ${config.HOST} is already in use`);
+  else console.error(err);
+  process.exit(1);
+});

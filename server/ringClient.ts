@@ -1,0 +1,43 @@
+// Promise wrappers over the ring node's callback API, for server code. (The ring core is
+// callback-based so the simulator controls every step; the server lives in real time.)
+import type { RingError } from '../ring/node/context';
+import type { RingNode } from '../ring/node/ringNode';
+import type { ReadResult, WriteResult } from '../ring/coordinator/quorum';
+import type { CoverageResult } from '../ring/coverage/coverage';
+import type { GCounter } from '../ring/crdt/gcounter';
+import type { VersionVector } from '../ring/storage/versions';
+
+export class RingCallError extends Error {
+  constructor(readonly ringError: RingError) {
+    super(`${ringError.kind}: ${ringError.message}`);
+  }
+}
+
+function call<T>(fn: (cb: (err: RingError | null, result?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, result) => (err ? reject(new RingCallError(err)) : resolve(result as T))));
+}
+
+export class RingClient {
+  constructor(readonly node: RingNode) {}
+  get(key: string): Promise<ReadResult> {
+    return call((cb) => this.node.get(key, cb));
+  }
+  put(key: string, value: unknown, context: VersionVector = {}): Promise<WriteResult> {
+    return call((cb) => this.node.put(key, value, context, cb));
+  }
+  delete(key: string, context: VersionVector): Promise<WriteResult> {
+    return call((cb) => this.node.delete(key, context, cb));
+  }
+  increment(key: string, by = 1): Promise<true> {
+    return call((cb) => this.node.increment(key, by, cb));
+  }
+  readCounter(key: string): Promise<{ value: GCounter }> {
+    return call((cb) => this.node.readCounter(key, cb));
+  }
+  cas<R>(key: string, change: (current: unknown) => { next: unknown; result: R }): Promise<R> {
+    return call((cb) => this.node.cas(key, change, cb));
+  }
+  coverage<A>(name: string, args: unknown): Promise<CoverageResult<A>> {
+    return call((cb) => this.node.coverageQuery(name, args, cb));
+  }
+}

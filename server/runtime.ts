@@ -1,0 +1,48 @@
+// The real effects behind ring/runtime.ts: wall clock, Node timers, CSPRNG-backed randomness.
+import { randomBytes } from 'node:crypto';
+import type { Clock, Random, TimerHandle, Timers } from '../ring/runtime';
+
+export const wallClock: Clock = { now: () => Date.now() };
+
+export function nodeTimers(): Timers {
+  let nextId = 1;
+  const live = new Map<number, NodeJS.Timeout>();
+  return {
+    setTimeout(fn, delayMs) {
+      const id = nextId++;
+      live.set(
+        id,
+        setTimeout(() => {
+          live.delete(id);
+          fn();
+        }, delayMs),
+      );
+      return { id };
+    },
+    clearTimeout(handle: TimerHandle) {
+      const t = live.get(handle.id);
+      if (t) clearTimeout(t);
+      live.delete(handle.id);
+    },
+  };
+}
+
+/** Randomness from the OS CSPRNG, drawn in 4 KiB blocks to keep the per-call cost low. */
+export function cryptoRandom(): Random {
+  let pool = randomBytes(4096);
+  let offset = 0;
+  const u32 = () => {
+    if (offset + 4 > pool.length) {
+      pool = randomBytes(4096);
+      offset = 0;
+    }
+    const v = pool.readUInt32LE(offset);
+    offset += 4;
+    return v;
+  };
+  return {
+    next: () => u32() / 2 ** 32,
+    int: (n) => Math.floor((u32() / 2 ** 32) * n),
+    hex: (n) => randomBytes(n).toString('hex'),
+  };
+}
