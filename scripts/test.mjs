@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: everything, on a fresh machine. Installs what is missing (npm packages now;
-// later issues add Debian's chromium and redis-server here), type-checks, runs the unit,
-// property and simulation tests, then a rotating batch of simulator seeds.
+// `npm test`: everything, on a fresh machine. Installs what is missing (Debian packages,
+// npm packages), builds, type-checks, runs the unit, property, simulation, multi-process
+// and deployment tests, then a rotating batch of simulator seeds.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,7 +19,24 @@ function run(cmd, args, opts = {}) {
   }
 }
 
+/** Debian packages the tests need, by the command they provide. Installed when missing (CI runs as root). */
+const debianPackages = { 'docker-compose': 'docker-compose' };
+
+function hasCommand(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+const missing = Object.entries(debianPackages).filter(([cmd]) => !hasCommand(cmd)).map(([, pkg]) => pkg);
+if (missing.length > 0) {
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const aptGet = (args) => spawnSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), ...args], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  if (!aptGet(['install', '-y', '--no-install-recommends', ...missing])) {
+    run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update']);
+    run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+}
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm', ['ci', '--no-audit', '--no-fund']);
+run('node', ['scripts/build.mjs']);
 run('npx', ['tsc', '--noEmit', '-p', '.']);
 run('npx', ['vitest', 'run']);
 // Seeds rotate daily so CI keeps exploring new schedules; a failure prints its replay command.

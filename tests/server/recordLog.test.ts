@@ -1,0 +1,507 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  FOOTER_BYTES,
+  HEADER_BYTES,
+  RecordLog,
+  crc32,
+  crc32Js,
+  logFileName,
+  snapshotFileName,
+} from '../../server/durability/recordLog';
+import type { FsyncPolicy, OpenResult, RecordLogOptions } from '../../server/durability/recordLog';
+
+const INTERVAL: FsyncPolicy = { mode: 'interval', intervalMs: 50 };
+
+let dirs: string[] = [];
+function tempDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ringlink-recordlog-'));
+  dirs.push(d);
+  return d;
+}
+
+type Logged = { level: 'warn' | 'info'; msg: string; fields?: Record<string, unknown> };
+function capture(): { logged: Logged[]; logger: NonNullable<RecordLogOptions['logger']> } {
+  const logged: Logged[] = [];
+  return {
+    logged,
+    logger: {
+      warn: (msg, fields) => logged.push({ level: 'warn', msg, fields }),
+      info: (msg, fields) => logged.push({ level: 'info', msg, fields }),
+    },
+  };
+}
+
+const opened: RecordLog[] = [];
+function open(dir: string, opts: Partial<RecordLogOptions> = {}): OpenResult {
+  const r = RecordLog.open(dir, { fsync: INTERVAL, ...opts });
+  opened.push(r.log);
+  return r;
+}
+
+beforeEach(() => {
+  dirs = [];
+});
+afterEach(() => {
+  for (const l of opened.splice(0)) l.close();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** msgpack decodes binaries as Buffer: compare bytes, not classes. */
+function norm(v: unknown): unknown {
+  if (v instanceof Uint8Array) return { __bytes: Array.from(v) };
+  if (Array.isArray(v)) return v.map(norm);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, norm(x)]));
+  }
+  return v;
+}
+
+const VARIED: unknown[] = [
+  { t: 's', p: 17, k: 'link/abc1234', e: { k: 'r', vv: { 'n1@ab12.3': 4 }, s: [{ d: ['n1@ab12.3', 4], v: { url: 'https://example.com/?x=1' }, at: 1700000000000 }] } },
+  [1, 'two', [3, [4, [5]]], { six: 6 }],
+  '',
+  'a plain string',
+  'unicode: héllo wörld ✓ 🚀 \u0000 nul',
+  'x'.repeat(70_000),
+  0,
+  1,
+  -1,
+  255,
+  65_536,
+  2 ** 32 + 5,
+  Number.MAX_SAFE_INTEGER,
+  -(2 ** 40),
+  3.14159,
+  -1.5e-300,
+  Number.MAX_VALUE,
+  0.1 + 0.2,
+  Infinity,
+  -Infinity,
+  null,
+  true,
+  false,
+  {},
+  [],
+  { nested: { deeper: { deepest: [null, true, { z: 1.25 }] } } },
+  new Uint8Array([0, 1, 2, 254, 255]),
+  { bytes: new Uint8Array(1000).fill(7), tag: 'bin' },
+  new Uint8Array(0),
+  Array.from({ length: 500 }, (_, i) => ({ i, s: `v${i}` })),
+];
+
+describe('RecordLog', () => {
+  it('round-trips many records of varied shapes, across close and reopen', () => {
+    const dir = tempDir();
+    const { log, snapshot, tail } = open(dir);
+    expect(snapshot).toEqual([]);
+    expect(tail).toEqual([]);
+    const written: unknown[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (const r of VARIED) {
+        log.append(r);
+        written.push(r);
+      }
+    }
+    log.close();
+    const again = open(dir);
+    expect(again.snapshot).toEqual([]);
+    expect(again.tail.length).toBe(written.length);
+    expect(norm(again.tail)).toEqual(norm(written));
+    expect(again.stats.tailRecords).toBe(written.length);
+    expect(again.stats.truncatedBytes).toBe(0);
+    expect(again.stats.bytesRead).toBe(fs.statSync(path.join(dir, logFileName(0))).size);
+    expect(again.log.sizeBytes()).toBe(again.stats.bytesRead);
+  });
+
+  it('decoded binaries do not alias the read buffer', () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    const bins = Array.from({ length: 50 }, (_, i) => new Uint8Array(100_000).fill(i));
+    for (const b of bins) log.append({ b });
+    log.close();
+    const { tail } = open(dir);
+    tail.forEach((r, i) => expect(Array.from(new Set((r as { b: Uint8Array }).b))).toEqual([i]));
+  });
+
+  it('appends after a reopen continue the same log', () => {
+    const dir = tempDir();
+    const a = open(dir);
+    a.log.append('one');
+    a.log.append({ two: 2 });
+    a.log.close();
+    const b = open(dir);
+    expect(b.tail).toEqual(['one', { two: 2 }]);
+    b.log.append([3]);
+    b.log.close();
+    const c = open(dir);
+    expect(c.tail).toEqual(['one', { two: 2 }, [3]]);
+    expect(c.snapshot).toEqual([]);
+  });
+
+  it('compaction, more appends and a reopen give snapshot + tail', () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    for (let i = 0; i < 100; i++) log.append({ i });
+    const before = log.sizeBytes();
+    log.compact([{ state: 'a' }, { state: 'b' }, ['c']]);
+    expect(log.sizeBytes()).toBe(HEADER_BYTES);
+    expect(log.sizeBytes()).toBeLessThan(before);
+    expect(log.generation()).toBe(1);
+    log.append({ after: 1 });
+    log.append({ after: 2 });
+    log.close();
+    expect(fs.readdirSync(dir).sort()).toEqual([logFileName(1), snapshotFileName(1)]);
+
+    const r = open(dir);
+    expect(r.snapshot).toEqual([{ state: 'a' }, { state: 'b' }, ['c']]);
+    expect(r.tail).toEqual([{ after: 1 }, { after: 2 }]);
+    expect(r.stats.snapshotRecords).toBe(3);
+    expect(r.stats.tailRecords).toBe(2);
+
+    // Compact again from the reopened log, with a generator and an empty state.
+    r.log.compact(
+      (function* () {
+        yield 'x';
+        yield 'y';
+      })(),
+    );
+    r.log.append('z');
+    r.log.compact([]);
+    r.log.append('w');
+    r.log.close();
+    const s = open(dir);
+    expect(s.snapshot).toEqual([]);
+    expect(s.tail).toEqual(['w']);
+    expect(s.log.generation()).toBe(3);
+    expect(fs.readdirSync(dir).sort()).toEqual([logFileName(3), snapshotFileName(3)]);
+  });
+
+  it('detects a torn last record at every byte offset, truncates it, keeps earlier records', () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    const records = [{ a: 1 }, 'second', [3, 3, 3]];
+    for (const r of records) log.append(r);
+    const lastStart = log.sizeBytes();
+    log.append({ last: 'record with a bit of payload', n: 12345.678, bin: new Uint8Array([9, 8, 7]) });
+    const end = log.sizeBytes();
+    log.close();
+    const file = path.join(dir, logFileName(0));
+    const full = fs.readFileSync(file);
+    expect(full.length).toBe(end);
+
+    for (let cut = lastStart; cut < end; cut++) {
+      fs.writeFileSync(file, full.subarray(0, cut));
+      const { logged, logger } = capture();
+      const r = open(dir, { logger });
+      expect(r.tail).toEqual(records);
+      expect(r.stats.truncatedBytes).toBe(cut - lastStart);
+      expect(fs.statSync(file).size).toBe(lastStart);
+      if (cut > lastStart) {
+        const warn = logged.find((l) => l.level === 'warn');
+        expect(warn?.fields).toMatchObject({ offset: lastStart, bytes: cut - lastStart });
+      } else expect(logged.some((l) => l.level === 'warn')).toBe(false);
+      // The recovered log accepts appends and keeps them.
+      r.log.append('after recovery');
+      r.log.close();
+      expect(open(dir).tail).toEqual([...records, 'after recovery']);
+    }
+  });
+
+  it('a log torn inside its file header recovers as empty', () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    log.append('lost');
+    log.close();
+    const file = path.join(dir, logFileName(0));
+    const full = fs.readFileSync(file);
+    for (let cut = 0; cut < HEADER_BYTES; cut++) {
+      fs.writeFileSync(file, full.subarray(0, cut));
+      const r = open(dir);
+      expect(r.tail).toEqual([]);
+      r.log.append('fresh');
+      r.log.close();
+      expect(open(dir).tail).toEqual(['fresh']);
+    }
+  });
+
+  it('a zero-filled tail (as left by some filesystems after a crash) is truncated', () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    log.append('kept');
+    log.close();
+    const file = path.join(dir, logFileName(0));
+    fs.appendFileSync(file, Buffer.alloc(4096));
+    const r = open(dir);
+    expect(r.tail).toEqual(['kept']);
+    expect(r.stats.truncatedBytes).toBe(4096);
+  });
+
+  it('random byte corruption never throws and yields a prefix of the written records', () => {
+    const recordArb = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double({ noNaN: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.uint8Array({ maxLength: 40 }),
+      fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string(), fc.integer(), fc.boolean())),
+      fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 6 }),
+    );
+    const dir = tempDir();
+    const file = path.join(dir, logFileName(0));
+    fc.assert(
+      fc.property(
+        fc.array(recordArb, { minLength: 1, maxLength: 40 }),
+        fc.array(fc.record({ at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        (records, flips, cutTail) => {
+          for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+          const { log } = RecordLog.open(dir, { fsync: INTERVAL });
+          const ends: number[] = [];
+          for (const r of records) {
+            log.append(r);
+            ends.push(log.sizeBytes());
+          }
+          log.close();
+          // What an intact reopen yields (msgpack normalizes e.g. -0 to 0).
+          const clean = RecordLog.open(dir, { fsync: INTERVAL });
+          clean.log.close();
+          expect(clean.tail.length).toBe(records.length);
+
+          let bytes = fs.readFileSync(file);
+          const length = bytes.length;
+          for (const f of flips) {
+            const at = f.at % length;
+            bytes[at] = bytes[at]! ^ f.xor;
+          }
+          if (cutTail) bytes = bytes.subarray(0, length - 1);
+          fs.writeFileSync(file, bytes);
+
+          let r: OpenResult | undefined;
+          expect(() => {
+            r = RecordLog.open(dir, { fsync: INTERVAL });
+          }).not.toThrow();
+          const k = r!.tail.length;
+          expect(norm(r!.tail)).toEqual(norm(clean.tail.slice(0, k)));
+          // Exactly the records wholly before the first damaged byte survive (none if the
+          // file header is damaged), and the file is cut right after them.
+          const firstBad = Math.min(...flips.map((f) => f.at % length), cutTail ? length - 1 : Infinity);
+          const expectedK = firstBad < HEADER_BYTES ? 0 : ends.filter((e) => e <= firstBad).length;
+          expect(k).toBe(expectedK);
+          expect(fs.statSync(file).size).toBe(k === 0 ? HEADER_BYTES : ends[k - 1]!);
+          expect(r!.stats.truncatedBytes).toBe(bytes.length - (k === 0 && firstBad < HEADER_BYTES ? 0 : fs.statSync(file).size));
+          r!.log.append('after');
+          r!.log.close();
+          const again = RecordLog.open(dir, { fsync: INTERVAL });
+          again.log.close();
+          expect(again.tail.length).toBe(k + 1);
+          expect(again.stats.truncatedBytes).toBe(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('random corruption of a snapshot never throws and never yields a mix', () => {
+    const dir = tempDir();
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 3 }),
+        (flips) => {
+          for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+          const { log } = RecordLog.open(dir, { fsync: INTERVAL });
+          log.append('pre');
+          log.compact([{ s: 1 }, { s: 2 }, 'three']);
+          log.append('post');
+          log.close();
+          const file = path.join(dir, snapshotFileName(1));
+          const bytes = fs.readFileSync(file);
+          for (const f of flips) {
+            const at = f.at % bytes.length;
+            bytes[at] = bytes[at]! ^ f.xor;
+          }
+          fs.writeFileSync(file, bytes);
+          let r: OpenResult | undefined;
+          expect(() => {
+            r = RecordLog.open(dir, { fsync: INTERVAL });
+          }).not.toThrow();
+          r!.log.close();
+          // Either the intact snapshot (impossible unless the CRCs collide) or, with generation 0
+          // already deleted, an empty state; the unusable files are set aside, not deleted.
+          expect(r!.snapshot).toEqual([]);
+          expect(r!.tail).toEqual([]);
+          expect(fs.readdirSync(dir).filter((f) => f.includes('.corrupt-')).length).toBe(2);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  describe('crash during compaction', () => {
+    // Generation 1 = snapshot S1 + log L1; compacting it yields snapshot-2. Every crash point
+    // leaves a combination of those files; the state must be old or new, never a mix.
+    function scenario(): { before: Map<string, Buffer>; snap2: Buffer; dir: string } {
+      const dir = tempDir();
+      const { log } = open(dir);
+      log.append('g0');
+      log.compact(['s1-a', 's1-b']);
+      log.append('l1-a');
+      log.append('l1-b');
+      log.flush();
+      const before = new Map(fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f))]));
+      log.compact(Array.from({ length: 20 }, (_, i) => ({ new: i })));
+      log.close();
+      const snap2 = fs.readFileSync(path.join(dir, snapshotFileName(2)));
+      return { before, snap2, dir };
+    }
+    const OLD = { snapshot: ['s1-a', 's1-b'], tail: ['l1-a', 'l1-b'] };
+    const NEW = { snapshot: Array.from({ length: 20 }, (_, i) => ({ new: i })), tail: [] };
+    function restore(dir: string, files: Map<string, Buffer>): void {
+      for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+      for (const [f, b] of files) fs.writeFileSync(path.join(dir, f), b);
+    }
+    function state(dir: string): { snapshot: unknown[]; tail: unknown[] } {
+      const r = open(dir);
+      r.log.close();
+      return { snapshot: r.snapshot, tail: r.tail };
+    }
+
+    it('a partial or complete snapshot.tmp (every length) is ignored and removed', () => {
+      const { before, snap2, dir } = scenario();
+      for (let len = 0; len <= snap2.length; len++) {
+        restore(dir, before);
+        fs.writeFileSync(path.join(dir, `${snapshotFileName(2)}.tmp`), snap2.subarray(0, len));
+        expect(state(dir)).toEqual(OLD);
+        expect(fs.readdirSync(dir).sort()).toEqual([logFileName(1), snapshotFileName(1)]);
+      }
+    });
+
+    it('an installed snapshot without its footer (every length) falls back to the previous generation', () => {
+      const { before, snap2, dir } = scenario();
+      for (let len = 0; len < snap2.length; len++) {
+        restore(dir, before);
+        fs.writeFileSync(path.join(dir, snapshotFileName(2)), snap2.subarray(0, len));
+        const { logged, logger } = capture();
+        const r = open(dir, { logger });
+        r.log.close();
+        expect({ snapshot: r.snapshot, tail: r.tail }).toEqual(OLD);
+        expect(logged.some((l) => l.level === 'warn' && l.msg.includes('invalid snapshot'))).toBe(true);
+        // Compacting again afterwards works and supersedes everything.
+        const again = open(dir);
+        again.log.compact(['fresh']);
+        again.log.close();
+        expect(state(dir)).toEqual({ snapshot: ['fresh'], tail: [] });
+      }
+      expect(snap2.length).toBeGreaterThan(HEADER_BYTES + FOOTER_BYTES);
+    });
+
+    it('after the rename: the new snapshot wins, stale files are deleted, whatever else survived', () => {
+      const { before, snap2, dir } = scenario();
+      const newLog = fs.readFileSync(path.join(dir, logFileName(2)));
+      const variants: Array<Record<string, Buffer | undefined>> = [
+        {}, // crash right after rename (no new log yet)
+        { [logFileName(2)]: newLog.subarray(0, 5) }, // new log with a torn header
+        { [logFileName(2)]: newLog }, // new log complete, old files not yet deleted
+        { [logFileName(2)]: newLog, [logFileName(1)]: undefined }, // old log deleted, old snapshot not
+      ];
+      for (const v of variants) {
+        const files = new Map(before);
+        files.set(snapshotFileName(2), snap2);
+        for (const [k, b] of Object.entries(v)) {
+          if (b) files.set(k, b);
+          else files.delete(k);
+        }
+        restore(dir, files);
+        expect(state(dir)).toEqual(NEW);
+        expect(fs.readdirSync(dir).sort()).toEqual([logFileName(2), snapshotFileName(2)]);
+      }
+    });
+
+    it('a failing iterable or an oversized record aborts compaction without changing anything', () => {
+      const dir = tempDir();
+      const { log } = open(dir, { recordBytesMax: 1000 });
+      log.append('a');
+      expect(() =>
+        log.compact(
+          (function* () {
+            yield 'ok';
+            throw new Error('boom');
+          })(),
+        ),
+      ).toThrow('boom');
+      expect(() => log.compact(['ok', 'x'.repeat(2000)])).toThrow(RangeError);
+      log.append('b');
+      log.close();
+      expect(fs.readdirSync(dir)).toEqual([logFileName(0)]);
+      const r = open(dir, { recordBytesMax: 1000 });
+      expect(r.snapshot).toEqual([]);
+      expect(r.tail).toEqual(['a', 'b']);
+    });
+  });
+
+  it('enforces recordBytesMax on append and writes nothing for a rejected record', () => {
+    const dir = tempDir();
+    const { log } = open(dir, { recordBytesMax: 100 });
+    log.append('x'.repeat(90)); // 92 bytes encoded
+    const size = log.sizeBytes();
+    expect(() => log.append('x'.repeat(200))).toThrow(RangeError);
+    expect(() => log.append({ big: new Uint8Array(101) })).toThrow(RangeError);
+    expect(log.sizeBytes()).toBe(size);
+    log.append('small');
+    log.close();
+    expect(open(dir, { recordBytesMax: 100 }).tail).toEqual(['x'.repeat(90), 'small']);
+    // Default limit: 1 MiB.
+    const d2 = tempDir();
+    const big = open(d2);
+    big.log.append(new Uint8Array(1024 * 1024 - 10));
+    expect(() => big.log.append(new Uint8Array(1024 * 1024 + 1))).toThrow(RangeError);
+    big.log.close();
+    expect(open(d2).tail.length).toBe(1);
+  });
+
+  it('both fsync policies produce readable logs; close() flushes; closed logs refuse use', async () => {
+    for (const fsync of [{ mode: 'always' }, { mode: 'interval', intervalMs: 10 }] as FsyncPolicy[]) {
+      const dir = tempDir();
+      const { log } = open(dir, { fsync });
+      for (let i = 0; i < 50; i++) log.append({ i, fsync: fsync.mode });
+      if (fsync.mode === 'interval') await new Promise((r) => setTimeout(r, 30)); // let the timer sync
+      log.append('last');
+      log.flush();
+      log.append('after flush');
+      log.close();
+      log.close(); // idempotent
+      expect(() => log.append('x')).toThrow(/closed/);
+      expect(() => log.flush()).toThrow(/closed/);
+      const r = open(dir, { fsync });
+      expect(r.tail.length).toBe(52);
+      expect(r.tail[51]).toBe('after flush');
+    }
+    expect(() => RecordLog.open(tempDir(), { fsync: { mode: 'interval', intervalMs: 0 } })).toThrow(RangeError);
+  });
+
+  it('ignores unrelated files and sets aside logs newer than the recovered snapshot', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'README'), 'not ours');
+    const { log } = open(dir);
+    log.append('a');
+    log.close();
+    fs.writeFileSync(path.join(dir, logFileName(7)), 'orphan');
+    const { logged, logger } = capture();
+    const r = open(dir, { logger });
+    expect(r.tail).toEqual(['a']);
+    expect(logged.some((l) => l.level === 'warn' && l.fields?.file === logFileName(7))).toBe(true);
+    const names = fs.readdirSync(dir);
+    expect(names).toContain('README');
+    expect(names.some((n) => n.startsWith(`${logFileName(7)}.corrupt-`))).toBe(true);
+  });
+
+  it('crc32 matches the table implementation and the standard check value', () => {
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+    expect(crc32Js(Buffer.from('123456789'))).toBe(0xcbf43926);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => crc32(b) === crc32Js(b)));
+  });
+});
