@@ -76,6 +76,7 @@ export class RingNode {
   private isRunning = false;
   private seedCursor = 0;
   private lastIdlePlan = '';
+  private leftReported = false;
   /** Called once this node has left the cluster gracefully (its data handed off). */
   onLeft: (() => void) | undefined;
   /** Called when an operator removed this node from the cluster: it should stop. */
@@ -439,11 +440,14 @@ export class RingNode {
 
   private checkLeft(): void {
     const me = this.durable.ring.members[this.name];
-    if (me?.status !== 'leaving') return;
+    // 'exiting' too: the claimant may have recorded the end of this leave first.
+    if (me?.status !== 'leaving' && me?.status !== 'exiting') return;
     const ring = this.durable.ring;
     const stillOwns = ring.partitions.some((c) => c.owner === this.name || c.next === this.name);
     if (stillOwns || this.durable.store.keyCount() > 0 || this.handoff.busy() || this.counters.pending() > 0) return;
-    this.updateMember(this.name, (m) => ({ ...m, status: 'exiting' }));
+    this.updateMember(this.name, (m) => (m.status === 'leaving' ? { ...m, status: 'exiting' } : m));
+    if (this.leftReported) return;
+    this.leftReported = true;
     this.onLeft?.();
   }
 }

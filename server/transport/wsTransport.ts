@@ -23,6 +23,16 @@
 // Data frames: one or more msgpack-encoded WireMessages concatenated (the messages sent
 // to one socket within one synchronous run are coalesced into one frame), each at most
 // frameBytesMax bytes in total.
+// The dialling side sends with an all-zero masking key (see zeroMask).
+//
+// Dialling: a name with no open link is dialled at resolve(name), or else at the address
+// it advertised in an earlier (authenticated) handshake; "host:port" is dialled as is and
+// the link is registered under the name its handshake reveals (sending to this node's
+// own name or address delivers locally). Messages wait in a bounded per-peer queue
+// meanwhile. A dialled link that drops is redialled with exponential backoff and jitter
+// while the peer is a member (resolve knows it) or messages wait for it; a peer that is
+// not a member gives up after a few failed dials in a row and drops its queue. An
+// authenticated socket silent for a whole heartbeat interval (no frame, no pong) is terminated.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -110,6 +120,8 @@ const pendingHandshakesMax = 256;
 const batchFlushBytes = 256 * 1024;
 /** Peers neither in the member list nor reachable give up after this many failed dials in a row. */
 const unknownPeerDialAttemptsMax = 8;
+/** Handshake-failure warnings per second; the rest go to debug (a port scan must not flood the log). */
+const refusalWarningsPerSec = 10;
 /** Grace for a close handshake before the socket is destroyed. */
 const closeGraceMs = 500;
 const labelClient = Buffer.from('ringlink-ring-v1 client', 'utf8');
@@ -253,6 +265,15 @@ function rejectUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
+/**
+ * Frames from the dialling side go unmasked (an all-zero masking key, which ws then skips
+ * on both ends). Masking protects browsers' intermediaries from cache poisoning; between
+ * ring nodes it only costs a pass over every byte sent and received.
+ */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -284,6 +305,7 @@ export class WsTransport implements Transport {
   private closing: Promise<void> | null = null;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly counters = { sent: 0, received: 0, dropped: 0, refusedHandshakes: 0, reconnects: 0 };
+  private readonly refusalLog = { windowStart: 0, count: 0, suppressed: 0 };
 
   constructor(opts: WsTransportOptions) {
     if (opts.secret.length === 0) throw new RangeError('WsTransport: the cluster secret must not be empty');
@@ -381,7 +403,7 @@ export class WsTransport implements Transport {
     if (this.closed || path !== this.path) return rejectUpgrade(socket, this.closed ? '503 Service Unavailable' : '404 Not Found');
     if (this.pendingInbound >= pendingHandshakesMax) {
       this.counters.refusedHandshakes++;
-      this.log.warn(`refused ring connection from ${remote}: too many pending handshakes`, { remote });
+      this.warnRefusal(`refused ring connection from ${remote}: too many pending handshakes`, { remote });
       return rejectUpgrade(socket, '503 Service Unavailable');
     }
     socket.on('error', () => {}); // errors surface as the ws 'close' (or the upgrade failing)
@@ -429,6 +451,7 @@ export class WsTransport implements Transport {
     }
     const waits: Promise<void>[] = [];
     for (const conn of this.conns) {
+      if (conn.ws.readyState === WebSocket.CLOSED) continue;
       waits.push(new Promise<void>((resolve) => conn.ws.once('close', () => resolve())));
       this.closeConn(conn, 1001, 'node stopping');
     }
@@ -452,6 +475,7 @@ export class WsTransport implements Transport {
         maxPayload: this.limits.frameBytesMax,
         handshakeTimeout: this.limits.handshakeTimeoutMs,
         followRedirects: false,
+        generateMask: zeroMask,
       });
     } catch (err) {
       this.log.warn('ring transport: cannot dial', { peer: peer.name ?? addr, addr, error: describe(err) });
@@ -626,18 +650,17 @@ export class WsTransport implements Transport {
       this.addrToName.set(conn.remote, name);
       if (dialled !== peer) {
         // A "host:port" dial learnt whose it is: fold it into the named peer.
-        if (dialled.retryTimer !== null) clearTimeout(dialled.retryTimer);
-        dialled.retryTimer = null;
-        if (dialled.addrKey !== null && this.byAddr.get(dialled.addrKey) === dialled) this.byAddr.delete(dialled.addrKey);
-        for (let b = dialled.queue.shift(); b !== undefined; b = dialled.queue.shift()) this.enqueue(peer, b);
         dialled.dialing = null;
+        this.foldAddrPeer(dialled, peer);
         if (peer.dialing === null) peer.dialing = conn;
         peer.dialAddr ??= conn.remote;
-        conn.peer = peer;
       }
       peer.dialedOk = true;
     }
     conn.peer = peer;
+    // Messages waiting for a "host:port" that turns out to be this peer can take this link.
+    const waiting = this.byAddr.get(addr);
+    if (waiting !== undefined && waiting.dialing === null) this.foldAddrPeer(waiting, peer);
     peer.conns.push(conn);
     if (peer.retryTimer !== null) {
       clearTimeout(peer.retryTimer);
@@ -652,6 +675,8 @@ export class WsTransport implements Transport {
   private onClose(conn: Conn, code: number, reason: string): void {
     const wasOpen = conn.state === 'open';
     const wasHandshake = conn.state === 'handshake' || conn.state === 'failed';
+    /** Still in the handshake when the peer hung up (not after this side gave up on it). */
+    const cutByPeer = conn.state === 'handshake';
     this.unpend(conn);
     conn.state = 'closed';
     this.conns.delete(conn);
@@ -670,7 +695,7 @@ export class WsTransport implements Transport {
       if (i >= 0) peer.conns.splice(i, 1);
       this.log.debug('ring transport: link down', { peer: conn.name, role: conn.role, code, reason });
     } else if (conn.role === 'out' && wasHandshake) {
-      if (code === 4001) this.log.warn(`ring connection to ${conn.remote} refused by the peer (bad secret?)`, { addr: conn.remote });
+      if (code === 4001 && cutByPeer) this.warnRefusal(`ring connection to ${conn.remote} refused by the peer (bad secret?)`, { addr: conn.remote });
       else this.log.debug('ring transport: dial failed', { peer: peer.name ?? conn.remote, addr: conn.remote, code, reason });
     }
     if (conn.role !== 'out' || peer.dialing !== conn) return;
@@ -724,9 +749,28 @@ export class WsTransport implements Transport {
       return this.abortHandshake(conn, 1000, 'timeout');
     }
     this.counters.refusedHandshakes++;
-    if (conn.role === 'in') this.log.warn(`refused ring connection from ${conn.remote}: ${reason}`, { remote: conn.remote, reason });
-    else this.log.warn(`ring handshake with ${conn.remote} failed: ${reason}`, { addr: conn.remote, reason });
+    if (conn.role === 'in') this.warnRefusal(`refused ring connection from ${conn.remote}: ${reason}`, { remote: conn.remote, reason });
+    else this.warnRefusal(`ring handshake with ${conn.remote} failed: ${reason}`, { addr: conn.remote, reason });
     this.abortHandshake(conn, 4001, 'handshake failed');
+  }
+
+  /** Warn, at most refusalWarningsPerSec times a second; beyond that, debug plus a count. */
+  private warnRefusal(msg: string, fields: object): void {
+    const w = this.refusalLog;
+    const now = Date.now();
+    if (now - w.windowStart >= 1000) {
+      if (w.suppressed > 0) this.log.warn(`${w.suppressed} more ring handshake failures were logged at debug level`, { suppressed: w.suppressed });
+      w.windowStart = now;
+      w.count = 0;
+      w.suppressed = 0;
+    }
+    if (w.count < refusalWarningsPerSec) {
+      w.count++;
+      this.log.warn(msg, fields);
+    } else {
+      w.suppressed++;
+      this.log.debug(msg, fields);
+    }
   }
 
   /** End a socket that will never be authenticated: no frame from it is looked at again. */
@@ -868,6 +912,13 @@ export class WsTransport implements Transport {
   }
 
   // ---- peers ----
+
+  private foldAddrPeer(ap: Peer, into: Peer): void {
+    if (ap.retryTimer !== null) clearTimeout(ap.retryTimer);
+    ap.retryTimer = null;
+    if (ap.addrKey !== null && this.byAddr.get(ap.addrKey) === ap) this.byAddr.delete(ap.addrKey);
+    for (let b = ap.queue.shift(); b !== undefined; b = ap.queue.shift()) this.enqueue(into, b);
+  }
 
   private namedPeer(name: string): Peer {
     let peer = this.byName.get(name);
