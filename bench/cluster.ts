@@ -1,5 +1,5 @@
 // Cluster runtime figures over real processes on loopback:
-//   - load K keys into one node (admin API, C requests in flight);
+//   - load K keys into one node (admin API, C requests in flight; R=W=1 so one node accepts writes);
 //   - join a second node: join-to-ready time, and handoff time/rate until no partition
 //     is moving and the newcomer holds every key (with 2 nodes and N=3 every key lives
 //     on both, so all K keys move);
@@ -40,7 +40,7 @@ interface Proc {
 function start(name: string, port: number, seeds: number[], dataDir: string): Proc {
   const log: string[] = [];
   const child = spawn(process.execPath, [join(root, 'dist', 'server.mjs')], {
-    env: { ...process.env, NODE_NAME: name, HOST: '127.0.0.1', PORT: String(port), SEEDS: seeds.map((p) => `127.0.0.1:${p}`).join(','), DATA_DIR: dataDir, ADMIN_TOKEN: token, LOG_LEVEL: 'info' },
+    env: { ...process.env, NODE_NAME: name, HOST: '127.0.0.1', PORT: String(port), SEEDS: seeds.map((p) => `127.0.0.1:${p}`).join(','), DATA_DIR: dataDir, ADMIN_TOKEN: token, LOG_LEVEL: 'info', R: '1', W: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => log.push(...b.toString().split('\n').filter(Boolean)));
@@ -83,6 +83,7 @@ try {
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const loadSeconds = (performance.now() - t) / 1000;
+  if (failed > 0) throw new Error(`${failed} of ${keyCount} loading PUTs failed`);
 
   t = performance.now();
   const b = start('b', portB, [portA], dirs[1]!);

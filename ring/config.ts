@@ -33,6 +33,8 @@ export interface RingConfig {
   // Handoff and anti-entropy.
   handoffIntervalMs: number;
   handoffBatchKeysMax: number;
+  /** How long one handoff chunk may take to be acknowledged before the transfer is retried. */
+  handoffChunkTimeoutMs: number;
   /** Partitions a node hands off at once. */
   handoffConcurrencyMax: number;
   antiEntropyIntervalMs: number;
@@ -82,7 +84,8 @@ export const defaultRingConfig: RingConfig = {
   forwardHopsMax: 2,
 
   handoffIntervalMs: 500,
-  handoffBatchKeysMax: 256,
+  handoffBatchKeysMax: 512,
+  handoffChunkTimeoutMs: 10_000,
   handoffConcurrencyMax: 2,
   antiEntropyIntervalMs: 1_000,
   antiEntropyBucketsPerPartition: 64,

@@ -84,6 +84,8 @@ export class Handoff {
         });
         this.ctx.stats.handoffsCompleted++;
         this.active.delete(id);
+        // Start the next transfer now rather than at the next tick: handoff is latency-bound.
+        this.tick();
       });
     });
   }
@@ -92,8 +94,9 @@ export class Handoff {
     const id = `h${p}`;
     const status = { kind: 'hinted' as const, partition: p, to: primaries, keysSent: 0, keysTotal: this.ctx.store.partition(p)?.entries.size ?? 0 };
     this.active.set(id, status);
-    this.streamAll([p], primaries, true, status, () => {
+    this.streamAll([p], primaries, true, status, (ok) => {
       this.active.delete(id);
+      if (ok) this.tick();
     });
   }
 
@@ -120,7 +123,7 @@ export class Handoff {
       let pending = to.length;
       let failed = false;
       for (const node of to) {
-        this.ctx.rpc.call(node, 'store', { entries }, this.ctx.config.requestTimeoutMs * 2, (err) => {
+        this.ctx.rpc.call(node, 'store', { entries }, this.ctx.config.handoffChunkTimeoutMs, (err) => {
           if (err) failed = true;
           if (--pending > 0) return;
           if (failed) return done(false);

@@ -39,6 +39,7 @@ export function simRingConfig(overrides: Partial<RingConfig> = {}): RingConfig {
     claimIntervalMs: 100,
     requestTimeoutMs: 300,
     handoffIntervalMs: 100,
+    handoffChunkTimeoutMs: 1_000,
     antiEntropyIntervalMs: 100,
     counterFlushIntervalMs: 50,
     tombstoneGraceMs: 5_000,
