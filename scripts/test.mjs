@@ -20,7 +20,7 @@ function run(cmd, args, opts = {}) {
 }
 
 /** Debian packages the tests need, by the command they provide. Installed when missing (CI runs as root). */
-const debianPackages = { 'docker-compose': 'docker-compose' };
+const debianPackages = { 'docker-compose': 'docker-compose', ip: 'iproute2', iptables: 'iptables' };
 
 function hasCommand(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
