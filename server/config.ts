@@ -59,7 +59,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = env[name];
-    throw new ConfigError(`config: ${name} ${issue.message.replace(/^Invalid input: /, '')}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`);
+    const message = issue.message.replace(/^Invalid (input|option): /, '').replace(/^expected one of (.+)$/, 'must be one of $1').replace(/^expected number, received NaN$/, 'must be a number').replace(/^expected (.+), received .+$/, 'must be $1');
+    throw new ConfigError(`config: ${name} ${message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`);
   }
   const c = parsed.data;
   return {

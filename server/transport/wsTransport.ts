@@ -453,6 +453,8 @@ export class WsTransport implements Transport {
     for (const conn of this.conns) {
       if (conn.ws.readyState === WebSocket.CLOSED) continue;
       waits.push(new Promise<void>((resolve) => conn.ws.once('close', () => resolve())));
+      // Send what this tick batched first (a leaver's final gossip is sent just before close).
+      this.flush(conn);
       this.closeConn(conn, 1001, 'node stopping');
     }
     this.closing = Promise.all(waits).then(
