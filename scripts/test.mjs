@@ -35,7 +35,9 @@ if (missing.length > 0) {
     run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   }
 }
-if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm', ['ci', '--no-audit', '--no-fund']);
+// `npm install` from the lockfile rather than `npm ci`: the registry reachable here lacks
+// other platforms' builds of msgpackr's optional native module, which `npm ci` insists on.
+if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm', ['install', '--no-audit', '--no-fund']);
 run('node', ['scripts/build.mjs']);
 run('npx', ['tsc', '--noEmit', '-p', '.']);
 run('npx', ['vitest', 'run']);
