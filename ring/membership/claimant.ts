@@ -39,12 +39,6 @@ export function planRing(ring: RingState, view: ClaimantView): RingState {
     next = { ...next, members: { ...next.members, [m.name]: { ...m, status } } };
   };
   for (const m of Object.values(ring.members)) if (m.status === 'joining' && view.isUp(m.name)) setStatus(m, 'valid');
-  // A leaver that owns nothing, receives nothing and has gone silent finished its leave and
-  // exited, even if its own last "exiting" gossip was lost on the way.
-  for (const m of Object.values(ring.members)) {
-    if (m.status !== 'leaving' || view.deadSince(m.name) === undefined) continue;
-    if (!ring.partitions.some((c) => c.owner === m.name || c.next === m.name)) setStatus(m, 'exiting');
-  }
   // Auto-down one member at a time, and none while a downed member has not come back:
   // replacing two of a partition's N primaries in one step could lose a compare-and-set
   // value only they held (Paxos cannot survive losing a majority of its acceptors).

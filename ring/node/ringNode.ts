@@ -77,6 +77,8 @@ export class RingNode {
   private seedCursor = 0;
   private lastIdlePlan = '';
   private leftReported = false;
+  /** A peer's gossip showed this node as 'exiting'. */
+  private exitAcknowledged = false;
   /** Called once this node has left the cluster gracefully (its data handed off). */
   onLeft: (() => void) | undefined;
   /** Called when an operator removed this node from the cluster: it should stop. */
@@ -341,6 +343,7 @@ export class RingNode {
 
   private onGossip(from: string, m: WireMessage): void {
     this.detector.mergeTable(m.live);
+    if ((m.ring as RingState | undefined)?.members?.[this.name]?.status === 'exiting') this.exitAcknowledged = true;
     if (m.print !== this.ringPrint) {
       const theirs = m.ring as RingState;
       if (theirs.clusterId && this.durable.ring.clusterId && theirs.clusterId !== this.durable.ring.clusterId) {
@@ -350,6 +353,8 @@ export class RingNode {
       this.setRing(mergeRings(this.durable.ring, theirs), false);
       if (!m.reply && this.ringPrint !== m.print) this.rt.transport.send(from, this.gossipMessage(true));
     }
+    // A leaver waits to hear its 'exiting' back before it stops; nobody else gossips to it any more.
+    if (!m.reply && this.durable.ring.members[from]?.status === 'exiting') this.rt.transport.send(from, this.gossipMessage(true));
   }
 
   private onJoin(from: string, m: WireMessage): void {
@@ -440,13 +445,15 @@ export class RingNode {
 
   private checkLeft(): void {
     const me = this.durable.ring.members[this.name];
-    // 'exiting' too: the claimant may have recorded the end of this leave first.
     if (me?.status !== 'leaving' && me?.status !== 'exiting') return;
     const ring = this.durable.ring;
     const stillOwns = ring.partitions.some((c) => c.owner === this.name || c.next === this.name);
     if (stillOwns || this.durable.store.keyCount() > 0 || this.handoff.busy() || this.counters.pending() > 0) return;
     this.updateMember(this.name, (m) => (m.status === 'leaving' ? { ...m, status: 'exiting' } : m));
-    if (this.leftReported) return;
+    // Only this node knows its data is all handed off, so only it may declare the leave
+    // done; it stays up, gossiping 'exiting', until a peer's ring shows it. (If it exited
+    // first and that gossip were lost, the others would keep waiting for it forever.)
+    if (!this.exitAcknowledged || this.leftReported) return;
     this.leftReported = true;
     this.onLeft?.();
   }

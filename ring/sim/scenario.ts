@@ -62,6 +62,7 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
   let joined = false;
   let left = false;
   let removed = false;
+  const pendingRemovals: (() => void)[] = [];
   const retired = new Set<string>();
   let crashed: string | undefined;
   // A node that left or was removed exits, as its process would.
@@ -102,14 +103,21 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
       // (W = 2 copies of every acknowledged write) survives one such loss at a time.
       const removeIt = keepDisk && !amnesiaUsed && !removed && live.length > world.config.nVal + 1 && rnd.chance(0.15);
       if (removeIt) amnesiaUsed = true;
+      const removal = () => {
+        removed = true;
+        retired.add(victim);
+        const by = world.upNodes().find((n) => n.name !== victim && !retired.has(n.name));
+        by?.node.remove(victim);
+        note(`remove ${victim} (by ${by?.name})`);
+      };
+      if (removeIt) pendingRemovals.push(removal);
       world.scheduler.after(1_000 + rnd.int(3_000), () => {
         crashed = undefined;
         if (removeIt) {
-          removed = true;
-          retired.add(victim);
-          const by = world.upNodes().find((n) => n.name !== victim && !retired.has(n.name));
-          by?.node.remove(victim);
-          note(`remove ${victim} (by ${by?.name})`);
+          if (pendingRemovals.includes(removal)) {
+            pendingRemovals.splice(pendingRemovals.indexOf(removal), 1);
+            removal();
+          }
           return;
         }
         world.restart(victim);
@@ -146,6 +154,8 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
   // Heal everything and let the cluster converge.
   // Let scheduled heals and restarts fire, then heal whatever is left.
   world.run(3_000);
+  // An operator's removal still pending happens now, before healing starts.
+  for (const removal of pendingRemovals.splice(0)) removal();
   world.net.heal();
   world.net.setFaults({ dropRate: 0, duplicateRate: 0, reorder: false, minDelayMs: 1, maxDelayMs: 5 });
   for (const sim of world.nodes.values()) if (!sim.up && !retired.has(sim.name)) world.restart(sim.name);
