@@ -5,9 +5,11 @@
 //     when its own view is the same (ringpop's membership checksum), so a quorum always
 //     comes from one view.
 //  2. An acceptor votes only when "ready" for the partition: it was the first owner, or
-//     received the sealed state of the owner it replaced, or merged the state of every
-//     other primary of its current view (a node that lost its state, joined alongside
-//     others, or replaced a removed one).
+//     received the sealed state of the owner it replaced, or caught up: merged the
+//     acceptor state of every other active member of the ring, each already sharing its
+//     new view. Every member of every past quorum is asked (walk shifts can drop several
+//     of them from a partition's view without a handoff), and none of them can still
+//     vote in the old view.
 //  3. An owner handing a partition off seals it (stops voting) before exporting its
 //     state, so nothing it accepts afterwards can be missed by its successor.
 import type { NodeContext, Callback } from '../node/context';
@@ -124,21 +126,17 @@ export class CasEngine {
   ) {
     ctx.rpc.on('cas-prepare', (_f, b: { p: number; key: string; ballot: Ballot; view: string }, reply) => reply(this.onPrepare(b)));
     ctx.rpc.on('cas-accept', (_f, b: { p: number; key: string; ballot: Ballot; value: unknown; view: string }, reply) => reply(this.onAccept(b)));
-    // Catch-up takes the union of every other primary's state, ready or not: sealed owners
-    // exported theirs into their successors, so with one replacement per ring step every
-    // value a past quorum accepted is in the union. A sealed node has given its state away
-    // and must not answer.
+    // Catch-up: any member answers with whatever acceptor state it holds for the
+    // partition, ready or not, once it shares the asker's view of the partition.
     ctx.rpc.on('cas-sync', (_f, b: { p: number; view: string }, reply) => {
-      const r = this.acceptors.readiness.get(b.p);
-      const sealed = r !== undefined && r !== 'active' && 'sealed' in r;
-      const ok = !sealed && viewOf(ctx, b.p) === b.view;
-      reply(ok ? { ok: true, states: this.acceptors.export(b.p) } : { ok: false });
+      reply(viewOf(ctx, b.p) === b.view ? { ok: true, states: this.acceptors.export(b.p) } : { ok: false });
     });
     ctx.rpc.on('cas-import', (_f, b: { parts: [number, string, [string, AcceptorState][]][] }, reply) => {
       for (const [p, view, states] of b.parts) {
         for (const [key, s] of states) this.acceptors.merge(p, key, s);
         if (!this.isReady(p)) this.acceptors.readiness.set(p, { pendingView: view });
       }
+      ctx.rt.logger.debug('cas import', { node: ctx.name, from: _f, parts: b.parts.map(([p, view, st]) => [p, view, st.length]) });
       this.onRingChanged();
       reply(true);
     });
@@ -162,8 +160,10 @@ export class CasEngine {
       if (r === 'active') {
         if (!primary) this.acceptors.readiness.delete(p);
       } else if ('pendingView' in r) {
-        if (primary && r.pendingView === view) this.acceptors.readiness.set(p, 'active');
-        else if (primary) this.acceptors.readiness.delete(p);
+        if (primary && r.pendingView === view) {
+          this.acceptors.readiness.set(p, 'active');
+          this.ctx.rt.logger.debug('cas active by transfer', { node: this.ctx.name, p, view });
+        } else if (primary) this.acceptors.readiness.delete(p);
       } else if (!primary || ring.partitions[r.sealed.q]!.epoch !== r.sealed.epoch) {
         this.acceptors.readiness.delete(p);
       }
@@ -174,19 +174,20 @@ export class CasEngine {
   sealAndExport(parts: readonly number[], q: number, views: ReadonlyMap<number, string>): [number, string, [string, AcceptorState][]][] {
     const epoch = this.ctx.ring().partitions[q]!.epoch;
     for (const p of parts) this.acceptors.readiness.set(p, { sealed: { q, epoch } });
+    this.ctx.rt.logger.debug('cas seal', { node: this.ctx.name, q, parts });
     return parts.map((p) => [p, views.get(p)!, this.acceptors.export(p)]);
   }
 
-  /** Catch up partitions where this node is a primary but not ready, from all other primaries. */
-  catchUp(maxPartitions: number): void {
+  /** Catch up partitions where this node is a primary but not ready, from every other active member. */
+  catchUp(maxPartitions: number, members: readonly string[]): void {
     const prefs = this.ctx.prefs();
+    const others = members.filter((n) => n !== this.ctx.name);
+    if (!others.every((n) => this.ctx.isUp(n))) return;
     let started = 0;
     for (let p = 0; p < prefs.primaries.length && started < maxPartitions; p++) {
       const primaries = prefs.primaries[p]!;
       const r = this.acceptors.readiness.get(p);
       if (!primaries.includes(this.ctx.name) || r !== undefined || this.syncing.has(p)) continue;
-      const others = primaries.filter((n) => n !== this.ctx.name);
-      if (!others.every((n) => this.ctx.isUp(n))) continue;
       started++;
       this.syncFrom(p, others, primaries.join(','));
     }
@@ -202,6 +203,7 @@ export class CasEngine {
       if (failed || viewOf(this.ctx, p) !== view || this.acceptors.readiness.has(p)) return;
       for (const states of collected) for (const [key, s] of states) this.acceptors.merge(p, key, s);
       this.acceptors.readiness.set(p, 'active');
+      this.ctx.rt.logger.debug('cas caught up', { node: this.ctx.name, p, view, from: others });
     };
     if (pending === 0) return finish();
     for (const node of others) {

@@ -1,5 +1,5 @@
-// Delta-state G-counters (Almeida, Shoker, Baquero 2015). An increment only touches this
-// node's own slot, in memory: the hot path is a Map update. Every flush interval the
+// Delta-state counters (Almeida, Shoker, Baquero 2015), G and PN. An increment only
+// touches this node's own slot, in memory: the hot path is a Map update. Every flush interval the
 // dirty keys' slot values (cumulative, so duplicates and reordering are harmless) go to
 // each key's replicas, batched per replica node; a key is flushed once W replicas
 // acknowledged its value. A crash loses exactly the increments not yet acknowledged.
@@ -9,12 +9,17 @@
 import { ringError, type Callback, type NodeContext } from '../node/context';
 import { encodeEntry, type WireEntry } from '../storage/entry';
 import { isGCounter, mergeGCounter, type GCounter } from './gcounter';
+import { emptyPNCounter, isPNCounter, mergePNCounter, type PNCounter } from './pncounter';
 import type { CrdtType } from '../storage/datatype';
 
 interface SlotTotal {
+  /** Sum of this slot's increments (the P side of a PN-counter). */
   total: number;
   /** Highest total a write quorum acknowledged. */
   acked: number;
+  /** Sum of this slot's decrements, as a positive number (PN-counters only). */
+  neg: number;
+  ackedNeg: number;
 }
 
 export class CounterShipper {
@@ -35,31 +40,40 @@ export class CounterShipper {
     return this.slot;
   }
 
+  /** Add `by` (negative: subtract, PN-counters only) to this node's slot of the counter. */
   increment(key: string, by: number, done?: Callback<true>): void {
     const type = this.ctx.store.typeOf(key);
-    if (type.kind !== 'crdt') return done?.(ringError('invalid', `type ${type.name} is not a counter`));
-    if (!Number.isSafeInteger(by) || by <= 0) return done?.(ringError('invalid', `increment must be a positive integer, got ${by}`));
+    if (type.kind !== 'crdt' || !type.counter) return done?.(ringError('invalid', `type ${type.name} is not a counter`));
+    if (!Number.isSafeInteger(by) || by === 0) return done?.(ringError('invalid', `increment must be a non-zero integer, got ${by}`));
+    if (by < 0 && type.counter === 'g') return done?.(ringError('invalid', `${type.name} is a grow-only counter: increments must be positive, got ${by}`));
     let t = this.totals.get(key);
-    if (!t) this.totals.set(key, (t = { total: 0, acked: 0 }));
-    t.total += by;
+    if (!t) this.totals.set(key, (t = { total: 0, acked: 0, neg: 0, ackedNeg: 0 }));
+    if (by > 0) t.total += by;
+    else t.neg -= by;
     this.dirty.add(key);
     done?.(null, true);
   }
 
-  /** This node's not-yet-replicated contribution to a key, to merge into reads (read your writes). */
-  localDelta(key: string): GCounter | undefined {
+  /** This node's slot as a state of the key's counter type: what a flush ships, and what reads merge in (read your writes). */
+  localDelta(key: string): GCounter | PNCounter | undefined {
     const t = this.totals.get(key);
-    return t ? { [this.slot]: t.total } : undefined;
+    return t ? this.slotState(key, t.total, t.neg) : undefined;
   }
 
-  /** Increments not yet acknowledged by a write quorum, per key (what a crash now would lose). */
+  private slotState(key: string, total: number, neg: number): GCounter | PNCounter {
+    const type = this.ctx.store.typeOf(key);
+    if (type.kind === 'crdt' && type.counter === 'pn') return { p: total > 0 ? { [this.slot]: total } : {}, n: neg > 0 ? { [this.slot]: neg } : {} };
+    return { [this.slot]: total };
+  }
+
+  /** Increments (and decrements) not yet acknowledged by a write quorum, per key: what a crash now would lose. */
   unacknowledged(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [key, t] of this.totals) if (t.total > t.acked) out.set(key, t.total - t.acked);
+    for (const [key, t] of this.totals) if (t.total > t.acked || t.neg > t.ackedNeg) out.set(key, t.total - t.acked + (t.neg - t.ackedNeg));
     return out;
   }
 
-  slotTotals(): ReadonlyMap<string, { total: number; acked: number }> {
+  slotTotals(): ReadonlyMap<string, { total: number; acked: number; neg: number; ackedNeg: number }> {
     return this.totals;
   }
 
@@ -74,13 +88,13 @@ export class CounterShipper {
     }
     const keys = [...this.dirty].slice(0, this.ctx.config.counterFlushBatchKeysMax);
     for (const k of keys) this.dirty.delete(k);
-    const sent = new Map<string, number>();
+    const sent = new Map<string, [number, number]>();
     const byNode = new Map<string, [string, WireEntry][]>();
     const needed = new Map<string, number>();
     for (const key of keys) {
-      const total = this.totals.get(key)!.total;
-      sent.set(key, total);
-      const wire = encodeEntry(this.ctx.store.typeOf(key), { kind: 'crdt', value: { [this.slot]: total } });
+      const t = this.totals.get(key)!;
+      sent.set(key, [t.total, t.neg]);
+      const wire = encodeEntry(this.ctx.store.typeOf(key), { kind: 'crdt', value: this.slotState(key, t.total, t.neg) });
       const targets = this.ctx.targets(this.ctx.partitionOf(key));
       needed.set(key, targets.length >= this.ctx.config.w ? this.ctx.config.w : Infinity);
       for (const node of targets) {
@@ -97,8 +111,12 @@ export class CounterShipper {
       if (--pending > 0) return;
       for (const key of keys) {
         const t = this.totals.get(key)!;
-        if ((acks.get(key) ?? 0) >= needed.get(key)!) t.acked = Math.max(t.acked, sent.get(key)!);
-        if (t.total > t.acked) this.dirty.add(key);
+        if ((acks.get(key) ?? 0) >= needed.get(key)!) {
+          const [total, neg] = sent.get(key)!;
+          t.acked = Math.max(t.acked, total);
+          t.ackedNeg = Math.max(t.ackedNeg, neg);
+        }
+        if (t.total > t.acked || t.neg > t.ackedNeg) this.dirty.add(key);
       }
       this.inFlight = false;
     };
@@ -137,11 +155,28 @@ export function gcounterType(name: string): CrdtType<GCounter> {
   return {
     name,
     kind: 'crdt',
+    counter: 'g',
     empty: () => ({}),
     merge: mergeGCounter,
     encode: (v) => v,
     decode: (wire) => {
       if (!isGCounter(wire)) throw new Error(`${name}: not a G-counter`);
+      return wire;
+    },
+  };
+}
+
+/** A ring data type for PN-counters (increments and decrements), to register under any name. */
+export function pncounterType(name: string): CrdtType<PNCounter> {
+  return {
+    name,
+    kind: 'crdt',
+    counter: 'pn',
+    empty: emptyPNCounter,
+    merge: mergePNCounter,
+    encode: (v) => v,
+    decode: (wire) => {
+      if (!isPNCounter(wire)) throw new Error(`${name}: not a PN-counter`);
       return wire;
     },
   };

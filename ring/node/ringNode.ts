@@ -8,7 +8,6 @@ import type { RingConfig } from '../config';
 import { quorumGet, quorumMerge, quorumWrite, installQuorumHandlers, type ReadResult, type WriteResult } from '../coordinator/quorum';
 import { Coverage, type CoverageQuery, type CoverageResult } from '../coverage/coverage';
 import { CounterShipper } from '../crdt/counterShipper';
-import { mergeGCounter, type GCounter } from '../crdt/gcounter';
 import { Handoff, type HandoffStatus } from '../handoff/handoff';
 import { partitionOf } from '../hash';
 import { hasMajority, planRing } from '../membership/claimant';
@@ -146,7 +145,7 @@ export class RingNode {
     this.every(c.claimIntervalMs, () => this.claimRound());
     this.every(c.handoffIntervalMs, () => {
       this.handoff.tick();
-      this.casEngine.catchUp(4);
+      this.casEngine.catchUp(4, this.activeMembers());
       this.checkLeft();
     });
     this.every(c.antiEntropyIntervalMs, () => this.antiEntropy.tick());
@@ -222,14 +221,16 @@ export class RingNode {
     this.counters.increment(key, by, done);
   }
 
-  /** A G-counter's value: R replicas merged with this node's unshipped increments. */
-  readCounter(key: string, done: Callback<{ value: GCounter }>): void {
+  /** A counter's state (G or PN, per its type): R replicas merged with this node's unshipped increments. */
+  readCounter<T = unknown>(key: string, done: Callback<{ value: T }>): void {
+    const type = this.durable.store.typeOf(key);
+    if (type.kind !== 'crdt' || !type.counter) return done(ringError('invalid', `type ${type.name} is not a counter`));
     this.get(key, (err, res) => {
       if (err) return done(err);
-      let value: GCounter = res?.found ? (res.value as GCounter) : {};
+      let value = res?.found ? res.value : type.empty();
       const local = this.counters.localDelta(key);
-      if (local) value = mergeGCounter(value, local);
-      done(null, { value });
+      if (local) value = type.merge(value, local);
+      done(null, { value: value as T });
     });
   }
 
@@ -311,6 +312,12 @@ export class RingNode {
     for (const node of this.prefs.primaries[p]!) if (out.length < n && this.ctx.isUp(node)) out.push(node);
     for (const node of this.prefs.fallbacks[p]!) if (out.length < n && this.ctx.isUp(node)) out.push(node);
     return out;
+  }
+
+  private activeMembers(): string[] {
+    return Object.values(this.durable.ring.members)
+      .filter(isActive)
+      .map((m) => m.name);
   }
 
   /** Nodes that must confirm before a tombstone goes: every member, including downed ones (they come back with old data). */

@@ -6,7 +6,7 @@ import { hash32, partitionOf } from '../hash';
 import { isActive, ringFingerprint } from '../membership/ringState';
 import { decodeEntry, encodeEntry, entryFingerprint, isTombstone, mergeEntries, type Entry } from '../storage/entry';
 import { checkCasHistories } from './linearizability';
-import type { Workload } from './workload';
+import type { RegisterOp, Workload } from './workload';
 import type { SimWorld } from './world';
 
 export interface Violation {
@@ -42,9 +42,17 @@ function liveValues(entry: Entry | undefined): string[] {
 }
 
 export function checkRegisters(workload: Workload, state: ReturnType<typeof finalState>): Violation[] {
+  return checkRegisterHistories(workload.registerOps, (key) => liveValues(state.get(key)?.entry));
+}
+
+/**
+ * The register check on plain data: each key's ops in issue order (one causal chain per key)
+ * and the key's final live sibling values (empty when absent or deleted).
+ */
+export function checkRegisterHistories(registerOps: ReadonlyMap<string, readonly RegisterOp[]>, finalValues: (key: string) => string[]): Violation[] {
   const out: Violation[] = [];
-  for (const [key, ops] of workload.registerOps) {
-    const values = liveValues(state.get(key)?.entry);
+  for (const [key, ops] of registerOps) {
+    const values = finalValues(key);
     const lastAcked = ops.reduce((i, op, j) => (op.status === 'ok' ? j : i), -1);
     const indexOf = new Map(ops.filter((o) => o.value).map((o) => [o.value!, o]));
     for (const v of values) {
@@ -69,33 +77,51 @@ export function checkRegisters(workload: Workload, state: ReturnType<typeof fina
   return out;
 }
 
+/** A counter state (G or PN) as signed slot entries: ['+slot', v] for increments, ['-slot', v] for decrements. */
+function counterSides(value: unknown): Map<string, number> {
+  const out = new Map<string, number>();
+  const v = value as { p?: GCounter; n?: GCounter } & GCounter;
+  if (v && typeof v === 'object' && 'p' in v && 'n' in v && typeof v.p === 'object') {
+    for (const [slot, x] of Object.entries(v.p!)) out.set(`+${slot}`, x);
+    for (const [slot, x] of Object.entries(v.n!)) out.set(`-${slot}`, x);
+  } else if (v) for (const [slot, x] of Object.entries(v as GCounter)) out.set(`+${slot}`, x);
+  return out;
+}
+
 export function checkCounters(world: SimWorld, workload: Workload, state: ReturnType<typeof finalState>): { violations: Violation[]; lost: number } {
   const out: Violation[] = [];
   let lostTotal = 0;
   const lostBySlot = new Map(world.lostSlots.map((s) => [s.slot, s.totals]));
   for (const [key, applied] of workload.increments) {
     const entry = state.get(key)?.entry;
-    let value: GCounter = entry?.kind === 'crdt' ? (entry.value as GCounter) : {};
+    const sides = counterSides(entry?.kind === 'crdt' ? entry.value : {});
     let lost = 0;
     // Live slots must be complete: everything they counted has been shipped.
     for (const sim of world.upNodes()) {
       const shipper = sim.node.counterState();
       const t = shipper.slotTotals().get(key);
       if (!t) continue;
-      const have = gcounterSlot(value, shipper.slotId());
-      if (have !== t.total) out.push({ invariant: 'c-counter', detail: `${key}: live slot ${shipper.slotId()} has ${have}, counted ${t.total}` });
+      const slot = shipper.slotId();
+      for (const [sign, want] of [['+', t.total], ['-', t.neg]] as const) {
+        const have = sides.get(`${sign}${slot}`) ?? 0;
+        if (have !== want) out.push({ invariant: 'c-counter', detail: `${key}: live slot ${sign}${slot} has ${have}, counted ${want}` });
+      }
     }
+    // A crashed slot holds between what a write quorum acknowledged and what it counted;
+    // the difference is exactly what the crash lost.
     for (const [slot, totals] of lostBySlot) {
       const t = totals.get(key);
       if (!t) continue;
-      const have = gcounterSlot(value, slot);
-      if (have < t.acked || have > t.total) out.push({ invariant: 'c-counter', detail: `${key}: crashed slot ${slot} has ${have}, outside [acked ${t.acked}, counted ${t.total}]` });
-      lost += t.total - have;
+      for (const [sign, acked, counted] of [['+', t.acked, t.total], ['-', t.ackedNeg ?? 0, t.neg ?? 0]] as const) {
+        const have = sides.get(`${sign}${slot}`) ?? 0;
+        if (have < acked || have > counted) out.push({ invariant: 'c-counter', detail: `${key}: crashed slot ${sign}${slot} has ${have}, outside [acked ${acked}, counted ${counted}]` });
+        lost += sign === '+' ? counted - have : -(counted - have);
+        lostTotal += counted - have;
+      }
     }
     let total = 0;
-    for (const slot in value) total += value[slot]!;
-    if (total !== applied - lost) out.push({ invariant: 'c-counter', detail: `${key}: total ${total} != applied ${applied} - unflushed at crashes ${lost}` });
-    lostTotal += lost;
+    for (const [k, x] of sides) total += k.startsWith('+') ? x : -x;
+    if (total !== applied - lost) out.push({ invariant: 'c-counter', detail: `${key}: total ${total} != applied ${applied} - lost in crashes ${lost}` });
   }
   return { violations: out, lost: lostTotal };
 }

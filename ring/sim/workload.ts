@@ -126,8 +126,10 @@ export class Workload {
   }
 
   private increment(node: import('../node/ringNode').RingNode, next: () => void): void {
-    const key = `ctr/${this.random.int(this.opts.counterKeys)}`;
-    const by = 1 + this.random.int(5);
+    // G-counters count up; PN-counters also count down.
+    const pn = this.random.chance(0.4);
+    const key = `${pn ? 'pn' : 'ctr'}/${this.random.int(this.opts.counterKeys)}`;
+    const by = pn && this.random.chance(0.5) ? -(1 + this.random.int(5)) : 1 + this.random.int(5);
     node.increment(key, by, (err) => {
       if (!err) {
         this.increments.set(key, (this.increments.get(key) ?? 0) + by);

@@ -2,7 +2,7 @@
 // world can crash a node (keeping or losing its durable state), restart it, partition the
 // network, skew clocks, add and remove members. Everything is a function of the seed.
 import { ringConfig, type RingConfig } from '../config';
-import { gcounterType } from '../crdt/counterShipper';
+import { gcounterType, pncounterType } from '../crdt/counterShipper';
 import { RingNode, type DurableState } from '../node/ringNode';
 import type { Logger } from '../runtime';
 import { DataTypeRegistry, type RegisterType } from '../storage/datatype';
@@ -25,6 +25,7 @@ export function simTypes(): DataTypeRegistry {
   const types = new DataTypeRegistry();
   types.register(kvType);
   types.register(gcounterType('ctr'));
+  types.register(pncounterType('pn'));
   return types;
 }
 
@@ -62,7 +63,7 @@ export interface SimNode {
 /** What a crash destroyed, for the counter checker: per slot, the totals at crash time. */
 export interface LostSlot {
   readonly slot: string;
-  readonly totals: ReadonlyMap<string, { total: number; acked: number }>;
+  readonly totals: ReadonlyMap<string, { total: number; acked: number; neg: number; ackedNeg: number }>;
 }
 
 export class SimWorld {

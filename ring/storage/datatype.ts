@@ -21,6 +21,8 @@ export interface RegisterType<T = unknown> {
 export interface CrdtType<T = unknown> {
   readonly name: string;
   readonly kind: 'crdt';
+  /** Counters the ring can increment itself, shipping batched deltas (see CounterShipper). */
+  readonly counter?: 'g' | 'pn';
   empty(): T;
   merge(a: T, b: T): T;
   encode(value: T): unknown;
