@@ -4,7 +4,6 @@ import type { RingError } from '../ring/node/context';
 import type { RingNode } from '../ring/node/ringNode';
 import type { ReadResult, WriteResult } from '../ring/coordinator/quorum';
 import type { CoverageResult } from '../ring/coverage/coverage';
-import type { GCounter } from '../ring/crdt/gcounter';
 import type { VersionVector } from '../ring/storage/versions';
 
 export class RingCallError extends Error {
@@ -31,7 +30,7 @@ export class RingClient {
   increment(key: string, by = 1): Promise<true> {
     return call((cb) => this.node.increment(key, by, cb));
   }
-  readCounter(key: string): Promise<{ value: GCounter }> {
+  readCounter(key: string): Promise<{ value: unknown }> {
     return call((cb) => this.node.readCounter(key, cb));
   }
   cas<R>(key: string, change: (current: unknown) => { next: unknown; result: R }): Promise<R> {

@@ -6,6 +6,7 @@
 import type { VersionVector } from '../storage/versions';
 import { mergeVV } from '../storage/versions';
 import type { HistoryEntry, CasOp } from './linearizability';
+import { applyCasOp } from '../cas/registerOps';
 import type { SimRandom } from './prng';
 import type { SimWorld } from './world';
 
@@ -156,21 +157,5 @@ export class Workload {
       } else this.stats.failed++;
       next();
     });
-  }
-}
-
-/** The CAS register's semantics as a change function; values are unique per op, so seeing our own value means our earlier attempt landed. */
-export function applyCasOp(op: CasOp, cur: string | null): { next: string | null; result: { ok?: boolean; value?: string | null } } {
-  switch (op.kind) {
-    case 'read':
-      return { next: cur, result: { value: cur } };
-    case 'create':
-      if (cur === null) return { next: op.value, result: { ok: true } };
-      return { next: cur, result: { ok: cur === op.value } };
-    case 'cas':
-      if (cur === op.expected) return { next: op.value, result: { ok: true } };
-      return { next: cur, result: { ok: cur === op.value } };
-    case 'write':
-      return { next: op.value, result: {} };
   }
 }

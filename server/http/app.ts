@@ -8,6 +8,8 @@ import { z } from 'zod';
 import type { RingNode } from '../../ring/node/ringNode';
 import type { VersionVector } from '../../ring/storage/versions';
 import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
+import type { CasOp } from '../../ring/sim/linearizability';
+import { applyCasOp } from '../../ring/cas/registerOps';
 import { RingCallError, RingClient } from '../ringClient';
 import { HttpError, json, problem, readJson } from './respond';
 
@@ -48,6 +50,11 @@ export function createApp(deps: AppDeps) {
   const incrementBody = z.object({ by: z.number().int().min(1).max(1_000_000).default(1) });
   const memberBody = z.object({ node: z.string().min(1).optional() });
   const faultsBody = z.object({ block: z.array(z.string()) });
+  const casBody = z.discriminatedUnion('op', [
+    z.object({ op: z.literal('read') }),
+    z.object({ op: z.literal('create'), value: z.string() }),
+    z.object({ op: z.literal('cas'), expected: z.string().nullable(), value: z.string() }),
+  ]);
 
   function requireAdmin(req: IncomingMessage): void {
     if (!deps.adminToken) throw new HttpError(403, 'Forbidden', 'admin routes are disabled: set ADMIN_TOKEN on this node');
@@ -112,16 +119,16 @@ export function createApp(deps: AppDeps) {
       deps.setBlocked(block);
       return json(res, 200, { blocked: block });
     }
-    const m = /^(kv|ctr)\/(.+)$/.exec(rest);
+    const m = /^(kv|ctr|cas)\/(.+)$/.exec(rest);
     if (!m) throw new HttpError(404, 'Not Found', `no admin route for ${method} ${path}`);
-    const [, type, id] = m as unknown as [string, 'kv' | 'ctr', string];
+    const [, type, id] = m as unknown as [string, 'kv' | 'ctr' | 'cas', string];
     if (!keyPattern.test(id)) throw new HttpError(400, 'Bad Request', 'keys are 1-200 characters of A-Z a-z 0-9 _ . : -');
     const key = `${type}/${id}`;
     if (type === 'kv') {
       if (method === 'GET') {
         const r = await ring.get(key);
         if (!r.found || r.deleted) throw new HttpError(404, 'Not Found', `${key} does not exist`);
-        return json(res, 200, { key, value: r.value, siblings: r.values.length, context: encodeContext(r.context) });
+        return json(res, 200, { key, value: r.value, values: r.values, siblings: r.values.length, context: encodeContext(r.context) });
       }
       if (method === 'PUT') {
         const body = parse(writeBody, await readJson(req, deps.bodyBytesMax));
@@ -132,6 +139,16 @@ export function createApp(deps: AppDeps) {
         const context = decodeContext(url.searchParams.get('context'));
         const w = await ring.delete(key, context);
         return json(res, 200, { key, deleted: true, context: encodeContext(w.context) });
+      }
+    } else if (type === 'cas') {
+      // A compare-and-set register (CASPaxos; its state lives in the acceptors). A 504 means
+      // the outcome is unknown: the change may still be chosen. Values should be unique per
+      // operation, so that a retry that finds its own value knows its earlier attempt landed.
+      if (method === 'POST') {
+        const body = parse(casBody, await readJson(req, deps.bodyBytesMax));
+        const op: CasOp = body.op === 'read' ? { kind: 'read' } : body.op === 'create' ? { kind: 'create', value: body.value } : { kind: 'cas', expected: body.expected, value: body.value };
+        const result = await ring.cas(key, (cur) => applyCasOp(op, (cur ?? null) as string | null));
+        return json(res, 200, { key, ...result });
       }
     } else {
       if (method === 'POST') {
