@@ -7,6 +7,9 @@ import type { NodeContext } from '../node/context';
 import { encodeEntry, isExpired, type WireEntry } from '../storage/entry';
 import { storeEntries } from '../coordinator/quorum';
 
+/** Back-to-back exchanges of one partition while each still hits the per-exchange key limit. */
+export const antiEntropyFollowUpRoundsMax = 64;
+
 export class AntiEntropy {
   private cursor = 0;
   private running = false;
@@ -35,11 +38,14 @@ export class AntiEntropy {
     return data ? data.buckets.slice() : new Uint32Array(this.ctx.config.antiEntropyBucketsPerPartition);
   }
 
-  private exchange(p: number, peer: string): void {
+  private exchange(p: number, peer: string, round = 0): void {
     this.running = true;
     this.ctx.stats.antiEntropyExchanges++;
+    let truncated = false;
     const finish = () => {
       this.running = false;
+      // A capped exchange left differences behind: continue now rather than next interval.
+      if (truncated && round + 1 < antiEntropyFollowUpRoundsMax && this.ctx.running()) this.exchange(p, peer, round + 1);
     };
     const timeout = this.ctx.config.requestTimeoutMs;
     this.ctx.rpc.call(peer, 'ae-digest', { p, buckets: this.digest(p) }, timeout, (err, res) => {
@@ -66,6 +72,7 @@ export class AntiEntropy {
         if (data?.entries.get(key)?.hash !== hash) want.push(key);
       }
       this.ctx.stats.antiEntropyKeysRepaired += push.length + want.length;
+      truncated = push.length >= limit || want.length >= limit || keys.length >= limit;
       let pending = 0;
       const step = () => {
         if (--pending === 0) finish();

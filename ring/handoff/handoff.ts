@@ -48,7 +48,9 @@ export class Handoff {
     for (const p of this.ctx.store.partitionIndexes()) {
       if (this.active.size >= limit) break;
       const primaries = prefs.primaries[p]!;
-      if (primaries.includes(this.ctx.name) || this.active.has(`h${p}`) || primaries.length === 0) continue;
+      // Keep data of partitions this node is a primary of, or is about to become one of
+      // (an incoming transfer streams before the owner switch).
+      if (primaries.includes(this.ctx.name) || prefs.planned[p]!.includes(this.ctx.name) || this.active.has(`h${p}`) || primaries.length === 0) continue;
       if (!primaries.every((n) => this.ctx.isUp(n))) continue;
       this.pushAndDrop(p, primaries);
     }
