@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeEach } from 'vitest';
 // Multi-process cluster harness: real `dist/server.mjs` processes on 127.0.0.1.
 //
 // - ensureBuilt(): rebuilds dist/ (node scripts/build.mjs) when it is missing or older than
@@ -573,4 +574,27 @@ export async function expectReadable(nodes: readonly RingProcess[], expected: Re
     }
     await sleep(500);
   }
+}
+
+/**
+ * Give each test a fresh Harness: every process it starts is killed and its data removed
+ * afterwards, and on failure the nodes' output is printed.
+ */
+export function useHarness(assign: (h: Harness) => void): void {
+  let current: Harness | undefined;
+  beforeEach(({ onTestFailed }) => {
+    const mine = new Harness();
+    current = mine;
+    assign(mine);
+    onTestFailed(({ task }) => {
+      if (task.fails) return; // an expected failure (it.fails): nothing to debug
+      console.log(`node output for the failed test:\n${mine.dumpLogs()}`);
+    });
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+  }, 30_000);
+  afterAll(async () => {
+    await current?.cleanup();
+  });
 }

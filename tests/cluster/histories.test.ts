@@ -7,33 +7,19 @@
 //     deleted keys stay deleted) on the sibling values read through every node;
 //   - CAS: checkCasHistories (Wing-Gong linearizability per key), at most one create per key;
 //   - counters: every node's total equals the sum of the accepted (202) increments.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { checkRegisterHistories } from '../../ring/sim/checkers';
 import { checkCasHistories, type CasOp, type HistoryEntry, type RegisterValue } from '../../ring/sim/linearizability';
 import type { RegisterOp } from '../../ring/sim/workload';
-import { admin, ctr, ensureBuilt, Harness, kill, kv, pool, type RingProcess, sleep, waitExit, waitFor, waitReady, waitSettled } from './harness';
+import { admin, ctr, ensureBuilt, type Harness, useHarness, kill, kv, pool, type RingProcess, sleep, waitExit, waitFor, waitReady, waitSettled } from './harness';
 
-let h: Harness;
+let h!: Harness;
 
 beforeAll(() => {
   ensureBuilt();
 }, 150_000);
 
-beforeEach(({ onTestFailed }) => {
-  const mine = new Harness();
-  h = mine;
-  onTestFailed(() => {
-    console.log(`node output for the failed test:\n${mine.dumpLogs()}`);
-  });
-});
-
-afterEach(async () => {
-  await h.cleanup();
-}, 30_000);
-
-afterAll(async () => {
-  await h?.cleanup();
-});
+useHarness((x) => (h = x));
 
 const ms = (x: number) => `${Math.round(x)} ms`;
 const rand = (n: number) => Math.floor(Math.random() * n);

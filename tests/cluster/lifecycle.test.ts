@@ -2,7 +2,7 @@
 // graceful leave, kill -9 under writes, whole-cluster restart from DATA_DIR, a partition
 // through the transport's fault hook, a wrong CLUSTER_SECRET, and bad configuration.
 // Timings (join-to-ready, failure detection, restart-to-ready) are printed with console.log.
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   admin,
   cluster,
@@ -11,7 +11,7 @@ import {
   ensureBuilt,
   expectReadable,
   get,
-  Harness,
+  type Harness,
   kill,
   kv,
   metric,
@@ -26,30 +26,16 @@ import {
   waitFor,
   waitReady,
   waitSettled,
+  useHarness,
 } from './harness';
 
-let h: Harness;
+let h!: Harness;
 
 beforeAll(() => {
   ensureBuilt();
 }, 150_000);
 
-beforeEach(({ onTestFailed }) => {
-  const mine = new Harness();
-  h = mine;
-  onTestFailed(({ task }) => {
-    if (task.fails) return; // an expected failure (it.fails): nothing to debug
-    console.log(`node output for the failed test:\n${mine.dumpLogs()}`);
-  });
-});
-
-afterEach(async () => {
-  await h.cleanup();
-}, 30_000);
-
-afterAll(async () => {
-  await h?.cleanup();
-});
+useHarness((x) => (h = x));
 
 const ms = (x: number) => `${Math.round(x)} ms`;
 
