@@ -10,7 +10,7 @@ import { Coverage, type CoverageQuery, type CoverageResult } from '../coverage/c
 import { CounterShipper } from '../crdt/counterShipper';
 import { Handoff, type HandoffStatus } from '../handoff/handoff';
 import { partitionOf } from '../hash';
-import { hasMajority, planRing } from '../membership/claimant';
+import { planRing } from '../membership/claimant';
 import { bootstrapRing, emptyRing, isActive, mergeRings, ringFingerprint, type Member, type RingState } from '../membership/ringState';
 import { FailureDetector, type Liveness } from '../membership/swim';
 import { computePreferenceLists, type PreferenceLists } from '../placement/preference';
@@ -376,9 +376,9 @@ export class RingNode {
   }
 
   private joinRound(): void {
+    // Join when not a member yet, or again after being downed (not after a removal or a leave).
     const me = this.durable.ring.members[this.name];
-    if (me && me.status !== 'downed' && me.status !== 'removed' && me.status !== 'exiting') return;
-    if (me?.status === 'removed' || me?.status === 'exiting') return;
+    if (me && me.status !== 'downed') return;
     // Configured seeds may be gone by now; any active member this node knows of can take it back.
     const known = Object.values(this.durable.ring.members)
       .filter((m) => isActive(m) && m.name !== this.name)

@@ -1,7 +1,7 @@
 // The simulator's invariants, checked after the faults heal and the cluster quiesces.
 // They read every live node's state directly (white-box), so a check never depends on
 // a request that could itself be wrong.
-import { gcounterSlot, type GCounter } from '../crdt/gcounter';
+import type { GCounter } from '../crdt/gcounter';
 import { hash32, partitionOf } from '../hash';
 import { isActive, ringFingerprint } from '../membership/ringState';
 import { decodeEntry, encodeEntry, entryFingerprint, isTombstone, mergeEntries, type Entry } from '../storage/entry';
