@@ -72,7 +72,9 @@ export class Coverage {
         const node = prefs.primaries[p]!.find((n) => !seen.has(n) && this.ctx.isUp(n));
         if (!node || seen.size > this.ctx.config.coveragePartitionRetriesMax) continue;
         seen.add(node);
-        byNode.set(node, [...(byNode.get(node) ?? []), p]);
+        const list = byNode.get(node);
+        if (list) list.push(p);
+        else byNode.set(node, [p]);
       }
       outstanding += byNode.size;
       attempts += byNode.size;

@@ -9,6 +9,7 @@
 //    once they are all up, then drop it.
 import type { CasEngine } from '../cas/caspaxos';
 import type { RingState } from '../membership/ringState';
+import { walk } from '../placement/preference';
 import type { NodeContext } from '../node/context';
 import { encodeEntry, type WireEntry } from '../storage/entry';
 
@@ -143,15 +144,5 @@ export class Handoff {
 /** Primaries of every partition if q's owner became `to`. */
 export function primariesAfterSwitch(ring: RingState, q: number, to: string, nVal: number): string[][] {
   const owners = ring.partitions.map((c, i) => (i === q ? to : c.owner));
-  const out: string[][] = [];
-  const n = owners.length;
-  for (let p = 0; p < n; p++) {
-    const list: string[] = [];
-    for (let i = 0; i < n && list.length < nVal; i++) {
-      const o = owners[(p + i) % n]!;
-      if (o !== '' && !list.includes(o)) list.push(o);
-    }
-    out.push(list);
-  }
-  return out;
+  return owners.map((_, p) => walk(owners, p, nVal));
 }

@@ -12,7 +12,8 @@ export interface PreferenceLists {
   readonly planned: readonly (readonly string[])[];
 }
 
-function walk(owners: readonly string[], start: number, limit: number): string[] {
+/** The first `limit` distinct owners met walking clockwise from partition `start`. */
+export function walk(owners: readonly string[], start: number, limit: number): string[] {
   const out: string[] = [];
   const q = owners.length;
   for (let i = 0; i < q && out.length < limit; i++) {
