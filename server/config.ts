@@ -35,6 +35,12 @@ const schema = z
     PUBLIC_URL: z.string().url().optional(),
     RATE_LIMIT_CREATE_PER_MIN: z.coerce.number().int().min(0).default(30),
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Serve the Next.js pages (needs `npm run build`); 0 serves only redirects and the API. */
+    SERVE_UI: z.enum(['0', '1']).default('1'),
+    /** Behind a reverse proxy: take the client address from the last X-Forwarded-For entry. */
+    TRUST_PROXY: z.enum(['0', '1']).default('0'),
+    /** Allow links to loopback, private and link-local addresses (development only). */
+    ALLOW_PRIVATE_TARGETS: z.enum(['0', '1']).default('0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Test-only: enables POST /api/admin/faults (drop traffic to named peers inside the transport). */
     RINGLINK_TEST_FAULTS: z.enum(['0', '1']).default('0'),

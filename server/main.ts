@@ -15,6 +15,20 @@ import { createMetrics } from './metrics';
 import { cryptoRandom, nodeTimers, wallClock } from './runtime';
 import { WsTransport } from './transport/wsTransport';
 import { registerGenericTypes } from './types/generic';
+import { Accounts } from './auth/accounts';
+import { ApiKeys } from './auth/apiKeys';
+import { Sessions } from './auth/sessions';
+import { createApi } from './http/api';
+import { loadNextPages } from './http/nextPages';
+import { createRedirector } from './http/redirect';
+import { RateLimits } from './http/security';
+import { ClickBudget } from './links/clickBudget';
+import { LinkDirectory } from './links/linkDirectory';
+import { LinkService } from './links/linkService';
+import { registerLinkTypes } from './links/types';
+import { ViewRecorder } from './links/viewRecorder';
+import { RingClient } from './ringClient';
+import { randomBytes } from 'node:crypto';
 
 /** Largest admin request body. */
 const adminBodyBytesMax = 64 * 1024;
@@ -33,6 +47,7 @@ async function main(config: ServerConfig): Promise<void> {
   await initHash();
   const types = new DataTypeRegistry();
   registerGenericTypes(types);
+  registerLinkTypes(types);
   const ringCfg = ringConfig({ ringSize: config.RING_SIZE, nVal: config.N_VAL, r: config.R, w: config.W, autoDownAfterMs: config.AUTO_DOWN_MS });
 
   let persistence: Persistence | undefined;
@@ -75,7 +90,13 @@ async function main(config: ServerConfig): Promise<void> {
   }
 
   const metrics = createMetrics(node, () => ({ ...transport.stats() }));
+  const shortener = createShortener(config, node);
+  const pages = config.SERVE_UI === '1' ? await loadNextPages(process.cwd(), config.PORT, config.HOST) : undefined;
+  if (config.SERVE_UI === '1' && !pages) log.warn('the web UI is not built (run npm run build): serving redirects and the API only');
   const app = createApp({
+    api: shortener.api,
+    redirector: shortener.redirector,
+    ...(pages ? { pages } : {}),
     node,
     metrics,
     adminToken: config.ADMIN_TOKEN,
@@ -93,6 +114,7 @@ async function main(config: ServerConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'shutting down');
+    shortener.stop();
     node.stop();
     persistence?.flush();
     persistence?.close();
@@ -116,7 +138,47 @@ async function main(config: ServerConfig): Promise<void> {
     server.listen(config.PORT, config.HOST, () => resolve());
   });
   node.start();
+  shortener.start();
   log.info({ url: `http://${config.HOST}:${config.PORT}`, seeds: config.SEEDS, ringSize: ringCfg.ringSize, nVal: ringCfg.nVal }, 'ringlink node listening');
+}
+
+/** The link shortener on this node: its services over the ring, the API and the redirect path. */
+function createShortener(config: ServerConfig, node: RingNode) {
+  const now = () => Date.now();
+  const ring = new RingClient(node);
+  const life = `${node.durable.bootId}:${randomBytes(4).toString('hex')}`;
+  const timers = nodeTimers();
+  const directory = new LinkDirectory(node, ring, now);
+  const recorder = new ViewRecorder(node, life, timers, now);
+  const budget = new ClickBudget(ring, life, () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length, timers, now);
+  const limits = new RateLimits(config.RATE_LIMIT_CREATE_PER_MIN);
+  const publicUrl = config.PUBLIC_URL?.replace(/\/+$/, '');
+  const selfHosts = () => [...(publicUrl ? [publicUrl] : []), `${config.HOST}:${config.PORT}`, ...node.members().map((m) => m.addr)];
+  const links = new LinkService({ node, ring, directory, budget, recorder, now, selfHosts, allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS === '1' });
+  const trustProxy = config.TRUST_PROXY === '1';
+  const api = createApi({
+    links,
+    sessions: new Sessions(node, ring, now, publicUrl?.startsWith('https:') ?? false),
+    accounts: new Accounts(ring, now),
+    apiKeys: new ApiKeys(node, ring, now),
+    limits,
+    publicUrl,
+    trustProxy,
+  });
+  const redirector = createRedirector({ directory, recorder, budget, limits, now, trustProxy });
+  return {
+    api,
+    redirector,
+    start() {
+      recorder.start();
+      budget.start();
+    },
+    stop() {
+      recorder.flush();
+      recorder.stop();
+      budget.stop();
+    },
+  };
 }
 
 let config: ServerConfig;

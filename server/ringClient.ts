@@ -27,6 +27,9 @@ export class RingClient {
   delete(key: string, context: VersionVector): Promise<WriteResult> {
     return call((cb) => this.node.delete(key, context, cb));
   }
+  merge(key: string, value: unknown): Promise<true> {
+    return call((cb) => this.node.merge(key, value, cb));
+  }
   increment(key: string, by = 1): Promise<true> {
     return call((cb) => this.node.increment(key, by, cb));
   }
@@ -39,4 +42,14 @@ export class RingClient {
   coverage<A>(name: string, args: unknown): Promise<CoverageResult<A>> {
     return call((cb) => this.node.coverageQuery(name, args, cb));
   }
+}
+
+/** A read's resolved live value, or undefined when the key is missing or deleted. */
+export function liveValue<T>(r: ReadResult | undefined): T | undefined {
+  return r?.found && !r.deleted ? (r.value as T | undefined) : undefined;
+}
+
+/** The causal context to write over what a read saw (empty when nothing was there). */
+export function contextOf(r: ReadResult): VersionVector {
+  return r.found ? r.context : {};
 }

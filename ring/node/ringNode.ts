@@ -5,7 +5,7 @@
 import { AntiEntropy } from '../antiEntropy/exchange';
 import { CasAcceptorStore, CasEngine } from '../cas/caspaxos';
 import type { RingConfig } from '../config';
-import { quorumGet, quorumMerge, quorumWrite, installQuorumHandlers, type ReadResult, type WriteResult } from '../coordinator/quorum';
+import { quorumGet, quorumMerge, quorumWrite, installQuorumHandlers, readResult, type ReadResult, type WriteResult } from '../coordinator/quorum';
 import { Coverage, type CoverageQuery, type CoverageResult } from '../coverage/coverage';
 import { CounterShipper } from '../crdt/counterShipper';
 import { Handoff, type HandoffStatus } from '../handoff/handoff';
@@ -20,7 +20,7 @@ import { TombstoneReaper } from '../storage/reaper';
 import type { VersionVector } from '../storage/versions';
 import { VnodeStore } from '../storage/vnodeStore';
 import { emptyStats, ringError, type Callback, type NodeContext, type NodeStats } from './context';
-import { Rpc } from './rpc';
+import { Rpc, type RpcHandler } from './rpc';
 
 /** What survives a restart when the node has a disk (and, in the simulator, a durable crash). */
 export interface DurableState {
@@ -71,6 +71,7 @@ export class RingNode {
   private readonly counters: CounterShipper;
   private readonly coverage: Coverage;
   private prefs: PreferenceLists;
+  private readonly appHandlers = new Map<string, (from: string, body: unknown) => void>();
   private ringPrint = '';
   private isRunning = false;
   private seedCursor = 0;
@@ -239,6 +240,58 @@ export class RingNode {
     this.casEngine.propose(key, change, done);
   }
 
+  /**
+   * This node's own replica of a key, when it is one of the key's primaries and holds it:
+   * the read fast path (no messages). Fresh to within one write's propagation; a caller
+   * that needs the quorum view uses get().
+   */
+  localRead(key: string): ReadResult | undefined {
+    if (!this.isRunning) return undefined;
+    const p = partitionOf(key, this.config.ringSize);
+    if (!this.prefs.primaries[p]?.includes(this.name)) return undefined;
+    const stored = this.durable.store.get(p, key);
+    return readResult(this.durable.store.typeOf(key), stored?.entry ?? null, this.rt.clock.now());
+  }
+
+  /** The key's partition and its preference list (primaries, then fallbacks) with liveness. */
+  placement(key: string): { partition: number; primaries: string[]; fallbacks: string[] } {
+    const p = partitionOf(key, this.config.ringSize);
+    return { partition: p, primaries: [...(this.prefs.primaries[p] ?? [])], fallbacks: [...(this.prefs.fallbacks[p] ?? [])] };
+  }
+
+  /** A member this node can currently send requests to (itself, alive or suspected). */
+  isUp(name: string): boolean {
+    return name === this.name || this.detector.isUp(name);
+  }
+
+  /**
+   * Application messages between members, for layers above the ring (cache invalidation,
+   * live fan-out). One-way and unacknowledged: at most once, possibly never.
+   */
+  onAppMessage(channel: string, handler: (from: string, body: unknown) => void): void {
+    this.appHandlers.set(channel, handler);
+  }
+
+  sendApp(to: string, channel: string, body: unknown): void {
+    if (!this.isRunning || to === this.name) return;
+    this.rt.transport.send(to, { t: 'app', c: channel, b: body });
+  }
+
+  /** To every other active member that is up. */
+  broadcastApp(channel: string, body: unknown): void {
+    for (const m of Object.values(this.durable.ring.members)) if (m.name !== this.name && isActive(m) && this.detector.isUp(m.name)) this.sendApp(m.name, channel, body);
+  }
+
+  /** Application request/response to one member; the handler answers with reply() or refuse(). */
+  serveApp(method: string, handler: RpcHandler): void {
+    this.rpc.on(`app:${method}`, handler);
+  }
+
+  callApp(to: string, method: string, body: unknown, timeoutMs: number, done: Callback<unknown>): void {
+    if (!this.guard(done)) return;
+    this.rpc.call(to, `app:${method}`, body, timeoutMs, (err, reply) => (err ? done(ringError(err.kind === 'timeout' ? 'timeout' : 'unavailable', err.detail)) : done(null, reply)));
+  }
+
   registerCoverage(query: CoverageQuery<any>): void {
     this.coverage.register(query);
   }
@@ -331,7 +384,8 @@ export class RingNode {
     if (!this.isRunning) return;
     if (this.rpc.handle(from, m)) return;
     if (this.detector.handle(from, m)) return;
-    if (m.t === 'gossip') this.onGossip(from, m);
+    if (m.t === 'app') this.appHandlers.get(String(m.c))?.(from, m.b);
+    else if (m.t === 'gossip') this.onGossip(from, m);
     else if (m.t === 'join') this.onJoin(from, m);
   }
 

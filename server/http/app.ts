@@ -1,5 +1,6 @@
-// The node's HTTP front: health, readiness, metrics, the cluster view and the admin API.
-// Later issues put the redirect fast path and the JSON API here, ahead of Next.js.
+// The node's HTTP front, in the order a request meets it: the redirect fast path (one
+// path segment that can be a slug), health, readiness, metrics, the cluster view, the
+// admin API, the public JSON API, and last Next.js for pages. Hot paths never reach Next.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,9 +12,25 @@ import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
 import type { CasOp } from '../../ring/sim/linearizability';
 import { applyCasOp } from '../../ring/cas/registerOps';
 import { RingCallError, RingClient } from '../ringClient';
+import { reservedSlugs } from '../links/rules';
 import { HttpError, json, problem, readJson } from './respond';
+import { setApiHeaders, setPageHeaders } from './security';
+
+/** One path segment that could be a slug, with an optional query string. */
+const slugPath = /^\/([A-Za-z0-9_-]{3,64})(?:\?.*)?$/;
+const reservedLower = new Set([...reservedSlugs].map((s) => s.toLowerCase()));
+
+export interface PageHandler {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
 
 export interface AppDeps {
+  /** The public API, when this node serves the shortener. */
+  api?: { route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> };
+  redirector?: { handle(req: IncomingMessage, res: ServerResponse, slug: string): void | Promise<void> };
+  /** Next.js pages; absent when the UI is off or not built. */
+  pages?: PageHandler;
   node: RingNode;
   metrics: Registry;
   adminToken: string | undefined;
@@ -95,7 +112,17 @@ export function createApp(deps: AppDeps) {
       return;
     }
     if (path === '/api/cluster' && method === 'GET') return json(res, 200, clusterView());
-    if (!path.startsWith('/api/admin/')) throw new HttpError(404, 'Not Found', `no route for ${method} ${path}`);
+    if (!path.startsWith('/api/admin/')) {
+      if (path.startsWith('/api/') && deps.api) {
+        setApiHeaders(res);
+        return deps.api.route(req, res, url);
+      }
+      if (deps.pages && !path.startsWith('/api/')) {
+        setPageHeaders(res);
+        return deps.pages.handle(req, res);
+      }
+      throw new HttpError(404, 'Not Found', `no route for ${method} ${path}`);
+    }
     requireAdmin(req);
     const rest = path.slice('/api/admin/'.length);
     if (rest === 'status' && method === 'GET') {
@@ -167,10 +194,16 @@ export function createApp(deps: AppDeps) {
   return {
     async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
       try {
+        const m = deps.redirector ? slugPath.exec(req.url ?? '') : null;
+        if (m && !reservedLower.has(m[1]!.toLowerCase()) && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST')) {
+          const done = deps.redirector!.handle(req, res, m[1]!);
+          if (done) await done;
+          return;
+        }
         await route(req, res);
       } catch (err) {
         if (res.headersSent) return void res.destroy();
-        if (err instanceof HttpError) return problem(res, err.status, err.title, err.message, err.headers);
+        if (err instanceof HttpError) return problem(res, err.status, err.title, err.message, err.headers, err.extras);
         if (err instanceof RingCallError) {
           const status = ringErrorStatus[err.ringError.kind] ?? 503;
           return problem(res, status, status === 504 ? 'Gateway Timeout' : status === 400 ? 'Bad Request' : 'Service Unavailable', err.message, status === 503 ? { 'retry-after': '1' } : {});
@@ -182,6 +215,7 @@ export function createApp(deps: AppDeps) {
     upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/_ring') return deps.ringUpgrade(req, socket, head);
+      if (path?.startsWith('/_next/') && deps.pages?.upgrade) return deps.pages.upgrade(req, socket, head);
       socket.destroy();
     },
   };

@@ -7,8 +7,15 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
   res.end(payload);
 }
 
-export function problem(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
-  const payload = JSON.stringify({ type: `https://ringlink.dev/problems/${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, title, status, detail });
+/** Extra members of a problem: `field` names the input at fault, `code` is a stable machine name. */
+export interface ProblemExtras {
+  field?: string;
+  code?: string;
+}
+
+export function problem(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}, extras: ProblemExtras = {}): void {
+  const type = `https://ringlink.dev/problems/${extras.code ? extras.code.replace(/_/g, '-') : title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+  const payload = JSON.stringify({ type, title, status, detail, ...extras });
   res.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'cache-control': 'no-store', ...headers });
   res.end(payload);
 }
@@ -19,9 +26,17 @@ export class HttpError extends Error {
     readonly title: string,
     detail: string,
     readonly headers: Record<string, string> = {},
+    readonly extras: ProblemExtras = {},
   ) {
     super(detail);
   }
+}
+
+const titles: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+/** An error about one input field, with a stable code: what the UI shows next to the field. */
+export function inputError(status: number, field: string | undefined, code: string, detail: string, headers: Record<string, string> = {}): HttpError {
+  return new HttpError(status, titles[status] ?? 'Error', detail, headers, { ...(field ? { field } : {}), code });
 }
 
 /** Read a JSON body of at most `limitBytes`; 413 beyond, 400 when it is not JSON. */

@@ -283,7 +283,7 @@ export class Harness {
       if (v === undefined) delete env[k];
       else env[k] = v;
     }
-    const proc = spawn(process.execPath, [bundleToRun], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [bundleToRun], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     allChildren.add(proc);
     proc.once('exit', () => allChildren.delete(proc));
     const node = new RingProcess(opts.name, port, { seeds, secret, env: extra, dataDir }, proc);

@@ -1,0 +1,77 @@
+// API keys for `Authorization: Bearer`: shown once, stored only as a SHA-256 hash (the key
+// is 256 random bits, so a fast hash is enough; no salt or stretching needed). An account's
+// keys are listed through a two-phase set of "id:hash".
+import { createHash, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { RingNode } from '../../ring/node/ringNode';
+import { contextOf, liveValue, type RingClient } from '../ringClient';
+import { apiKeyKey, keysKey, twoPhaseMembers, type ApiKeyDoc, type TwoPhaseSet } from '../links/types';
+
+/** Keys an account may hold at once. */
+export const apiKeysPerAccountMax = 50;
+const cacheEntriesMax = 10_000;
+const cacheTtlMs = 5_000;
+const invalidationChannel = 'apikey';
+
+export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export class ApiKeys {
+  private readonly cache = new LRUCache<string, { doc: ApiKeyDoc | null }>({ max: cacheEntriesMax, ttl: cacheTtlMs });
+
+  constructor(
+    private readonly node: RingNode,
+    private readonly ring: RingClient,
+    private readonly now: () => number,
+  ) {
+    node.onAppMessage(invalidationChannel, (_from, body) => {
+      if (typeof body === 'string') this.cache.delete(body);
+    });
+  }
+
+  async list(accountId: string): Promise<ApiKeyDoc[]> {
+    const members = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.ring.get(keysKey(accountId))) ?? {});
+    const docs = await Promise.all(members.map(async (m) => liveValue<ApiKeyDoc>(await this.ring.get(apiKeyKey(m.slice(m.indexOf(':') + 1))))));
+    return docs.filter((d): d is ApiKeyDoc => !!d && d.revokedAt === null).sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  async create(account: { id: string; username: string }, name: string): Promise<{ doc: ApiKeyDoc; key: string } | { tooMany: true }> {
+    if ((await this.list(account.id)).length >= apiKeysPerAccountMax) return { tooMany: true };
+    const key = `rl_${randomBytes(32).toString('base64url')}`;
+    const hash = hashApiKey(key);
+    const doc: ApiKeyDoc = { id: randomBytes(8).toString('hex'), accountId: account.id, username: account.username, name, prefix: key.slice(0, 10), createdAt: this.now(), revokedAt: null };
+    await this.ring.put(apiKeyKey(hash), doc);
+    await this.ring.merge(keysKey(account.id), { [`${doc.id}:${hash}`]: 0 });
+    return { doc, key };
+  }
+
+  async revoke(accountId: string, id: string): Promise<boolean> {
+    const member = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.ring.get(keysKey(accountId))) ?? {}).find((m) => m.startsWith(`${id}:`));
+    if (!member) return false;
+    const hash = member.slice(member.indexOf(':') + 1);
+    const cur = await this.ring.get(apiKeyKey(hash));
+    const doc = liveValue<ApiKeyDoc>(cur);
+    if (doc) await this.ring.put(apiKeyKey(hash), { ...doc, revokedAt: this.now() }, contextOf(cur));
+    await this.ring.merge(keysKey(accountId), { [member]: 1 });
+    this.cache.delete(hash);
+    this.node.broadcastApp(invalidationChannel, hash);
+    return true;
+  }
+
+  /** The live key behind a bearer token, or null. */
+  async authenticate(token: string): Promise<ApiKeyDoc | null> {
+    if (!/^rl_[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const hash = hashApiKey(token);
+    const local = this.node.localRead(apiKeyKey(hash));
+    let doc: ApiKeyDoc | null;
+    if (local?.found) doc = liveValue<ApiKeyDoc>(local) ?? null;
+    else {
+      const hit = this.cache.get(hash);
+      if (hit) doc = hit.doc;
+      else {
+        doc = liveValue<ApiKeyDoc>(await this.ring.get(apiKeyKey(hash))) ?? null;
+        this.cache.set(hash, { doc });
+      }
+    }
+    return doc && doc.revokedAt === null ? doc : null;
+  }
+}

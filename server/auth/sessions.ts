@@ -1,0 +1,115 @@
+// Browser sessions on the ring (DESIGN.md, Security): a random 128-bit id in an HttpOnly,
+// SameSite=Lax cookie; the ring stores the session under a hash of the id, so a replica
+// (or its disk) never holds a usable cookie. Expiry slides: a session in use is extended,
+// at most once per `refreshEveryMs`, and the ring itself forgets expired ones.
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LRUCache } from 'lru-cache';
+import type { RingNode } from '../../ring/node/ringNode';
+import type { RingClient } from '../ringClient';
+import { sessionKey, type SessionDoc } from '../links/types';
+
+export const sessionCookie = 'rl_sid';
+export const sessionTtlMs = 30 * 24 * 3600_000;
+const refreshEveryMs = 24 * 3600_000;
+/** Sessions a node caches, and for how long. */
+const cacheEntriesMax = 50_000;
+const cacheTtlMs = 5_000;
+const invalidationChannel = 'session';
+
+export interface Session {
+  readonly id: string;
+  readonly idHash: string;
+  readonly doc: SessionDoc;
+}
+
+export function hashSessionId(id: string): string {
+  return createHash('sha256').update(id).digest('base64url').slice(0, 32);
+}
+
+export function readCookie(req: IncomingMessage, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export class Sessions {
+  private readonly cache = new LRUCache<string, { doc: SessionDoc | null }>({ max: cacheEntriesMax, ttl: cacheTtlMs });
+
+  constructor(
+    private readonly node: RingNode,
+    private readonly ring: RingClient,
+    private readonly now: () => number,
+    private readonly secureCookies: boolean,
+  ) {
+    node.onAppMessage(invalidationChannel, (_from, body) => {
+      if (typeof body === 'string') this.cache.delete(body);
+    });
+  }
+
+  /** The caller's session, or null (no cookie, unknown, or expired). */
+  async current(req: IncomingMessage, res: ServerResponse): Promise<Session | null> {
+    const id = readCookie(req, sessionCookie);
+    if (!id || !/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
+    const idHash = hashSessionId(id);
+    const doc = await this.load(idHash);
+    if (!doc || doc.expiresAt <= this.now()) return null;
+    const session = { id, idHash, doc };
+    if (doc.expiresAt - this.now() < sessionTtlMs - refreshEveryMs) await this.store(res, session.id, { ...doc, expiresAt: this.now() + sessionTtlMs });
+    return session;
+  }
+
+  /** The caller's session, creating an anonymous one (and its cookie) when there is none. */
+  async ensure(req: IncomingMessage, res: ServerResponse): Promise<Session> {
+    const existing = await this.current(req, res);
+    if (existing) return existing;
+    const id = randomBytes(16).toString('base64url');
+    const doc: SessionDoc = { accountId: null, username: null, createdAt: this.now(), expiresAt: this.now() + sessionTtlMs };
+    await this.store(res, id, doc);
+    return { id, idHash: hashSessionId(id), doc };
+  }
+
+  /** Sign in: a new session id (rotation defeats fixation); the old session is ended. */
+  async signIn(res: ServerResponse, old: Session | null, account: { id: string; username: string }): Promise<Session> {
+    const id = randomBytes(16).toString('base64url');
+    const doc: SessionDoc = { accountId: account.id, username: account.username, createdAt: this.now(), expiresAt: this.now() + sessionTtlMs };
+    await this.store(res, id, doc);
+    if (old) await this.end(old.idHash);
+    return { id, idHash: hashSessionId(id), doc };
+  }
+
+  async signOut(res: ServerResponse, session: Session | null): Promise<void> {
+    if (session) await this.end(session.idHash);
+    res.appendHeader('set-cookie', `${sessionCookie}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${this.secureCookies ? '; Secure' : ''}`);
+  }
+
+  private async end(idHash: string): Promise<void> {
+    const r = await this.ring.get(sessionKey(idHash));
+    await this.ring.delete(sessionKey(idHash), r.found ? r.context : {});
+    this.cache.delete(idHash);
+    this.node.broadcastApp(invalidationChannel, idHash);
+  }
+
+  private async store(res: ServerResponse, id: string, doc: SessionDoc): Promise<void> {
+    const idHash = hashSessionId(id);
+    const prior = await this.ring.get(sessionKey(idHash));
+    await this.ring.put(sessionKey(idHash), doc, prior.found ? prior.context : {});
+    this.cache.set(idHash, { doc });
+    res.appendHeader('set-cookie', `${sessionCookie}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${Math.floor(sessionTtlMs / 1000)}${this.secureCookies ? '; Secure' : ''}`);
+  }
+
+  private async load(idHash: string): Promise<SessionDoc | null> {
+    const local = this.node.localRead(sessionKey(idHash));
+    if (local?.found) return local.deleted ? null : ((local.value as SessionDoc | undefined) ?? null);
+    const hit = this.cache.get(idHash);
+    if (hit) return hit.doc;
+    const r = await this.ring.get(sessionKey(idHash));
+    const doc = r.found && !r.deleted ? ((r.value as SessionDoc | undefined) ?? null) : null;
+    this.cache.set(idHash, { doc });
+    return doc;
+  }
+}

@@ -1,0 +1,142 @@
+// The redirect fast path, ahead of Next.js: GET /:slug is a Map lookup (local replica or
+// cache), a counter increment in memory, and a 302. HEAD answers the same and never counts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isbot } from 'isbot';
+import { LRUCache } from 'lru-cache';
+import UAParser from 'ua-parser-js';
+import { hash64 } from '../../ring/hash';
+import { verifyPassword } from '../auth/passwords';
+import { RingCallError } from '../ringClient';
+import type { ClickBudget } from '../links/clickBudget';
+import type { LinkDirectory } from '../links/linkDirectory';
+import type { LinkDoc } from '../links/types';
+import type { ViewRecorder } from '../links/viewRecorder';
+import { gonePage, notFoundPage, passwordPage, tooManyGuessesPage, unavailablePage } from './pages';
+import { clientIp, setStaticPageHeaders, type RateLimits } from './security';
+
+/** Largest password form body. */
+const passwordFormBytesMax = 4 * 1024;
+/** User agents whose device class a node remembers. */
+const deviceCacheEntriesMax = 2_000;
+
+export interface RedirectDeps {
+  directory: LinkDirectory;
+  recorder: ViewRecorder;
+  budget: ClickBudget;
+  limits: RateLimits;
+  now: () => number;
+  trustProxy: boolean;
+}
+
+const deviceCache = new LRUCache<string, string>({ max: deviceCacheEntriesMax });
+
+export function deviceClass(ua: string): string {
+  let d = deviceCache.get(ua);
+  if (d === undefined) {
+    const type = new UAParser(ua).getDevice().type;
+    d = type === 'mobile' || type === 'tablet' ? type : type === 'smarttv' || type === 'console' || type === 'wearable' ? 'other' : ua ? 'desktop' : 'unknown';
+    deviceCache.set(ua, d);
+  }
+  return d;
+}
+
+function referrerHost(ref: string | undefined): string {
+  if (!ref) return '(direct)';
+  try {
+    return new URL(ref).hostname || '(direct)';
+  } catch {
+    return '(invalid)';
+  }
+}
+
+function html(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  setStaticPageHeaders(res);
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+export function createRedirector(deps: RedirectDeps) {
+  const { directory, recorder, budget, now } = deps;
+
+  function count(req: IncomingMessage, slug: string): void {
+    const ua = req.headers['user-agent'] ?? '';
+    const human = ua !== '' && !isbot(ua);
+    recorder.record(slug, human, human ? { at: now(), referrer: referrerHost(req.headers.referer), device: deviceClass(ua), visitor: hash64(`${clientIp(req, deps.trustProxy)}|${ua}`) } : { at: 0, referrer: '', device: '', visitor: 0n });
+  }
+
+  function redirect(res: ServerResponse, doc: LinkDoc): void {
+    res.writeHead(doc.redirectStatus, { location: doc.url, 'cache-control': 'no-store', 'x-robots-tag': 'noindex', 'referrer-policy': 'no-referrer-when-downgrade', 'content-length': '0' });
+    res.end();
+  }
+
+  /** Spend a click of a max-clicks link; false when the response is already sent (used up or busy). */
+  async function spend(res: ServerResponse, doc: LinkDoc): Promise<boolean> {
+    if (doc.maxClicks === null || budget.trySpendLocal(doc.slug)) return true;
+    const r = await budget.spend(doc.slug, doc.maxClicks);
+    if (r === 'ok') return true;
+    if (r === 'used_up') html(res, 410, gonePage('used_up'));
+    else html(res, 503, unavailablePage(), { 'retry-after': '1' });
+    return false;
+  }
+
+  function gone(res: ServerResponse, doc: LinkDoc): boolean {
+    if (doc.deletedAt !== null) html(res, 410, gonePage('deleted'));
+    else if (doc.expiresAt !== null && doc.expiresAt <= now()) html(res, 410, gonePage('expired'));
+    else return false;
+    return true;
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, slug: string, doc: LinkDoc | null): Promise<void> {
+    if (!doc) return html(res, 404, notFoundPage(slug));
+    if (gone(res, doc)) return;
+    const method = req.method;
+    if (doc.password) {
+      if (method === 'POST') return checkPassword(req, res, doc);
+      return html(res, 200, passwordPage(slug));
+    }
+    if (method === 'HEAD') return redirect(res, doc);
+    if (!(await spend(res, doc))) return;
+    count(req, slug);
+    redirect(res, doc);
+  }
+
+  async function checkPassword(req: IncomingMessage, res: ServerResponse, doc: LinkDoc): Promise<void> {
+    const wait = await deps.limits.guess(clientIp(req, deps.trustProxy), doc.slug);
+    if (wait > 0) return html(res, 429, tooManyGuessesPage(wait), { 'retry-after': String(wait) });
+    const body = await readForm(req);
+    if (body === null) return html(res, 413, passwordPage(doc.slug, 'That was too long to be the password.'));
+    const ok = await verifyPassword(body.get('password') ?? '', doc.password!);
+    if (!ok) return html(res, 401, passwordPage(doc.slug, 'That password is not right. Try again.'));
+    if (!(await spend(res, doc))) return;
+    count(req, doc.slug);
+    res.writeHead(303, { location: doc.url, 'cache-control': 'no-store', 'x-robots-tag': 'noindex', 'content-length': '0' });
+    res.end();
+  }
+
+  return {
+    /** Answers GET, HEAD and (password form) POST on /:slug. Synchronous on the common path. */
+    handle(req: IncomingMessage, res: ServerResponse, slug: string): void | Promise<void> {
+      const doc = directory.peek(slug);
+      if (doc !== undefined && doc !== null && req.method === 'GET' && !doc.password && doc.maxClicks === null && doc.deletedAt === null && (doc.expiresAt === null || doc.expiresAt > now())) {
+        count(req, slug);
+        return redirect(res, doc);
+      }
+      const answer = doc !== undefined ? serve(req, res, slug, doc) : directory.lookup(slug).then((d) => serve(req, res, slug, d));
+      return answer.catch((err: unknown) => {
+        if (!(err instanceof RingCallError) || res.headersSent) throw err;
+        html(res, 503, unavailablePage(), { 'retry-after': '1' });
+      });
+    },
+  };
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > passwordFormBytesMax) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}

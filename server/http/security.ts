@@ -1,0 +1,115 @@
+// Security per DESIGN.md: headers, the Origin check on cookie-authenticated writes, client
+// addresses (behind a trusted proxy or not), and rate limits (rate-limiter-flexible, per
+// node: a client spreading requests over n nodes gets n times the budget).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { inputError } from './respond';
+
+/** For pages (Next.js): Next's App Router streams inline scripts, hence 'unsafe-inline' for scripts. */
+const pageCsp = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
+/** For the server's own HTML (404/410/password pages): no scripts at all. */
+const staticCsp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const common: Array<[string, string]> = [
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'strict-origin-when-cross-origin'],
+  ['x-frame-options', 'DENY'],
+  ['cross-origin-opener-policy', 'same-origin'],
+];
+
+/** Set before handing a request to Next: headers set later are dropped (PITFALLS.md). */
+export function setPageHeaders(res: ServerResponse): void {
+  for (const [k, v] of common) res.setHeader(k, v);
+  res.setHeader('content-security-policy', pageCsp);
+}
+
+export function setStaticPageHeaders(res: ServerResponse): void {
+  for (const [k, v] of common) res.setHeader(k, v);
+  res.setHeader('content-security-policy', staticCsp);
+  res.setHeader('x-robots-tag', 'noindex');
+}
+
+export function setApiHeaders(res: ServerResponse): void {
+  for (const [k, v] of common) res.setHeader(k, v);
+  res.setHeader('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+}
+
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const xff = req.headers['x-forwarded-for'];
+    const last = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').map((s) => s.trim()).filter(Boolean).pop();
+    if (last) return last;
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * Cookie-authenticated writes must come from our own pages: the Origin must be this host
+ * (as the client addressed it) or PUBLIC_URL. Browsers send Origin on every cross-site and
+ * every non-GET fetch, so a missing one on a cookie write is refused too.
+ */
+export function checkOrigin(req: IncomingMessage, publicOrigin: string | undefined): void {
+  const origin = req.headers.origin;
+  if (!origin) throw inputError(403, undefined, 'origin_required', 'Requests that change data with a session cookie must carry an Origin header (browsers add it; scripts should use an API key instead).');
+  const host = req.headers.host;
+  const allowed = new Set<string>();
+  if (host) {
+    allowed.add(`http://${host}`);
+    allowed.add(`https://${host}`);
+  }
+  if (publicOrigin) allowed.add(publicOrigin);
+  if (!allowed.has(origin)) throw inputError(403, undefined, 'origin_mismatch', `Requests from ${origin} may not change data here with a session cookie. Use this site's own pages, or an API key.`);
+}
+
+export class RateLimits {
+  private readonly createPerIp: RateLimiterMemory | undefined;
+  private readonly createPerOwner: RateLimiterMemory | undefined;
+  private readonly signInPerIp = new RateLimiterMemory({ points: 10, duration: 60 });
+  private readonly signInPerUser = new RateLimiterMemory({ points: 10, duration: 60 });
+  private readonly signUpPerIp = new RateLimiterMemory({ points: 5, duration: 60 });
+  /** Password guesses per client and link. */
+  private readonly guesses = new RateLimiterMemory({ points: 5, duration: 60 });
+
+  constructor(createsPerMin: number) {
+    if (createsPerMin > 0) {
+      this.createPerIp = new RateLimiterMemory({ points: createsPerMin, duration: 60 });
+      this.createPerOwner = new RateLimiterMemory({ points: createsPerMin, duration: 60 });
+    }
+  }
+
+  async create(ip: string, owner: string): Promise<void> {
+    if (!this.createPerIp || !this.createPerOwner) return;
+    await consume(this.createPerIp, ip, 'link creations from your address');
+    await consume(this.createPerOwner, owner, 'link creations for your account');
+  }
+
+  async signIn(ip: string, username: string): Promise<void> {
+    await consume(this.signInPerIp, ip, 'sign-in attempts from your address');
+    await consume(this.signInPerUser, username.toLowerCase(), 'sign-in attempts for this username');
+  }
+
+  async signUp(ip: string): Promise<void> {
+    await consume(this.signUpPerIp, ip, 'sign-ups from your address');
+  }
+
+  /** Seconds to wait, or 0 when a guess is allowed now. */
+  async guess(ip: string, slug: string): Promise<number> {
+    try {
+      await this.guesses.consume(`${ip}|${slug}`);
+      return 0;
+    } catch (r) {
+      if (r instanceof RateLimiterRes) return Math.max(1, Math.ceil(r.msBeforeNext / 1000));
+      throw r;
+    }
+  }
+}
+
+async function consume(limiter: RateLimiterMemory, key: string, what: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (r) {
+    if (!(r instanceof RateLimiterRes)) throw r;
+    const sec = Math.max(1, Math.ceil(r.msBeforeNext / 1000));
+    throw inputError(429, undefined, 'rate_limited', `Too many ${what} (at most ${limiter.points} per minute). Try again in ${sec} seconds.`, { 'retry-after': String(sec) });
+  }
+}

@@ -1,0 +1,96 @@
+// Finds a link for the redirect path, cheapest source first:
+//   1. this node's own replica, when it is one of the key's primaries (no messages);
+//   2. the node's cache of remote links (lru-cache), fresh for `freshMs` and refreshed in
+//      the background after `refreshAfterMs`, so a hot link never waits on the network;
+//   3. a quorum read from the key's replicas (the coordinator's answer), then cached.
+// Every write broadcasts the new document to all members, which replace their cached copy
+// at once; the TTL bounds staleness when such a message is lost.
+import { LRUCache } from 'lru-cache';
+import type { RingNode } from '../../ring/node/ringNode';
+import type { RingClient } from '../ringClient';
+import { linkKey, type LinkDoc } from './types';
+
+export interface LinkDirectoryLimits {
+  /** Remote links a node caches. */
+  cacheEntriesMax: number;
+  /** A cached link (or a cached "no such link") is served for at most this long. */
+  freshMs: number;
+  /** After this age a hit triggers a background refresh. */
+  refreshAfterMs: number;
+}
+
+export const defaultLinkDirectoryLimits: LinkDirectoryLimits = { cacheEntriesMax: 100_000, freshMs: 1_000, refreshAfterMs: 700 };
+
+interface Cached {
+  doc: LinkDoc | null;
+  at: number;
+}
+
+const invalidationChannel = 'link';
+
+export class LinkDirectory {
+  private readonly cache: LRUCache<string, Cached>;
+  private readonly refreshing = new Map<string, Promise<LinkDoc | null>>();
+  stats = { local: 0, cached: 0, remote: 0 };
+
+  constructor(
+    private readonly node: RingNode,
+    private readonly ring: RingClient,
+    private readonly now: () => number,
+    private readonly limits: LinkDirectoryLimits = defaultLinkDirectoryLimits,
+  ) {
+    this.cache = new LRUCache({ max: limits.cacheEntriesMax });
+    node.onAppMessage(invalidationChannel, (_from, body) => {
+      const m = body as { slug?: unknown; doc?: LinkDoc | null } | null;
+      if (typeof m?.slug !== 'string') return;
+      if (m.doc === undefined) this.cache.delete(m.slug);
+      else this.cache.set(m.slug, { doc: m.doc, at: this.now() });
+    });
+  }
+
+  /** Synchronous when the answer is local or cached and fresh; undefined means "ask lookup()". */
+  peek(slug: string): LinkDoc | null | undefined {
+    const local = this.node.localRead(linkKey(slug));
+    if (local?.found) {
+      this.stats.local++;
+      return (local.value as LinkDoc | undefined) ?? null;
+    }
+    const hit = this.cache.get(slug);
+    if (!hit) return undefined;
+    const age = this.now() - hit.at;
+    if (age >= this.limits.freshMs) return undefined;
+    if (age >= this.limits.refreshAfterMs) void this.fetch(slug).catch(() => {});
+    this.stats.cached++;
+    return hit.doc;
+  }
+
+  async lookup(slug: string): Promise<LinkDoc | null> {
+    const quick = this.peek(slug);
+    if (quick !== undefined) return quick;
+    return this.fetch(slug);
+  }
+
+  /** A quorum read (deduplicated per slug), cached. Deleted links are documents too. */
+  private fetch(slug: string): Promise<LinkDoc | null> {
+    let p = this.refreshing.get(slug);
+    if (!p) {
+      p = this.ring
+        .get(linkKey(slug))
+        .then((r) => {
+          this.stats.remote++;
+          const doc = r.found && !r.deleted ? ((r.value as LinkDoc | undefined) ?? null) : null;
+          this.cache.set(slug, { doc, at: this.now() });
+          return doc;
+        })
+        .finally(() => this.refreshing.delete(slug));
+      this.refreshing.set(slug, p);
+    }
+    return p;
+  }
+
+  /** After a write: update this node's cache and tell every member. */
+  published(slug: string, doc: LinkDoc): void {
+    this.cache.set(slug, { doc, at: this.now() });
+    this.node.broadcastApp(invalidationChannel, { slug, doc });
+  }
+}

@@ -1,0 +1,294 @@
+// Links as the API sees them: create, read, edit, delete, list, stats, and moving an
+// anonymous session's links to an account. Uniqueness of slugs comes from the ring's CAS;
+// everything else is available under partition (quorum writes over a sloppy quorum).
+import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
+import type { RingNode } from '../../ring/node/ringNode';
+import { hashPassword } from '../auth/passwords';
+import { inputError, HttpError } from '../http/respond';
+import { contextOf, liveValue, RingCallError, type RingClient } from '../ringClient';
+import type { ClickBudget } from './clickBudget';
+import type { LinkDirectory } from './linkDirectory';
+import { randomSlug, validateSlug, validateTarget } from './rules';
+import { emptyStats, mergeStats, summarizeStats, type LinkStats, type StatsSummary } from './stats';
+import { botsKey, linkKey, ownsKey, slugClaimKey, statsKey, twoPhaseMembers, viewsKey, type LinkDoc, type RedirectStatus, type TwoPhaseSet } from './types';
+import type { ViewRecorder } from './viewRecorder';
+
+/** Links one owner (session or account) may hold; bounds the owner index value. */
+export const ownerLinksMax = 3_000;
+/** Random slugs tried before giving up on finding one whose replicas are reachable. */
+const randomSlugAttemptsMax = 64;
+/** Random slugs whose claim is attempted (each a CAS round) before a 503. */
+const randomSlugClaimsMax = 4;
+/** Parallel reads when listing an owner's links. */
+const listConcurrencyMax = 32;
+export const maxClicksLimit = 1_000_000_000;
+
+export type LinkStatus = 'active' | 'expired' | 'used_up' | 'deleted';
+
+export interface LinkInput {
+  url: string;
+  slug?: string | undefined;
+  expiresAt?: number | null | undefined;
+  password?: string | null | undefined;
+  maxClicks?: number | null | undefined;
+  redirectStatus?: RedirectStatus | undefined;
+}
+
+export interface LinkView {
+  slug: string;
+  shortUrl: string;
+  url: string;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+  maxClicks: number | null;
+  redirectStatus: RedirectStatus;
+  hasPassword: boolean;
+  status: LinkStatus;
+  total: number;
+  bots: number;
+}
+
+export interface LinkStatsView extends StatsSummary {
+  slug: string;
+  total: number;
+  bots: number;
+  partition: number;
+  nodes: { name: string; role: 'primary' | 'fallback'; up: boolean }[];
+}
+
+interface SlugClaim {
+  owner: string;
+  at: number;
+}
+
+export interface LinkServiceDeps {
+  node: RingNode;
+  ring: RingClient;
+  directory: LinkDirectory;
+  budget: ClickBudget;
+  recorder: ViewRecorder;
+  now: () => number;
+  /** This service's own hosts, for the no-loops rule. */
+  selfHosts: () => string[];
+  allowPrivateTargets: boolean;
+}
+
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export function linkStatus(doc: LinkDoc, served: number, now: number): LinkStatus {
+  if (doc.deletedAt !== null) return 'deleted';
+  if (doc.expiresAt !== null && doc.expiresAt <= now) return 'expired';
+  if (doc.maxClicks !== null && served >= doc.maxClicks) return 'used_up';
+  return 'active';
+}
+
+export class LinkService {
+  constructor(private readonly d: LinkServiceDeps) {}
+
+  checkTarget(url: string): string {
+    const r = validateTarget(url, { selfHosts: this.d.selfHosts(), allowPrivate: this.d.allowPrivateTargets });
+    if (!r.ok) throw inputError(422, 'url', r.code, r.message);
+    return r.url;
+  }
+
+  checkExpiry(expiresAt: number | null | undefined): number | null {
+    if (expiresAt === undefined || expiresAt === null) return null;
+    if (expiresAt <= this.d.now()) throw inputError(422, 'expiresAt', 'expiry_in_past', 'The expiry must be in the future.');
+    return expiresAt;
+  }
+
+  async create(owner: string, input: LinkInput): Promise<LinkDoc> {
+    const url = this.checkTarget(input.url);
+    const expiresAt = this.checkExpiry(input.expiresAt);
+    if (input.slug !== undefined) {
+      const v = validateSlug(input.slug);
+      if (!v.ok) throw inputError(422, 'slug', v.code, v.message);
+    }
+    const owned = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.d.ring.get(ownsKey(owner))) ?? {});
+    if (owned.length >= ownerLinksMax) throw inputError(422, undefined, 'too_many_links', `You already have ${owned.length} links, the most one owner may hold. Delete some first.`);
+    const slug = input.slug !== undefined ? await this.claimCustom(owner, input.slug) : await this.claimRandom(owner);
+    const now = this.d.now();
+    const doc: LinkDoc = {
+      slug,
+      url,
+      owner,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt,
+      maxClicks: input.maxClicks ?? null,
+      redirectStatus: input.redirectStatus ?? 302,
+      password: input.password ? await hashPassword(input.password) : null,
+      deletedAt: null,
+    };
+    if (doc.maxClicks !== null) await this.d.budget.setMax(slug, doc.maxClicks);
+    await this.d.ring.put(linkKey(slug), doc);
+    await this.d.ring.merge(ownsKey(owner), { [slug]: 0 });
+    this.d.directory.published(slug, doc);
+    return doc;
+  }
+
+  /** A custom slug is granted once, through CAS. Its owner may retry a create that failed after the claim. */
+  private async claimCustom(owner: string, slug: string): Promise<string> {
+    const claim: SlugClaim = { owner, at: this.d.now() };
+    const held = await this.d.ring.cas(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
+    const taken = () => inputError(409, 'slug', 'slug_taken', `The slug "${slug}" is already taken. Choose another one, or leave it empty for a random one.`);
+    if (held.owner !== owner) throw taken();
+    if (held.at !== claim.at && liveValue(await this.d.ring.get(linkKey(slug))) !== undefined) throw taken();
+    return slug;
+  }
+
+  /**
+   * A random slug, claimed through CAS like a custom one, chosen among slugs whose claim
+   * register has a majority of replicas reachable from here: creating stays available
+   * whenever any partition's majority is on this side of a network partition.
+   */
+  private async claimRandom(owner: string): Promise<string> {
+    let lastError: unknown;
+    for (let claims = 0; claims < randomSlugClaimsMax; claims++) {
+      const slug = this.reachableRandomSlug();
+      if (!slug) break;
+      const claim: SlugClaim = { owner, at: this.d.now() };
+      try {
+        const held = await this.d.ring.cas(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
+        if (held.owner === owner && held.at === claim.at) return slug;
+      } catch (err) {
+        if (!(err instanceof RingCallError)) throw err;
+        lastError = err;
+      }
+    }
+    throw new HttpError(503, 'Service Unavailable', `No slug could be claimed right now (${lastError instanceof Error ? lastError.message : 'too few replicas reachable'}). Try again in a moment.`, { 'retry-after': '1' });
+  }
+
+  private reachableRandomSlug(): string | undefined {
+    for (let i = 0; i < randomSlugAttemptsMax; i++) {
+      const slug = randomSlug();
+      const { primaries } = this.d.node.placement(slugClaimKey(slug));
+      const up = primaries.filter((n) => this.d.node.isUp(n)).length;
+      if (primaries.length > 0 && up * 2 > primaries.length) return slug;
+    }
+    return undefined;
+  }
+
+  /** The owner's link, with the context to write over it; 404 when it is missing or someone else's. */
+  async owned(owner: string, slug: string): Promise<{ doc: LinkDoc; context: ReturnType<typeof contextOf> }> {
+    if (!validateSlug(slug, new Set()).ok) throw inputError(404, undefined, 'link_not_found', `There is no link "${slug}" among yours.`);
+    const r = await this.d.ring.get(linkKey(slug));
+    const doc = liveValue<LinkDoc>(r);
+    if (!doc || doc.owner !== owner) throw inputError(404, undefined, 'link_not_found', `There is no link "${slug}" among yours.`);
+    return { doc, context: contextOf(r) };
+  }
+
+  async update(owner: string, slug: string, patch: Partial<LinkInput>): Promise<LinkDoc> {
+    const { doc, context } = await this.owned(owner, slug);
+    if (doc.deletedAt !== null) throw inputError(410, undefined, 'link_deleted', 'This link was deleted and can no longer be edited.');
+    const next: LinkDoc = {
+      ...doc,
+      url: patch.url !== undefined ? this.checkTarget(patch.url) : doc.url,
+      expiresAt: patch.expiresAt !== undefined ? this.checkExpiry(patch.expiresAt) : doc.expiresAt,
+      maxClicks: patch.maxClicks !== undefined ? patch.maxClicks : doc.maxClicks,
+      redirectStatus: patch.redirectStatus ?? doc.redirectStatus,
+      password: patch.password === undefined ? doc.password : patch.password === null ? null : await hashPassword(patch.password),
+      updatedAt: Math.max(this.d.now(), doc.updatedAt + 1),
+    };
+    if (next.maxClicks !== null && next.maxClicks !== doc.maxClicks) await this.d.budget.setMax(slug, next.maxClicks);
+    await this.d.ring.put(linkKey(slug), next, context);
+    this.d.directory.published(slug, next);
+    return next;
+  }
+
+  /** The document stays (marked deleted): the short URL answers 410 and the slug is never reissued. */
+  async remove(owner: string, slug: string): Promise<void> {
+    const { doc, context } = await this.owned(owner, slug);
+    if (doc.deletedAt !== null) return;
+    const next: LinkDoc = { ...doc, deletedAt: this.d.now(), updatedAt: Math.max(this.d.now(), doc.updatedAt + 1) };
+    await this.d.ring.put(linkKey(slug), next, context);
+    await this.d.ring.merge(ownsKey(owner), { [slug]: 1 });
+    this.d.directory.published(slug, next);
+  }
+
+  async list(owner: string): Promise<LinkDoc[]> {
+    const slugs = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.d.ring.get(ownsKey(owner))) ?? {});
+    const docs = await mapBounded(slugs, listConcurrencyMax, async (slug) => liveValue<LinkDoc>(await this.d.ring.get(linkKey(slug))));
+    return docs.filter((d): d is LinkDoc => !!d && d.owner === owner && d.deletedAt === null);
+  }
+
+  async totals(slug: string): Promise<{ total: number; bots: number }> {
+    const [views, bots] = await Promise.all([this.d.ring.readCounter(viewsKey(slug)), this.d.ring.readCounter(botsKey(slug))]);
+    return { total: gcounterValue(views.value as GCounter), bots: gcounterValue(bots.value as GCounter) };
+  }
+
+  async view(doc: LinkDoc, baseUrl: string): Promise<LinkView> {
+    const { total, bots } = await this.totals(doc.slug);
+    return toView(doc, baseUrl, total, bots, this.d.now());
+  }
+
+  async views(docs: readonly LinkDoc[], baseUrl: string): Promise<LinkView[]> {
+    return mapBounded(docs, listConcurrencyMax, (d) => this.view(d, baseUrl));
+  }
+
+  async stats(slug: string): Promise<LinkStatsView> {
+    const [totals, r] = await Promise.all([this.totals(slug), this.d.ring.get(statsKey(slug))]);
+    let s: LinkStats = liveValue<LinkStats>(r) ?? emptyStats();
+    const local = this.d.recorder.localStats(slug);
+    if (local) s = mergeStats(s, local);
+    const placement = this.d.node.placement(linkKey(slug));
+    return {
+      slug,
+      ...totals,
+      ...summarizeStats(s, this.d.now()),
+      partition: placement.partition,
+      nodes: [
+        ...placement.primaries.map((name) => ({ name, role: 'primary' as const, up: this.d.node.isUp(name) })),
+        ...placement.fallbacks.map((name) => ({ name, role: 'fallback' as const, up: this.d.node.isUp(name) })),
+      ],
+    };
+  }
+
+  /** Sign-in: the anonymous session's links become the account's. Returns how many moved. */
+  async migrate(from: string, to: string): Promise<number> {
+    const slugs = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.d.ring.get(ownsKey(from))) ?? {});
+    const moved = await mapBounded(slugs, listConcurrencyMax, async (slug) => {
+      const r = await this.d.ring.get(linkKey(slug));
+      const doc = liveValue<LinkDoc>(r);
+      if (!doc || doc.owner !== from) return null;
+      const next: LinkDoc = { ...doc, owner: to, updatedAt: Math.max(this.d.now(), doc.updatedAt + 1) };
+      await this.d.ring.put(linkKey(slug), next, contextOf(r));
+      this.d.directory.published(slug, next);
+      return slug;
+    });
+    const done = moved.filter((s): s is string => s !== null);
+    if (done.length === 0) return 0;
+    await this.d.ring.merge(ownsKey(to), Object.fromEntries(done.map((s) => [s, 0])));
+    await this.d.ring.merge(ownsKey(from), Object.fromEntries(done.map((s) => [s, 1])));
+    return done.length;
+  }
+}
+
+export function toView(doc: LinkDoc, baseUrl: string, total: number, bots: number, now: number): LinkView {
+  return {
+    slug: doc.slug,
+    shortUrl: `${baseUrl}/${doc.slug}`,
+    url: doc.url,
+    createdAt: new Date(doc.createdAt).toISOString(),
+    updatedAt: new Date(doc.updatedAt).toISOString(),
+    expiresAt: doc.expiresAt === null ? null : new Date(doc.expiresAt).toISOString(),
+    maxClicks: doc.maxClicks,
+    redirectStatus: doc.redirectStatus,
+    hasPassword: doc.password !== null,
+    status: linkStatus(doc, total + bots, now),
+    total,
+    bots,
+  };
+}
