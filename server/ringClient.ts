@@ -16,6 +16,10 @@ function call<T>(fn: (cb: (err: RingError | null, result?: T) => void) => void):
   return new Promise((resolve, reject) => fn((err, result) => (err ? reject(new RingCallError(err)) : resolve(result as T))));
 }
 
+/** Compare-and-set attempts a server call makes when contention leaves the outcome unknown. */
+export const casAttemptsMax = 6;
+const casRetryBackoffMs = 25;
+
 export class RingClient {
   constructor(readonly node: RingNode) {}
   get(key: string): Promise<ReadResult> {
@@ -36,8 +40,21 @@ export class RingClient {
   readCounter(key: string): Promise<{ value: unknown }> {
     return call((cb) => this.node.readCounter(key, cb));
   }
-  cas<R>(key: string, change: (current: unknown) => { next: unknown; result: R }): Promise<R> {
-    return call((cb) => this.node.cas(key, change, cb));
+  /**
+   * Compare-and-set, retried (bounded, with jittered backoff) when contention left the
+   * outcome unknown. `change` must be idempotent: it sees the state a landed earlier
+   * attempt produced, and must recognise its own work there (an operation id, an owner).
+   */
+  async cas<R>(key: string, change: (current: unknown) => { next: unknown; result: R }): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call<R>((cb) => this.node.cas(key, change, cb));
+      } catch (err) {
+        const kind = err instanceof RingCallError ? err.ringError.kind : undefined;
+        if ((kind !== 'timeout' && kind !== 'unavailable') || attempt >= casAttemptsMax) throw err;
+        await new Promise((r) => setTimeout(r, casRetryBackoffMs * attempt * (0.5 + Math.random())));
+      }
+    }
   }
   coverage<A>(name: string, args: unknown): Promise<CoverageResult<A>> {
     return call((cb) => this.node.coverageQuery(name, args, cb));

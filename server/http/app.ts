@@ -206,7 +206,8 @@ export function createApp(deps: AppDeps) {
         if (err instanceof HttpError) return problem(res, err.status, err.title, err.message, err.headers, err.extras);
         if (err instanceof RingCallError) {
           const status = ringErrorStatus[err.ringError.kind] ?? 503;
-          return problem(res, status, status === 504 ? 'Gateway Timeout' : status === 400 ? 'Bad Request' : 'Service Unavailable', err.message, status === 503 ? { 'retry-after': '1' } : {});
+          const detail = status >= 500 ? `The cluster could not complete this request right now (${err.message}). Try again in a moment.` : err.message;
+          return problem(res, status, status === 504 ? 'Gateway Timeout' : status === 400 ? 'Bad Request' : status === 409 ? 'Conflict' : 'Service Unavailable', detail, status >= 500 ? { 'retry-after': '1' } : {});
         }
         problem(res, 500, 'Internal Server Error', 'unexpected error; see the node log');
         throw err;

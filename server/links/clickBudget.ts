@@ -17,7 +17,7 @@ export interface BudgetState {
   /** Clicks granted to holders (spent or still held); never above max. */
   readonly granted: number;
   readonly holders: Readonly<Record<string, number>>;
-  /** Last operation applied, so a retried CAS whose first attempt landed knows it. */
+  /** Id of the last limit change. */
   readonly op: string;
 }
 
@@ -41,6 +41,8 @@ export type SpendResult = 'ok' | 'used_up' | 'busy';
 
 export class ClickBudget {
   private readonly leases = new Map<string, Lease>();
+  /** Clicks this holder spent per link, over its life: what it keeps when it hands a lease back. */
+  private readonly spent = new Map<string, number>();
   private timer: TimerHandle | undefined;
 
   constructor(
@@ -71,6 +73,7 @@ export class ClickBudget {
     if (!lease || lease.available <= 0) return false;
     lease.available--;
     lease.lastUse = this.now();
+    this.spent.set(slug, (this.spent.get(slug) ?? 0) + 1);
     return true;
   }
 
@@ -110,36 +113,37 @@ export class ClickBudget {
   }
 
   private async acquire(slug: string, max: number): Promise<number> {
-    const op = randomUUID();
     const want = (s: BudgetState) => Math.min(this.limits.leaseClicksMax, Math.max(1, Math.floor((s.max - s.granted) / (4 * Math.max(1, this.members())))), s.max - s.granted);
+    // Not idempotent on purpose: a retried round whose first attempt landed grants twice;
+    // the surplus sits in holders[this.holder] and goes back with the next return.
     const got = await this.ring.cas(budgetKey(slug), (cur) => {
       const s = (cur as BudgetState | undefined) ?? { max, granted: 0, holders: {}, op: '' };
-      if (s.op === op) return { next: s, result: s.holders[this.holder] ?? 0 };
       const g = Math.max(0, want(s));
       if (g === 0) return { next: s, result: 0 };
-      return { next: { ...s, granted: s.granted + g, holders: { ...s.holders, [this.holder]: (s.holders[this.holder] ?? 0) + g }, op }, result: g };
+      return { next: { ...s, granted: s.granted + g, holders: { ...s.holders, [this.holder]: (s.holders[this.holder] ?? 0) + g }, op: '' }, result: g };
     });
     const lease = this.leases.get(slug);
     if (lease && got > 0) lease.available += got;
     return got;
   }
 
-  /** Hand idle leases back. The clicks leave this node before the CAS, so an unknown outcome can only strand them, never spend them twice. */
+  /**
+   * Hand idle leases back: everything granted to this holder beyond what it spent. The
+   * clicks leave this node before the CAS, so they cannot be spent twice; the change sets
+   * the holder's grant to an absolute value, so a retried round is harmless.
+   */
   private returnIdle(): void {
     const now = this.now();
     for (const [slug, lease] of this.leases) {
       if (lease.acquiring || lease.waiters > 0 || now - lease.lastUse < this.limits.idleReturnMs) continue;
-      const n = lease.available;
       this.leases.delete(slug);
-      if (n <= 0) continue;
-      const op = randomUUID();
+      const spent = this.spent.get(slug) ?? 0;
       void this.ring
         .cas(budgetKey(slug), (cur) => {
           const s = cur as BudgetState | undefined;
-          if (!s || s.op === op) return { next: s, result: true };
-          const held = s.holders[this.holder] ?? 0;
-          const back = Math.min(n, held);
-          return { next: { ...s, granted: s.granted - back, holders: { ...s.holders, [this.holder]: held - back }, op }, result: true };
+          const held = s?.holders[this.holder] ?? 0;
+          if (!s || held <= spent) return { next: s, result: true };
+          return { next: { ...s, granted: s.granted - (held - spent), holders: { ...s.holders, [this.holder]: spent } }, result: true };
         })
         .catch(() => {});
     }
