@@ -20,7 +20,7 @@ function run(cmd, args, opts = {}) {
 }
 
 /** Debian packages the tests need, by the command they provide. Installed when missing (CI runs as root). */
-const debianPackages = { 'docker-compose': 'docker-compose', ip: 'iproute2', iptables: 'iptables' };
+const debianPackages = { 'docker-compose': 'docker-compose', ip: 'iproute2', iptables: 'iptables', chromium: 'chromium', 'redis-server': 'redis-server' };
 
 function hasCommand(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -40,7 +40,10 @@ if (missing.length > 0) {
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm', ['install', '--no-audit', '--no-fund']);
 run('node', ['scripts/build.mjs']);
 run('npx', ['tsc', '--noEmit', '-p', '.']);
+run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.next.json']);
 run('npx', ['vitest', 'run']);
+// End to end in Debian's chromium against a 3-node cluster of production builds.
+run('npx', ['playwright', 'test']);
 // Seeds rotate daily so CI keeps exploring new schedules; a failure prints its replay command.
 const start = Math.floor(Date.now() / 86_400_000) * 1000;
 run('node', ['scripts/run-bundled.mjs', 'ring/sim/cli.ts', '--seeds', String(simSeeds), '--start', String(start)]);

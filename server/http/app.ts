@@ -67,6 +67,7 @@ export function createApp(deps: AppDeps) {
   const incrementBody = z.object({ by: z.number().int().min(1).max(1_000_000).default(1) });
   const memberBody = z.object({ node: z.string().min(1).optional() });
   const faultsBody = z.object({ block: z.array(z.string()) });
+  const syntheticBody = z.object({ count: z.number().int().min(1).max(2_000_000), prefix: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/) });
   const casBody = z.discriminatedUnion('op', [
     z.object({ op: z.literal('read') }),
     z.object({ op: z.literal('create'), value: z.string() }),
@@ -145,6 +146,23 @@ export function createApp(deps: AppDeps) {
       const { block } = parse(faultsBody, await readJson(req, deps.bodyBytesMax));
       deps.setBlocked(block);
       return json(res, 200, { blocked: block });
+    }
+    if (rest === 'synthetic-links' && method === 'POST') {
+      // Test hook for the memory benchmark: store `count` link documents straight through quorum writes.
+      if (!deps.testFaults) throw new HttpError(404, 'Not Found', 'test hooks are disabled (RINGLINK_TEST_FAULTS=1 enables them)');
+      const { count, prefix } = parse(syntheticBody, await readJson(req, deps.bodyBytesMax));
+      const t0 = performance.now();
+      let next = 0;
+      const now = Date.now();
+      const worker = async () => {
+        while (next < count) {
+          const i = next++;
+          const slug = `${prefix}${i.toString(36)}`;
+          await ring.put(`link/${slug}`, { slug, url: `https://example.com/${prefix}/${i}`, owner: 's:synthetic', createdAt: now, updatedAt: now, expiresAt: null, maxClicks: null, redirectStatus: 302, password: null, deletedAt: null });
+        }
+      };
+      await Promise.all(Array.from({ length: 256 }, worker));
+      return json(res, 200, { stored: count, ms: Math.round(performance.now() - t0) });
     }
     const m = /^(kv|ctr|cas)\/(.+)$/.exec(rest);
     if (!m) throw new HttpError(404, 'Not Found', `no admin route for ${method} ${path}`);

@@ -10,11 +10,10 @@ import type { ClickBudget } from './clickBudget';
 import type { LinkDirectory } from './linkDirectory';
 import { randomSlug, validateSlug, validateTarget } from './rules';
 import { emptyStats, mergeStats, summarizeStats, type LinkStats, type StatsSummary } from './stats';
-import { botsKey, linkKey, ownsKey, slugClaimKey, statsKey, twoPhaseMembers, viewsKey, type LinkDoc, type RedirectStatus, type TwoPhaseSet } from './types';
+import { OwnerIndex, ownerLinksMax } from './ownerIndex';
+import { botsKey, linkKey, slugClaimKey, statsKey, viewsKey, type LinkDoc, type RedirectStatus } from './types';
 import type { ViewRecorder } from './viewRecorder';
 
-/** Links one owner (session or account) may hold; bounds the owner index value. */
-export const ownerLinksMax = 3_000;
 /** Random slugs tried before giving up on finding one whose replicas are reachable. */
 const randomSlugAttemptsMax = 64;
 /** Random slugs whose claim is attempted (each a CAS round) before a 503. */
@@ -95,7 +94,11 @@ export function linkStatus(doc: LinkDoc, served: number, now: number): LinkStatu
 }
 
 export class LinkService {
-  constructor(private readonly d: LinkServiceDeps) {}
+  private readonly index: OwnerIndex;
+
+  constructor(private readonly d: LinkServiceDeps) {
+    this.index = new OwnerIndex(d.ring);
+  }
 
   checkTarget(url: string): string {
     const r = validateTarget(url, { selfHosts: this.d.selfHosts(), allowPrivate: this.d.allowPrivateTargets });
@@ -116,9 +119,8 @@ export class LinkService {
       const v = validateSlug(input.slug);
       if (!v.ok) throw inputError(422, 'slug', v.code, v.message);
     }
-    const owned = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.d.ring.get(ownsKey(owner))) ?? {});
-    if (owned.length >= ownerLinksMax) throw inputError(422, undefined, 'too_many_links', `You already have ${owned.length} links, the most one owner may hold. Delete some first.`);
     const slug = input.slug !== undefined ? await this.claimCustom(owner, input.slug) : await this.claimRandom(owner);
+    if (await this.index.isFull(owner, slug)) throw inputError(422, undefined, 'too_many_links', `You have about ${ownerLinksMax} links, the most one owner may hold. Delete some first.`);
     const now = this.d.now();
     const doc: LinkDoc = {
       slug,
@@ -133,8 +135,7 @@ export class LinkService {
       deletedAt: null,
     };
     if (doc.maxClicks !== null) await this.d.budget.setMax(slug, doc.maxClicks);
-    await this.d.ring.put(linkKey(slug), doc);
-    await this.d.ring.merge(ownsKey(owner), { [slug]: 0 });
+    await Promise.all([this.d.ring.put(linkKey(slug), doc), this.index.add(owner, [slug])]);
     this.d.directory.published(slug, doc);
     return doc;
   }
@@ -214,12 +215,12 @@ export class LinkService {
     if (doc.deletedAt !== null) return;
     const next: LinkDoc = { ...doc, deletedAt: this.d.now(), updatedAt: Math.max(this.d.now(), doc.updatedAt + 1) };
     await this.d.ring.put(linkKey(slug), next, context);
-    await this.d.ring.merge(ownsKey(owner), { [slug]: 1 });
+    await this.index.remove(owner, [slug]);
     this.d.directory.published(slug, next);
   }
 
   async list(owner: string): Promise<LinkDoc[]> {
-    const slugs = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.d.ring.get(ownsKey(owner))) ?? {});
+    const slugs = await this.index.members(owner);
     const docs = await mapBounded(slugs, listConcurrencyMax, async (slug) => liveValue<LinkDoc>(await this.d.ring.get(linkKey(slug))));
     return docs.filter((d): d is LinkDoc => !!d && d.owner === owner && d.deletedAt === null);
   }
@@ -258,7 +259,7 @@ export class LinkService {
 
   /** Sign-in: the anonymous session's links become the account's. Returns how many moved. */
   async migrate(from: string, to: string): Promise<number> {
-    const slugs = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.d.ring.get(ownsKey(from))) ?? {});
+    const slugs = await this.index.members(from);
     const moved = await mapBounded(slugs, listConcurrencyMax, async (slug) => {
       const r = await this.d.ring.get(linkKey(slug));
       const doc = liveValue<LinkDoc>(r);
@@ -270,8 +271,8 @@ export class LinkService {
     });
     const done = moved.filter((s): s is string => s !== null);
     if (done.length === 0) return 0;
-    await this.d.ring.merge(ownsKey(to), Object.fromEntries(done.map((s) => [s, 0])));
-    await this.d.ring.merge(ownsKey(from), Object.fromEntries(done.map((s) => [s, 1])));
+    await this.index.add(to, done);
+    await this.index.remove(from, done);
     return done.length;
   }
 }

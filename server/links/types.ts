@@ -2,7 +2,7 @@
 // counters are such types; the ring never special-cases them"). Keys are "<type>/<id>".
 //
 //   link/<slug>        register  the link document (target, owner, options)
-//   owns/<owner>       2P-set    slugs an owner (account or anonymous session) has
+//   owns/<owner>/<s>   2P-set    slugs an owner (account or anonymous session) has, shard s (ownerIndex.ts)
 //   session/<idHash>   register  a browser session; the ring expires it
 //   apikey/<keyHash>   register  an API key (only its hash is ever stored)
 //   keys/<accountId>   2P-set    "id:hash" of an account's API keys

@@ -274,6 +274,7 @@ export class Harness {
       CLUSTER_SECRET: secret,
       ADMIN_TOKEN,
       RINGLINK_TEST_FAULTS: '1',
+      SERVE_UI: '0',
       LOG_LEVEL: 'warn',
       RING_SIZE: String(TEST_RING_SIZE),
       LEAVE_TIMEOUT_MS: '30000',

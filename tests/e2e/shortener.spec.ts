@@ -1,0 +1,128 @@
+// What a person does with ringlink, in a real browser against a real 3-node cluster:
+// shorten on node A, follow the short link through node B in another browser, watch the
+// count on node C; password-protected links; expiry; signing up keeps anonymous links.
+// Screenshots for the README land in docs/screenshots/.
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { e2ePorts } from '../../playwright.config';
+
+const nodeUrl = (i: number) => `http://127.0.0.1:${e2ePorts[i]}`;
+const [A, B, C] = [nodeUrl(0), nodeUrl(1), nodeUrl(2)];
+const shots = 'docs/screenshots';
+
+/** Targets are outside this machine's network: answer them in the browser instead. */
+async function stubTargets(context: BrowserContext): Promise<void> {
+  await context.route(/^https:\/\/(www\.)?example\.(com|org)\//, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: `<title>landed</title><h1>landed at ${route.request().url()}</h1>` }));
+}
+
+async function shorten(page: Page, base: string, url: string, options: { slug?: string; password?: string } = {}): Promise<string> {
+  await page.goto(`${base}/`);
+  await page.getByTestId('url-input').fill(url);
+  if (options.slug || options.password) {
+    const slugInput = page.getByTestId('slug-input');
+    if (!(await slugInput.isVisible())) await page.getByText(/options/i).first().click();
+    if (options.slug) await slugInput.fill(options.slug);
+    if (options.password) await page.getByTestId('password-input').fill(options.password);
+  }
+  await page.getByTestId('shorten-submit').click();
+  const short = page.getByTestId('short-url');
+  await expect(short).toBeVisible();
+  const text = (await short.textContent())!.trim();
+  return text.slice(text.lastIndexOf('/') + 1);
+}
+
+test('a link shortened on node A is followed through node B and counted on node C', async ({ browser }) => {
+  const owner = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await owner.newPage();
+  const slug = await shorten(page, A, 'https://example.com/launch-notes');
+  await expect(page.getByTestId('result-card')).toBeVisible();
+  await expect(page.getByTestId('qr-code')).toBeVisible();
+  await page.screenshot({ path: `${shots}/home-result.png` });
+
+  const visitor = await browser.newContext();
+  await stubTargets(visitor);
+  const v = await visitor.newPage();
+  for (let i = 0; i < 3; i++) {
+    await v.goto(`${B}/${slug}`);
+    await expect(v).toHaveURL('https://example.com/launch-notes');
+  }
+
+  // The session cookie is per host, not per port: the same browser is signed in on C.
+  await page.goto(`${C}/links/${slug}`);
+  await expect(page.getByTestId('stat-total')).toHaveText('3', { timeout: 10_000 });
+  await expect(page.getByTestId('preference-list')).toContainText('e1');
+  await page.screenshot({ path: `${shots}/link-page.png`, fullPage: true });
+
+  await page.goto(`${C}/links`);
+  const row = page.locator(`[data-testid="link-row"][data-slug="${slug}"]`);
+  await expect(row).toBeVisible();
+  await page.screenshot({ path: `${shots}/my-links.png` });
+  await owner.close();
+  await visitor.close();
+});
+
+test('a password-protected link asks for its password and never shows the target before', async ({ browser }) => {
+  const owner = await browser.newContext();
+  const slug = await shorten(await owner.newPage(), A, 'https://example.org/secret-plans', { password: 'open sesame' });
+  const visitor = await browser.newContext({ viewport: { width: 420, height: 700 } });
+  await stubTargets(visitor);
+  const v = await visitor.newPage();
+  const first = await v.goto(`${B}/${slug}`);
+  expect(await first!.text()).not.toContain('secret-plans');
+  await v.getByLabel('Password').fill('not it');
+  await v.getByRole('button', { name: /continue/i }).click();
+  await expect(v.getByRole('alert')).toContainText(/not right/i);
+  await v.screenshot({ path: `${shots}/password.png` });
+  await v.getByLabel('Password').fill('open sesame');
+  await v.getByRole('button', { name: /continue/i }).click();
+  await expect(v).toHaveURL('https://example.org/secret-plans');
+  await owner.close();
+  await visitor.close();
+});
+
+test('an expired link answers 410 with a page that says so, and the dashboard marks it expired', async ({ browser }) => {
+  const owner = await browser.newContext();
+  const page = await owner.newPage();
+  await page.goto(`${A}/`);
+  const res = await page.request.post(`${A}/api/links`, { data: { url: 'https://example.com/flash-sale', expiresAt: new Date(Date.now() + 2_000).toISOString() }, headers: { origin: A } });
+  expect(res.status()).toBe(201);
+  const { slug } = await res.json();
+  const visitor = await browser.newContext();
+  await stubTargets(visitor);
+  const v = await visitor.newPage();
+  await v.goto(`${C}/${slug}`);
+  await expect(v).toHaveURL('https://example.com/flash-sale');
+  await v.waitForTimeout(2_500);
+  const gone = await v.goto(`${B}/${slug}`);
+  expect(gone!.status()).toBe(410);
+  await expect(v.getByRole('heading')).toContainText(/expired/i);
+  await page.goto(`${B}/links`);
+  await expect(page.locator(`[data-testid="link-row"][data-slug="${slug}"]`)).toContainText(/expired/i);
+  await owner.close();
+  await visitor.close();
+});
+
+test('signing up keeps the links made before, on every node', async ({ browser }) => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const one = await shorten(page, A, 'https://example.com/before-1');
+  const two = await shorten(page, B, 'https://example.com/before-2');
+  await page.goto(`${C}/signup`);
+  const username = `e2e${Date.now().toString(36)}`;
+  await page.getByTestId('username-input').fill(username);
+  await page.getByTestId('password-input').fill('a long enough password');
+  await page.getByTestId('auth-submit').click();
+  await expect(page).toHaveURL(/\/links$/);
+  await expect(page.getByText(/2 links? moved/i)).toBeVisible();
+  await expect(page.getByTestId('session-user')).toContainText(username);
+  for (const slug of [one, two]) await expect(page.locator(`[data-testid="link-row"][data-slug="${slug}"]`)).toBeVisible();
+
+  // Sign out, then back in through another node: the links are the account's now.
+  await page.getByTestId('signout-button').click();
+  await page.goto(`${A}/signin`);
+  await page.getByTestId('username-input').fill(username);
+  await page.getByTestId('password-input').fill('a long enough password');
+  await page.getByTestId('auth-submit').click();
+  await expect(page).toHaveURL(/\/links$/);
+  for (const slug of [one, two]) await expect(page.locator(`[data-testid="link-row"][data-slug="${slug}"]`)).toBeVisible();
+  await ctx.close();
+});
