@@ -3,6 +3,8 @@
 import { defineConfig } from '@playwright/test';
 
 export const e2ePorts = [4310, 4311, 4312] as const;
+/** Short links lead here (tests/e2e/targetServer.mjs); the cluster allows loopback targets for it. */
+export const targetPort = 4320;
 const nodeEnv = (i: number) => ({
   HOST: '127.0.0.1',
   PORT: String(e2ePorts[i]),
@@ -13,6 +15,7 @@ const nodeEnv = (i: number) => ({
   RATE_LIMIT_CREATE_PER_MIN: '0',
   LOG_LEVEL: 'warn',
   SERVE_UI: '1',
+  ALLOW_PRIVATE_TARGETS: '1',
 });
 
 export default defineConfig({
@@ -30,7 +33,9 @@ export default defineConfig({
     },
     trace: 'off',
   },
-  webServer: e2ePorts.map((port, i) => ({
+  webServer: [
+    { command: 'node tests/e2e/targetServer.mjs', url: `http://127.0.0.1:${targetPort}/health`, env: { PORT: String(targetPort) }, reuseExistingServer: false, timeout: 10_000 },
+    ...e2ePorts.map((port, i) => ({
     command: 'node dist/server.mjs',
     url: `http://127.0.0.1:${port}/readyz`,
     env: nodeEnv(i),
@@ -38,5 +43,6 @@ export default defineConfig({
     timeout: 60_000,
     stdout: 'ignore' as const,
     stderr: 'pipe' as const,
-  })),
+    })),
+  ],
 });

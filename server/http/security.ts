@@ -8,7 +8,8 @@ import { inputError } from './respond';
 /** For pages (Next.js): Next's App Router streams inline scripts, hence 'unsafe-inline' for scripts. */
 const pageCsp = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
 /** For the server's own HTML (404/410/password pages): no scripts at all. */
-const staticCsp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+// form-action is checked on the redirect after a form post too, and the password form leads to the link's target.
+const staticCsp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'";
 
 const common: Array<[string, string]> = [
   ['x-content-type-options', 'nosniff'],

@@ -2,17 +2,17 @@
 // shorten on node A, follow the short link through node B in another browser, watch the
 // count on node C; password-protected links; expiry; signing up keeps anonymous links.
 // Screenshots for the README land in docs/screenshots/.
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { e2ePorts } from '../../playwright.config';
+import { expect, test, type Page } from '@playwright/test';
+import { e2ePorts, targetPort } from '../../playwright.config';
 
 const nodeUrl = (i: number) => `http://127.0.0.1:${e2ePorts[i]}`;
 const [A, B, C] = [nodeUrl(0), nodeUrl(1), nodeUrl(2)];
 const shots = 'docs/screenshots';
 
-/** Targets are outside this machine's network: answer them in the browser instead. */
-async function stubTargets(context: BrowserContext): Promise<void> {
-  await context.route(/^https:\/\/(www\.)?example\.(com|org)\//, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: `<title>landed</title><h1>landed at ${route.request().url()}</h1>` }));
-}
+/** Where links lead: a local page (no internet here). */
+const target = (path: string) => `http://127.0.0.1:${targetPort}/${path}`;
+/** Headless Chromium says so in its user agent, and ringlink counts it as a bot; visitors here are people. */
+const person = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' };
 
 async function shorten(page: Page, base: string, url: string, options: { slug?: string; password?: string } = {}): Promise<string> {
   await page.goto(`${base}/`);
@@ -33,17 +33,16 @@ async function shorten(page: Page, base: string, url: string, options: { slug?: 
 test('a link shortened on node A is followed through node B and counted on node C', async ({ browser }) => {
   const owner = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await owner.newPage();
-  const slug = await shorten(page, A, 'https://example.com/launch-notes');
+  const slug = await shorten(page, A, target('launch-notes'));
   await expect(page.getByTestId('result-card')).toBeVisible();
   await expect(page.getByTestId('qr-code')).toBeVisible();
   await page.screenshot({ path: `${shots}/home-result.png` });
 
-  const visitor = await browser.newContext();
-  await stubTargets(visitor);
+  const visitor = await browser.newContext(person);
   const v = await visitor.newPage();
   for (let i = 0; i < 3; i++) {
     await v.goto(`${B}/${slug}`);
-    await expect(v).toHaveURL('https://example.com/launch-notes');
+    await expect(v).toHaveURL(target('launch-notes'));
   }
 
   // The session cookie is per host, not per port: the same browser is signed in on C.
@@ -62,9 +61,8 @@ test('a link shortened on node A is followed through node B and counted on node 
 
 test('a password-protected link asks for its password and never shows the target before', async ({ browser }) => {
   const owner = await browser.newContext();
-  const slug = await shorten(await owner.newPage(), A, 'https://example.org/secret-plans', { password: 'open sesame' });
-  const visitor = await browser.newContext({ viewport: { width: 420, height: 700 } });
-  await stubTargets(visitor);
+  const slug = await shorten(await owner.newPage(), A, target('secret-plans'), { password: 'open sesame' });
+  const visitor = await browser.newContext({ ...person, viewport: { width: 420, height: 700 } });
   const v = await visitor.newPage();
   const first = await v.goto(`${B}/${slug}`);
   expect(await first!.text()).not.toContain('secret-plans');
@@ -74,7 +72,7 @@ test('a password-protected link asks for its password and never shows the target
   await v.screenshot({ path: `${shots}/password.png` });
   await v.getByLabel('Password').fill('open sesame');
   await v.getByRole('button', { name: /continue/i }).click();
-  await expect(v).toHaveURL('https://example.org/secret-plans');
+  await expect(v).toHaveURL(target('secret-plans'));
   await owner.close();
   await visitor.close();
 });
@@ -83,14 +81,13 @@ test('an expired link answers 410 with a page that says so, and the dashboard ma
   const owner = await browser.newContext();
   const page = await owner.newPage();
   await page.goto(`${A}/`);
-  const res = await page.request.post(`${A}/api/links`, { data: { url: 'https://example.com/flash-sale', expiresAt: new Date(Date.now() + 2_000).toISOString() }, headers: { origin: A } });
+  const res = await page.request.post(`${A}/api/links`, { data: { url: target('flash-sale'), expiresAt: new Date(Date.now() + 2_000).toISOString() }, headers: { origin: A } });
   expect(res.status()).toBe(201);
   const { slug } = await res.json();
-  const visitor = await browser.newContext();
-  await stubTargets(visitor);
+  const visitor = await browser.newContext(person);
   const v = await visitor.newPage();
   await v.goto(`${C}/${slug}`);
-  await expect(v).toHaveURL('https://example.com/flash-sale');
+  await expect(v).toHaveURL(target('flash-sale'));
   await v.waitForTimeout(2_500);
   const gone = await v.goto(`${B}/${slug}`);
   expect(gone!.status()).toBe(410);
@@ -104,8 +101,8 @@ test('an expired link answers 410 with a page that says so, and the dashboard ma
 test('signing up keeps the links made before, on every node', async ({ browser }) => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  const one = await shorten(page, A, 'https://example.com/before-1');
-  const two = await shorten(page, B, 'https://example.com/before-2');
+  const one = await shorten(page, A, target('before-1'));
+  const two = await shorten(page, B, target('before-2'));
   await page.goto(`${C}/signup`);
   const username = `e2e${Date.now().toString(36)}`;
   await page.getByTestId('username-input').fill(username);

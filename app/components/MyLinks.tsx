@@ -1,0 +1,161 @@
+'use client';
+
+import NextLink from 'next/link';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { api, errorMessage, type Link } from '../lib/api';
+import { plural } from '../lib/format';
+import { ConfirmDialog } from './ConfirmDialog';
+import { EditLinkDialog } from './EditLinkDialog';
+import { FormError } from './Field';
+import { LinksTable, LinksTableSkeleton } from './LinksTable';
+import { MessageCard } from './MessageCard';
+import styles from './MyLinks.module.css';
+
+export type LinkSort = 'newest' | 'views' | 'slug';
+
+const sorts: { value: LinkSort; label: string }[] = [
+  { value: 'newest', label: 'Newest' },
+  { value: 'views', label: 'Most views' },
+  { value: 'slug', label: 'Slug (A–Z)' },
+];
+
+const byCreatedDesc = (a: Link, b: Link) => b.createdAt.localeCompare(a.createdAt);
+const comparators: Record<LinkSort, (a: Link, b: Link) => number> = {
+  newest: byCreatedDesc,
+  views: (a, b) => b.total - a.total || byCreatedDesc(a, b),
+  slug: (a, b) => a.slug.localeCompare(b.slug, undefined, { sensitivity: 'base' }),
+};
+
+/** Filters (slug or URL contains the query, case-insensitive) and sorts without a round trip. */
+export function visibleLinks(links: readonly Link[], query: string, sort: LinkSort): Link[] {
+  const q = query.trim().toLowerCase();
+  const matching = q === '' ? [...links] : links.filter((l) => l.slug.toLowerCase().includes(q) || l.url.toLowerCase().includes(q));
+  return matching.sort(comparators[sort]);
+}
+
+export function MyLinks() {
+  const [links, setLinks] = useState<Link[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [query, setQuery] = useState('');
+  const [sort, setSort] = useState<LinkSort>('newest');
+  const [editing, setEditing] = useState<Link | null>(null);
+  const [deleting, setDeleting] = useState<Link | null>(null);
+  const [announcement, setAnnouncement] = useState('');
+
+  const load = useCallback(async () => {
+    setLoadError(null);
+    try {
+      setLinks((await api.listLinks()).links);
+    } catch (error) {
+      setLoadError(errorMessage(error));
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const shown = useMemo(() => (links === null ? [] : visibleLinks(links, query, sort)), [links, query, sort]);
+
+  function saved(link: Link) {
+    setLinks((current) => current?.map((l) => (l.slug === link.slug ? link : l)) ?? null);
+    setEditing(null);
+    setAnnouncement(`Saved /${link.slug}`);
+  }
+
+  async function remove(link: Link) {
+    await api.deleteLink(link.slug);
+    setLinks((current) => current?.filter((l) => l.slug !== link.slug) ?? null);
+    setAnnouncement(`Deleted /${link.slug}`);
+  }
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <div>
+          <h1 className="page-title">My links</h1>
+          <p className="page-lead">Links created in this browser or with your account.</p>
+        </div>
+        <NextLink href="/" className="btn btn-primary">
+          New link
+        </NextLink>
+      </div>
+
+      <div className={`card ${styles.toolbar}`}>
+        <div className="field">
+          <label htmlFor="links-search" className="label">
+            Search
+          </label>
+          <input
+            id="links-search"
+            className="input"
+            type="search"
+            placeholder="Slug or URL"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            data-testid="search-input"
+          />
+        </div>
+        <div className={`field ${styles.sort}`}>
+          <label htmlFor="links-sort" className="label">
+            Sort by
+          </label>
+          <select id="links-sort" className="select" value={sort} onChange={(e) => setSort(e.target.value as LinkSort)} data-testid="sort-select">
+            {sorts.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+
+      <p className={styles.count} role="status" aria-live="polite" data-testid="links-count">
+        {links === null ? '\u00a0' : query.trim() === '' ? plural(links.length, 'link') : `${shown.length} of ${plural(links.length, 'link')} match`}
+      </p>
+      <p className="visually-hidden" role="status" aria-live="polite">
+        {announcement}
+      </p>
+
+      {loadError !== null ? (
+        <div className="card">
+          <FormError boxed>{loadError}</FormError>
+          <button type="button" className={`btn btn-secondary ${styles.retry}`} onClick={() => void load()}>
+            Try again
+          </button>
+        </div>
+      ) : links === null ? (
+        <LinksTableSkeleton />
+      ) : links.length === 0 ? (
+        <MessageCard
+          title="No links yet"
+          testId="links-empty"
+          actions={
+            <NextLink href="/" className="btn btn-primary">
+              Shorten your first link
+            </NextLink>
+          }
+        >
+          <p>Links you create show up here with their views. Sign in to keep them across browsers.</p>
+        </MessageCard>
+      ) : shown.length === 0 ? (
+        <MessageCard title="No matching links" testId="links-no-match">
+          <p>Nothing matches “{query.trim()}”. Try part of the slug or of the long URL.</p>
+        </MessageCard>
+      ) : (
+        <LinksTable links={shown} onEdit={setEditing} onDelete={setDeleting} />
+      )}
+
+      <EditLinkDialog link={editing} onClose={() => setEditing(null)} onSaved={saved} />
+      <ConfirmDialog
+        open={deleting !== null}
+        title={deleting !== null ? `Delete /${deleting.slug}?` : 'Delete link?'}
+        confirmLabel="Delete link"
+        onConfirm={() => (deleting !== null ? remove(deleting) : Promise.resolve())}
+        onClose={() => setDeleting(null)}
+      >
+        <p>The short URL will stop working for everyone (visitors get “gone”), and the slug can never be used again.</p>
+      </ConfirmDialog>
+    </div>
+  );
+}
