@@ -101,7 +101,13 @@ export function createApp(deps: AppDeps) {
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Concatenate rather than resolve: a target such as "//x" must stay a path, not become a host.
+    let url: URL;
+    try {
+      url = new URL(`http://localhost${req.url?.startsWith('/') ? req.url : '/'}`);
+    } catch {
+      throw new HttpError(400, 'Bad Request', 'The request path is not a valid URL path.');
+    }
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (path === '/healthz') return json(res, 200, { status: 'ok', node: node.name });
