@@ -105,7 +105,14 @@ async function main(config: ServerConfig): Promise<void> {
     setBlocked: (names) => transport.setBlocked(names),
     bodyBytesMax: adminBodyBytesMax,
   });
-  const server = createServer((req, res) => void app.handle(req, res).catch((err) => log.error({ err }, 'request failed')));
+  const server = createServer((req, res) => {
+    try {
+      const pending = app.handle(req, res);
+      if (pending) pending.catch((err: unknown) => log.error({ err }, 'request failed'));
+    } catch (err) {
+      log.error({ err }, 'request failed');
+    }
+  });
   server.on('upgrade', (req, socket, head) => app.upgrade(req, socket, head));
   server.keepAliveTimeout = 65_000;
 

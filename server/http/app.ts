@@ -215,27 +215,32 @@ export function createApp(deps: AppDeps) {
     throw new HttpError(405, 'Method Not Allowed', `${method} is not supported on ${path}`);
   }
 
+  function fail(res: ServerResponse, err: unknown): void {
+    if (res.headersSent) return void res.destroy();
+    if (err instanceof HttpError) return problem(res, err.status, err.title, err.message, err.headers, err.extras);
+    if (err instanceof RingCallError) {
+      const status = ringErrorStatus[err.ringError.kind] ?? 503;
+      const detail = status >= 500 ? `The cluster could not complete this request right now (${err.message}). Try again in a moment.` : err.message;
+      return problem(res, status, status === 504 ? 'Gateway Timeout' : status === 400 ? 'Bad Request' : status === 409 ? 'Conflict' : 'Service Unavailable', detail, status >= 500 ? { 'retry-after': '1' } : {});
+    }
+    problem(res, 500, 'Internal Server Error', 'unexpected error; see the node log');
+    throw err;
+  }
+
   return {
-    async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-      try {
-        const m = deps.redirector ? slugPath.exec(req.url ?? '') : null;
-        if (m && !reservedLower.has(m[1]!.toLowerCase()) && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST')) {
+    /** Synchronous on the redirect fast path (no promise per request); a promise otherwise. */
+    handle(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
+      const m = deps.redirector ? slugPath.exec(req.url ?? '') : null;
+      if (m && !reservedLower.has(m[1]!.toLowerCase()) && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST')) {
+        try {
           const done = deps.redirector!.handle(req, res, m[1]!);
-          if (done) await done;
-          return;
+          if (done) return done.catch((err: unknown) => fail(res, err));
+        } catch (err) {
+          return fail(res, err);
         }
-        await route(req, res);
-      } catch (err) {
-        if (res.headersSent) return void res.destroy();
-        if (err instanceof HttpError) return problem(res, err.status, err.title, err.message, err.headers, err.extras);
-        if (err instanceof RingCallError) {
-          const status = ringErrorStatus[err.ringError.kind] ?? 503;
-          const detail = status >= 500 ? `The cluster could not complete this request right now (${err.message}). Try again in a moment.` : err.message;
-          return problem(res, status, status === 504 ? 'Gateway Timeout' : status === 400 ? 'Bad Request' : status === 409 ? 'Conflict' : 'Service Unavailable', detail, status >= 500 ? { 'retry-after': '1' } : {});
-        }
-        problem(res, 500, 'Internal Server Error', 'unexpected error; see the node log');
-        throw err;
+        return;
       }
+      return route(req, res).catch((err: unknown) => fail(res, err));
     },
     upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       const path = (req.url ?? '/').split('?')[0];

@@ -1,0 +1,896 @@
+// Redirect throughput and latency: GET /:slug answered with a 302, measured with autocannon
+// (programmatic API, one load generator in this process) with the same settings for every
+// target, one target at a time:
+//   bare             a bare node:http server, links in a Map (bench/baselines/bareServer.ts):
+//                    the physical limit of a Node redirect on this machine;
+//   next+redis       the default build: a Next.js 16 App Router route handler reading the
+//                    target from Redis (ioredis GET) and INCR-ing a counter
+//                    (bench/baselines/next-redis, `next build` + `next start`; a redis-server
+//                    started here with --save '' --appendonly no);
+//   ringlink local   a 4-node ringlink cluster (dist/server.mjs, default RING_SIZE and N_VAL=3),
+//                    loaded on a node that is a primary replica of the slug;
+//   ringlink cached/forwarded
+//                    the same cluster, loaded on the one node that is not a primary of the slug
+//                    (it answers from its cache and ships the counts to the replicas).
+// Per target: a warm-up run (not reported), a run at full load (req/s, p50/p99), then a run at
+// half of that rate (autocannon overallRate: latency below saturation; autocannon paces each
+// connection per second, so that load comes in bursts). Then every target's own counter must
+// match the redirects autocannon received over the three runs (ringlink: total + bots from
+// GET /api/links/:slug/stats, a fresh link per ringlink target).
+//
+// npm run bench:redirect [-- --connections 64 --duration 10 --warmup 2 --quick --only bare,next,ringlink --persist --user-agent UA]
+//   --quick      3 s runs after a 1 s warm-up (smoke run, well under 90 s)
+//   --only       a subset of targets: bare, next, ringlink
+//   --persist    give the ringlink nodes a DATA_DIR (record log on disk); default in memory,
+//                like the redis-server baseline
+//   --user-agent sent with every request (default: a desktop Chrome, so ringlink counts human
+//                views; autocannon sends none by default, which ringlink counts as a bot)
+// The machine is shared: every run also records how much CPU other processes used meanwhile
+// ("others' CPU"); figures taken while that is high are not comparable.
+// Prints a table and writes bench/results/redirect-<timestamp>.json.
+//
+// Every process started here runs in its own process group and is killed (the whole group)
+// when a target is done, on errors, on SIGINT/SIGTERM and at exit. Only 127.0.0.1 is used.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+
+// npm runs scripts from the package root (this file is bundled to node_modules/.cache first).
+const root = process.cwd();
+const require = createRequire(join(root, 'package.json'));
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+const { values: argv } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '64' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'bare,next,ringlink' },
+    persist: { type: 'boolean', default: false },
+    'user-agent': { type: 'string' },
+  },
+});
+/** Sent with every request to every target: a browser's, so ringlink counts human views (its full path: device class, referrer, unique visitor, stats), not bot views. */
+const defaultUserAgent = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const settings = {
+  connections: positiveInt('connections', argv.connections!),
+  durationSeconds: positiveInt('duration', argv.duration ?? (argv.quick ? '3' : '10')),
+  warmupSeconds: positiveInt('warmup', argv.warmup ?? (argv.quick ? '1' : '2')),
+  quick: argv.quick!,
+  ringlinkNodes: 4,
+  ringlinkPersistence: argv.persist ? 'DATA_DIR per node (FSYNC=interval)' : 'none (in memory)',
+  countCheckDelayMs: 1500,
+  userAgent: argv['user-agent'] ?? defaultUserAgent,
+};
+const only = new Set(argv.only!.split(',').map((s) => s.trim()).filter(Boolean));
+for (const t of only) if (!['bare', 'next', 'ringlink'].includes(t)) usage(`--only: unknown target ${t}`);
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) usage(`--${name} must be a positive integer (got ${v})`);
+  return n;
+}
+function usage(msg: string): never {
+  console.error(`${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 10] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--user-agent UA]`);
+  process.exit(2);
+}
+
+const LINK_URL = 'https://example.com/bench';
+
+// ---------------------------------------------------------------------------------------
+// autocannon (no type declarations ship with it: the part used here)
+
+interface AutocannonOptions {
+  url: string;
+  headers?: Record<string, string>;
+  connections: number;
+  duration: number;
+  overallRate?: number;
+  setupClient?: (client: NodeJS.EventEmitter) => void;
+}
+interface AutocannonResult {
+  requests: { average: number; total: number; sent: number };
+  latency: { p50: number; p90: number; p99: number; average: number; max: number };
+  statusCodeStats: Record<string, { count: number }>;
+  '2xx': number;
+  '3xx': number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+}
+interface AutocannonInstance extends NodeJS.EventEmitter {
+  stop(): void;
+}
+const autocannon = require('autocannon') as (opts: AutocannonOptions, cb: (err: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
+const running = new Set<AutocannonInstance>();
+
+interface RunResult {
+  kind: 'warmup' | 'max' | 'half';
+  seconds: number;
+  connections: number;
+  overallRate: number | null;
+  /** autocannon's average of its per-second request samples. */
+  reqPerSec: number;
+  /** Responses received; 2xx + 3xx of them. */
+  responses: number;
+  served: number;
+  /** Requests written to the sockets (counted here: autocannon's own `sent` is wrong with overallRate). */
+  sent: number;
+  statusCodes: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  /** autocannon's latency percentiles (ms; its histogram has 1 ms resolution and, with overallRate, corrects for coordinated omission). */
+  latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
+  /** Half-load runs: the same from every response's own time (µs resolution, no correction). */
+  rawLatencyMs?: { p50: number; p90: number; p99: number; max: number };
+  /** Share of the machine's CPU time (all cores) used by processes this benchmark did not start, during the run. */
+  othersCpu: number;
+}
+
+function load(url: string, kind: RunResult['kind'], seconds: number, overallRate?: number): Promise<RunResult> {
+  let sent = 0;
+  const raw: number[] = [];
+  return new Promise((resolve, reject) => {
+    const opts: AutocannonOptions = {
+      url,
+      headers: { 'user-agent': settings.userAgent },
+      connections: settings.connections,
+      duration: seconds,
+      setupClient: (client) => client.on('request', () => sent++),
+    };
+    if (overallRate) opts.overallRate = overallRate;
+    const cpuBefore = cpuSnapshot();
+    const instance = autocannon(opts, (err, r) => {
+      running.delete(instance);
+      if (err) return reject(err);
+      const othersCpu = othersCpuSince(cpuBefore);
+      const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats).map(([k, v]) => [k, v.count]));
+      const served = r['2xx'] + r['3xx'];
+      const run: RunResult = {
+        kind,
+        seconds,
+        connections: overallRate ? Math.min(settings.connections, overallRate) : settings.connections,
+        overallRate: overallRate ?? null,
+        reqPerSec: Math.round(r.requests.average),
+        responses: r.requests.total,
+        served,
+        sent,
+        statusCodes,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, mean: round2(r.latency.average), max: r.latency.max },
+        othersCpu,
+      };
+      if (raw.length > 0) {
+        raw.sort((a, b) => a - b);
+        const q = (p: number) => round3(raw[Math.min(raw.length - 1, Math.ceil((p / 100) * raw.length) - 1)]!);
+        run.rawLatencyMs = { p50: q(50), p90: q(90), p99: q(99), max: round3(raw[raw.length - 1]!) };
+      }
+      resolve(run);
+    });
+    if (kind === 'half') instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => raw.push(ms));
+    running.add(instance);
+  });
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+// CPU accounting: the machine's busy time minus this process's and its process groups'.
+interface CpuSnapshot {
+  busyMs: number;
+  totalMs: number;
+  oursMs: number;
+}
+const clockTicksPerSecond = 100; // USER_HZ on Linux
+
+function cpuSnapshot(): CpuSnapshot {
+  let busyMs = 0;
+  let totalMs = 0;
+  for (const c of os.cpus()) {
+    const busy = c.times.user + c.times.nice + c.times.sys + c.times.irq;
+    busyMs += busy;
+    totalMs += busy + c.times.idle;
+  }
+  const self = process.cpuUsage();
+  let oursMs = (self.user + self.system) / 1000;
+  const groups = new Set([...procs].map((p) => p.child.pid));
+  if (process.platform === 'linux' && groups.size > 0) {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (groups.has(Number(f[2]))) oursMs += ((Number(f[11]) + Number(f[12])) * 1000) / clockTicksPerSecond;
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  return { busyMs, totalMs, oursMs };
+}
+
+function othersCpuSince(before: CpuSnapshot): number {
+  const now = cpuSnapshot();
+  const total = now.totalMs - before.totalMs;
+  if (total <= 0) return 0;
+  return round2(Math.max(0, (now.busyMs - before.busyMs - (now.oursMs - before.oursMs)) / total));
+}
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+// ---------------------------------------------------------------------------------------
+// Processes: each in its own process group, all killed on the way out
+
+interface Proc {
+  name: string;
+  /** What stops it: SIGTERM (then SIGKILL after 3 s) by default. */
+  stopSignal: NodeJS.Signals;
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<void>;
+  alive: boolean;
+}
+const procs = new Set<Proc>();
+const tempDirs: string[] = [];
+
+function startProc(name: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stopSignal?: NodeJS.Signals } = {}): Proc {
+  const child = spawn(cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const output: string[] = [];
+  let size = 0;
+  const keep = (b: Buffer) => {
+    output.push(b.toString());
+    size += b.length;
+    while (size > 64 * 1024 && output.length > 1) size -= output.shift()!.length;
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const p: Proc = { name, stopSignal: opts.stopSignal ?? 'SIGTERM', child, output, alive: true, exited: undefined as unknown as Promise<void> };
+  p.exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      p.alive = false;
+      resolve();
+    });
+    child.once('error', (err) => {
+      output.push(`spawn error: ${err.message}\n`);
+      p.alive = false;
+      resolve();
+    });
+  });
+  procs.add(p);
+  return p;
+}
+
+function killGroup(p: Proc, signal: NodeJS.Signals): void {
+  if (!p.alive || p.child.pid === undefined) return;
+  try {
+    process.kill(-p.child.pid, signal);
+  } catch {
+    try {
+      p.child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Send the group its stop signal, SIGKILL it after 3 s; also SIGKILL whatever is left in the group once the leader exited. */
+async function stopProc(p: Proc): Promise<void> {
+  killGroup(p, p.stopSignal);
+  if (p.stopSignal !== 'SIGKILL') await Promise.race([p.exited, sleep(3000)]);
+  p.alive = true; // the group may outlive its leader (e.g. a worker): kill it regardless
+  killGroup(p, 'SIGKILL');
+  p.alive = false;
+  await Promise.race([p.exited, sleep(1000)]);
+  procs.delete(p);
+}
+
+async function stopAll(): Promise<void> {
+  for (const inst of running) inst.stop();
+  await Promise.all([...procs].map(stopProc));
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Synchronous last resort (process 'exit'). */
+function killAllNow(): void {
+  for (const p of procs) {
+    p.alive = true;
+    killGroup(p, 'SIGKILL');
+  }
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+let interrupted = false;
+process.on('exit', killAllNow);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${sig}: stopping every process started by the benchmark`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+function procOutput(p: Proc): string {
+  const text = p.output.join('').trimEnd();
+  return text ? `----- ${p.name} (pid ${p.child.pid}) -----\n${text.slice(-4000)}` : `----- ${p.name}: no output -----`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const usedPorts = new Set<number>();
+
+/** A free loopback port (listen on 0, close), never the same twice. */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const addr = srv.address();
+        const p = typeof addr === 'object' && addr ? addr.port : 0;
+        srv.close(() => resolve(p));
+      });
+    });
+    if (!usedPorts.has(port)) {
+      usedPorts.add(port);
+      return port;
+    }
+  }
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, watch: Proc[] = []): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    if (interrupted) throw new Error('interrupted');
+    const dead = watch.find((p) => !p.alive);
+    if (dead) throw new Error(`${dead.name} exited while waiting for ${what}\n${procOutput(dead)}`);
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}\n${watch.map(procOutput).join('\n')}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** GET without following redirects. */
+async function probe(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: string }> {
+  const res = await fetch(url, { redirect: 'manual', headers, signal: AbortSignal.timeout(5000) });
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+/** The redirect is right before loading it: status, Location, Cache-Control. */
+async function checkRedirect(url: string, expected: string): Promise<void> {
+  const r = await probe(url);
+  const problems: string[] = [];
+  if (r.status !== 302) problems.push(`status ${r.status}`);
+  if (r.headers.get('location') !== expected) problems.push(`location ${r.headers.get('location')}`);
+  if (!/no-store/.test(r.headers.get('cache-control') ?? '')) problems.push(`cache-control ${r.headers.get('cache-control')}`);
+  if (problems.length) throw new Error(`GET ${url} is not a 302 to ${expected} with cache-control no-store: ${problems.join(', ')}\n${r.body.slice(0, 500)}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Measuring one target
+
+interface Counting {
+  /** 2xx + 3xx responses autocannon received over all runs on the counted slug (warm-up included). */
+  served: number;
+  /** Requests autocannon wrote; sent - served were in flight when a run stopped (or failed). */
+  sent: number;
+  counted: number;
+  /** counted === served, or counted differs only by requests in flight when a run stopped (served <= counted <= sent). */
+  exact: boolean;
+  detail: string;
+}
+
+interface TargetResult {
+  target: string;
+  url: string;
+  notes: string[];
+  runs: RunResult[];
+  reqPerSec: number;
+  latencyMs: RunResult['latencyMs'];
+  half: { overallRate: number; reqPerSec: number; latencyMs: RunResult['latencyMs']; rawLatencyMs: RunResult['rawLatencyMs'] };
+  counting: Counting;
+  error?: undefined;
+}
+interface TargetError {
+  target: string;
+  error: string;
+}
+
+async function measure(target: string, url: string, readCount: () => Promise<number>, opts: { countDelayMs: number; notes?: string[] }): Promise<TargetResult> {
+  const notes = opts.notes ?? []; // shared: readCount may add to it
+  const runs: RunResult[] = [];
+  log(`${target}: warm-up ${settings.warmupSeconds} s, ${settings.connections} connections, ${url}`);
+  runs.push(await load(url, 'warmup', settings.warmupSeconds));
+  log(`${target}: full load ${settings.durationSeconds} s`);
+  const max = await load(url, 'max', settings.durationSeconds);
+  runs.push(max);
+  const rate = Math.max(1, Math.round(max.reqPerSec / 2));
+  log(`${target}: ${max.reqPerSec} req/s; half load (${rate} req/s) ${settings.durationSeconds} s`);
+  const half = await load(url, 'half', settings.durationSeconds, rate);
+  runs.push(half);
+  for (const r of runs) {
+    const other = Object.entries(r.statusCodes).filter(([code]) => code !== '302');
+    if (other.length || r.errors || r.timeouts) notes.push(`${r.kind} run: ${other.map(([c, n]) => `${n}x ${c}`).join(', ')}${r.errors ? ` ${r.errors} errors` : ''}${r.timeouts ? ` ${r.timeouts} timeouts` : ''}`.trim());
+  }
+  await sleep(opts.countDelayMs);
+  const served = runs.reduce((s, r) => s + r.served, 0);
+  const sent = runs.reduce((s, r) => s + r.sent, 0);
+  const counted = await readCount();
+  const exact = served <= counted && counted <= sent;
+  const inFlight = sent - served;
+  const detail =
+    counted === served
+      ? `served ${served}, counted ${counted}`
+      : counted === sent
+        ? `served ${served}, counted ${counted} = served + the ${inFlight} requests in flight when autocannon stopped a run (every request sent was counted)`
+        : exact
+          ? `served ${served}, counted ${counted}: ${counted - served} of the ${inFlight} requests in flight when autocannon stopped a run were counted`
+          : `served ${served}, counted ${counted} (autocannon sent ${sent}: ${inFlight} of them got no response before a run stopped)`;
+  return {
+    target,
+    url,
+    notes,
+    runs,
+    reqPerSec: max.reqPerSec,
+    latencyMs: max.latencyMs,
+    half: { overallRate: rate, reqPerSec: half.reqPerSec, latencyMs: half.latencyMs, rawLatencyMs: half.rawLatencyMs },
+    counting: { served, sent, counted, exact, detail },
+  };
+}
+
+const t0 = performance.now();
+function log(msg: string): void {
+  console.error(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// esbuild: a TypeScript entry to one plain ESM file under node_modules/.cache/ringlink
+
+async function bundle(entry: string, name: string): Promise<string> {
+  const { build } = (await import('esbuild')) as typeof import('esbuild');
+  const outfile = join(root, 'node_modules', '.cache', 'ringlink', name);
+  await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, packages: 'external', logLevel: 'warning' });
+  return outfile;
+}
+
+// ---------------------------------------------------------------------------------------
+// bare
+
+async function benchBare(): Promise<TargetResult> {
+  const slug = 'bench';
+  const file = await bundle('bench/baselines/bareServer.ts', 'bareServer.mjs');
+  const p = startProc('bare', process.execPath, [file], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LINKS: JSON.stringify({ [slug]: LINK_URL }) } });
+  try {
+    const port = await waitFor('bare server to listen', async () => {
+      const m = /\{"port":(\d+)\}/.exec(p.output.join(''));
+      return m ? Number(m[1]) : undefined;
+    }, 10_000, [p]);
+    const base = `http://127.0.0.1:${port}`;
+    await checkRedirect(`${base}/${slug}`, LINK_URL);
+    const before = await bareCount(base, slug); // the check above counted one view
+    const r = await measure('bare', `${base}/${slug}`, async () => (await bareCount(base, slug)) - before, { countDelayMs: settings.countCheckDelayMs });
+    return r;
+  } finally {
+    await stopProc(p);
+  }
+}
+
+async function bareCount(base: string, slug: string): Promise<number> {
+  return ((await (await fetch(`${base}/__count/${slug}`)).json()) as { count: number }).count;
+}
+
+// ---------------------------------------------------------------------------------------
+// next+redis
+
+const nextDir = join(root, 'bench', 'baselines', 'next-redis');
+const nextBin = join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
+
+/** Hash of what the build depends on: the app's sources and config, and the next version. */
+function nextSourcesHash(): string {
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        h.update(relative(nextDir, p));
+        h.update(readFileSync(p));
+      }
+    }
+  };
+  walk(join(nextDir, 'app'));
+  for (const f of ['next.config.mjs', 'package.json', 'tsconfig.json']) {
+    h.update(f);
+    h.update(readFileSync(join(nextDir, f)));
+  }
+  h.update((require('next/package.json') as { version: string }).version);
+  return h.digest('hex');
+}
+
+/** `next build` into bench/baselines/next-redis/.next unless the last build was of the same sources. */
+async function ensureNextBuilt(): Promise<{ built: boolean; seconds: number }> {
+  // next, react and ioredis resolve from the repository's node_modules through this symlink.
+  const link = join(nextDir, 'node_modules');
+  let isLink = false;
+  try {
+    isLink = lstatSync(link).isSymbolicLink();
+  } catch {
+    // missing
+  }
+  if (!isLink) {
+    if (existsSync(link)) throw new Error(`${link} exists and is not a symlink to the repository's node_modules`);
+    symlinkSync(join('..', '..', '..', 'node_modules'), link, 'dir');
+  }
+  const stamp = join(nextDir, '.next', 'bench-sources.sha256');
+  if (existsSync(join(nextDir, '.next', 'BUILD_ID')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === nextSourcesHash()) return { built: false, seconds: 0 };
+  log('next+redis: next build (sources changed or no build yet)');
+  const t = performance.now();
+  const p = startProc('next build', process.execPath, [nextBin, 'build'], { cwd: nextDir, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' } });
+  await p.exited;
+  await stopProc(p); // whatever the build left in its process group
+  if (p.child.exitCode !== 0) throw new Error(`next build failed (exit ${p.child.exitCode ?? p.child.signalCode})\n${procOutput(p)}`);
+  // Hashed after the build: next build may rewrite tsconfig.json once.
+  writeFileSync(stamp, nextSourcesHash());
+  return { built: true, seconds: round2((performance.now() - t) / 1000) };
+}
+
+function redisVersion(): string | null {
+  const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? (/v=(\S+)/.exec(r.stdout)?.[1] ?? r.stdout.trim()) : null;
+}
+
+async function benchNextRedis(): Promise<TargetResult> {
+  const slug = 'bench';
+  const build = await ensureNextBuilt();
+  const redisPort = await freePort();
+  const redis = startProc('redis-server', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning']);
+  let next: Proc | undefined;
+  const { default: Redis } = (await import('ioredis')) as typeof import('ioredis');
+  const client = new Redis({ port: redisPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await waitFor('redis-server', async () => {
+      if (client.status !== 'ready') {
+        client.disconnect();
+        await client.connect();
+      }
+      return (await client.ping()) === 'PONG' ? true : undefined;
+    }, 10_000, [redis]);
+    await client.set(`link:${slug}`, LINK_URL);
+    await client.del(`clicks:${slug}`);
+    const port = await freePort();
+    next = startProc('next start', process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+      cwd: nextDir,
+      env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', REDIS_URL: `redis://127.0.0.1:${redisPort}` },
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor('next start to answer', async () => ((await probe(`${base}/${slug}`)).status > 0 ? true : undefined), 30_000, [next, redis]);
+    await checkRedirect(`${base}/${slug}`, LINK_URL);
+    const counter = async () => Number((await client.get(`clicks:${slug}`)) ?? 0);
+    const before = await counter();
+    const notes = build.built ? [`next build ran first (${build.seconds} s)`] : [];
+    return await measure('next+redis', `${base}/${slug}`, async () => (await counter()) - before, { countDelayMs: settings.countCheckDelayMs, notes });
+  } finally {
+    client.disconnect();
+    if (next) await stopProc(next);
+    await stopProc(redis);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// ringlink
+
+/** Config variables never inherited from the caller's environment. */
+const ringlinkConfigVars = [
+  'NODE_ENV', 'HOST', 'PORT', 'NODE_NAME', 'ADVERTISE_ADDR', 'SEEDS', 'CLUSTER_SECRET', 'DATA_DIR', 'FSYNC', 'FSYNC_INTERVAL_MS',
+  'REDIS_URL', 'RING_SIZE', 'N_VAL', 'R', 'W', 'AUTO_DOWN_MS', 'LEAVE_TIMEOUT_MS', 'PUBLIC_URL', 'RATE_LIMIT_CREATE_PER_MIN',
+  'ADMIN_TOKEN', 'LOG_LEVEL', 'RINGLINK_TEST_FAULTS', 'NODE_OPTIONS',
+];
+
+interface RingNodeProc {
+  name: string;
+  port: number;
+  proc: Proc;
+}
+
+interface ClusterView {
+  members: { name: string; status: string; liveness: string }[];
+  ring: { partitions: { owner: string | null; next?: string | null }[] };
+}
+
+async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  return { status: res.status, body: body as T };
+}
+
+async function startRinglink(): Promise<RingNodeProc[]> {
+  const t = performance.now();
+  const server = join(root, 'dist', 'server.mjs');
+  if (!existsSync(server)) throw new Error(`${server} is missing: run node scripts/build.mjs (npm run bench:redirect builds it)`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ringlinkConfigVars) delete env[k];
+  const secret = randomBytes(24).toString('hex');
+  const names = Array.from({ length: settings.ringlinkNodes }, (_, i) => `n${i + 1}`);
+  const ports = await Promise.all(names.map(() => freePort()));
+  const nodes: RingNodeProc[] = [];
+  for (const [i, name] of names.entries()) {
+    const port = ports[i]!;
+    const nodeEnv: NodeJS.ProcessEnv = {
+      ...env,
+      NODE_ENV: 'production',
+      CLUSTER_SECRET: secret,
+      NODE_NAME: name,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      SEEDS: ports.slice(0, i).map((p) => `127.0.0.1:${p}`).join(','),
+      RATE_LIMIT_CREATE_PER_MIN: '0',
+      LOG_LEVEL: 'warn',
+    };
+    if (argv.persist) {
+      const dir = mkdtempSync(join(os.tmpdir(), `ringlink-bench-redirect-${name}-`));
+      tempDirs.push(dir);
+      nodeEnv.DATA_DIR = dir;
+    }
+    // SIGTERM would make it leave the ring gracefully (handing its partitions off): nothing here is worth keeping.
+    const proc = startProc(`ringlink ${name}`, process.execPath, ['--enable-source-maps', server], { env: nodeEnv, stopSignal: 'SIGKILL' });
+    nodes.push({ name, port, proc });
+    // One at a time: each joins a settled ring.
+    await waitFor(`${name} /readyz`, async () => ((await getJson(`http://127.0.0.1:${port}/readyz`)).status === 200 ? true : undefined), 60_000, [proc]);
+  }
+  await waitFor(
+    'the ring to settle (every member valid and alive, no partition moving, same owners everywhere)',
+    async () => {
+      const views = await Promise.all(nodes.map(async (n) => (await getJson<ClusterView>(`http://127.0.0.1:${n.port}/api/cluster`)).body));
+      for (const v of views) {
+        if (v.members.length !== names.length || v.members.some((m) => m.status !== 'valid' || m.liveness !== 'alive')) return undefined;
+        if (v.ring.partitions.some((p) => p.next != null || !p.owner)) return undefined;
+      }
+      return new Set(views.map((v) => v.ring.partitions.map((p) => p.owner).join())).size === 1 ? true : undefined;
+    },
+    120_000,
+    nodes.map((n) => n.proc),
+  );
+  log(`ringlink: ${nodes.length} nodes ready and the ring settled in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return nodes;
+}
+
+interface CreatedLink {
+  slug: string;
+  cookie: string;
+  via: RingNodeProc;
+}
+
+async function createLink(via: RingNodeProc): Promise<CreatedLink> {
+  const origin = `http://127.0.0.1:${via.port}`;
+  const res = await fetch(`${origin}/api/links`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin },
+    body: JSON.stringify({ url: LINK_URL }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`POST /api/links on ${via.name} answered ${res.status}: ${text.slice(0, 500)}`);
+  const slug = (JSON.parse(text) as { slug?: string }).slug;
+  if (!slug) throw new Error(`POST /api/links answered 201 without a slug: ${text.slice(0, 500)}`);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';', 1)[0]!).find((c) => c.startsWith('rl_sid='));
+  if (!cookie) throw new Error(`POST /api/links set no rl_sid cookie (set-cookie: ${JSON.stringify(res.headers.getSetCookie())})`);
+  return { slug, cookie, via };
+}
+
+interface LinkStatsBody {
+  total: number;
+  bots: number;
+  nodes: { name: string; role: string; up?: boolean }[];
+}
+
+async function linkStats(link: CreatedLink, node: RingNodeProc = link.via): Promise<LinkStatsBody> {
+  const r = await getJson<LinkStatsBody>(`http://127.0.0.1:${node.port}/api/links/${link.slug}/stats`, { cookie: link.cookie });
+  if (r.status !== 200) throw new Error(`GET /api/links/${link.slug}/stats on ${node.name} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 500)}`);
+  if (typeof r.body.total !== 'number' || typeof r.body.bots !== 'number' || !Array.isArray(r.body.nodes)) throw new Error(`stats without total/bots/nodes: ${JSON.stringify(r.body).slice(0, 500)}`);
+  return r.body;
+}
+
+async function benchRinglink(): Promise<(TargetResult | TargetError)[]> {
+  const out: (TargetResult | TargetError)[] = [];
+  const nodes = await startRinglink();
+  try {
+    for (const kind of ['local', 'cached'] as const) {
+      const target = kind === 'local' ? 'ringlink local' : 'ringlink cached/forwarded';
+      try {
+        const link = await createLink(nodes[0]!);
+        const stats = await linkStats(link);
+        const primaries = new Set(stats.nodes.filter((n) => n.role === 'primary').map((n) => n.name));
+        const node = kind === 'local' ? nodes.find((n) => primaries.has(n.name)) : nodes.find((n) => !primaries.has(n.name));
+        if (!node) throw new Error(`no node is ${kind === 'local' ? 'a primary' : 'outside the primaries'} of ${link.slug} (stats nodes: ${JSON.stringify(stats.nodes)})`);
+        const url = `http://127.0.0.1:${node.port}/${link.slug}`;
+        // The probe is a counted view too: count from the stats after it.
+        await checkRedirect(url, LINK_URL);
+        await sleep(settings.countCheckDelayMs);
+        const s0 = await linkStats(link);
+        const before = s0.total + s0.bots;
+        const notes = [`load on ${node.name} (${kind === 'local' ? 'a primary' : 'not a primary'} of ${link.slug}: primaries ${[...primaries].join(', ')}), stats read on ${link.via.name}`];
+        let readCountAttempts: { afterMs: number; counted: number }[] = [];
+        const r = await measure(
+          target,
+          url,
+          async () => {
+            const s = await linkStats(link);
+            notes.push(`stats after the load: total ${s.total}, bots ${s.bots} (before it: total ${s0.total}, bots ${s0.bots})`);
+            return s.total + s.bots - before;
+          },
+          { countDelayMs: settings.countCheckDelayMs, notes },
+        );
+        if (!r.counting.exact) {
+          // Not equal after 1.5 s: see whether (and when) it converges, for the report.
+          const t = performance.now();
+          readCountAttempts = [];
+          while (performance.now() - t < 10_000) {
+            await sleep(500);
+            const s = await linkStats(link);
+            const counted = s.total + s.bots - before;
+            readCountAttempts.push({ afterMs: Math.round(settings.countCheckDelayMs + performance.now() - t), counted });
+            if (counted >= r.counting.served && counted <= r.counting.sent) break;
+          }
+          const lastAttempt = readCountAttempts[readCountAttempts.length - 1];
+          if (lastAttempt) r.notes.push(`count ${r.counting.counted} after ${settings.countCheckDelayMs} ms; ${lastAttempt.counted} after ${lastAttempt.afterMs} ms`);
+        }
+        out.push(r);
+      } catch (err) {
+        if (interrupted) throw err;
+        out.push({ target, error: (err as Error).message });
+        log(`${target} failed: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    await Promise.all(nodes.map((n) => stopProc(n.proc)));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+const failed = (r: TargetResult | TargetError): r is TargetError => typeof r.error === 'string';
+
+function table(results: (TargetResult | TargetError)[]): string {
+  const ok = results.filter((r): r is TargetResult => !failed(r));
+  const bare = ok.find((r) => r.target === 'bare');
+  const next = ok.find((r) => r.target === 'next+redis');
+  const ratio = (x: number, base: TargetResult | undefined) => (base ? `${(x / base.reqPerSec).toFixed(base === bare ? 2 : 1)}x` : '-');
+  const head = ['target', 'req/s', 'vs bare', 'vs next+redis', 'p50 ms', 'p99 ms', 'half load req/s', 'half p50/p99 ms', 'half p50/p99 ms (raw)', 'counted exactly', "others' CPU"];
+  const rows = results.map((r) =>
+    failed(r)
+      ? [r.target, 'failed', '', '', '', '', '', '', '', '', '']
+      : [
+          r.target,
+          String(r.reqPerSec),
+          ratio(r.reqPerSec, bare),
+          ratio(r.reqPerSec, next),
+          String(r.latencyMs.p50),
+          String(r.latencyMs.p99),
+          `${r.half.reqPerSec} (${r.half.overallRate})`,
+          `${r.half.latencyMs.p50} / ${r.half.latencyMs.p99}`,
+          r.half.rawLatencyMs ? `${r.half.rawLatencyMs.p50.toFixed(2)} / ${r.half.rawLatencyMs.p99.toFixed(2)}` : '-',
+          r.counting.exact ? 'yes' : 'NO',
+          `${Math.round(Math.max(...r.runs.filter((x) => x.kind !== 'warmup').map((x) => x.othersCpu)) * 100)}%`,
+        ],
+  );
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const out = [
+    line(head),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+    '',
+    'p50/p99: autocannon latency percentiles (1 ms resolution) at full load. half load: a run at autocannon overallRate = half the',
+    'req/s above (asked rate in parentheses); autocannon paces each connection per second (its share as fast as it can, then idle',
+    'until the next second), so it is bursts at full speed, and its percentiles add corrections for coordinated omission; raw =',
+    "percentiles of the responses' own times. others' CPU: the most CPU (share of all cores) that processes this benchmark did not",
+    'start used during a measured run: figures from runs where it is high are not comparable.',
+    '',
+  ];
+  for (const r of results) {
+    if (failed(r)) {
+      out.push(`${r.target}: FAILED: ${r.error}`);
+      continue;
+    }
+    out.push(`${r.target}: counted exactly: ${r.counting.exact ? 'yes' : 'no'} (${r.counting.detail})`);
+    for (const n of r.notes) out.push(`  ${n}`);
+  }
+  return out.join('\n');
+}
+
+/** Fraction of all CPUs' time spent busy over the next `ms`. */
+async function cpuBusy(ms: number): Promise<number> {
+  const sample = () => os.cpus().reduce((acc, c) => ({ idle: acc.idle + c.times.idle, total: acc.total + c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle }), { idle: 0, total: 0 });
+  const a = sample();
+  await sleep(ms);
+  const b = sample();
+  return b.total > a.total ? round2(1 - (b.idle - a.idle) / (b.total - a.total)) : 0;
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const machine = {
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    availableParallelism: os.availableParallelism(),
+    memoryGiB: round2(os.totalmem() / 2 ** 30),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    autocannon: (require('autocannon/package.json') as { version: string }).version,
+    next: (require('next/package.json') as { version: string }).version,
+    ioredis: (require('ioredis/package.json') as { version: string }).version,
+    redisServer: only.has('next') ? redisVersion() : null,
+    /** Other work on the machine skews every figure: how busy the CPUs were in the second before the benchmark (0-1), and the load averages. */
+    cpuBusyBefore: await cpuBusy(1000),
+    loadAverageBefore: os.loadavg().map(round2),
+    loadAverageAfter: [] as number[],
+  };
+  if (machine.cpuBusyBefore > 0.15) log(`warning: the CPUs were ${Math.round(machine.cpuBusyBefore * 100)}% busy before the benchmark started: other work is running and will skew the figures`);
+  log(`${machine.cpus}x ${machine.cpuModel}, node ${machine.node}; ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per run`);
+  const results: (TargetResult | TargetError)[] = [];
+  const attempt = async (target: string, fn: () => Promise<TargetResult | (TargetResult | TargetError)[]>) => {
+    try {
+      const r = await fn();
+      results.push(...(Array.isArray(r) ? r : [r]));
+    } catch (err) {
+      if (interrupted) throw err;
+      results.push({ target, error: (err as Error).message });
+      log(`${target} failed: ${(err as Error).message}`);
+    }
+  };
+  if (only.has('bare')) await attempt('bare', benchBare);
+  if (only.has('next')) await attempt('next+redis', benchNextRedis);
+  if (only.has('ringlink')) await attempt('ringlink', benchRinglink);
+
+  console.log(`\nredirect benchmark: ${machine.cpus}x ${machine.cpuModel}, node ${machine.node}, autocannon ${machine.autocannon}; ${settings.connections} connections, ${settings.durationSeconds} s per run after a ${settings.warmupSeconds} s warm-up (load generator in the same machine)\n`);
+  console.log(table(results));
+
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  const file = join(dir, `redirect-${stamp}.json`);
+  machine.loadAverageAfter = os.loadavg().map(round2);
+  const json = { benchmark: 'redirect', startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), command: `npm run bench:redirect${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, machine, settings, results };
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(json, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+  console.log(`\nwrote ${relative(root, file)}`);
+  return results.some((r) => failed(r) || !r.counting.exact) ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  console.error(interrupted ? 'interrupted' : (err as Error).stack ?? err);
+} finally {
+  await stopAll();
+}
+if (!interrupted) process.exit(code);
