@@ -40,12 +40,19 @@ export class RingClient {
   readCounter(key: string): Promise<{ value: unknown }> {
     return call((cb) => this.node.readCounter(key, cb));
   }
+  /** Compare-and-set, once: a 'timeout' error means the outcome is unknown (the change may still be chosen). */
+  cas<R>(key: string, change: (current: unknown) => { next: unknown; result: R }): Promise<R> {
+    return call((cb) => this.node.cas(key, change, cb));
+  }
+
   /**
    * Compare-and-set, retried (bounded, with jittered backoff) when contention left the
-   * outcome unknown. `change` must be idempotent: it sees the state a landed earlier
-   * attempt produced, and must recognise its own work there (an operation id, an owner).
+   * outcome unknown. Only for changes that recognise their own earlier attempt in the
+   * state they see (an operation id, an owner), or whose repetition is harmless: a plain
+   * compare-and-set retried after it landed would report a failure for a change that took
+   * effect (the history checker in tests/cluster/histories.test.ts catches exactly that).
    */
-  async cas<R>(key: string, change: (current: unknown) => { next: unknown; result: R }): Promise<R> {
+  async casRetrying<R>(key: string, change: (current: unknown) => { next: unknown; result: R }): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call<R>((cb) => this.node.cas(key, change, cb));

@@ -101,7 +101,7 @@ export class ClickBudget {
   /** Set a link's limit (create or edit). Lowering it below what was granted ends the link's clicks. */
   async setMax(slug: string, max: number): Promise<void> {
     const op = randomUUID();
-    await this.ring.cas(budgetKey(slug), (cur) => {
+    await this.ring.casRetrying(budgetKey(slug), (cur) => {
       const s = (cur as BudgetState | undefined) ?? { max, granted: 0, holders: {}, op };
       return { next: { ...s, max, op }, result: true };
     });
@@ -109,14 +109,14 @@ export class ClickBudget {
 
   /** Remaining clicks nobody holds, and those held, per the budget register. */
   async read(slug: string): Promise<BudgetState | undefined> {
-    return this.ring.cas(budgetKey(slug), (cur) => ({ next: cur, result: cur as BudgetState | undefined }));
+    return this.ring.casRetrying(budgetKey(slug), (cur) => ({ next: cur, result: cur as BudgetState | undefined }));
   }
 
   private async acquire(slug: string, max: number): Promise<number> {
     const want = (s: BudgetState) => Math.min(this.limits.leaseClicksMax, Math.max(1, Math.floor((s.max - s.granted) / (4 * Math.max(1, this.members())))), s.max - s.granted);
     // Not idempotent on purpose: a retried round whose first attempt landed grants twice;
     // the surplus sits in holders[this.holder] and goes back with the next return.
-    const got = await this.ring.cas(budgetKey(slug), (cur) => {
+    const got = await this.ring.casRetrying(budgetKey(slug), (cur) => {
       const s = (cur as BudgetState | undefined) ?? { max, granted: 0, holders: {}, op: '' };
       const g = Math.max(0, want(s));
       if (g === 0) return { next: s, result: 0 };
@@ -139,7 +139,7 @@ export class ClickBudget {
       this.leases.delete(slug);
       const spent = this.spent.get(slug) ?? 0;
       void this.ring
-        .cas(budgetKey(slug), (cur) => {
+        .casRetrying(budgetKey(slug), (cur) => {
           const s = cur as BudgetState | undefined;
           const held = s?.holders[this.holder] ?? 0;
           if (!s || held <= spent) return { next: s, result: true };

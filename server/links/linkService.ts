@@ -143,7 +143,7 @@ export class LinkService {
   /** A custom slug is granted once, through CAS. Its owner may retry a create that failed after the claim. */
   private async claimCustom(owner: string, slug: string): Promise<string> {
     const claim: SlugClaim = { owner, at: this.d.now() };
-    const held = await this.d.ring.cas(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
+    const held = await this.d.ring.casRetrying(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
     const taken = () => inputError(409, 'slug', 'slug_taken', `The slug "${slug}" is already taken. Choose another one, or leave it empty for a random one.`);
     if (held.owner !== owner) throw taken();
     if (held.at !== claim.at && liveValue(await this.d.ring.get(linkKey(slug))) !== undefined) throw taken();
@@ -162,7 +162,7 @@ export class LinkService {
       if (!slug) break;
       const claim: SlugClaim = { owner, at: this.d.now() };
       try {
-        const held = await this.d.ring.cas(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
+        const held = await this.d.ring.casRetrying(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
         if (held.owner === owner && held.at === claim.at) return slug;
       } catch (err) {
         if (!(err instanceof RingCallError)) throw err;
