@@ -27,6 +27,9 @@ import { LinkDirectory } from './links/linkDirectory';
 import { LinkService } from './links/linkService';
 import { registerLinkTypes } from './links/types';
 import { ViewRecorder } from './links/viewRecorder';
+import { linkSummaryQuery, type LinkSummary } from './links/summary';
+import { createLive } from './live/liveServer';
+import { clusterSnapshot } from './http/app';
 import { RingClient } from './ringClient';
 import { randomBytes } from 'node:crypto';
 
@@ -90,12 +93,14 @@ async function main(config: ServerConfig): Promise<void> {
   }
 
   const metrics = createMetrics(node, () => ({ ...transport.stats() }));
-  const shortener = createShortener(config, node);
+  const shortener = createShortener(config, node, log);
   const pages = config.SERVE_UI === '1' ? await loadNextPages(process.cwd(), config.PORT, config.HOST) : undefined;
   if (config.SERVE_UI === '1' && !pages) log.warn('the web UI is not built (run npm run build): serving redirects and the API only');
   const app = createApp({
     api: shortener.api,
     redirector: shortener.redirector,
+    live: shortener.live,
+    summary: shortener.summary,
     ...(pages ? { pages } : {}),
     node,
     metrics,
@@ -150,7 +155,7 @@ async function main(config: ServerConfig): Promise<void> {
 }
 
 /** The link shortener on this node: its services over the ring, the API and the redirect path. */
-function createShortener(config: ServerConfig, node: RingNode) {
+function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger) {
   const now = () => Date.now();
   const ring = new RingClient(node);
   const life = `${node.durable.bootId}:${randomBytes(4).toString('hex')}`;
@@ -163,30 +168,40 @@ function createShortener(config: ServerConfig, node: RingNode) {
   const selfHosts = () => [...(publicUrl ? [publicUrl] : []), `${config.HOST}:${config.PORT}`, ...node.members().map((m) => m.addr)];
   const links = new LinkService({ node, ring, directory, budget, recorder, now, selfHosts, allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS === '1' });
   const trustProxy = config.TRUST_PROXY === '1';
-  const api = createApi({
-    links,
-    sessions: new Sessions(node, ring, now, publicUrl?.startsWith('https:') ?? false),
-    accounts: new Accounts(ring, now),
-    apiKeys: new ApiKeys(node, ring, now),
-    limits,
-    publicUrl,
-    trustProxy,
-  });
+  const sessions = new Sessions(node, ring, now, publicUrl?.startsWith('https:') ?? false);
+  const apiKeys = new ApiKeys(node, ring, now);
+  const api = createApi({ links, sessions, accounts: new Accounts(ring, now), apiKeys, limits, publicUrl, trustProxy });
+  const live = createLive({ node, links, sessions, apiKeys, publicUrl, redisUrl: config.REDIS_URL, log: log.child({ part: 'live' }), clusterView: () => clusterSnapshot(node) });
+  node.durable.store.onChange = (key) => live.keyChanged(key);
+  node.registerCoverage(linkSummaryQuery);
+  const summary = async (withTop: boolean) => {
+    const r = await ring.coverage<LinkSummary>(linkSummaryQuery.name, {});
+    const { links: count, views, bots, top } = r.value;
+    return { links: count, views, bots, ...(withTop ? { top: top.map(([slug, total]) => ({ slug, total })) } : {}), partitions: r.partitions, partial: r.missing.length > 0, missing: r.missing };
+  };
   const redirector = createRedirector({ directory, recorder, budget, limits, now, trustProxy });
   return {
     api,
     redirector,
+    live,
+    summary,
     start() {
       recorder.start();
       budget.start();
+      live.start();
     },
     stop() {
       recorder.flush();
       recorder.stop();
       budget.stop();
+      void live.stop();
     },
   };
 }
+
+// A library promise nobody awaits (e.g. a Redis publish while Redis is down) must not take
+// the node, and with it a share of the ring, down: log it instead.
+process.on('unhandledRejection', (err) => console.error(JSON.stringify({ level: 50, msg: 'unhandled rejection', err: String((err as Error)?.stack ?? err) })));
 
 let config: ServerConfig;
 try {

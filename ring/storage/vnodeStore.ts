@@ -44,6 +44,8 @@ export class VnodeStore {
   private seq = 0;
   /** Durability hook: called for every change, in order. */
   onMutation: ((m: StoreMutation) => void) | undefined;
+  /** Observer hook for layers above (live updates): a key's stored value changed here. */
+  onChange: ((key: string) => void) | undefined;
 
   constructor(
     private readonly types: DataTypeRegistry,
@@ -151,5 +153,6 @@ export class VnodeStore {
     data.buckets[bucket]! ^= stored.hash;
     data.entries.set(key, stored);
     this.onMutation?.({ partition: p, key, entry: stored.entry, since: stored.since });
+    this.onChange?.(key);
   }
 }

@@ -63,6 +63,15 @@ export class Sessions {
     return session;
   }
 
+  /** The session a request's cookie names, without refreshing it (socket handshakes). */
+  async identify(req: IncomingMessage): Promise<Session | null> {
+    const id = readCookie(req, sessionCookie);
+    if (!id || !/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
+    const idHash = hashSessionId(id);
+    const doc = await this.load(idHash);
+    return doc && doc.expiresAt > this.now() ? { id, idHash, doc } : null;
+  }
+
   /** The caller's session, creating an anonymous one (and its cookie) when there is none. */
   async ensure(req: IncomingMessage, res: ServerResponse): Promise<Session> {
     const existing = await this.current(req, res);

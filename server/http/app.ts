@@ -31,6 +31,10 @@ export interface AppDeps {
   redirector?: { handle(req: IncomingMessage, res: ServerResponse, slug: string): void | Promise<void> };
   /** Next.js pages; absent when the UI is off or not built. */
   pages?: PageHandler;
+  /** socket.io (engine.io) on /socket.io/. */
+  live?: { upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void; handleRequest(req: IncomingMessage, res: ServerResponse): void };
+  /** GET /api/cluster/summary: cluster-wide figures through a coverage query. */
+  summary?: (withTop: boolean) => Promise<Record<string, unknown>>;
   node: RingNode;
   metrics: Registry;
   adminToken: string | undefined;
@@ -58,6 +62,17 @@ function decodeContext(s: unknown): VersionVector {
     // fall through
   }
   throw new HttpError(400, 'Bad Request', 'context must be the opaque string a previous read or write returned');
+}
+
+/** GET /api/cluster: this node's view of members, ring and handoffs (also the live `cluster` feed's base). */
+export function clusterSnapshot(node: RingNode) {
+  const r = node.ring();
+  return {
+    node: node.name,
+    members: node.members(),
+    ring: { size: r.ringSize, nVal: node.preferenceLists().primaries[0]?.length ?? 0, partitions: r.partitions.map((c, index) => ({ index, owner: c.owner, next: c.next })) },
+    handoffs: node.handoffs().map((h) => ({ ...h, sent: h.keysSent, total: h.keysTotal })),
+  };
 }
 
 export function createApp(deps: AppDeps) {
@@ -90,14 +105,15 @@ export function createApp(deps: AppDeps) {
     return r.data;
   }
 
-  function clusterView() {
-    const r = node.ring();
-    return {
-      node: node.name,
-      members: node.members(),
-      ring: { size: r.ringSize, nVal: node.preferenceLists().primaries[0]?.length ?? 0, partitions: r.partitions.map((c, index) => ({ index, owner: c.owner, next: c.next })) },
-      handoffs: node.handoffs(),
-    };
+  const clusterView = () => clusterSnapshot(node);
+
+  function isAdmin(req: IncomingMessage): boolean {
+    try {
+      requireAdmin(req);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -119,6 +135,11 @@ export function createApp(deps: AppDeps) {
       return;
     }
     if (path === '/api/cluster' && method === 'GET') return json(res, 200, clusterView());
+    if (path === '/api/cluster/summary' && method === 'GET' && deps.summary) {
+      if (req.headers.authorization && !isAdmin(req)) requireAdmin(req);
+      return json(res, 200, await deps.summary(isAdmin(req)));
+    }
+    if (path.startsWith('/socket.io/') && deps.live) return deps.live.handleRequest(req, res);
     if (!path.startsWith('/api/admin/')) {
       if (path.startsWith('/api/') && deps.api) {
         setApiHeaders(res);
@@ -245,6 +266,7 @@ export function createApp(deps: AppDeps) {
     upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/_ring') return deps.ringUpgrade(req, socket, head);
+      if (path === '/socket.io/' && deps.live) return deps.live.upgrade(req, socket, head);
       if (path?.startsWith('/_next/') && deps.pages?.upgrade) return deps.pages.upgrade(req, socket, head);
       socket.destroy();
     },

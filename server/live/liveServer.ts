@@ -1,0 +1,233 @@
+// Live updates over socket.io (docs/api.md, "Live updates"): WebSocket transport only, so no
+// sticky sessions; sockets are authenticated by the session cookie (with the Origin check)
+// or an API key. `subscribe {slug}` joins `link:<slug>` (owner only); the link's channel
+// owner publishes coalesced `stats` after merging counter deltas. `subscribe {cluster:
+// true}` joins the node's `cluster` room: this node's view of the ring, pushed on change.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Server as Engine } from 'engine.io';
+import { Server, type Socket } from 'socket.io';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type pino from 'pino';
+import type { RingNode } from '../../ring/node/ringNode';
+import type { ApiKeys } from '../auth/apiKeys';
+import type { Sessions } from '../auth/sessions';
+import type { LinkService } from '../links/linkService';
+import { SLUG_PATTERN } from '../links/rules';
+import { ChannelDirectory, linkRoom } from './channels';
+import { ClusterFeed } from './clusterFeed';
+import { ringAdapter } from './ringAdapter';
+
+export interface LiveLimits {
+  /** At most one `stats` per link per this interval. */
+  statsIntervalMs: number;
+  /** A second publish this long after a burst, to carry stats that ship on the slower flush. */
+  trailingPublishMs: number;
+  /** Rooms one socket may be in. */
+  subscriptionsPerSocketMax: number;
+  /** Largest message a client may send. */
+  messageBytesMax: number;
+}
+
+export const defaultLiveLimits: LiveLimits = { statsIntervalMs: 100, trailingPublishMs: 300, subscriptionsPerSocketMax: 200, messageBytesMax: 16 * 1024 };
+
+export interface LiveDeps {
+  node: RingNode;
+  links: LinkService;
+  sessions: Sessions;
+  apiKeys: ApiKeys;
+  publicUrl: string | undefined;
+  redisUrl: string | undefined;
+  log: pino.Logger;
+  clusterView(): Record<string, unknown>;
+  limits?: LiveLimits;
+}
+
+interface SocketData {
+  owner: string | null;
+}
+
+interface Pending {
+  timer: NodeJS.Timeout | undefined;
+  last: number;
+  trailing: NodeJS.Timeout | undefined;
+}
+
+export function createLive(deps: LiveDeps) {
+  const { node, links, log } = deps;
+  const limits = deps.limits ?? defaultLiveLimits;
+  const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
+  const engine = new Engine({ transports: ['websocket'], maxHttpBufferSize: limits.messageBytesMax, pingInterval: 20_000, pingTimeout: 20_000 });
+
+  let redis: { pub: Redis; sub: Redis } | undefined;
+  const channels = new ChannelDirectory(node, () => localLinkRooms(), () => Date.now());
+  let adapter;
+  if (deps.redisUrl) {
+    // Commands fail at once while Redis is away (no unbounded offline queue): live packets
+    // are lost meanwhile (pub/sub), everything else goes on, and ioredis reconnects.
+    const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n: number) => Math.min(2_000, 50 * 2 ** n) };
+    const pub = new Redis(deps.redisUrl, options);
+    const sub = new Redis(deps.redisUrl, { ...options, enableOfflineQueue: true });
+    for (const [name, c] of [['pub', pub], ['sub', sub]] as const) {
+      c.on('error', (err: Error) => log.warn({ err: err.message, client: name }, 'redis error (live updates paused until it reconnects)'));
+      c.on('ready', () => log.info({ client: name }, 'redis ready'));
+    }
+    redis = { pub, sub };
+    adapter = createShardedAdapter(pub, sub, { subscriptionMode: 'dynamic-private', channelPrefix: 'ringlink' });
+  } else {
+    adapter = ringAdapter(node, channels);
+  }
+  const io = new Server<any, any, any, SocketData>({ serveClient: false, adapter: adapter as any });
+  io.bind(engine as any);
+  const nsp = io.of('/');
+
+  function localLinkRooms(): string[] {
+    return [...nsp.adapter.rooms.keys()].filter((r) => r.startsWith('link:'));
+  }
+  const localCount = (room: string) => nsp.adapter.rooms.get(room)?.size ?? 0;
+
+  nsp.adapter.on('create-room', (room: string) => {
+    if (room.startsWith('link:')) channels.joined(room);
+  });
+  nsp.adapter.on('delete-room', (room: string) => {
+    if (room.startsWith('link:')) channels.left(room);
+  });
+
+  function originOk(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    const host = req.headers.host;
+    return !!origin && ((!!host && (origin === `http://${host}` || origin === `https://${host}`)) || origin === publicOrigin);
+  }
+
+  io.use((socket, next) => {
+    void (async () => {
+      const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+      if (typeof token === 'string') {
+        const key = await deps.apiKeys.authenticate(token);
+        if (!key) return next(new Error('the API key is not valid'));
+        socket.data.owner = `a:${key.accountId}`;
+        return next();
+      }
+      // Cross-site WebSocket hijacking: a cookie only counts from our own pages.
+      const session = originOk(socket.request) ? await deps.sessions.identify(socket.request) : null;
+      socket.data.owner = session ? (session.doc.accountId ? `a:${session.doc.accountId}` : `s:${session.idHash}`) : null;
+      next();
+    })().catch((err: Error) => next(new Error(`could not check the session: ${err.message}`)));
+  });
+
+  const feed = new ClusterFeed(node, deps.clusterView, (snapshot) => {
+    if (localCount('cluster') > 0) nsp.local.to('cluster').emit('cluster', snapshot);
+  });
+
+  io.on('connection', (socket: Socket<any, any, any, SocketData>) => {
+    socket.on('subscribe', (arg: unknown, ack?: unknown) => {
+      const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
+      void subscribe(socket, arg).then(reply, (err: Error) => reply({ ok: false, error: err.message }));
+    });
+    socket.on('unsubscribe', (arg: unknown, ack?: unknown) => {
+      const a = arg as { slug?: unknown; cluster?: unknown } | null;
+      if (a?.cluster === true) void socket.leave('cluster');
+      else if (typeof a?.slug === 'string') void socket.leave(linkRoom(a.slug));
+      if (typeof ack === 'function') ack({ ok: true });
+    });
+  });
+
+  async function subscribe(socket: Socket<any, any, any, SocketData>, arg: unknown): Promise<unknown> {
+    const a = arg as { slug?: unknown; cluster?: unknown } | null;
+    if (socket.rooms.size > limits.subscriptionsPerSocketMax) return { ok: false, error: `at most ${limits.subscriptionsPerSocketMax} subscriptions per connection` };
+    if (a?.cluster === true) {
+      await socket.join('cluster');
+      socket.emit('cluster', feed.snapshot());
+      return { ok: true };
+    }
+    if (typeof a?.slug !== 'string' || !SLUG_PATTERN.test(a.slug)) return { ok: false, error: 'subscribe needs {slug} (a link of yours) or {cluster: true}' };
+    const owner = socket.data.owner;
+    if (!owner) return { ok: false, error: 'sign in, or use the browser session that created the link' };
+    await links.owned(owner, a.slug).catch(() => {
+      throw new Error(`there is no link "${a.slug}" among yours`);
+    });
+    await socket.join(linkRoom(a.slug));
+    socket.emit('stats', await links.stats(a.slug));
+    return { ok: true };
+  }
+
+  // ---- publishing link stats (on the channel owner) ----
+  const pending = new Map<string, Pending>();
+
+  function keyChanged(key: string): void {
+    const slash = key.indexOf('/');
+    const type = key.slice(0, slash);
+    if (type !== 'views' && type !== 'stats' && type !== 'bots') return;
+    const slug = key.slice(slash + 1);
+    const room = linkRoom(slug);
+    if (!channels.hasSubscribers(room, localCount(room))) return;
+    if (type === 'views' && channels.isOwner(room)) schedule(slug);
+    else if (type !== 'views') {
+      // Stats and bot counters live in other partitions: tell the channel owner.
+      const owner = channels.ownerOf(room);
+      if (owner === node.name) schedule(slug);
+      else if (owner) node.sendApp(owner, 'live:changed', slug);
+    }
+  }
+  node.onAppMessage('live:changed', (_from, slug) => {
+    if (typeof slug === 'string' && SLUG_PATTERN.test(slug) && channels.isOwner(linkRoom(slug))) schedule(slug);
+  });
+
+  function schedule(slug: string): void {
+    let p = pending.get(slug);
+    if (!p) pending.set(slug, (p = { timer: undefined, last: 0, trailing: undefined }));
+    if (p.timer) return;
+    const entry = p;
+    const delay = Math.max(0, entry.last + limits.statsIntervalMs - Date.now());
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      entry.last = Date.now();
+      publish(slug);
+      if (entry.trailing) clearTimeout(entry.trailing);
+      entry.trailing = setTimeout(() => {
+        entry.trailing = undefined;
+        publish(slug);
+        if (!entry.timer) pending.delete(slug);
+      }, limits.trailingPublishMs);
+    }, delay);
+  }
+
+  function publish(slug: string): void {
+    links.stats(slug).then(
+      (stats) => void nsp.to(linkRoom(slug)).emit('stats', stats),
+      (err: Error) => log.debug({ err: err.message, slug }, 'live stats publish failed'),
+    );
+  }
+
+  return {
+    /** WebSocket upgrades on /socket.io/. */
+    upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      engine.handleUpgrade(req, socket, head);
+    },
+    /** Plain HTTP on /socket.io/ (long-polling is off: engine.io answers with an error). */
+    handleRequest(req: IncomingMessage, res: ServerResponse): void {
+      engine.handleRequest(req, res);
+    },
+    keyChanged,
+    start(): void {
+      channels.start();
+      feed.start();
+    },
+    async stop(): Promise<void> {
+      channels.stop();
+      feed.stop();
+      for (const p of pending.values()) {
+        if (p.timer) clearTimeout(p.timer);
+        if (p.trailing) clearTimeout(p.trailing);
+      }
+      io.disconnectSockets(true);
+      engine.close();
+      if (redis) {
+        redis.pub.disconnect();
+        redis.sub.disconnect();
+      }
+    },
+    stats: () => ({ sockets: engine.clientsCount, linkRooms: localLinkRooms().length }),
+  };
+}

@@ -1,0 +1,70 @@
+// The ring's own socket.io adapter: socket.io-adapter's cluster adapter base (protocol,
+// acks, fetchSockets, heartbeats) over the ring's peer transport. A broadcast to link rooms
+// goes only to the nodes that announced sockets in them (see channels.ts); anything else
+// goes to every member that is up.
+import { ClusterAdapterWithHeartbeat, MessageType, type ClusterMessage, type ClusterResponse } from 'socket.io-adapter';
+import type { RingNode } from '../../ring/node/ringNode';
+import type { ChannelDirectory } from './channels';
+
+const messageChannel = 'sio';
+const responseChannel = 'sio:res';
+
+export function ringAdapter(node: RingNode, channels: ChannelDirectory) {
+  /** Adapter uid → ring member name, learned from the messages each adapter sends. */
+  const members = new Map<string, string>();
+  const adapters = new Set<RingAdapter>();
+  node.onAppMessage(messageChannel, (from, body) => {
+    const m = body as ClusterMessage;
+    if (typeof m?.uid !== 'string') return;
+    members.set(m.uid, from);
+    for (const a of adapters) if (a.nsp.name === m.nsp) a.receive(m);
+  });
+  node.onAppMessage(responseChannel, (from, body) => {
+    const r = body as ClusterResponse;
+    if (typeof r?.uid !== 'string') return;
+    members.set(r.uid, from);
+    for (const a of adapters) if (a.nsp.name === r.nsp) a.receiveResponse(r);
+  });
+
+  class RingAdapter extends ClusterAdapterWithHeartbeat {
+    constructor(nsp: any) {
+      super(nsp, { heartbeatInterval: 5_000, heartbeatTimeout: 15_000 });
+      adapters.add(this);
+    }
+
+    receive(m: ClusterMessage): void {
+      this.onMessage(m);
+    }
+
+    receiveResponse(r: ClusterResponse): void {
+      this.onResponse(r);
+    }
+
+    override close(): void {
+      adapters.delete(this);
+      super.close();
+    }
+
+    protected override async doPublish(message: ClusterMessage): Promise<string> {
+      const targets = this.targetsOf(message);
+      if (targets) for (const n of targets) node.sendApp(n, messageChannel, message);
+      else node.broadcastApp(messageChannel, message);
+      return '';
+    }
+
+    protected override async doPublishResponse(requesterUid: string, response: ClusterResponse): Promise<void> {
+      const to = members.get(requesterUid);
+      if (to) node.sendApp(to, responseChannel, response);
+    }
+
+    /** Only the subscribed nodes, when every room of a broadcast is a link room this node owns. */
+    private targetsOf(message: ClusterMessage): string[] | undefined {
+      if (message.type !== MessageType.BROADCAST) return undefined;
+      const rooms = message.data.opts.rooms;
+      if (rooms.length === 0 || !rooms.every((r) => channels.isOwner(r))) return undefined;
+      return [...new Set(rooms.flatMap((r) => channels.subscribersOf(r)))];
+    }
+  }
+
+  return RingAdapter;
+}
