@@ -23,6 +23,11 @@ export class ApiClient {
     this.jar.cookie = v;
   }
 
+  /** The `rl_sid=...` cookie this browser holds, if any (for socket.io handshakes). */
+  get sessionCookie(): string | undefined {
+    return this.jar.cookie;
+  }
+
   /** The same browser (one cookie jar), talking to another node. */
   via(node: RingProcess): ApiClient {
     const c = new ApiClient(node, this.bearer);
