@@ -7,6 +7,7 @@ import { formatDateTime } from '../lib/format';
 import { useLinkStats } from '../lib/useLinkStats';
 import { CopyButton } from './CopyButton';
 import { FormError } from './Field';
+import { LiveIndicator } from './LiveIndicator';
 import { MessageCard } from './MessageCard';
 import { PreferenceList } from './PreferenceList';
 import { StatusBadge } from './StatusBadge';
@@ -18,7 +19,7 @@ import styles from './LinkDetails.module.css';
 export function LinkDetails({ slug }: { slug: string }) {
   const [link, setLink] = useState<Link | null>(null);
   const [linkError, setLinkError] = useState<unknown>(null);
-  const { stats, error: statsError } = useLinkStats(slug);
+  const { stats, error: statsError, live, connection } = useLinkStats(slug);
 
   useEffect(() => {
     let active = true;
@@ -94,10 +95,7 @@ export function LinkDetails({ slug }: { slug: string }) {
           <h2 id="chart-title" className="card-title">
             Views per minute
           </h2>
-          <span className={styles.live}>
-            <span className={styles.liveDot} aria-hidden="true" />
-            Live · last 60 minutes
-          </span>
+          <LiveIndicator state={connection} live={live} suffix="last 60 minutes" />
         </div>
         <ViewsChart series={stats?.series ?? null} />
       </section>

@@ -1,6 +1,7 @@
 'use client';
 
 import NextLink from 'next/link';
+import { useEffect, useRef, useState } from 'react';
 import type { Link } from '../lib/api';
 import { formatDate, formatDateTime, withoutScheme } from '../lib/format';
 import { CopyButton } from './CopyButton';
@@ -64,10 +65,10 @@ function LinkRow({ link, onEdit, onDelete }: { link: Link; onEdit: (link: Link) 
         <StatusBadge status={link.status} />
       </td>
       <td data-label="Views" className={styles.num}>
-        <span data-testid="row-total">{link.total}</span>
+        <LiveNumber value={link.total} testId="row-total" />
       </td>
       <td data-label="Bots" className={styles.num}>
-        <span data-testid="row-bots">{link.bots}</span>
+        <LiveNumber value={link.bots} testId="row-bots" />
       </td>
       <td data-label="Created" className={styles.created}>
         <time dateTime={link.createdAt} title={formatDateTime(link.createdAt)}>
@@ -93,6 +94,23 @@ function LinkRow({ link, onEdit, onDelete }: { link: Link; onEdit: (link: Link) 
         </button>
       </td>
     </tr>
+  );
+}
+
+/** A count that briefly highlights when a live update changes it. */
+function LiveNumber({ value, testId }: { value: number; testId: string }) {
+  const previous = useRef(value);
+  const [changes, setChanges] = useState(0);
+  useEffect(() => {
+    if (previous.current === value) return;
+    previous.current = value;
+    setChanges((n) => n + 1);
+  }, [value]);
+  // A new key restarts the highlight animation on every change.
+  return (
+    <span key={changes} data-testid={testId} className={changes > 0 ? styles.bumped : undefined}>
+      {value}
+    </span>
   );
 }
 

@@ -4,9 +4,12 @@ import NextLink from 'next/link';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, errorMessage, type Link } from '../lib/api';
 import { plural } from '../lib/format';
+import { useLiveState } from '../lib/live';
+import { liveLinksMax, useLiveLinkCounts, type LiveCounts } from '../lib/useLiveLinkCounts';
 import { ConfirmDialog } from './ConfirmDialog';
 import { EditLinkDialog } from './EditLinkDialog';
 import { FormError } from './Field';
+import { LiveIndicator } from './LiveIndicator';
 import { LinksTable, LinksTableSkeleton } from './LinksTable';
 import { MessageCard } from './MessageCard';
 import styles from './MyLinks.module.css';
@@ -56,6 +59,20 @@ export function MyLinks() {
   }, [load]);
 
   const shown = useMemo(() => (links === null ? [] : visibleLinks(links, query, sort)), [links, query, sort]);
+
+  // Views and bots of the visible rows follow the `stats` events of their links.
+  const liveSlugs = useMemo(() => shown.slice(0, liveLinksMax).map((l) => l.slug), [shown]);
+  const applyCounts = useCallback((counts: ReadonlyMap<string, LiveCounts>) => {
+    setLinks(
+      (current) =>
+        current?.map((l) => {
+          const c = counts.get(l.slug);
+          return c !== undefined && (c.total !== l.total || c.bots !== l.bots) ? { ...l, total: c.total, bots: c.bots } : l;
+        }) ?? null,
+    );
+  }, []);
+  useLiveLinkCounts(liveSlugs, applyCounts);
+  const connection = useLiveState();
 
   function saved(link: Link) {
     setLinks((current) => current?.map((l) => (l.slug === link.slug ? link : l)) ?? null);
@@ -110,9 +127,14 @@ export function MyLinks() {
         </div>
       </div>
 
-      <p className={styles.count} role="status" aria-live="polite" data-testid="links-count">
-        {links === null ? '\u00a0' : query.trim() === '' ? plural(links.length, 'link') : `${shown.length} of ${plural(links.length, 'link')} match`}
-      </p>
+      <div className={styles.countLine}>
+        <p className={styles.count} role="status" aria-live="polite" data-testid="links-count">
+          {links === null ? '\u00a0' : query.trim() === '' ? plural(links.length, 'link') : `${shown.length} of ${plural(links.length, 'link')} match`}
+        </p>
+        {liveSlugs.length > 0 && (
+          <LiveIndicator state={connection} suffix={shown.length > liveLinksMax ? `view counts of the first ${liveLinksMax}` : 'view counts'} />
+        )}
+      </div>
       <p className="visually-hidden" role="status" aria-live="polite">
         {announcement}
       </p>

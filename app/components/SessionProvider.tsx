@@ -3,8 +3,9 @@
 // Who is signed in (GET /api/session), shared by the header and the pages, plus a one-shot
 // notice that survives a client-side navigation ("3 links moved to your account").
 
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, type User } from '../lib/api';
+import { restartLive } from '../lib/live';
 
 interface SessionState {
   /** undefined while the first answer is on its way. */
@@ -40,6 +41,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     void refresh();
   }, [refresh]);
+
+  // Signing in or up rotates the session cookie; the live socket reconnects to present it.
+  const userId = user === undefined ? undefined : (user?.id ?? null);
+  const previousUserId = useRef(userId);
+  useEffect(() => {
+    const before = previousUserId.current;
+    previousUserId.current = userId;
+    if (before !== undefined && before !== userId) restartLive();
+  }, [userId]);
 
   const value = useMemo(() => ({ user, setUser, refresh, notice, showNotice }), [user, refresh, notice]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;

@@ -11,8 +11,7 @@ const navItems = [
   { href: '/', label: 'Home', prefetch: null },
   { href: '/links', label: 'My links', prefetch: null },
   { href: '/keys', label: 'API keys', prefetch: null },
-  // No prefetch until the cluster page exists: it would fetch a 404 on every page view.
-  { href: '/cluster', label: 'Cluster', prefetch: false },
+  { href: '/cluster', label: 'Cluster', prefetch: null },
 ] as const;
 
 function isCurrent(pathname: string, href: string): boolean {

@@ -66,6 +66,71 @@ export interface LinkStats {
   nodes: NodeInPreferenceList[];
 }
 
+export type MemberStatus = 'valid' | 'joining' | 'leaving' | 'exiting' | 'downed' | 'removed';
+export type Liveness = 'alive' | 'suspect' | 'dead';
+
+export interface ClusterMember {
+  name: string;
+  addr: string;
+  status: MemberStatus;
+  liveness: Liveness;
+}
+
+export interface RingPartition {
+  index: number;
+  owner: string;
+  /** The node the partition is moving to, while it moves. */
+  next?: string | null;
+}
+
+/** A handoff as the node reports it; the fields beyond `partition` vary, so all are optional. */
+export interface ClusterHandoff {
+  partition: number;
+  kind?: string;
+  from?: string;
+  to?: string | readonly string[];
+  sent?: number;
+  total?: number;
+  keysSent?: number;
+  keysTotal?: number;
+}
+
+export interface ClusterEvent {
+  /** ISO string or epoch milliseconds. */
+  at: string | number;
+  kind: string;
+  message: string;
+}
+
+/** GET /api/cluster. */
+export interface ClusterView {
+  node: string;
+  members: ClusterMember[];
+  ring: {
+    size: number;
+    nVal: number;
+    partitions: RingPartition[];
+    preferenceLists?: string[][];
+  };
+  handoffs: ClusterHandoff[];
+}
+
+/** The socket.io `cluster` event: GET /api/cluster plus the event log and a timestamp. */
+export interface ClusterUpdate extends ClusterView {
+  events?: ClusterEvent[];
+  at?: string | number;
+}
+
+/** GET /api/cluster/summary; `top` only with the admin token. */
+export interface ClusterSummary {
+  links: number;
+  views: number;
+  bots: number;
+  top?: { slug: string; total: number }[];
+  partitions?: number;
+  partial?: boolean;
+}
+
 export interface ApiKey {
   id: string;
   name: string;
@@ -159,12 +224,12 @@ async function problemFrom(response: Response): Promise<ApiError> {
   });
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   const init: RequestInit = {
     method,
     credentials: 'same-origin',
     cache: 'no-store',
-    headers: { accept: 'application/json, application/problem+json' },
+    headers: { accept: 'application/json, application/problem+json', ...headers },
   };
   if (body !== undefined) {
     init.headers = { ...init.headers, 'content-type': 'application/json' };
@@ -186,6 +251,8 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 }
 
 const slugPath = (slug: string) => `/api/links/${encodeURIComponent(slug)}`;
+const bearer = (token: string | null | undefined): Record<string, string> =>
+  token ? { authorization: `Bearer ${token}` } : {};
 
 export const api = {
   session: () => request<{ user: User | null }>('GET', '/api/session'),
@@ -210,4 +277,10 @@ export const api = {
   listKeys: () => request<{ keys: ApiKey[] }>('GET', '/api/keys'),
   createKey: (name: string) => request<NewApiKey>('POST', '/api/keys', { name }),
   revokeKey: (id: string) => request<void>('DELETE', `/api/keys/${encodeURIComponent(id)}`),
+
+  cluster: () => request<ClusterView>('GET', '/api/cluster'),
+  /** With the admin token the answer includes `top`. */
+  clusterSummary: (adminToken?: string | null) => request<ClusterSummary>('GET', '/api/cluster/summary', undefined, bearer(adminToken)),
+  adminLeave: (node: string, adminToken: string) => request<unknown>('POST', '/api/admin/leave', { node }, bearer(adminToken)),
+  adminRemove: (node: string, adminToken: string) => request<unknown>('POST', '/api/admin/remove', { node }, bearer(adminToken)),
 };
