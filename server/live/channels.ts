@@ -7,6 +7,8 @@ import type { RingNode } from '../../ring/node/ringNode';
 import { viewsKey } from '../links/types';
 
 export const announceEveryMs = 5_000;
+/** How often a node checks whether the set of reachable members changed. */
+const changeCheckMs = 250;
 /** An announcement not renewed for this long is dropped (its node died or left). */
 const subscriptionTtlMs = 3 * announceEveryMs;
 /** Rooms one node may announce per message. */
@@ -21,11 +23,15 @@ export class ChannelDirectory {
   private readonly subscribers = new Map<string, Map<string, number>>();
   private timer: NodeJS.Timeout | undefined;
 
+  private upMembers = '';
+
   constructor(
     private readonly node: RingNode,
     /** The rooms with sockets on this node right now. */
     private readonly localRooms: () => Iterable<string>,
     private readonly now: () => number,
+    /** A node this owner had no live record of announced sockets in a room: it needs the current state. */
+    private readonly onNewSubscriber: (room: string) => void = () => {},
   ) {
     node.onAppMessage('chan', (from, body) => {
       const m = body as { join?: unknown; leave?: unknown } | null;
@@ -35,7 +41,22 @@ export class ChannelDirectory {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.announceAll(), announceEveryMs);
+    let ticks = 0;
+    // Announce every `announceEveryMs`, and at once when the set of reachable members
+    // changes (a healed partition, a restart): owners then learn their subscribers again
+    // without waiting for the next round.
+    this.timer = setInterval(() => {
+      const up = this.node
+        .members()
+        .filter((m) => m.liveness !== 'dead')
+        .map((m) => m.name)
+        .join(',');
+      if (++ticks * changeCheckMs >= announceEveryMs || up !== this.upMembers) {
+        ticks = 0;
+        this.upMembers = up;
+        this.announceAll();
+      }
+    }, changeCheckMs);
     this.timer.unref();
   }
 
@@ -85,7 +106,9 @@ export class ChannelDirectory {
   private add(room: string, node: string): void {
     let m = this.subscribers.get(room);
     if (!m) this.subscribers.set(room, (m = new Map()));
+    const known = (m.get(node) ?? 0) > this.now();
     m.set(node, this.now() + subscriptionTtlMs);
+    if (!known) this.onNewSubscriber(room);
   }
 
   private announceAll(): void {

@@ -52,6 +52,10 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
   last: number;
   trailing: NodeJS.Timeout | undefined;
+  /** The last snapshot published, so an unchanged one is not sent again. */
+  lastPayload: string;
+  /** The next publish goes out even if unchanged (a subscriber node just arrived). */
+  force: boolean;
 }
 
 export function createLive(deps: LiveDeps) {
@@ -61,7 +65,15 @@ export function createLive(deps: LiveDeps) {
   const engine = new Engine({ transports: ['websocket'], maxHttpBufferSize: limits.messageBytesMax, pingInterval: 20_000, pingTimeout: 20_000 });
 
   let redis: { pub: Redis; sub: Redis } | undefined;
-  const channels = new ChannelDirectory(node, () => localLinkRooms(), () => Date.now());
+  const channels = new ChannelDirectory(
+    node,
+    () => localLinkRooms(),
+    () => Date.now(),
+    (room) => {
+      // A node (re)announced sockets in a room this node owns: send it the current state.
+      if (channels.isOwner(room)) schedule(room.slice('link:'.length), true);
+    },
+  );
   let adapter;
   if (deps.redisUrl) {
     // Commands fail at once while Redis is away (no unbounded offline queue): live packets
@@ -174,9 +186,10 @@ export function createLive(deps: LiveDeps) {
     if (typeof slug === 'string' && SLUG_PATTERN.test(slug) && channels.isOwner(linkRoom(slug))) schedule(slug);
   });
 
-  function schedule(slug: string): void {
+  function schedule(slug: string, force = false): void {
     let p = pending.get(slug);
-    if (!p) pending.set(slug, (p = { timer: undefined, last: 0, trailing: undefined }));
+    if (!p) pending.set(slug, (p = { timer: undefined, last: 0, trailing: undefined, lastPayload: '', force: false }));
+    if (force) p.force = true;
     if (p.timer) return;
     const entry = p;
     const delay = Math.max(0, entry.last + limits.statsIntervalMs - Date.now());
@@ -195,7 +208,17 @@ export function createLive(deps: LiveDeps) {
 
   function publish(slug: string): void {
     links.stats(slug).then(
-      (stats) => void nsp.to(linkRoom(slug)).emit('stats', stats),
+      (stats) => {
+        const entry = pending.get(slug);
+        // The node list carries liveness, which is not news to a stats subscriber.
+        const payload = JSON.stringify({ ...stats, nodes: undefined });
+        if (entry && payload === entry.lastPayload && !entry.force) return;
+        if (entry) {
+          entry.lastPayload = payload;
+          entry.force = false;
+        }
+        nsp.to(linkRoom(slug)).emit('stats', stats);
+      },
       (err: Error) => log.debug({ err: err.message, slug }, 'live stats publish failed'),
     );
   }

@@ -358,7 +358,7 @@ describe('cluster-wide figures', () => {
     expect(before.partial).toBe(false);
     expect(before.top[0]).toEqual({ slug, total: 60 });
     expect(before.links).toBeGreaterThan(10);
-    expect((await fetch(`${nodes[1]!.url}/api/cluster/summary`).then((r) => r.json())).top).toBeUndefined();
+    expect((await fetch(`${nodes[1]!.url}/api/cluster/summary`).then((r) => r.json() as Promise<{ top?: unknown }>)).top).toBeUndefined();
 
     const victim = nodes[3]!;
     victim.proc.kill('SIGKILL');
