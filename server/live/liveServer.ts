@@ -9,6 +9,7 @@ import { Server as Engine } from 'engine.io';
 import { Server, type Socket } from 'socket.io';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type pino from 'pino';
 import type { RingNode } from '../../ring/node/ringNode';
 import type { ApiKeys } from '../auth/apiKeys';
@@ -29,6 +30,9 @@ export interface LiveLimits {
   /** Largest message a client may send. */
   messageBytesMax: number;
 }
+
+/** Links whose last published snapshot a node remembers (for skipping unchanged ones). */
+const publishedSnapshotsMax = 10_000;
 
 export const defaultLiveLimits: LiveLimits = { statsIntervalMs: 100, trailingPublishMs: 300, subscriptionsPerSocketMax: 200, messageBytesMax: 16 * 1024 };
 
@@ -52,8 +56,6 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
   last: number;
   trailing: NodeJS.Timeout | undefined;
-  /** The last snapshot published, so an unchanged one is not sent again. */
-  lastPayload: string;
   /** The next publish goes out even if unchanged (a subscriber node just arrived). */
   force: boolean;
 }
@@ -166,6 +168,8 @@ export function createLive(deps: LiveDeps) {
 
   // ---- publishing link stats (on the channel owner) ----
   const pending = new Map<string, Pending>();
+  /** The last snapshot published per link, so an unchanged one is not sent again. */
+  const lastSent = new LRUCache<string, string>({ max: publishedSnapshotsMax });
 
   function keyChanged(key: string): void {
     const slash = key.indexOf('/');
@@ -188,7 +192,7 @@ export function createLive(deps: LiveDeps) {
 
   function schedule(slug: string, force = false): void {
     let p = pending.get(slug);
-    if (!p) pending.set(slug, (p = { timer: undefined, last: 0, trailing: undefined, lastPayload: '', force: false }));
+    if (!p) pending.set(slug, (p = { timer: undefined, last: 0, trailing: undefined, force: false }));
     if (force) p.force = true;
     if (p.timer) return;
     const entry = p;
@@ -212,11 +216,9 @@ export function createLive(deps: LiveDeps) {
         const entry = pending.get(slug);
         // The node list carries liveness, which is not news to a stats subscriber.
         const payload = JSON.stringify({ ...stats, nodes: undefined });
-        if (entry && payload === entry.lastPayload && !entry.force) return;
-        if (entry) {
-          entry.lastPayload = payload;
-          entry.force = false;
-        }
+        if (payload === lastSent.get(slug) && !entry?.force) return;
+        lastSent.set(slug, payload);
+        if (entry) entry.force = false;
         nsp.to(linkRoom(slug)).emit('stats', stats);
       },
       (err: Error) => log.debug({ err: err.message, slug }, 'live stats publish failed'),
