@@ -21,6 +21,9 @@
 // npm run bench:redirect [-- --connections 64 --duration 10 --warmup 2 --quick --only bare,next,ringlink --persist --user-agent UA]
 //   --quick      3 s runs after a 1 s warm-up (smoke run, well under 90 s)
 //   --only       a subset of targets: bare, next, ringlink
+//   --no-pin     do not pin processes to CPUs (by default, with taskset and 2+ cores, the
+//                server under load gets CPU 1 alone; the load generator and every other
+//                process share CPU 0)
 //   --persist    give the ringlink nodes a DATA_DIR (record log on disk); default in memory,
 //                like the redis-server baseline
 //   --user-agent sent with every request (default: a desktop Chrome, so ringlink counts human
@@ -55,6 +58,7 @@ const { values: argv } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string', default: 'bare,next,ringlink' },
     persist: { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
     'user-agent': { type: 'string' },
   },
 });
@@ -65,6 +69,7 @@ const settings = {
   durationSeconds: positiveInt('duration', argv.duration ?? (argv.quick ? '3' : '10')),
   warmupSeconds: positiveInt('warmup', argv.warmup ?? (argv.quick ? '1' : '2')),
   quick: argv.quick!,
+  pin: !argv['no-pin'] && (os.cpus().length >= 2 && spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0),
   ringlinkNodes: 4,
   ringlinkPersistence: argv.persist ? 'DATA_DIR per node (FSYNC=interval)' : 'none (in memory)',
   countCheckDelayMs: 1500,
@@ -79,7 +84,7 @@ function positiveInt(name: string, v: string): number {
   return n;
 }
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 10] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--user-agent UA]`);
+  console.error(`${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 10] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--no-pin] [--user-agent UA]`);
   process.exit(2);
 }
 
@@ -415,8 +420,24 @@ interface TargetError {
   error: string;
 }
 
-async function measure(target: string, url: string, readCount: () => Promise<number>, opts: { countDelayMs: number; notes?: string[] }): Promise<TargetResult> {
+/**
+ * With --pin (the default when taskset exists and there are 2+ cores): the server under
+ * load gets CPU 1 to itself; this process (the load generator) and every other process it
+ * started (Redis, the other ring nodes) share CPU 0. Each target then has one dedicated
+ * core, as on a machine of its own, instead of competing with its neighbours.
+ */
+function pinFor(serverPid: number | undefined): string | undefined {
+  if (!settings.pin || serverPid === undefined) return undefined;
+  const set = (pid: number, cpu: number) => spawnSync('taskset', ['-a', '-pc', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
+  let ok = set(process.pid, 0);
+  for (const p of procs) if (p.alive && p.child.pid !== undefined) ok = set(p.child.pid, p.child.pid === serverPid ? 1 : 0) && ok;
+  return ok ? 'pinned: the server on CPU 1, the load generator and every other process on CPU 0' : 'pinning with taskset failed: unpinned';
+}
+
+async function measure(target: string, url: string, readCount: () => Promise<number>, opts: { countDelayMs: number; notes?: string[]; serverPid?: number }): Promise<TargetResult> {
   const notes = opts.notes ?? []; // shared: readCount may add to it
+  const pinned = pinFor(opts.serverPid);
+  if (pinned) notes.push(pinned);
   const runs: RunResult[] = [];
   log(`${target}: warm-up ${settings.warmupSeconds} s, ${settings.connections} connections, ${url}`);
   runs.push(await load(url, 'warmup', settings.warmupSeconds));
@@ -487,7 +508,7 @@ async function benchBare(): Promise<TargetResult> {
     const base = `http://127.0.0.1:${port}`;
     await checkRedirect(`${base}/${slug}`, LINK_URL);
     const before = await bareCount(base, slug); // the check above counted one view
-    const r = await measure('bare', `${base}/${slug}`, async () => (await bareCount(base, slug)) - before, { countDelayMs: settings.countCheckDelayMs });
+    const r = await measure('bare', `${base}/${slug}`, async () => (await bareCount(base, slug)) - before, { countDelayMs: settings.countCheckDelayMs, serverPid: p.child.pid });
     return r;
   } finally {
     await stopProc(p);
@@ -588,7 +609,7 @@ async function benchNextRedis(): Promise<TargetResult> {
     const counter = async () => Number((await client.get(`clicks:${slug}`)) ?? 0);
     const before = await counter();
     const notes = build.built ? [`next build ran first (${build.seconds} s)`] : [];
-    return await measure('next+redis', `${base}/${slug}`, async () => (await counter()) - before, { countDelayMs: settings.countCheckDelayMs, notes });
+    return await measure('next+redis', `${base}/${slug}`, async () => (await counter()) - before, { countDelayMs: settings.countCheckDelayMs, notes, serverPid: next.child.pid });
   } finally {
     client.disconnect();
     if (next) await stopProc(next);
@@ -744,7 +765,7 @@ async function benchRinglink(): Promise<(TargetResult | TargetError)[]> {
             notes.push(`stats after the load: total ${s.total}, bots ${s.bots} (before it: total ${s0.total}, bots ${s0.bots})`);
             return s.total + s.bots - before;
           },
-          { countDelayMs: settings.countCheckDelayMs, notes },
+          { countDelayMs: settings.countCheckDelayMs, notes, serverPid: node.proc.child.pid },
         );
         if (!r.counting.exact) {
           // Not equal after 1.5 s: see whether (and when) it converges, for the report.
