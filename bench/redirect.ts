@@ -21,9 +21,9 @@
 // npm run bench:redirect [-- --connections 64 --duration 10 --warmup 2 --quick --only bare,next,ringlink --persist --user-agent UA]
 //   --quick      3 s runs after a 1 s warm-up (smoke run, well under 90 s)
 //   --only       a subset of targets: bare, next, ringlink
-//   --no-pin     do not pin processes to CPUs (by default, with taskset and 2+ cores, the
-//                server under load gets CPU 1 alone; the load generator and every other
-//                process share CPU 0)
+//   --pin        pin processes to CPUs with taskset: the server under load gets CPU 1 alone
+//                (all its threads), the load generator and every other process share
+//                CPU 0. Measured: it lowers ringlink (its GC threads then share the core)
 //   --persist    give the ringlink nodes a DATA_DIR (record log on disk); default in memory,
 //                like the redis-server baseline
 //   --user-agent sent with every request (default: a desktop Chrome, so ringlink counts human
@@ -58,7 +58,7 @@ const { values: argv } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string', default: 'bare,next,ringlink' },
     persist: { type: 'boolean', default: false },
-    'no-pin': { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: false },
     'user-agent': { type: 'string' },
   },
 });
@@ -69,7 +69,7 @@ const settings = {
   durationSeconds: positiveInt('duration', argv.duration ?? (argv.quick ? '3' : '10')),
   warmupSeconds: positiveInt('warmup', argv.warmup ?? (argv.quick ? '1' : '2')),
   quick: argv.quick!,
-  pin: !argv['no-pin'] && (os.cpus().length >= 2 && spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0),
+  pin: argv.pin! && (os.cpus().length >= 2 && spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0),
   ringlinkNodes: 4,
   ringlinkPersistence: argv.persist ? 'DATA_DIR per node (FSYNC=interval)' : 'none (in memory)',
   countCheckDelayMs: 1500,
@@ -84,7 +84,7 @@ function positiveInt(name: string, v: string): number {
   return n;
 }
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 10] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--no-pin] [--user-agent UA]`);
+  console.error(`${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 10] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--pin] [--user-agent UA]`);
   process.exit(2);
 }
 
@@ -421,7 +421,7 @@ interface TargetError {
 }
 
 /**
- * With --pin (the default when taskset exists and there are 2+ cores): the server under
+ * With --pin (and taskset, and 2+ cores): the server under
  * load gets CPU 1 to itself; this process (the load generator) and every other process it
  * started (Redis, the other ring nodes) share CPU 0. Each target then has one dedicated
  * core, as on a machine of its own, instead of competing with its neighbours.
