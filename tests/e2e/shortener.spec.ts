@@ -115,6 +115,9 @@ test('signing up keeps the links made before, on every node', async ({ browser }
 
   // Sign out, then back in through another node: the links are the account's now.
   await page.getByTestId('signout-button').click();
+  // Signing out reloads the page: let that finish before navigating elsewhere.
+  await expect(page.getByTestId('session-user')).toBeHidden();
+  await page.waitForLoadState('load');
   await page.goto(`${A}/signin`);
   await page.getByTestId('username-input').fill(username);
   await page.getByTestId('password-input').fill('a long enough password');
