@@ -41,6 +41,8 @@ const schema = z
     TRUST_PROXY: z.enum(['0', '1']).default('0'),
     /** Allow links to loopback, private and link-local addresses (development only). */
     ALLOW_PRIVATE_TARGETS: z.enum(['0', '1']).default('0'),
+    /** Live updates: at most one `stats` snapshot per link per this interval. */
+    LIVE_STATS_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(100),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Test-only: enables POST /api/admin/faults (drop traffic to named peers inside the transport). */
     RINGLINK_TEST_FAULTS: z.enum(['0', '1']).default('0'),

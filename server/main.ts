@@ -28,7 +28,7 @@ import { LinkService } from './links/linkService';
 import { registerLinkTypes } from './links/types';
 import { ViewRecorder } from './links/viewRecorder';
 import { linkSummaryQuery, type LinkSummary } from './links/summary';
-import { createLive } from './live/liveServer';
+import { createLive, defaultLiveLimits } from './live/liveServer';
 import { clusterSnapshot } from './http/app';
 import { RingClient } from './ringClient';
 import { randomBytes } from 'node:crypto';
@@ -171,7 +171,7 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const sessions = new Sessions(node, ring, now, publicUrl?.startsWith('https:') ?? false);
   const apiKeys = new ApiKeys(node, ring, now);
   const api = createApi({ links, sessions, accounts: new Accounts(ring, now), apiKeys, limits, publicUrl, trustProxy });
-  const live = createLive({ node, links, sessions, apiKeys, publicUrl, redisUrl: config.REDIS_URL, log: log.child({ part: 'live' }), clusterView: () => clusterSnapshot(node) });
+  const live = createLive({ node, links, sessions, apiKeys, publicUrl, redisUrl: config.REDIS_URL, log: log.child({ part: 'live' }), clusterView: () => clusterSnapshot(node), limits: { ...defaultLiveLimits, statsIntervalMs: config.LIVE_STATS_INTERVAL_MS } });
   node.durable.store.onChange = (key) => live.keyChanged(key);
   node.registerCoverage(linkSummaryQuery);
   const summary = async (withTop: boolean) => {
