@@ -9,10 +9,10 @@
 // npm run bench:cluster [-- --keys 100000 --concurrency 64 --json]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort, waitFor } from './lib/wait';
 
 const { values } = parseArgs({ options: { keys: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '64' }, json: { type: 'boolean', default: false } } });
 const keyCount = Number(values.keys);
@@ -21,14 +21,6 @@ const token = 'bench-admin-token-0123456789';
 // npm runs scripts from the package root (this file is bundled elsewhere before it runs).
 const root = process.cwd();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Proc {
   name: string;
@@ -47,15 +39,6 @@ function start(name: string, port: number, seeds: number[], dataDir: string): Pr
   return { name, port, child, log };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 const get = (port: number, path: string) => fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${token}` } });
 const ready = (p: Proc) => waitFor(`${p.name} ready`, async () => ((await get(p.port, '/readyz')).ok ? true : undefined), 60_000);

@@ -8,8 +8,8 @@
 //
 // npm run bench:links [-- --seconds 10 --concurrency 64 --links 1000000 --json]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
+import { freePort, waitFor } from './lib/wait';
 import { join } from 'node:path';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '64' }, links: { type: 'string', default: '1000000' }, json: { type: 'boolean', default: false } } });
@@ -19,14 +19,6 @@ const linkCount = Number(values.links);
 const token = 'bench-admin-token-0123456789';
 const root = process.cwd();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const children: ChildProcess[] = [];
 const stopAll = () => {
@@ -46,14 +38,6 @@ function start(name: string, port: number, seed: number | undefined): void {
   children.push(child);
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -2,30 +2,27 @@
 // is 256 random bits, so a fast hash is enough; no salt or stretching needed). An account's
 // keys are listed through a two-phase set of "id:hash".
 import { createHash, randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { RingNode } from '../../ring/node/ringNode';
 import { contextOf, liveValue, type RingClient } from '../ringClient';
+import { ReadThroughCache } from '../readThrough';
 import { apiKeyKey, keysKey, twoPhaseMembers, type ApiKeyDoc, type TwoPhaseSet } from '../links/types';
 
 /** Keys an account may hold at once. */
 export const apiKeysPerAccountMax = 50;
-const cacheEntriesMax = 10_000;
-const cacheTtlMs = 5_000;
-const invalidationChannel = 'apikey';
+/** API keys a node caches, and for how long. */
+const cacheLimits = { entriesMax: 10_000, ttlMs: 5_000 };
 
 export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
 export class ApiKeys {
-  private readonly cache = new LRUCache<string, { doc: ApiKeyDoc | null }>({ max: cacheEntriesMax, ttl: cacheTtlMs });
+  private readonly docs: ReadThroughCache<ApiKeyDoc>;
 
   constructor(
-    private readonly node: RingNode,
+    node: RingNode,
     private readonly ring: RingClient,
     private readonly now: () => number,
   ) {
-    node.onAppMessage(invalidationChannel, (_from, body) => {
-      if (typeof body === 'string') this.cache.delete(body);
-    });
+    this.docs = new ReadThroughCache(node, ring, 'apikey', cacheLimits);
   }
 
   async list(accountId: string): Promise<ApiKeyDoc[]> {
@@ -52,26 +49,14 @@ export class ApiKeys {
     const doc = liveValue<ApiKeyDoc>(cur);
     if (doc) await this.ring.put(apiKeyKey(hash), { ...doc, revokedAt: this.now() }, contextOf(cur));
     await this.ring.merge(keysKey(accountId), { [member]: 1 });
-    this.cache.delete(hash);
-    this.node.broadcastApp(invalidationChannel, hash);
+    this.docs.invalidate(apiKeyKey(hash));
     return true;
   }
 
   /** The live key behind a bearer token, or null. */
   async authenticate(token: string): Promise<ApiKeyDoc | null> {
     if (!/^rl_[A-Za-z0-9_-]{43}$/.test(token)) return null;
-    const hash = hashApiKey(token);
-    const local = this.node.localRead(apiKeyKey(hash));
-    let doc: ApiKeyDoc | null;
-    if (local?.found) doc = liveValue<ApiKeyDoc>(local) ?? null;
-    else {
-      const hit = this.cache.get(hash);
-      if (hit) doc = hit.doc;
-      else {
-        doc = liveValue<ApiKeyDoc>(await this.ring.get(apiKeyKey(hash))) ?? null;
-        this.cache.set(hash, { doc });
-      }
-    }
+    const doc = await this.docs.get(apiKeyKey(hashApiKey(token)));
     return doc && doc.revokedAt === null ? doc : null;
   }
 }

@@ -4,18 +4,16 @@
 // at most once per `refreshEveryMs`, and the ring itself forgets expired ones.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LRUCache } from 'lru-cache';
 import type { RingNode } from '../../ring/node/ringNode';
 import type { RingClient } from '../ringClient';
 import { sessionKey, type SessionDoc } from '../links/types';
+import { ReadThroughCache } from '../readThrough';
 
 export const sessionCookie = 'rl_sid';
 export const sessionTtlMs = 30 * 24 * 3600_000;
 const refreshEveryMs = 24 * 3600_000;
 /** Sessions a node caches, and for how long. */
-const cacheEntriesMax = 50_000;
-const cacheTtlMs = 5_000;
-const invalidationChannel = 'session';
+const cacheLimits = { entriesMax: 50_000, ttlMs: 5_000 };
 
 export interface Session {
   readonly id: string;
@@ -38,28 +36,21 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
 }
 
 export class Sessions {
-  private readonly cache = new LRUCache<string, { doc: SessionDoc | null }>({ max: cacheEntriesMax, ttl: cacheTtlMs });
+  private readonly docs: ReadThroughCache<SessionDoc>;
 
   constructor(
-    private readonly node: RingNode,
+    node: RingNode,
     private readonly ring: RingClient,
     private readonly now: () => number,
     private readonly secureCookies: boolean,
   ) {
-    node.onAppMessage(invalidationChannel, (_from, body) => {
-      if (typeof body === 'string') this.cache.delete(body);
-    });
+    this.docs = new ReadThroughCache(node, ring, 'session', cacheLimits);
   }
 
   /** The caller's session, or null (no cookie, unknown, or expired). */
   async current(req: IncomingMessage, res: ServerResponse): Promise<Session | null> {
-    const id = readCookie(req, sessionCookie);
-    if (!id || !/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
-    const idHash = hashSessionId(id);
-    const doc = await this.load(idHash);
-    if (!doc || doc.expiresAt <= this.now()) return null;
-    const session = { id, idHash, doc };
-    if (doc.expiresAt - this.now() < sessionTtlMs - refreshEveryMs) await this.store(res, session.id, { ...doc, expiresAt: this.now() + sessionTtlMs });
+    const session = await this.identify(req);
+    if (session && session.doc.expiresAt - this.now() < sessionTtlMs - refreshEveryMs) await this.store(res, session.id, { ...session.doc, expiresAt: this.now() + sessionTtlMs });
     return session;
   }
 
@@ -68,7 +59,7 @@ export class Sessions {
     const id = readCookie(req, sessionCookie);
     if (!id || !/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
     const idHash = hashSessionId(id);
-    const doc = await this.load(idHash);
+    const doc = await this.docs.get(sessionKey(idHash));
     return doc && doc.expiresAt > this.now() ? { id, idHash, doc } : null;
   }
 
@@ -99,26 +90,14 @@ export class Sessions {
   private async end(idHash: string): Promise<void> {
     const r = await this.ring.get(sessionKey(idHash));
     await this.ring.delete(sessionKey(idHash), r.found ? r.context : {});
-    this.cache.delete(idHash);
-    this.node.broadcastApp(invalidationChannel, idHash);
+    this.docs.invalidate(sessionKey(idHash));
   }
 
   private async store(res: ServerResponse, id: string, doc: SessionDoc): Promise<void> {
     const idHash = hashSessionId(id);
     const prior = await this.ring.get(sessionKey(idHash));
     await this.ring.put(sessionKey(idHash), doc, prior.found ? prior.context : {});
-    this.cache.set(idHash, { doc });
+    this.docs.set(sessionKey(idHash), doc);
     res.appendHeader('set-cookie', `${sessionCookie}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${Math.floor(sessionTtlMs / 1000)}${this.secureCookies ? '; Secure' : ''}`);
-  }
-
-  private async load(idHash: string): Promise<SessionDoc | null> {
-    const local = this.node.localRead(sessionKey(idHash));
-    if (local?.found) return local.deleted ? null : ((local.value as SessionDoc | undefined) ?? null);
-    const hit = this.cache.get(idHash);
-    if (hit) return hit.doc;
-    const r = await this.ring.get(sessionKey(idHash));
-    const doc = r.found && !r.deleted ? ((r.value as SessionDoc | undefined) ?? null) : null;
-    this.cache.set(idHash, { doc });
-    return doc;
   }
 }

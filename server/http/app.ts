@@ -107,15 +107,6 @@ export function createApp(deps: AppDeps) {
 
   const clusterView = () => clusterSnapshot(node);
 
-  function isAdmin(req: IncomingMessage): boolean {
-    try {
-      requireAdmin(req);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Concatenate rather than resolve: a target such as "//x" must stay a path, not become a host.
     let url: URL;
@@ -136,8 +127,10 @@ export function createApp(deps: AppDeps) {
     }
     if (path === '/api/cluster' && method === 'GET') return json(res, 200, clusterView());
     if (path === '/api/cluster/summary' && method === 'GET' && deps.summary) {
-      if (req.headers.authorization && !isAdmin(req)) requireAdmin(req);
-      return json(res, 200, await deps.summary(isAdmin(req)));
+      // Anyone gets the totals; the top links need the admin token (a wrong one is refused).
+      const admin = req.headers.authorization !== undefined;
+      if (admin) requireAdmin(req);
+      return json(res, 200, await deps.summary(admin));
     }
     if (path.startsWith('/socket.io/') && deps.live) return deps.live.handleRequest(req, res);
     if (!path.startsWith('/api/admin/')) {

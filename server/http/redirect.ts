@@ -74,41 +74,35 @@ export function createRedirector(deps: RedirectDeps) {
     recorder.record(slug, true, { at: now(), referrer: referrerHost(req.headers.referer), device: c.device, visitor: hash64(`${clientIp(req, deps.trustProxy)}|${ua}`) });
   }
 
-  function redirect(res: ServerResponse, doc: LinkDoc): void {
+  function redirect(res: ServerResponse, doc: LinkDoc, status: number = doc.redirectStatus): void {
     // A flat header array skips Node's per-call object walk on the hot path.
-    res.writeHead(doc.redirectStatus, ['location', doc.url, 'cache-control', 'no-store', 'x-robots-tag', 'noindex', 'content-length', '0']);
+    res.writeHead(status, ['location', doc.url, 'cache-control', 'no-store', 'x-robots-tag', 'noindex', 'content-length', '0']);
     res.end();
   }
 
-  /** Spend a click of a max-clicks link; false when the response is already sent (used up or busy). */
-  async function spend(res: ServerResponse, doc: LinkDoc): Promise<boolean> {
-    if (doc.maxClicks === null || budget.trySpendLocal(doc.slug)) return true;
-    const r = await budget.spend(doc.slug, doc.maxClicks);
-    if (r === 'ok') return true;
-    if (r === 'used_up') html(res, 410, gonePage('used_up'));
-    else html(res, 503, unavailablePage(), { 'retry-after': '1' });
-    return false;
-  }
-
-  function gone(res: ServerResponse, doc: LinkDoc): boolean {
-    if (doc.deletedAt !== null) html(res, 410, gonePage('deleted'));
-    else if (doc.expiresAt !== null && doc.expiresAt <= now()) html(res, 410, gonePage('expired'));
-    else return false;
-    return true;
-  }
-
-  async function serve(req: IncomingMessage, res: ServerResponse, slug: string, doc: LinkDoc | null): Promise<void> {
-    if (!doc) return html(res, 404, notFoundPage(slug));
-    if (gone(res, doc)) return;
-    const method = req.method;
-    if (doc.password) {
-      if (method === 'POST') return checkPassword(req, res, doc);
-      return html(res, 200, passwordPage(slug));
+  /** Count and redirect, once a click of a max-clicks link is spent; a promise only while a lease is being acquired. */
+  function spendAndRedirect(req: IncomingMessage, res: ServerResponse, doc: LinkDoc, status?: number): void | Promise<void> {
+    if (doc.maxClicks === null || budget.trySpendLocal(doc.slug)) {
+      count(req, doc.slug);
+      return redirect(res, doc, status);
     }
-    if (method === 'HEAD') return redirect(res, doc);
-    if (!(await spend(res, doc))) return;
-    count(req, slug);
-    redirect(res, doc);
+    return budget.spend(doc.slug, doc.maxClicks).then((r) => {
+      if (r === 'ok') {
+        count(req, doc.slug);
+        redirect(res, doc, status);
+      } else if (r === 'used_up') html(res, 410, gonePage('used_up'));
+      else html(res, 503, unavailablePage(), { 'retry-after': '1' });
+    });
+  }
+
+  /** Synchronous for every plain redirect; a promise only for a password form or a lease acquisition. */
+  function serve(req: IncomingMessage, res: ServerResponse, slug: string, doc: LinkDoc | null): void | Promise<void> {
+    if (!doc) return html(res, 404, notFoundPage(slug));
+    if (doc.deletedAt !== null) return html(res, 410, gonePage('deleted'));
+    if (doc.expiresAt !== null && doc.expiresAt <= now()) return html(res, 410, gonePage('expired'));
+    if (doc.password) return req.method === 'POST' ? checkPassword(req, res, doc) : html(res, 200, passwordPage(slug));
+    if (req.method === 'HEAD') return redirect(res, doc);
+    return spendAndRedirect(req, res, doc);
   }
 
   async function checkPassword(req: IncomingMessage, res: ServerResponse, doc: LinkDoc): Promise<void> {
@@ -118,22 +112,15 @@ export function createRedirector(deps: RedirectDeps) {
     if (body === null) return html(res, 413, passwordPage(doc.slug, 'That was too long to be the password.'));
     const ok = await verifyPassword(body.get('password') ?? '', doc.password!);
     if (!ok) return html(res, 401, passwordPage(doc.slug, 'That password is not right. Try again.'));
-    if (!(await spend(res, doc))) return;
-    count(req, doc.slug);
-    res.writeHead(303, { location: doc.url, 'cache-control': 'no-store', 'x-robots-tag': 'noindex', 'content-length': '0' });
-    res.end();
+    return spendAndRedirect(req, res, doc, 303);
   }
 
   return {
     /** Answers GET, HEAD and (password form) POST on /:slug. Synchronous on the common path. */
     handle(req: IncomingMessage, res: ServerResponse, slug: string): void | Promise<void> {
       const doc = directory.peek(slug);
-      if (doc !== undefined && doc !== null && req.method === 'GET' && !doc.password && doc.maxClicks === null && doc.deletedAt === null && (doc.expiresAt === null || doc.expiresAt > now())) {
-        count(req, slug);
-        return redirect(res, doc);
-      }
-      const answer = doc !== undefined ? serve(req, res, slug, doc) : directory.lookup(slug).then((d) => serve(req, res, slug, d));
-      return answer.catch((err: unknown) => {
+      const answer = doc !== undefined ? serve(req, res, slug, doc) : directory.load(slug).then((d) => serve(req, res, slug, d));
+      return answer?.catch((err: unknown) => {
         if (!(err instanceof RingCallError) || res.headersSent) throw err;
         html(res, 503, unavailablePage(), { 'retry-after': '1' });
       });

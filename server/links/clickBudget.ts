@@ -7,7 +7,6 @@
 //     spend it: served clicks reach max exactly while nodes stay up;
 //   - a node that dies holding a lease strands at most `leaseClicksMax` clicks (fewer than
 //     max get served; never more).
-import { randomUUID } from 'node:crypto';
 import type { Timers, TimerHandle } from '../../ring/runtime';
 import type { RingClient } from '../ringClient';
 import { budgetKey } from './types';
@@ -17,8 +16,6 @@ export interface BudgetState {
   /** Clicks granted to holders (spent or still held); never above max. */
   readonly granted: number;
   readonly holders: Readonly<Record<string, number>>;
-  /** Id of the last limit change. */
-  readonly op: string;
 }
 
 export interface ClickBudgetLimits {
@@ -100,27 +97,22 @@ export class ClickBudget {
 
   /** Set a link's limit (create or edit). Lowering it below what was granted ends the link's clicks. */
   async setMax(slug: string, max: number): Promise<void> {
-    const op = randomUUID();
     await this.ring.casRetrying(budgetKey(slug), (cur) => {
-      const s = (cur as BudgetState | undefined) ?? { max, granted: 0, holders: {}, op };
-      return { next: { ...s, max, op }, result: true };
+      const s = (cur as BudgetState | undefined) ?? { max, granted: 0, holders: {} };
+      return { next: { ...s, max }, result: true };
     });
   }
 
-  /** Remaining clicks nobody holds, and those held, per the budget register. */
-  async read(slug: string): Promise<BudgetState | undefined> {
-    return this.ring.casRetrying(budgetKey(slug), (cur) => ({ next: cur, result: cur as BudgetState | undefined }));
-  }
 
   private async acquire(slug: string, max: number): Promise<number> {
     const want = (s: BudgetState) => Math.min(this.limits.leaseClicksMax, Math.max(1, Math.floor((s.max - s.granted) / (4 * Math.max(1, this.members())))), s.max - s.granted);
     // Not idempotent on purpose: a retried round whose first attempt landed grants twice;
     // the surplus sits in holders[this.holder] and goes back with the next return.
     const got = await this.ring.casRetrying(budgetKey(slug), (cur) => {
-      const s = (cur as BudgetState | undefined) ?? { max, granted: 0, holders: {}, op: '' };
+      const s = (cur as BudgetState | undefined) ?? { max, granted: 0, holders: {} };
       const g = Math.max(0, want(s));
       if (g === 0) return { next: s, result: 0 };
-      return { next: { ...s, granted: s.granted + g, holders: { ...s.holders, [this.holder]: (s.holders[this.holder] ?? 0) + g }, op: '' }, result: g };
+      return { next: { ...s, granted: s.granted + g, holders: { ...s.holders, [this.holder]: (s.holders[this.holder] ?? 0) + g } }, result: g };
     });
     const lease = this.leases.get(slug);
     if (lease && got > 0) lease.available += got;

@@ -55,7 +55,7 @@ export class LinkDirectory {
 
   /**
    * Synchronous when the answer is cached and fresh, or local; undefined means "ask
-   * lookup()". A replica's own copy goes through the cache too (one Map lookup per hot
+   * load()". A replica's own copy goes through the cache too (one Map lookup per hot
    * redirect instead of a hash and a store read), for at most `localFreshMs`.
    */
   peek(slug: string): LinkDoc | null | undefined {
@@ -66,7 +66,7 @@ export class LinkDirectory {
       if (hit.local) {
         if (age < localFreshMs) return hit.doc;
       } else if (age < this.limits.freshMs) {
-        if (age >= this.limits.refreshAfterMs) void this.fetch(slug).catch(() => {});
+        if (age >= this.limits.refreshAfterMs) void this.load(slug).catch(() => {});
         this.stats.cached++;
         return hit.doc;
       }
@@ -81,14 +81,8 @@ export class LinkDirectory {
     return undefined;
   }
 
-  async lookup(slug: string): Promise<LinkDoc | null> {
-    const quick = this.peek(slug);
-    if (quick !== undefined) return quick;
-    return this.fetch(slug);
-  }
-
-  /** A quorum read (deduplicated per slug), cached. Deleted links are documents too. */
-  private fetch(slug: string): Promise<LinkDoc | null> {
+  /** A quorum read (deduplicated per slug), cached: what peek() could not answer. */
+  load(slug: string): Promise<LinkDoc | null> {
     let p = this.refreshing.get(slug);
     if (!p) {
       p = this.ring

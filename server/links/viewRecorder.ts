@@ -4,7 +4,7 @@
 // CRDT, built up in memory and merged into the link's replicas every flush interval.
 import type { RingNode } from '../../ring/node/ringNode';
 import type { Timers, TimerHandle } from '../../ring/runtime';
-import { LocalStats, mergeStats, type LinkStats, type ViewEvent } from './stats';
+import { LocalStats, type LinkStats, type ViewEvent } from './stats';
 import { botsKey, statsKey, viewsKey } from './types';
 
 export interface ViewRecorderLimits {
@@ -97,5 +97,3 @@ export class ViewRecorder {
     if (evicted) this.rotation++;
   }
 }
-
-export { mergeStats };
