@@ -6,15 +6,17 @@
 //   - SIGKILL the newcomer: failure detection time (until the survivor reports it not alive);
 //   - SIGINT and restart the first node with its DATA_DIR: log replay and restart-to-ready time.
 //
-// npm run bench:cluster [-- --keys 100000 --concurrency 64 --json]
+// npm run bench:cluster [-- --keys 100000 --concurrency 64 --json --json-out FILE]
+//   --json       print the figures as one JSON line on stdout (instead of the list)
+//   --json-out   also write them (with the settings) to FILE (used by `npm run bench`)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, waitFor } from './lib/wait';
 
-const { values } = parseArgs({ options: { keys: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '64' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { keys: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '64' }, json: { type: 'boolean', default: false }, 'json-out': { type: 'string' } } });
 const keyCount = Number(values.keys);
 const concurrency = Number(values.concurrency);
 const token = 'bench-admin-token-0123456789';
@@ -46,6 +48,14 @@ const status = async (p: Proc) => (await (await get(p.port, '/api/admin/status')
 
 const dirs = [mkdtempSync(join(tmpdir(), 'ringlink-bench-a-')), mkdtempSync(join(tmpdir(), 'ringlink-bench-b-'))];
 const procs: Proc[] = [];
+// Interrupted (Ctrl-C, or `npm run bench` stopping it): kill the nodes, remove their data.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    for (const p of procs) p.child.kill('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 try {
   const [portA, portB] = [await freePort(), await freePort()];
   let t = performance.now();
@@ -112,6 +122,12 @@ try {
   };
   if (values.json) console.log(JSON.stringify(result));
   else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(24)} ${v}`);
+  if (values['json-out']) {
+    const file = values['json-out'];
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(`${file}.tmp`, `${JSON.stringify({ benchmark: 'cluster', settings: { keys: keyCount, concurrency, r: 1, w: 1 }, result }, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+  }
 } finally {
   for (const p of procs) p.child.kill('SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -6,13 +6,16 @@
 //     (synthetic link documents through quorum writes, via a test hook), i.e.
 //     (growth summed over nodes) / (links × N).
 //
-// npm run bench:links [-- --seconds 10 --concurrency 64 --links 1000000 --json]
+// npm run bench:links [-- --seconds 10 --concurrency 64 --links 1000000 --json --json-out FILE]
+//   --json       print the figures as one JSON line on stdout
+//   --json-out   write them (with the settings) to FILE (used by `npm run bench`)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { freePort, waitFor } from './lib/wait';
-import { join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '64' }, links: { type: 'string', default: '1000000' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '64' }, links: { type: 'string', default: '1000000' }, json: { type: 'boolean', default: false }, 'json-out': { type: 'string' } } });
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 const linkCount = Number(values.links);
@@ -130,6 +133,12 @@ async function main(): Promise<void> {
   const mem = { links: perNode * 3, copies, loadSeconds: +loadSec.toFixed(1), loadPerSecond: Math.round((perNode * 3) / loadSec), rssBytesPerCopy: Math.round((after.rss - before.rss) / copies), heapBytesPerCopy: Math.round((after.heap - before.heap) / copies), rssBefore: before.rss, rssAfter: after.rss };
   console.log(`memory: ${mem.links} links (${copies} stored copies, N=3) loaded in ${mem.loadSeconds} s (${mem.loadPerSecond} links/s); RSS +${((after.rss - before.rss) / 2 ** 20).toFixed(0)} MiB → ${mem.rssBytesPerCopy} B per copy (${mem.rssBytesPerCopy * 3} B per link); V8 heap +${((after.heap - before.heap) / 2 ** 20).toFixed(0)} MiB → ${mem.heapBytesPerCopy} B per copy`);
   if (values.json) console.log(JSON.stringify({ creates, memory: mem }));
+  if (values['json-out']) {
+    const file = values['json-out'];
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(`${file}.tmp`, `${JSON.stringify({ benchmark: 'links', settings: { seconds, concurrency, links: linkCount, nodes: 3, nVal: 3, w: 2 }, creates, memory: mem }, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+  }
   stopAll();
 }
 

@@ -33,6 +33,7 @@
 //                       --sockets 10000 --fanout-trials 5 --fanout-workers 2]
 //   --quick   10 s of clicks, one 10 s partition, 1,000 sockets (smoke run)
 //   --json    also print the JSON document on stdout
+//   --json-out FILE  also write the JSON document to FILE (used by `npm run bench`)
 //
 // The load generator, the sockets and the cluster share one 2-core machine: the figures
 // include the client's own work (decoding 10k `stats` packets is not free), and other work
@@ -49,13 +50,14 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import os from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { io, type Socket } from 'socket.io-client';
 import { initHash, partitionOf } from '../ring/hash';
 import { walk } from '../ring/placement/preference';
+import { machineCpuTimes } from './lib/cpu';
 
 /** Monotonic milliseconds, the same clock in every thread of this process. */
 const mono = () => Number(process.hrtime.bigint()) / 1e6;
@@ -239,6 +241,7 @@ async function runMain(): Promise<void> {
     options: {
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'json-out': { type: 'string' },
       only: { type: 'string', default: 'latency,partition,fanout' },
       links: { type: 'string' },
       rate: { type: 'string' },
@@ -281,7 +284,7 @@ async function runMain(): Promise<void> {
     return n;
   }
   function usage(msg: string): never {
-    console.error(`${msg}\nusage: npm run bench:live -- [--quick] [--json] [--only latency,partition,fanout] [--links 10] [--rate 1000] [--seconds 20] [--partition-seconds 30] [--partition-rate 100] [--partition-runs 3] [--sockets 10000] [--fanout-trials 5] [--fanout-workers 2]`);
+    console.error(`${msg}\nusage: npm run bench:live -- [--quick] [--json] [--json-out FILE] [--only latency,partition,fanout] [--links 10] [--rate 1000] [--seconds 20] [--partition-seconds 30] [--partition-rate 100] [--partition-runs 3] [--sockets 10000] [--fanout-trials 5] [--fanout-workers 2]`);
     process.exit(2);
   }
 
@@ -477,13 +480,7 @@ async function runMain(): Promise<void> {
     nodesMs: number;
   }
   function cpuSnapshot(): CpuSnapshot {
-    let busyMs = 0;
-    let totalMs = 0;
-    for (const c of os.cpus()) {
-      const busy = c.times.user + c.times.nice + c.times.sys + c.times.irq;
-      busyMs += busy;
-      totalMs += busy + c.times.idle;
-    }
+    const { busyMs, totalMs } = machineCpuTimes();
     const self = process.cpuUsage();
     let nodesMs = 0;
     const groups = new Set([...procs].map((p) => p.child.pid));
@@ -1577,5 +1574,11 @@ async function runMain(): Promise<void> {
   renameSync(`${file}.tmp`, file);
   console.log(`\nwrote ${relative(root, file)}`);
   if (argv.json) console.log(JSON.stringify(json));
+  const jsonOut = argv['json-out'];
+  if (jsonOut) {
+    mkdirSync(dirname(jsonOut), { recursive: true });
+    writeFileSync(`${jsonOut}.tmp`, `${JSON.stringify(json, null, 2)}\n`);
+    renameSync(`${jsonOut}.tmp`, jsonOut);
+  }
   process.exit(code);
 }

@@ -7,6 +7,9 @@
 //
 //   npx tsx bench/placement.ts           table
 //   npx tsx bench/placement.ts --json    JSON on stdout
+//   ... --json-out FILE                  also write the JSON to FILE (used by `npm run bench`)
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   claimGuarantee,
   claimPartitions,
@@ -103,6 +106,15 @@ for (const ringSize of RING_SIZES) {
     }
     current = next;
   }
+}
+
+const jsonOutAt = process.argv.indexOf('--json-out');
+const jsonOut = jsonOutAt >= 0 ? process.argv[jsonOutAt + 1] : undefined;
+if (jsonOutAt >= 0 && !jsonOut) throw new Error('--json-out needs a file name');
+if (jsonOut) {
+  mkdirSync(dirname(jsonOut), { recursive: true });
+  writeFileSync(`${jsonOut}.tmp`, `${JSON.stringify({ benchmark: 'placement', nVal: N_VAL, rings: ringRows, leaves: leaveRows }, null, 2)}\n`);
+  renameSync(`${jsonOut}.tmp`, jsonOut);
 }
 
 if (process.argv.includes('--json')) {

@@ -3,7 +3,11 @@
 // nodes. Wall-clock time measures the CPU cost of the ring's code paths per operation
 // (coordination, versioning, replication, read merge, message handling), not the network.
 //
-// npm run bench:quorum [-- --ops 200000 --clients 64 --nodes 5 --json]
+// npm run bench:quorum [-- --ops 200000 --clients 64 --nodes 5 --json --json-out FILE]
+//   --json       print the figures as one JSON line on stdout (instead of the text)
+//   --json-out   also write them to FILE (used by `npm run bench`)
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initHash } from '../ring/hash';
 import type { VersionVector } from '../ring/storage/versions';
@@ -15,6 +19,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '64' },
     nodes: { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
+    'json-out': { type: 'string' },
   },
 });
 const opsTarget = Number(values.ops);
@@ -80,4 +85,10 @@ if (values.json) console.log(JSON.stringify(result));
 else {
   console.log(`quorum put/get in process: ${nodeCount} nodes, N=${result.nVal} R=${result.r} W=${result.w}, ${clients} clients`);
   console.log(`  ${puts} puts + ${gets} gets (${errors} errors) in ${result.wallSeconds} s wall = ${result.opsPerSecond} ops/s (${result.messages} messages delivered)`);
+}
+if (values['json-out']) {
+  const file = values['json-out'];
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, `${JSON.stringify({ benchmark: 'quorum', settings: { ops: opsTarget, clients, nodes: nodeCount }, result }, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
 }

@@ -1,6 +1,7 @@
-// Redirect throughput and latency: GET /:slug answered with a 302, measured with autocannon
-// (programmatic API, one load generator in this process) with the same settings for every
-// target, one target at a time:
+// Redirect throughput and latency: GET /:slug answered with a 302, with the same settings for
+// every target, one target at a time. Full load: wrk (one thread, a C load generator, with a
+// Lua script counting the requests it writes) when installed, else autocannon; half load:
+// autocannon (programmatic API in this process, paced with overallRate):
 //   bare             a bare node:http server, links in a Map (bench/baselines/bareServer.ts):
 //                    the physical limit of a Node redirect on this machine;
 //   next+redis       the default build: a Next.js 16 App Router route handler reading the
@@ -15,11 +16,12 @@
 // Per target: a warm-up run (not reported), a run at full load (req/s, p50/p99), then a run at
 // half of that rate (autocannon overallRate: latency below saturation; autocannon paces each
 // connection per second, so that load comes in bursts). Then every target's own counter must
-// match the redirects autocannon received over the three runs (ringlink: total + bots from
+// match the redirects the load generators received over the three runs (ringlink: total + bots from
 // GET /api/links/:slug/stats, a fresh link per ringlink target).
 //
 // npm run bench:redirect [-- --connections 64 --duration 10 --warmup 2 --quick --only bare,next,ringlink --persist --user-agent UA]
 //   --quick      3 s runs after a 1 s warm-up (smoke run, well under 90 s)
+//   --generator  wrk (default when installed) or autocannon, for the full-load runs
 //   --only       a subset of targets: bare, next, ringlink
 //   --pin        pin processes to CPUs with taskset: the server under load gets CPU 1 alone
 //                (all its threads), the load generator and every other process share
@@ -42,6 +44,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { machineCpuTimes } from './lib/cpu';
 
 // npm runs scripts from the package root (this file is bundled to node_modules/.cache first).
 const root = process.cwd();
@@ -60,11 +63,32 @@ const { values: argv } = parseArgs({
     persist: { type: 'boolean', default: false },
     pin: { type: 'boolean', default: false },
     'user-agent': { type: 'string' },
+    generator: { type: 'string' },
   },
 });
 /** Sent with every request to every target: a browser's, so ringlink counts human views (its full path: device class, referrer, unique visitor, stats), not bot views. */
 const defaultUserAgent = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+/**
+ * The full-load runs use wrk when it is installed (installed here from Debian when missing and
+ * running as root): a C load generator with one thread takes far less CPU per request than
+ * autocannon, so on this 2-core machine the figure is the server's, not the generator's
+ * competition with it. The half-load runs always use autocannon (wrk cannot pace requests).
+ */
+function pickGenerator(asked: string | undefined): 'wrk' | 'autocannon' {
+  if (asked !== undefined && asked !== 'wrk' && asked !== 'autocannon') usage(`--generator: wrk or autocannon, not ${asked}`);
+  if (asked === 'autocannon') return 'autocannon';
+  const hasWrk = () => spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status === 0;
+  if (!hasWrk() && process.getuid?.() === 0) {
+    console.error('[bench] wrk is not installed: apt-get install -y wrk');
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  if (hasWrk()) return 'wrk';
+  if (asked === 'wrk') usage('--generator wrk: wrk is not installed (apt-get install wrk)');
+  console.error('[bench] wrk is not available: the full-load runs use autocannon (figures are then lower, the generator competes for the CPUs)');
+  return 'autocannon';
+}
 const settings = {
+  generator: pickGenerator(argv.generator),
   connections: positiveInt('connections', argv.connections!),
   durationSeconds: positiveInt('duration', argv.duration ?? (argv.quick ? '3' : '10')),
   warmupSeconds: positiveInt('warmup', argv.warmup ?? (argv.quick ? '1' : '2')),
@@ -120,10 +144,11 @@ const running = new Set<AutocannonInstance>();
 
 interface RunResult {
   kind: 'warmup' | 'max' | 'half';
+  generator: 'wrk' | 'autocannon';
   seconds: number;
   connections: number;
   overallRate: number | null;
-  /** autocannon's average of its per-second request samples. */
+  /** autocannon: the average of its per-second request samples; wrk: responses / duration. */
   reqPerSec: number;
   /** Responses received; 2xx + 3xx of them. */
   responses: number;
@@ -133,7 +158,7 @@ interface RunResult {
   statusCodes: Record<string, number>;
   errors: number;
   timeouts: number;
-  /** autocannon's latency percentiles (ms; its histogram has 1 ms resolution and, with overallRate, corrects for coordinated omission). */
+  /** autocannon's latency percentiles (ms; its histogram has 1 ms resolution and, with overallRate, corrects for coordinated omission); wrk's (µs resolution, shown in ms). */
   latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
   /** Half-load runs: the same from every response's own time (µs resolution, no correction). */
   rawLatencyMs?: { p50: number; p90: number; p99: number; max: number };
@@ -162,6 +187,7 @@ function load(url: string, kind: RunResult['kind'], seconds: number, overallRate
       const served = r['2xx'] + r['3xx'];
       const run: RunResult = {
         kind,
+        generator: 'autocannon',
         seconds,
         connections: overallRate ? Math.min(settings.connections, overallRate) : settings.connections,
         overallRate: overallRate ?? null,
@@ -189,6 +215,77 @@ function load(url: string, kind: RunResult['kind'], seconds: number, overallRate
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
+/**
+ * wrk reports responses, not requests written: this script counts the requests each thread
+ * sends (request() runs once per request) and prints one JSON line at the end, so the count
+ * check knows exactly how many were in flight when the run stopped.
+ */
+const wrkScript = `
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) sent = 0; req = wrk.format() end
+function request() sent = sent + 1; return req end
+function done(summary, latency, requests)
+  local s = 0
+  for _, t in ipairs(threads) do s = s + t:get("sent") end
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"sent":%d,"responses":%d,"durationUs":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50":%d,"p90":%d,"p99":%d,"mean":%f,"max":%d}\\n',
+    s, summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max))
+end
+`;
+let wrkScriptFile: string | undefined;
+
+function loadWrk(url: string, kind: RunResult['kind'], seconds: number): Promise<RunResult> {
+  if (!wrkScriptFile) {
+    const dir = mkdtempSync(join(os.tmpdir(), 'ringlink-bench-wrk-'));
+    tempDirs.push(dir);
+    wrkScriptFile = join(dir, 'count.lua');
+    writeFileSync(wrkScriptFile, wrkScript);
+  }
+  const cpuBefore = cpuSnapshot();
+  const args = ['-t1', `-c${settings.connections}`, `-d${seconds}s`, '--timeout', '10s', '-H', `User-Agent: ${settings.userAgent}`, '-s', wrkScriptFile, url];
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    wrkChildren.add(child);
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      wrkChildren.delete(child);
+      const line = out.split('\n').find((l) => l.startsWith('WRKJSON '));
+      if (code !== 0 || !line) return reject(new Error(`wrk ${args.join(' ')} exited ${code}: ${out.slice(-2000)}`));
+      const w = JSON.parse(line.slice('WRKJSON '.length)) as Record<string, number>;
+      const responses = w.responses!;
+      const served = responses - w.status!;
+      const ms = (us: number) => round3(us / 1000);
+      resolve({
+        kind,
+        generator: 'wrk',
+        seconds,
+        connections: settings.connections,
+        overallRate: null,
+        reqPerSec: Math.round(responses / (w.durationUs! / 1e6)),
+        responses,
+        served,
+        sent: w.sent!,
+        statusCodes: w.status ? { '302': served, 'other (not 2xx/3xx)': w.status } : { '302': served },
+        errors: w.connect! + w.read! + w.write!,
+        timeouts: w.timeout!,
+        latencyMs: { p50: ms(w.p50!), p90: ms(w.p90!), p99: ms(w.p99!), mean: ms(w.mean!), max: ms(w.max!) },
+        othersCpu: othersCpuSince(cpuBefore),
+      });
+    });
+  });
+}
+const wrkChildren = new Set<ChildProcess>();
+
+/** A full-load run (warm-up or max) with the chosen generator. */
+function loadFull(url: string, kind: 'warmup' | 'max', seconds: number): Promise<RunResult> {
+  return settings.generator === 'wrk' ? loadWrk(url, kind, seconds) : load(url, kind, seconds);
+}
+
 // CPU accounting: the machine's busy time minus this process's and its process groups'.
 interface CpuSnapshot {
   busyMs: number;
@@ -198,13 +295,7 @@ interface CpuSnapshot {
 const clockTicksPerSecond = 100; // USER_HZ on Linux
 
 function cpuSnapshot(): CpuSnapshot {
-  let busyMs = 0;
-  let totalMs = 0;
-  for (const c of os.cpus()) {
-    const busy = c.times.user + c.times.nice + c.times.sys + c.times.irq;
-    busyMs += busy;
-    totalMs += busy + c.times.idle;
-  }
+  const { busyMs, totalMs } = machineCpuTimes();
   const self = process.cpuUsage();
   let oursMs = (self.user + self.system) / 1000;
   const groups = new Set([...procs].map((p) => p.child.pid));
@@ -300,6 +391,7 @@ async function stopProc(p: Proc): Promise<void> {
 
 async function stopAll(): Promise<void> {
   for (const inst of running) inst.stop();
+  for (const c of wrkChildren) c.kill('SIGKILL');
   await Promise.all([...procs].map(stopProc));
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
@@ -440,9 +532,9 @@ async function measure(target: string, url: string, readCount: () => Promise<num
   if (pinned) notes.push(pinned);
   const runs: RunResult[] = [];
   log(`${target}: warm-up ${settings.warmupSeconds} s, ${settings.connections} connections, ${url}`);
-  runs.push(await load(url, 'warmup', settings.warmupSeconds));
+  runs.push(await loadFull(url, 'warmup', settings.warmupSeconds));
   log(`${target}: full load ${settings.durationSeconds} s`);
-  const max = await load(url, 'max', settings.durationSeconds);
+  const max = await loadFull(url, 'max', settings.durationSeconds);
   runs.push(max);
   const rate = Math.max(1, Math.round(max.reqPerSec / 2));
   log(`${target}: ${max.reqPerSec} req/s; half load (${rate} req/s) ${settings.durationSeconds} s`);
@@ -462,10 +554,10 @@ async function measure(target: string, url: string, readCount: () => Promise<num
     counted === served
       ? `served ${served}, counted ${counted}`
       : counted === sent
-        ? `served ${served}, counted ${counted} = served + the ${inFlight} requests in flight when autocannon stopped a run (every request sent was counted)`
+        ? `served ${served}, counted ${counted} = served + the ${inFlight} requests in flight when the load generator stopped a run (every request sent was counted)`
         : exact
-          ? `served ${served}, counted ${counted}: ${counted - served} of the ${inFlight} requests in flight when autocannon stopped a run were counted`
-          : `served ${served}, counted ${counted} (autocannon sent ${sent}: ${inFlight} of them got no response before a run stopped)`;
+          ? `served ${served}, counted ${counted}: ${counted - served} of the ${inFlight} requests in flight when the load generator stopped a run were counted`
+          : `served ${served}, counted ${counted} (the load generators sent ${sent}: ${inFlight} of them got no response before a run stopped)`;
   return {
     target,
     url,
@@ -829,7 +921,7 @@ function table(results: (TargetResult | TargetError)[]): string {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
     '',
-    'p50/p99: autocannon latency percentiles (1 ms resolution) at full load. half load: a run at autocannon overallRate = half the',
+    `p50/p99: latency percentiles at full load (${settings.generator === 'wrk' ? 'wrk, µs resolution' : 'autocannon, 1 ms resolution'}). half load: a run at autocannon overallRate = half the`,
     'req/s above (asked rate in parentheses); autocannon paces each connection per second (its share as fast as it can, then idle',
     'until the next second), so it is bursts at full speed, and its percentiles add corrections for coordinated omission; raw =',
     "percentiles of the responses' own times. others' CPU: the most CPU (share of all cores) that processes this benchmark did not",
@@ -866,6 +958,7 @@ async function main(): Promise<number> {
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     autocannon: (require('autocannon/package.json') as { version: string }).version,
+    wrk: settings.generator === 'wrk' ? `wrk ${/(\d+\.\d+[^\s\]]*)/.exec(spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? '(version unknown)'}` : null,
     next: (require('next/package.json') as { version: string }).version,
     ioredis: (require('ioredis/package.json') as { version: string }).version,
     redisServer: only.has('next') ? redisVersion() : null,
@@ -891,7 +984,7 @@ async function main(): Promise<number> {
   if (only.has('next')) await attempt('next+redis', benchNextRedis);
   if (only.has('ringlink')) await attempt('ringlink', benchRinglink);
 
-  console.log(`\nredirect benchmark: ${machine.cpus}x ${machine.cpuModel}, node ${machine.node}, autocannon ${machine.autocannon}; ${settings.connections} connections, ${settings.durationSeconds} s per run after a ${settings.warmupSeconds} s warm-up (load generator in the same machine)\n`);
+  console.log(`\nredirect benchmark: ${machine.cpus}x ${machine.cpuModel}, node ${machine.node}; full load: ${settings.generator === 'wrk' ? machine.wrk : `autocannon ${machine.autocannon}`}, half load: autocannon ${machine.autocannon}; ${settings.connections} connections, ${settings.durationSeconds} s per run after a ${settings.warmupSeconds} s warm-up (load generator in the same machine)\n`);
   console.log(table(results));
 
   const dir = join(root, 'bench', 'results');

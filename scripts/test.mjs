@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: everything, on a fresh machine. Installs what is missing (Debian packages,
-// npm packages), builds, type-checks, runs the unit, property, simulation, multi-process
-// and deployment tests, then a rotating batch of simulator seeds.
+// npm packages), builds, type-checks, runs the unit, property (fuzzers at a small size),
+// simulation, multi-process, deployment and browser tests, one short chaos scenario, then a
+// rotating batch of simulator seeds.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,7 +21,7 @@ function run(cmd, args, opts = {}) {
 }
 
 /** Debian packages the tests need, by the command they provide. Installed when missing (CI runs as root). */
-const debianPackages = { 'docker-compose': 'docker-compose', ip: 'iproute2', iptables: 'iptables', chromium: 'chromium', 'redis-server': 'redis-server' };
+const debianPackages = { 'docker-compose': 'docker-compose', ip: 'iproute2', iptables: 'iptables', chromium: 'chromium', 'redis-server': 'redis-server', faketime: 'faketime' };
 
 function hasCommand(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -44,6 +45,9 @@ run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.next.json']);
 run('npx', ['vitest', 'run']);
 // End to end in Debian's chromium against a 3-node cluster of production builds.
 run('npx', ['playwright', 'test']);
+// One short chaos scenario over real processes (kill -9 loops under load, histories checked);
+// `npm run chaos` runs them all and writes CHAOS.md.
+run('node', ['scripts/run-bundled.mjs', 'chaos/run.ts', '--ci']);
 // Seeds rotate daily so CI keeps exploring new schedules; a failure prints its replay command.
 const start = Math.floor(Date.now() / 86_400_000) * 1000;
 run('node', ['scripts/run-bundled.mjs', 'ring/sim/cli.ts', '--seeds', String(simSeeds), '--start', String(start)]);

@@ -110,7 +110,8 @@ async function main(config: ServerConfig): Promise<void> {
     setBlocked: (names) => transport.setBlocked(names),
     bodyBytesMax: adminBodyBytesMax,
   });
-  const server = createServer((req, res) => {
+  // requireHostHeader off: the app refuses a missing Host itself, with a problem+json body.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     try {
       const pending = app.handle(req, res);
       if (pending) pending.catch((err: unknown) => log.error({ err }, 'request failed'));
@@ -119,6 +120,8 @@ async function main(config: ServerConfig): Promise<void> {
     }
   });
   server.on('upgrade', (req, socket, head) => app.upgrade(req, socket, head));
+  server.on('clientError', (err, socket) => app.clientError(err, socket));
+  server.on('connect', (req, socket) => app.connect(req, socket));
   server.keepAliveTimeout = 65_000;
 
   let stopping = false;
@@ -126,12 +129,16 @@ async function main(config: ServerConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'shutting down');
-    shortener.stop();
+    // Take no new connections, then ship what this node counted in memory (view counters and
+    // stats) and wait for the replicas' acknowledgements, bounded: a stop loses no counted view.
+    server.close();
+    server.closeIdleConnections();
+    const drained = await shortener.drain(shutdownDrainMs);
+    if (!drained.counters || !drained.stats) log.warn({ ...drained, timeoutMs: shutdownDrainMs }, 'stopping with counts not yet acknowledged by the replicas');
     node.stop();
     persistence?.flush();
     persistence?.close();
     await transport.close();
-    server.close();
     server.closeAllConnections();
     process.exit(code);
   };
@@ -153,6 +160,9 @@ async function main(config: ServerConfig): Promise<void> {
   shortener.start();
   log.info({ url: `http://${config.HOST}:${config.PORT}`, seeds: config.SEEDS, ringSize: ringCfg.ringSize, nVal: ringCfg.nVal }, 'ringlink node listening');
 }
+
+/** Bound on a stop's wait for the replicas to acknowledge the views counted in memory. */
+const shutdownDrainMs = 3_000;
 
 /** The link shortener on this node: its services over the ring, the API and the redirect path. */
 function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger) {
@@ -190,11 +200,18 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
       budget.start();
       live.start();
     },
-    stop() {
-      recorder.flush();
+    /** Stop, shipping every view counted here first; resolves with what was acknowledged within `timeoutMs`. */
+    async drain(timeoutMs: number): Promise<{ counters: boolean; stats: boolean }> {
+      const deadline = Date.now() + timeoutMs;
       recorder.stop();
       budget.stop();
       void live.stop();
+      const counters = new Promise<boolean>((resolve) => node.drainCounters(timeoutMs, resolve));
+      while (!recorder.idle() && Date.now() < deadline) {
+        recorder.flush();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return { counters: await counters, stats: recorder.idle() };
     },
   };
 }

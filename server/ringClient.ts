@@ -22,6 +22,19 @@ const casRetryBackoffMs = 25;
 
 export class RingClient {
   constructor(readonly node: RingNode) {}
+
+  /**
+   * Whether a majority of the key's primary replicas is reachable from this node. Only then
+   * is a read's "not found" authoritative: during a partition the fallbacks that stand in
+   * for unreachable primaries answer "not found" for what they never held.
+   */
+  primaryQuorumUp(key: string): boolean {
+    const { primaries } = this.node.placement(key);
+    let up = 0;
+    for (const n of primaries) if (this.node.isUp(n)) up++;
+    return up >= Math.floor(primaries.length / 2) + 1;
+  }
+
   get(key: string): Promise<ReadResult> {
     return call((cb) => this.node.get(key, cb));
   }

@@ -81,6 +81,11 @@ export class CounterShipper {
     return this.dirty.size;
   }
 
+  /** Nothing unshipped and no flush waiting for acknowledgements. */
+  idle(): boolean {
+    return this.dirty.size === 0 && !this.inFlight;
+  }
+
   flush(): void {
     if (this.inFlight || this.dirty.size === 0) {
       if (this.dirty.size === 0 && !this.inFlight) this.maybeRotate();

@@ -54,6 +54,8 @@ export interface MemberView {
 
 const rpcInFlightMax = 10_000;
 const joinRetryMs = 300;
+/** How often drainCounters checks on its flushes. */
+const drainPollMs = 10;
 
 export class RingNode {
   readonly name: string;
@@ -79,6 +81,12 @@ export class RingNode {
   private leftReported = false;
   /** A peer's gossip showed this node as 'exiting'. */
   private exitAcknowledged = false;
+  /**
+   * Started from a durable state in which this node had already left ('exiting'): it was
+   * restarted on purpose, so it joins again (as a new generation, with no data: a completed
+   * leave handed everything off) instead of reporting its old leave once more and stopping.
+   */
+  private rejoining = false;
   /** Called once this node has left the cluster gracefully (its data handed off). */
   onLeft: (() => void) | undefined;
   /** Called when an operator removed this node from the cluster: it should stop. */
@@ -139,6 +147,10 @@ export class RingNode {
       this.casEngine.bootstrap(this.config.ringSize);
     } else {
       this.applyRing(ring);
+      if (ring.members[this.name]?.status === 'exiting') {
+        this.rejoining = true;
+        this.rt.logger.info('this node left the cluster before it stopped: joining again', { node: this.name, keys: this.durable.store.keyCount() });
+      }
     }
     const c = this.config;
     this.every(c.probeIntervalMs, () => this.detector.tick());
@@ -166,6 +178,22 @@ export class RingNode {
 
   running(): boolean {
     return this.isRunning;
+  }
+
+  /**
+   * Before a stop without leaving: ship every counter increment this node still holds and
+   * wait for the write quorums' acknowledgements, flushing again as batches settle, until
+   * none is left or `timeoutMs` passes. `done(true)` when everything was acknowledged.
+   */
+  drainCounters(timeoutMs: number, done: (drained: boolean) => void): void {
+    const deadline = this.rt.clock.now() + timeoutMs;
+    const step = () => {
+      if (this.counters.idle()) return done(true);
+      if (!this.isRunning || this.rt.clock.now() >= deadline) return done(false);
+      this.counters.flush();
+      this.rt.timers.setTimeout(step, drainPollMs);
+    };
+    step();
   }
 
   /** Graceful leave: hand off every partition, then report through onLeft. */
@@ -430,9 +458,10 @@ export class RingNode {
   }
 
   private joinRound(): void {
-    // Join when not a member yet, or again after being downed (not after a removal or a leave).
+    // Join when not a member yet, again after being downed, or when restarted after a
+    // completed leave (not after a removal, and not while leaving).
     const me = this.durable.ring.members[this.name];
-    if (me && me.status !== 'downed') return;
+    if (me && me.status !== 'downed' && !(this.rejoining && me.status === 'exiting')) return;
     // Configured seeds may be gone by now; any active member this node knows of can take it back.
     const known = Object.values(this.durable.ring.members)
       .filter((m) => isActive(m) && m.name !== this.name)
@@ -506,6 +535,11 @@ export class RingNode {
 
   private checkLeft(): void {
     const me = this.durable.ring.members[this.name];
+    if (this.rejoining) {
+      // Until the cluster takes it back (a newer generation, 'joining'), this is not a leave.
+      if (me?.status !== 'exiting') this.rejoining = false;
+      return;
+    }
     if (me?.status !== 'leaving' && me?.status !== 'exiting') return;
     const ring = this.durable.ring;
     const stillOwns = ring.partitions.some((c) => c.owner === this.name || c.next === this.name);

@@ -1,9 +1,13 @@
 // npm run sim -- --seeds N [--start S] [--workers W] [--nodes 5] [--active-ms 12000]
 // npm run sim -- --seed S --verbose      (replays one seed and prints its trace)
+// --json prints the run's figures (time, seeds/s, convergence) as JSON on stderr instead of
+// text; --json-out FILE also writes them to FILE (used by `npm run bench`).
 // Prints one block per failing seed with the command that replays it, then exactly one
 // summary line: `sim: N seeds, F failures`. Exits 1 when F > 0. Seeds run on worker
 // threads (one per core by default); each seed is independent and deterministic.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { initHash } from '../hash';
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
       'active-ms': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'json-out': { type: 'string' },
     },
   });
   await initHash();
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
   const start = single ?? Number(values.start ?? Date.now() % 1_000_000);
   const workers = Math.max(1, Math.min(count, Number(values.workers ?? availableParallelism())));
   if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(start) || !Number.isSafeInteger(workers)) {
-    console.error('usage: npm run sim -- --seeds N [--start S] [--workers W] | --seed S [--verbose]');
+    console.error('usage: npm run sim -- --seeds N [--start S] [--workers W] | --seed S [--verbose] [--json] [--json-out FILE]');
     process.exit(2);
   }
   const opts: ScenarioOptions = {
@@ -101,6 +106,12 @@ async function main(): Promise<void> {
   const stats = { slowestSeed: slowest ? `${slowest.seed} (${slowest.elapsedMs} ms)` : null, seeds: count, failures, seconds: +secs.toFixed(2), seedsPerSecond: +(count / secs).toFixed(2), workers, clientOps: ops, virtualSeconds: Math.round(virtualS), convergeMaxMs: converge.at(-1) ?? null, notConverged: results.length - converge.length, notConvergedSeeds: stuck.slice(0, 10) };
   if (values.json) console.error(JSON.stringify(stats));
   else console.error(`(${stats.seconds} s on ${workers} workers, ${stats.seedsPerSecond} seeds/s, ${ops} client ops, ${stats.virtualSeconds} virtual s, slowest convergence ${stats.convergeMaxMs} ms, not converged ${stats.notConverged} [${stats.notConvergedSeeds.join(' ')}], slowest seed ${stats.slowestSeed})`);
+  const jsonOut = values['json-out'];
+  if (jsonOut) {
+    mkdirSync(dirname(jsonOut), { recursive: true });
+    writeFileSync(`${jsonOut}.tmp`, `${JSON.stringify({ benchmark: 'sim', settings: { seeds: count, start, workers, nodes: opts.nodes, activeMs: opts.activeMs }, result: stats }, null, 2)}\n`);
+    renameSync(`${jsonOut}.tmp`, jsonOut);
+  }
   console.log(`sim: ${count} seeds, ${failures} failures`);
   process.exit(failures > 0 ? 1 : 0);
 }

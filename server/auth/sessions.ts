@@ -5,13 +5,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RingNode } from '../../ring/node/ringNode';
-import type { RingClient } from '../ringClient';
+import { RingCallError, type RingClient } from '../ringClient';
 import { sessionKey, type SessionDoc } from '../links/types';
 import { ReadThroughCache } from '../readThrough';
 
 export const sessionCookie = 'rl_sid';
 export const sessionTtlMs = 30 * 24 * 3600_000;
 const refreshEveryMs = 24 * 3600_000;
+const sessionIdPattern = /^[A-Za-z0-9_-]{22}$/;
 /** Sessions a node caches, and for how long. */
 const cacheLimits = { entriesMax: 50_000, ttlMs: 5_000 };
 
@@ -57,7 +58,7 @@ export class Sessions {
   /** The session a request's cookie names, without refreshing it (socket handshakes). */
   async identify(req: IncomingMessage): Promise<Session | null> {
     const id = readCookie(req, sessionCookie);
-    if (!id || !/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
+    if (!id || !sessionIdPattern.test(id)) return null;
     const idHash = hashSessionId(id);
     const doc = await this.docs.get(sessionKey(idHash));
     return doc && doc.expiresAt > this.now() ? { id, idHash, doc } : null;
@@ -67,6 +68,14 @@ export class Sessions {
   async ensure(req: IncomingMessage, res: ServerResponse): Promise<Session> {
     const existing = await this.current(req, res);
     if (existing) return existing;
+    // The cookie names a session this node did not find. Replacing it would orphan whatever
+    // that session owns, so do it only when the answer is authoritative: a read quorum of the
+    // session's primary replicas is reachable (during a partition, fallbacks answer "not found"
+    // for what they never held).
+    const old = readCookie(req, sessionCookie);
+    if (old && sessionIdPattern.test(old) && !this.ring.primaryQuorumUp(sessionKey(hashSessionId(old)))) {
+      throw new RingCallError({ kind: 'unavailable', message: 'the nodes holding your session cannot be reached from this node right now; your links are safe, try again in a moment' });
+    }
     const id = randomBytes(16).toString('base64url');
     const doc: SessionDoc = { accountId: null, username: null, createdAt: this.now(), expiresAt: this.now() + sessionTtlMs };
     await this.store(res, id, doc);

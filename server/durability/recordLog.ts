@@ -26,7 +26,7 @@
 //
 // On-disk format (all integers little endian)
 // -------------------------------------------
-// Directory files, <gen> a decimal generation number:
+// Directory files, <gen> a decimal generation number (no leading zeros; other names are ignored):
 //   snapshot-<gen>       complete snapshot of generation gen (absent for generation 0)
 //   snapshot-<gen>.tmp   snapshot being written (deleted on open)
 //   log-<gen>            records appended after snapshot-<gen>
@@ -381,8 +381,13 @@ export class RecordLog {
       if ((m = SNAPSHOT_TMP_RE.exec(name))) {
         logger.warn('recordLog: removing an interrupted snapshot', { file: name });
         tryUnlink(path.join(dir, name));
-      } else if ((m = SNAPSHOT_RE.exec(name))) snapshotGens.push(Number(m[1]));
-      else if ((m = LOG_RE.exec(name))) logGens.push(Number(m[1]));
+      } else if ((m = SNAPSHOT_RE.exec(name) ?? LOG_RE.exec(name))) {
+        // Only names this log writes: "snapshot-01" or "log-99999999999999999999" would be
+        // read and renamed as "snapshot-1"/"log-1e+20" (files that do not exist): not ours.
+        const g = Number(m[1]);
+        if (!Number.isSafeInteger(g) || String(g) !== m[1]) logger.warn('recordLog: ignoring a file that is not one of its generations', { file: name });
+        else (name.startsWith('snapshot-') ? snapshotGens : logGens).push(g);
+      }
     }
     snapshotGens.sort((a, b) => b - a);
 

@@ -195,7 +195,12 @@ export function createApi(deps: ApiDeps) {
     }
     const linkMatch = /^\/api\/links\/([^/]+)(\/stats)?$/.exec(path);
     if (linkMatch) {
-      const slug = decodeURIComponent(linkMatch[1]!);
+      let slug: string;
+      try {
+        slug = decodeURIComponent(linkMatch[1]!);
+      } catch {
+        throw inputError(400, undefined, 'invalid_path', 'The link name in the path is not valid percent-encoding (such as %41 for "A").');
+      }
       if (linkMatch[2]) {
         if (method !== 'GET') throw new HttpError(405, 'Method Not Allowed', `${method} is not supported on ${path}; use GET.`, { allow: 'GET' });
         const c = await requireCaller(req, res, false);

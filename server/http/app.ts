@@ -75,6 +75,12 @@ export function clusterSnapshot(node: RingNode) {
   };
 }
 
+/** A problem+json answer written straight to a socket that has no ServerResponse, then closed. */
+function rawProblem(socket: Duplex, status: number, title: string, detail: string): void {
+  const body = JSON.stringify({ type: `https://ringlink.dev/problems/${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, title, status, detail });
+  socket.end(`HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
+}
+
 export function createApp(deps: AppDeps) {
   const { node } = deps;
   const ring = new RingClient(node);
@@ -244,6 +250,8 @@ export function createApp(deps: AppDeps) {
   return {
     /** Synchronous on the redirect fast path (no promise per request); a promise otherwise. */
     handle(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
+      // The server runs with requireHostHeader off so that this refusal is problem+json too.
+      if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return problem(res, 400, 'Bad Request', 'HTTP/1.1 requests must carry a Host header.', { connection: 'close' });
       const m = deps.redirector ? slugPath.exec(req.url ?? '') : null;
       if (m && !reservedLower.has(m[1]!.toLowerCase()) && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST')) {
         try {
@@ -256,12 +264,29 @@ export function createApp(deps: AppDeps) {
       }
       return route(req, res).catch((err: unknown) => fail(res, err));
     },
+    /**
+     * The server's 'clientError': Node's HTTP parser refused the request (bad request line,
+     * method or header, headers over the size limit, a body that ends early, a timeout).
+     * Answers as Node would (431, 408, else 400) but with a problem+json body, then closes.
+     */
+    clientError(err: Error & { code?: string }, socket: Duplex): void {
+      // Never write into a response already under way on this connection (Node's own rule).
+      const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
+      if (err.code === 'HPE_HEADER_OVERFLOW') return rawProblem(socket, 431, 'Request Header Fields Too Large', 'The request headers (cookies included) are larger than this server accepts (16 KiB in all).');
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return rawProblem(socket, 408, 'Request Timeout', 'The request was not received in time.');
+      rawProblem(socket, 400, 'Bad Request', 'The request is not valid HTTP/1.1 (request line, method, a header name or value, or the body framing), so it was not processed.');
+    },
+    /** The server's 'connect' (a CONNECT request): this is not a proxy. */
+    connect(_req: IncomingMessage, socket: Duplex): void {
+      rawProblem(socket, 405, 'Method Not Allowed', 'CONNECT is not supported: this server is not a proxy.');
+    },
     upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/_ring') return deps.ringUpgrade(req, socket, head);
       if (path === '/socket.io/' && deps.live) return deps.live.upgrade(req, socket, head);
       if (path?.startsWith('/_next/') && deps.pages?.upgrade) return deps.pages.upgrade(req, socket, head);
-      socket.destroy();
+      rawProblem(socket, 404, 'Not Found', `There is no WebSocket endpoint at ${(path ?? '/').slice(0, 200)}: live updates are on /socket.io/.`);
     },
   };
 }

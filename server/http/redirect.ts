@@ -97,7 +97,11 @@ export function createRedirector(deps: RedirectDeps) {
 
   /** Synchronous for every plain redirect; a promise only for a password form or a lease acquisition. */
   function serve(req: IncomingMessage, res: ServerResponse, slug: string, doc: LinkDoc | null): void | Promise<void> {
-    if (!doc) return html(res, 404, notFoundPage(slug));
+    if (!doc) {
+      // Not found by fallbacks alone (a partition hides the link's replicas): say "try again", not "no such link".
+      if (!directory.absenceIsAuthoritative(slug)) return html(res, 503, unavailablePage(), { 'retry-after': '1' });
+      return html(res, 404, notFoundPage(slug));
+    }
     if (doc.deletedAt !== null) return html(res, 410, gonePage('deleted'));
     if (doc.expiresAt !== null && doc.expiresAt <= now()) return html(res, 410, gonePage('expired'));
     if (doc.password) return req.method === 'POST' ? checkPassword(req, res, doc) : html(res, 200, passwordPage(slug));
@@ -109,7 +113,9 @@ export function createRedirector(deps: RedirectDeps) {
     const wait = await deps.limits.guess(clientIp(req, deps.trustProxy), doc.slug);
     if (wait > 0) return html(res, 429, tooManyGuessesPage(wait), { 'retry-after': String(wait) });
     const body = await readForm(req);
-    if (body === null) return html(res, 413, passwordPage(doc.slug, 'That was too long to be the password.'));
+    if (body === 'aborted') return void res.destroy();
+    // The rest of an oversized body is not read: close the connection rather than leave it to parse.
+    if (body === null) return html(res, 413, passwordPage(doc.slug, 'That was too long to be the password.'), { connection: 'close' });
     const ok = await verifyPassword(body.get('password') ?? '', doc.password!);
     if (!ok) return html(res, 401, passwordPage(doc.slug, 'That password is not right. Try again.'));
     return spendAndRedirect(req, res, doc, 303);
@@ -128,13 +134,18 @@ export function createRedirector(deps: RedirectDeps) {
   };
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
+/** The password form's body: null when it is too long, 'aborted' when the client went away mid-body. */
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | null | 'aborted'> {
   let size = 0;
   const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > passwordFormBytesMax) return null;
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > passwordFormBytesMax) return null;
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    return 'aborted';
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }

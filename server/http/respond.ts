@@ -39,21 +39,52 @@ export function inputError(status: number, field: string | undefined, code: stri
   return new HttpError(status, titles[status] ?? 'Error', detail, headers, { ...(field ? { field } : {}), code });
 }
 
-/** Read a JSON body of at most `limitBytes`; 413 beyond, 400 when it is not JSON. */
+/** Deepest nesting of arrays and objects a JSON body may have (deeper ones could not be serialized back). */
+export const jsonDepthMax = 64;
+
+/** Whether `value` nests arrays/objects more than `max` levels deep (iterative: no recursion on hostile input). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Read a JSON body of at most `limitBytes`; 413 beyond, 400 when it is not JSON, nests too deeply, or ends early. */
 export async function readJson(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limitBytes) throw new HttpError(413, 'Payload Too Large', `request bodies are limited to ${limitBytes} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limitBytes) throw new HttpError(413, 'Payload Too Large', `request bodies are limited to ${limitBytes} bytes`);
-    chunks.push(chunk as Buffer);
-  }
+  const complete = await new Promise<boolean>((resolve, reject) => {
+    // Past the limit the rest of the body is still read, and dropped, so that the 413 goes out
+    // at once and a kept-alive connection stays usable (a reader that stops reading, such as
+    // a loop left early, leaves the rest to be parsed as the next request, which then hangs).
+    req.on('data', (chunk: Buffer) => {
+      if (size > limitBytes) return;
+      size += chunk.length;
+      if (size > limitBytes) resolve(false);
+      else chunks.push(chunk);
+    });
+    req.once('end', () => resolve(true));
+    // The client closed the connection before sending the whole body.
+    req.once('error', () => reject(new HttpError(400, 'Bad Request', 'the request body ended before its declared length')));
+    req.once('close', () => {
+      if (!req.complete) reject(new HttpError(400, 'Bad Request', 'the request body ended before its declared length'));
+    });
+  });
+  if (!complete) throw new HttpError(413, 'Payload Too Large', `request bodies are limited to ${limitBytes} bytes`);
   if (size === 0) return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new HttpError(400, 'Bad Request', 'the request body is not valid JSON');
   }
+  if (nestedDeeperThan(value, jsonDepthMax)) throw new HttpError(400, 'Bad Request', `the request body nests arrays or objects more than ${jsonDepthMax} levels deep`);
+  return value;
 }

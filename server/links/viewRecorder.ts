@@ -61,6 +61,11 @@ export class ViewRecorder {
     return this.locals.get(slug)?.state();
   }
 
+  /** Every local stats slot shipped and acknowledged (what a graceful stop waits for). */
+  idle(): boolean {
+    return this.inFlight === 0 && this.pending() === 0;
+  }
+
   pending(): number {
     let n = 0;
     for (const l of this.locals.values()) if (l.dirty) n++;

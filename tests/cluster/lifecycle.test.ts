@@ -330,6 +330,36 @@ describe.sequential('cluster lifecycle (real processes)', () => {
     await expectReadable([n1, n2, n3], written, 20_000);
   }, 150_000);
 
+  it('h. SIGINT ships every counted increment first; a node that left (SIGTERM) and is restarted with its DATA_DIR joins again', async () => {
+    const nodes = await startCluster(3);
+    const n4 = await h.startNode({ name: 'n4', seeds: [nodes[0]!], dataDir: true });
+    await waitReady(n4, 30_000);
+    await waitSettled([...nodes, n4], 40_000);
+
+    // Increments are acknowledged (202) once counted in n4's memory; SIGINT right after the
+    // last one must still ship them all before the process exits.
+    const key = 'g-ctr';
+    const statuses = await pool(Array.from({ length: 300 }, (_, i) => i), 16, () => ctr.incr(n4, key));
+    expect(statuses.every((s) => s === 202)).toBe(true);
+    kill(n4, 'SIGINT');
+    expect(await waitExit(n4, 10_000)).toBe(0);
+    const total = await waitFor(() => ctr.total(nodes[0]!, key), { timeoutMs: 10_000, intervalMs: 100, what: `${key} via n1` });
+    expect(total).toBe(300);
+
+    // Back from its DATA_DIR, then a graceful leave, then a restart: it must join again, not exit.
+    const again = await h.restart(n4);
+    await waitReady(again, 30_000);
+    await waitSettled([...nodes, again], 40_000);
+    kill(again, 'SIGTERM');
+    expect(await waitExit(again, 40_000)).toBe(0);
+    const rejoined = await h.restart(again);
+    await waitReady(rejoined, 30_000);
+    const views = await waitSettled([...nodes, rejoined], 60_000);
+    for (const v of views) expect(v.members.find((m) => m.name === 'n4')?.status).toBe('valid');
+    expect(rejoined.alive).toBe(true);
+    expect(await ctr.total(rejoined, key)).toBe(300);
+  }, 200_000);
+
   it('f. a peer with the wrong CLUSTER_SECRET is refused', async () => {
     const [n1, n2] = (await startCluster(2)) as [RingProcess, RingProcess];
     const intruder = await h.startNode({ name: 'n3', seeds: [n1, n2], secret: SECRET_B });

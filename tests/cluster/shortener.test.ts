@@ -330,6 +330,20 @@ describe('under a partition', () => {
       expect(right.status).toBe(503);
       expect(right.body.detail).toMatch(/try again/i);
       for (const r of created) expect((await visit(n3, r.body.slug)).status).toBe(302);
+
+      // The isolated node reaches none of these links' or this session's primary majorities:
+      // "not found" there is not an answer. A visit says try again (503, not 404), and the
+      // browser's session is kept rather than replaced by a new one that owns nothing.
+      for (const r of created) {
+        const v = await visit(n4, r.body.slug);
+        expect(v.status).toBe(503);
+        expect(v.headers.get('retry-after')).toBe('1');
+      }
+      const cookieBefore = majority.sessionCookie;
+      const isolated = await majority.via(n4).post('/api/links', { url: 'https://example.com/isolated' });
+      expect(isolated.status).toBe(503);
+      expect(isolated.headers.getSetCookie()).toEqual([]);
+      expect(majority.sessionCookie).toBe(cookieBefore);
     } finally {
       await Promise.all(nodes.map((n) => block(n, [])));
     }
@@ -341,18 +355,24 @@ describe('cluster-wide figures', () => {
   it('a coverage query counts every link and view once, and stays exact while a node is down', async () => {
     const adminAuth = { authorization: 'Bearer ringlink-cluster-test-admin-token' };
     const summary = async (n: RingProcess) => (await fetch(`${n.url}/api/cluster/summary`, { headers: adminAuth })).json() as Promise<{ links: number; views: number; bots: number; top: { slug: string; total: number }[]; partial: boolean }>;
+    // Start from a settled ring (every member alive in every view, nothing moving): right after
+    // the partition test, views could still ship to fallbacks that hold them as hints.
+    await waitSettled(nodes, 30_000);
     const owner = new ApiClient(nodes[0]!);
     const { slug } = (await owner.post('/api/links', { url: 'https://example.com/popular' })).body;
-    for (let i = 0; i < 60; i++) await visit(nodes[i % 4]!, slug);
+    const statuses: string[] = [];
+    for (let i = 0; i < 60; i++) statuses.push(`${nodes[i % 4]!.name}:${(await visit(nodes[i % 4]!, slug)).status}`);
+    expect(statuses.filter((x) => !x.endsWith(':302'))).toEqual([]);
     await waitFor(async () => (await summary(nodes[0]!)).top[0]?.slug === slug, { timeoutMs: 5_000, intervalMs: 100, what: 'the popular link on top' });
     // Coverage reads one replica per partition: wait until every node's answer agrees
     // (hinted handoff after the earlier partition), then take a node away.
     const before = await waitFor(
       async () => {
+        // Views ship from each node's memory every 100 ms: agreement alone could be on a total not yet complete.
         const all = await Promise.all(nodes.map(summary));
-        return all.every((x) => JSON.stringify(x) === JSON.stringify(all[0])) ? all[0] : null;
+        return all.every((x) => JSON.stringify(x) === JSON.stringify(all[0])) && all[0]!.top[0]?.total === 60 ? all[0] : null;
       },
-      { timeoutMs: 30_000, intervalMs: 500, what: 'every node to give the same summary' },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'every node to give the same summary, with all 60 views of the popular link' },
     );
     expect(before.partial).toBe(false);
     expect(before.top[0]).toEqual({ slug, total: 60 });

@@ -1,0 +1,366 @@
+// BENCHMARKS.md and its chart (bench/results/bench-latest.svg), generated from one
+// bench/results/bench-<timestamp>.json written by `npm run bench` (bench/all.ts). Also links
+// the soak benchmark (bench/results/soak-latest.svg, the newest soak-*.json) and CHAOS.md
+// when they exist.
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { type BenchDoc, type BenchEntry, type BenchName, type LiveFigures, type RedirectFigures, benchTitles, extractFigures, fmtInt, fmtNum, fmtPct, fmtRatio, redirectLabels, redirectRoles, rows, warnings } from './benchdoc';
+import { type SvgChart, type SvgPanel, renderChart } from './svg';
+
+export const chartFile = 'bench/results/bench-latest.svg';
+export const reportFile = 'BENCHMARKS.md';
+
+// ---------------------------------------------------------------------------------------
+// What each benchmark does (the report's setup section)
+
+const descriptions: Record<BenchName, string> = {
+  redirect: [
+    'GET /:slug answered with a 302, one server at a time with the same settings for each (64 connections, the load generator on',
+    'the same machine): a warm-up run (not reported), a run at full load (req/s; the generator is in the parameters below: wrk when',
+    'installed, else autocannon), then a run at half that rate with autocannon (latency below saturation: p50/p99 of every',
+    'response\'s own time). The servers: **bare** node:http with the links in a Map (the ceiling of a',
+    'Node redirect on this machine); **Next.js route + Redis**, an App Router route handler reading the target from Redis (ioredis',
+    'GET) and INCR-ing a counter (`next start`, redis-server without persistence); **ringlink** as a 4-node cluster (N=3), loaded on a',
+    'node that is a replica of the slug (**local**: it answers from its own copy) and on the node that is not (**forwarded**: it',
+    'answers from its cache and ships the count to the replicas). Afterwards every server\'s counter must equal the redirects served.',
+  ].join('\n'),
+  links: [
+    'A 3-node cluster (N=3, R=2, W=2). **Creates**: POST /api/links with one account\'s API key, 64 requests in flight spread over the',
+    'three nodes; each create claims a random slug (compare-and-set), writes the link with a quorum write and merges it into the',
+    'owner\'s index. **Memory per link**: RSS and V8 heap growth after loading L synthetic links through quorum writes (a test hook),',
+    'divided by the stored copies (L x N); per link = per copy x 3.',
+  ].join('\n'),
+  live: [
+    'A 3-node cluster with socket.io; clients are socket.io-client in the benchmark process. **Click to browser**: one socket per',
+    'node subscribed to 10 links, 1,000 clicks/s (GET /<slug>) round-robin over nodes and links; the latency of a click is when a',
+    'socket receives a total that includes it, over every (click, socket) pair. **Partition**: {n1} | {n2, n3} while clicks go on',
+    'on both sides, then heal; the time until every node\'s API reports the exact totals, and until every socket has them.',
+    '**Fan-out**: thousands of sockets on one link, one click: the time until the last socket has the new total.',
+  ].join('\n'),
+  cluster: [
+    'Real processes with a DATA_DIR each. Load K keys into one node (R=W=1), start a second node and time join-to-ready and the',
+    'handoff until it holds every key (with 2 nodes and N=3 every key moves); SIGKILL it and time failure detection; restart the',
+    'first node and time log replay and restart-to-ready.',
+  ].join('\n'),
+  sim: [
+    'The deterministic simulator (ring/sim): per seed, a simulated 5-node ring runs clients for 10 virtual seconds while a',
+    'randomized fault schedule plays (message loss, duplication and reordering, partitions, crashes with and without disk, clock',
+    'skew, a join and a graceful leave), then heals, quiesces and is checked against the invariants. Seeds run on one worker thread',
+    'per core; the figure is seeds per second of wall time (fixed seeds: the same schedules every run).',
+  ].join('\n'),
+  quorum: [
+    'In process: a 5-node ring on the simulated network (1 ms links, no faults), 64 clients looping put-then-get through random',
+    'nodes. Measures the CPU cost of the ring\'s code paths per operation (coordination, versioning, replication, read merge), not a network.',
+  ].join('\n'),
+  placement: [
+    'The partition claim (ring/placement/claim.ts) for Q=64 and Q=256, nVal=3: partitions moved by each join against the ideal',
+    'Q/n, and the balance (most and fewest partitions per node) for 3 to 8 nodes. Pure computation.',
+  ].join('\n'),
+};
+
+// ---------------------------------------------------------------------------------------
+// The chart
+
+const colors = { bare: '#4b5563', next: '#9ca3af', local: '#1d4ed8', forwarded: '#60a5fa' } as const;
+const light = { bare: '#9ca3af', next: '#d1d5db', local: '#93c5fd', forwarded: '#bfdbfe' } as const;
+
+function redirectPanels(f: RedirectFigures): SvgPanel[] {
+  const roles = redirectRoles.filter((r) => f.servers[r]);
+  if (roles.length === 0) return [];
+  const throughput: SvgPanel = {
+    title: 'Redirects per second at full load (higher is better)',
+    note: `${f.generator}, ${f.connections ?? '?'} connections, ${f.durationSeconds ?? '?'} s, load on one node; ratios against the baselines of the same run`,
+    scale: 'linear',
+    unit: 'req/s',
+    groups: roles.map((role) => {
+      const s = f.servers[role]!;
+      const ratios = [
+        role !== 'bare' && f.ratios[`${role}.reqPerSec/bare`] !== undefined ? `${fmtRatio(f.ratios[`${role}.reqPerSec/bare`])} bare` : '',
+        role !== 'next' && role !== 'bare' && f.ratios[`${role}.reqPerSec/next`] !== undefined ? `${fmtRatio(f.ratios[`${role}.reqPerSec/next`])} Next+Redis` : '',
+        role === 'forwarded' && f.ratios['forwarded.reqPerSec/local'] !== undefined ? `${fmtRatio(f.ratios['forwarded.reqPerSec/local'])} local` : '',
+      ].filter(Boolean);
+      const [label, sub] = splitLabel(role);
+      return { label, sublabel: sub, bars: [{ value: s.reqPerSec, text: `${fmtInt(s.reqPerSec)}${ratios.length ? `  (${ratios.join(', ')})` : ''}`, color: colors[role] }] };
+    }),
+  };
+  const latency: SvgPanel = {
+    title: 'Redirect latency at half load (lower is better)',
+    note: 'autocannon at half of each server\'s own full-load rate; p50 and p99 of the responses\' own times',
+    scale: 'log',
+    unit: 'ms',
+    groups: roles.map((role) => {
+      const s = f.servers[role]!;
+      const [label, sub] = splitLabel(role);
+      return {
+        label,
+        sublabel: sub,
+        bars: [
+          { tag: 'p50', value: s.halfP50Ms, text: `${fmtNum(s.halfP50Ms)} ms`, color: light[role] },
+          { tag: 'p99', value: s.halfP99Ms, text: `${fmtNum(s.halfP99Ms)} ms`, color: colors[role] },
+        ],
+      };
+    }),
+  };
+  return [throughput, latency];
+}
+
+function splitLabel(role: keyof typeof colors): [string, string | undefined] {
+  const l = redirectLabels[role];
+  const m = /^(ringlink), (.*)$/.exec(l);
+  return m ? [`${m[1]}`, m[2]] : [l, role === 'bare' ? 'baseline: the ceiling' : 'baseline: the default stack'];
+}
+
+function livePanel(f: LiveFigures): SvgPanel | null {
+  const groups: SvgPanel['groups'] = [];
+  if (f.clickP50Ms !== null && f.clickP99Ms !== null)
+    groups.push({
+      label: 'click to browser',
+      sublabel: `${f.clicksPerSecond === null ? '?' : fmtInt(f.clicksPerSecond)} clicks/s, 3 sockets`,
+      bars: [
+        { tag: 'p50', value: f.clickP50Ms, text: `${fmtNum(f.clickP50Ms)} ms`, color: '#6ee7b7' },
+        { tag: 'p99', value: f.clickP99Ms, text: `${fmtNum(f.clickP99Ms)} ms`, color: '#059669' },
+      ],
+    });
+  const conv = f.convergedMs.filter((x): x is number => x !== null);
+  if (conv.length && conv.length === f.convergedMs.length)
+    groups.push({ label: 'exact after partition heals', sublabel: `worst of ${conv.length} run(s), every node's API`, bars: [{ tag: 'max', value: Math.max(...conv), text: `${fmtInt(Math.max(...conv))} ms`, color: '#059669' }] });
+  if (f.fanoutUntilLastMs.length) {
+    const sorted = [...f.fanoutUntilLastMs].sort((a, b) => a - b);
+    const med = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    groups.push({ label: `fan-out to ${fmtInt(f.fanoutSocketsOpen ?? 0)} sockets`, sublabel: `last socket updated, median of ${sorted.length}`, bars: [{ tag: 'last', value: med, text: `${fmtInt(med)} ms`, color: '#059669' }] });
+  }
+  if (groups.length === 0) return null;
+  return { title: 'Live updates (lower is better)', note: 'socket.io clients in the benchmark process, 3-node cluster', scale: 'linear', unit: 'ms', groups };
+}
+
+export function benchChart(doc: BenchDoc, docFile: string): string | null {
+  const panels: SvgPanel[] = [];
+  const redirect = doc.benchmarks.find((b) => b.figures?.kind === 'redirect')?.figures as RedirectFigures | undefined;
+  if (redirect) panels.push(...redirectPanels(redirect));
+  const live = doc.benchmarks.find((b) => b.figures?.kind === 'live')?.figures as LiveFigures | undefined;
+  const lp = live ? livePanel(live) : null;
+  if (lp) panels.push(lp);
+  if (panels.length === 0) return null;
+  const m = doc.machine;
+  const chart: SvgChart = {
+    title: 'ringlink benchmarks',
+    subtitle: [
+      `${doc.startedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${m.gitCommit?.slice(0, 10) ?? '?'}${m.gitDirtyFiles ? ` (+${m.gitDirtyFiles} changed files)` : ''}; Node ${m.node}; ${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB`,
+      `One ${m.cpus}-core machine: the load generator, the baselines and every ringlink node share the same ${m.cpus} cores (loopback).`,
+    ],
+    panels,
+    footer: [`Generated by bench/report.ts from ${docFile}.`],
+  };
+  if (doc.quick) chart.warning = '--quick run: short runs and small sizes to check the pipeline, not representative figures';
+  return renderChart(chart);
+}
+
+// ---------------------------------------------------------------------------------------
+// Markdown
+
+const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
+
+function resultsTable(doc: BenchDoc): string {
+  const head = '| benchmark | figure | value | unit | vs bare | vs Next+Redis | vs local |\n|---|---|--:|---|--:|--:|--:|';
+  let last: BenchName | null = null;
+  const body = rows(doc).map((r) => {
+    const first = r.bench !== last;
+    last = r.bench;
+    const figure = r.figure.startsWith('  ') ? `&nbsp;&nbsp;${r.figure.trim()}` : r.figure;
+    return `| ${first ? `[${r.bench}](#${r.bench})` : ''} | ${mdEscape(figure)} | ${mdEscape(r.value)} | ${mdEscape(r.unit)} | ${r.vsBare} | ${r.vsNext} | ${r.vsLocal} |`;
+  });
+  return [head, ...body].join('\n');
+}
+
+function fmtSeconds(s: number): string {
+  if (s < 90) return `${Math.round(s)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - m * 60)} s`;
+}
+
+function paramsText(p: Record<string, unknown>): string {
+  const parts = Object.entries(p)
+    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+    .map(([k, v]) => `${k}=${typeof v === 'string' && v.length > 60 ? `${v.slice(0, 57)}...` : String(v)}`);
+  return parts.length ? parts.join(', ') : '(defaults)';
+}
+
+function benchSection(b: BenchEntry): string {
+  const lines = [`### ${b.name}`, '', `**${benchTitles[b.name]}.** Reproduce: \`${b.command}\``, '', descriptions[b.name], ''];
+  lines.push(`- parameters: ${mdEscape(paramsText(b.parameters))}`);
+  lines.push(
+    `- ran ${fmtSeconds(b.wallSeconds)} (exit ${b.exitCode ?? b.signal ?? '?'}${b.timedOut ? ', timed out' : ''}); CPU busy the second before: ${fmtPct(b.cpuBusyBefore)}; other processes' CPU while it ran: ${fmtPct(b.othersCpu)}`,
+  );
+  if (b.resultFile) lines.push(`- its own results file: [${b.resultFile}](${b.resultFile})`);
+  if (b.error) lines.push(`- **error:** ${mdEscape(b.error.split('\n')[0]!)}`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+function newest(dir: string, re: RegExp): string | null {
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => re.test(f)).sort();
+  return files.length ? files[files.length - 1]! : null;
+}
+
+/** The soak benchmark's newest results, if bench/soak.ts has written any. */
+function soakSection(root: string): string | null {
+  const dir = join(root, 'bench', 'results');
+  const svg = existsSync(join(dir, 'soak-latest.svg'));
+  const file = newest(dir, /^soak-.*\.json$/);
+  if (!svg && !file) return null;
+  const lines = ['## Soak', ''];
+  if (file) {
+    let doc: Record<string, unknown> = {};
+    try {
+      doc = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
+    } catch {
+      // unreadable: link it anyway
+    }
+    const when = typeof doc.startedAt === 'string' ? ` (started ${doc.startedAt})` : '';
+    lines.push(`Newest results: [bench/results/${file}](bench/results/${file})${when}.${typeof doc.command === 'string' ? ` Reproduce: \`${doc.command}\`.` : ' Reproduce: `npm run soak`.'}`, '');
+    const summary = doc.summary;
+    if (summary && typeof summary === 'object' && !Array.isArray(summary)) {
+      const flat = Object.entries(summary as Record<string, unknown>).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v));
+      if (flat.length) {
+        lines.push('| figure | value |', '|---|--:|');
+        for (const [k, v] of flat) lines.push(`| ${mdEscape(k)} | ${mdEscape(String(v))} |`);
+        lines.push('');
+      }
+    }
+  } else lines.push('Reproduce: `npm run soak`.', '');
+  if (svg) lines.push('![Soak](bench/results/soak-latest.svg)', '');
+  return lines.join('\n');
+}
+
+function chaosSection(root: string): string | null {
+  const file = join(root, 'CHAOS.md');
+  const results = newest(join(root, 'bench', 'results'), /^chaos-.*\.json$/);
+  if (!existsSync(file) && !results) return null;
+  const lines = ['## Chaos', ''];
+  if (existsSync(file)) {
+    const para = readFileSync(file, 'utf8')
+      .split(/\n\s*\n/)
+      .map((p) => p.trim())
+      .find((p) => p && !p.startsWith('#') && !p.startsWith('<!--') && !p.startsWith('!['));
+    lines.push('Chaos testing (`npm run chaos`): see [CHAOS.md](CHAOS.md).', '');
+    if (para) lines.push(`> ${para.split('\n').join('\n> ')}`, '');
+  } else lines.push('Chaos testing: `npm run chaos`.', '');
+  if (results) {
+    let doc: Record<string, unknown> = {};
+    try {
+      doc = JSON.parse(readFileSync(join(root, 'bench', 'results', results), 'utf8')) as Record<string, unknown>;
+    } catch {
+      // unreadable: link it anyway
+    }
+    const scenarios = Array.isArray(doc.scenarios) ? doc.scenarios.map((x) => (x && typeof x === 'object' ? String((x as Record<string, unknown>).name ?? '?') : '?')) : [];
+    const facts = [
+      typeof doc.command === 'string' ? `\`${doc.command}\`` : '',
+      typeof doc.startedAt === 'string' ? `started ${doc.startedAt}` : '',
+      typeof doc.valid === 'boolean' ? `valid: ${doc.valid ? 'yes' : '**no**'}` : '',
+      scenarios.length ? `scenarios: ${scenarios.join(', ')}` : '',
+    ].filter(Boolean);
+    lines.push(`Newest results: [bench/results/${results}](bench/results/${results})${facts.length ? ` (${facts.join('; ')})` : ''}.`, '');
+  }
+  return lines.join('\n');
+}
+
+export function reportMarkdown(doc: BenchDoc, docFile: string, root: string, chart: string | null): string {
+  const m = doc.machine;
+  const warn = warnings(doc);
+  const out: string[] = [];
+  out.push('# Benchmarks', '');
+  out.push(`<!-- Generated by \`npm run bench\` / \`npm run bench:report\` (bench/report.ts) from ${docFile}. Do not edit by hand. -->`, '');
+  out.push(
+    `Run of ${doc.startedAt.slice(0, 19).replace('T', ' ')} UTC${doc.quick ? ' (**--quick**)' : ''} on commit \`${m.gitCommit?.slice(0, 12) ?? '?'}\`${m.gitDirtyFiles ? ` with ${m.gitDirtyFiles} uncommitted changed file(s)` : ''}: \`${doc.command}\`, ${fmtSeconds(doc.wallSeconds)} in all. Data: [${docFile}](${docFile}).`,
+    '',
+  );
+  out.push(
+    `> **One ${m.cpus}-core machine.** Every benchmark runs its load generator (wrk or autocannon, or its own HTTP and socket.io clients), its baselines and every ringlink node (4 for redirects, 3 for creates and live updates) on the same ${m.cpus} cores, over loopback. The load generator takes CPU from the servers it measures, and a ringlink node shares the cores with its peers, so absolute figures are lower than each server would reach on a machine of its own, and they move by 10-30% between runs. Compare ratios within one run (each run measures its own baselines), not across runs or machines. The benchmarks run one at a time.`,
+    '',
+  );
+  if (warn.length) out.push('**Warnings for this run:**', '', ...warn.map((w) => `- ${mdEscape(w)}`), '');
+  if (chart) out.push(`![Redirect throughput and latency, live update latency](${chartFile})`, '');
+  out.push('## Results', '', resultsTable(doc), '');
+  out.push(
+    'Ratios are the figure divided by the same figure of the baseline in the same run: above 1 means more requests per second, or a longer latency. Latency pairs are p50 / p99. "vs local": a ringlink node that is not a replica of the slug (it forwards the count) against a node that is.',
+    '',
+  );
+  out.push('## Machine', '');
+  out.push(`- ${m.cpus} x ${m.cpuModel} (${m.availableParallelism} available to Node), ${m.memoryGiB} GiB RAM, ${m.platform}`);
+  out.push(`- Node ${m.node}; ${Object.entries(m.versions).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.push(`- before the run: load average ${m.loadAverageBefore.join(' / ')}, CPU ${fmtPct(m.cpuBusyBefore)} busy`);
+  out.push(`- commit ${m.gitCommit ?? 'unknown'}${m.gitDirtyFiles ? ` (+${m.gitDirtyFiles} changed files)` : ''}`, '');
+  out.push('## What each benchmark measures, and how to reproduce it', '');
+  out.push(
+    'Every figure above comes from one of these commands (run from the repository root; the `bench:*` scripts build `dist/` first). `npm run bench` runs them all in this order, one at a time, and writes `bench/results/bench-<timestamp>.json`, this file and the chart.',
+    '',
+  );
+  for (const b of doc.benchmarks) out.push(benchSection(b));
+  if (doc.skipped.length) out.push(`Not run this time (--only/--skip): ${doc.skipped.join(', ')}.`, '');
+  out.push('## Running them all', '');
+  out.push(
+    '```sh',
+    'npm run bench                       # every benchmark, full sizes (about 11 minutes on the 2-core machine)',
+    'npm run bench -- --quick            # small sizes: checks the pipeline end to end in a few minutes',
+    'npm run bench -- --only redirect,live',
+    'npm run bench -- --skip links       # e.g. without the 1M-link memory run (it needs ~6 GB of RAM)',
+    'npm run bench:report                # rewrite BENCHMARKS.md from the newest full run (or: -- bench/results/bench-<ts>.json)',
+    '```',
+    '',
+  );
+  out.push('| benchmark | wall time | command |', '|---|--:|---|');
+  for (const b of doc.benchmarks) out.push(`| ${b.name} | ${fmtSeconds(b.wallSeconds)} | \`${b.command}\` |`);
+  out.push('');
+  const soak = soakSection(root);
+  if (soak) out.push(soak);
+  const chaos = chaosSection(root);
+  if (chaos) out.push(chaos);
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** Write BENCHMARKS.md and bench/results/bench-latest.svg from one bench-*.json; returns the files written. */
+export function writeReport(root: string, docPath: string): string[] {
+  const doc = JSON.parse(readFileSync(docPath, 'utf8')) as BenchDoc;
+  if (doc.benchmark !== 'all') throw new Error(`${docPath} is not a bench/all.ts result (benchmark: ${String(doc.benchmark)})`);
+  // The figures again from each benchmark's own JSON (kept whole in the document), so that an
+  // older result reads with this generator; the stored figures when that fails.
+  for (const b of doc.benchmarks) {
+    if (b.result === null || b.result === undefined) continue;
+    try {
+      b.figures = extractFigures(b.name, b.result);
+    } catch {
+      // keep the stored figures
+    }
+  }
+  const rel = relative(root, docPath);
+  const chart = benchChart(doc, rel);
+  const written: string[] = [];
+  const put = (path: string, text: string) => {
+    const abs = join(root, path);
+    writeFileSync(`${abs}.tmp`, text);
+    renameSync(`${abs}.tmp`, abs);
+    written.push(path);
+  };
+  if (chart) put(chartFile, chart);
+  put(reportFile, reportMarkdown(doc, rel, root, chart));
+  return written;
+}
+
+/** The newest bench-*.json in bench/results: a full run if there is one, else the newest --quick run. */
+export function newestBenchDoc(root: string): string | null {
+  const dir = join(root, 'bench', 'results');
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir)
+    .filter((f) => /^bench-.*\.json$/.test(f))
+    .sort()
+    .reverse();
+  for (const f of files) {
+    try {
+      if (!(JSON.parse(readFileSync(join(dir, f), 'utf8')) as BenchDoc).quick) return join(dir, f);
+    } catch {
+      // skip unreadable files
+    }
+  }
+  return files.length ? join(dir, files[0]!) : null;
+}
