@@ -272,7 +272,7 @@ function findings(report: RunReport): string[] {
   for (const r of report.scenarios) {
     const c = r.check;
     if (!c) continue;
-    if (c.links.notFoundAnswers > 0) notes.push(`${r.name}: ${c.links.notFoundAnswers} visits of links that existed (created with 201) were answered 404 "no such link" by nodes that could not reach the link's replicas (sloppy-quorum reads from fallbacks find nothing); an AP stale read, but a visitor sees "not found" rather than a retryable 503.`);
+    if (c.links.notFoundAnswers > 0) notes.push(`${r.name}: ${c.links.notFoundAnswers} visits of links that existed (created with 201) were answered 404 "no such link": read from replicas that did not hold the link yet (before the node noticed the partition, or after the heal while the link still sat on a fallback as a hint); an AP stale read. A node that knows it cannot reach a majority of the link's primaries answers 503 instead.`);
     if (c.links.staleRedirectsAfterDelete > 0) notes.push(`${r.name}: ${c.links.staleRedirectsAfterDelete} visits started after a delete was acknowledged still got 302 (stale replica or cache while faults lasted); every node answered 410 after the heal.`);
     if (c.views.atRiskAcked > 0)
       notes.push(

@@ -134,6 +134,7 @@ async function main(config: ServerConfig): Promise<void> {
     server.close();
     server.closeIdleConnections();
     const drained = await shortener.drain(shutdownDrainMs);
+    server.closeAllConnections();
     if (!drained.counters || !drained.stats) log.warn({ ...drained, timeoutMs: shutdownDrainMs }, 'stopping with counts not yet acknowledged by the replicas');
     node.stop();
     persistence?.flush();
@@ -206,12 +207,15 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
       recorder.stop();
       budget.stop();
       void live.stop();
-      const counters = new Promise<boolean>((resolve) => node.drainCounters(timeoutMs, resolve));
       while (!recorder.idle() && Date.now() < deadline) {
         recorder.flush();
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      return { counters: await counters, stats: recorder.idle() };
+      const stats = recorder.idle();
+      // Counters last: the caller closes every connection as soon as this resolves, so no view
+      // is counted after their final flush was acknowledged.
+      const counters = await new Promise<boolean>((resolve) => node.drainCounters(Math.max(0, deadline - Date.now()), resolve));
+      return { counters, stats };
     },
   };
 }

@@ -38,6 +38,10 @@ export class RingClient {
   get(key: string): Promise<ReadResult> {
     return call((cb) => this.node.get(key, cb));
   }
+  /** Every member up is asked (RingNode.getEverywhere): for rare reads where a false "not found" is costly. */
+  getEverywhere(key: string): Promise<ReadResult> {
+    return call((cb) => this.node.getEverywhere(key, cb));
+  }
   put(key: string, value: unknown, context: VersionVector = {}): Promise<WriteResult> {
     return call((cb) => this.node.put(key, value, context, cb));
   }

@@ -105,6 +105,38 @@ export function quorumGet(ctx: NodeContext, key: string, done: Callback<ReadResu
   settle();
 }
 
+/**
+ * A read that asks every given node (every member up, typically), not just the key's
+ * preference list, and merges whatever any of them holds: "not found" then means no
+ * reachable node has the key, including a fallback still holding it as a hint after a
+ * partition healed. For rare reads where a false "not found" is costly; no read repair.
+ */
+export function exhaustiveGet(ctx: NodeContext, key: string, nodes: readonly string[], done: Callback<ReadResult>): void {
+  const type = ctx.store.typeOf(key);
+  const p = ctx.partitionOf(key);
+  const replies = new Map<string, Entry | null>();
+  let pending = nodes.length;
+  let failures = 0;
+  const settle = () => {
+    if (--pending > 0) return;
+    if (replies.size === 0) return done(ringError('timeout', `none of ${nodes.length} nodes answered (${failures} failed)`));
+    done(null, readResult(type, mergeAll(type, replies), ctx.rt.clock.now()));
+  };
+  if (pending === 0) return done(ringError('unavailable', 'no node to ask'));
+  for (const node of nodes) {
+    if (node === ctx.name) {
+      replies.set(node, ctx.store.get(p, key)?.entry ?? null);
+      settle();
+      continue;
+    }
+    ctx.rpc.call(node, 'fetch', { key }, ctx.config.requestTimeoutMs, (err, body) => {
+      if (err) failures++;
+      else replies.set(node, body ? decodeEntry(type, body as WireEntry) : null);
+      settle();
+    });
+  }
+}
+
 function mergeAll(type: DataType, replies: ReadonlyMap<string, Entry | null>): Entry | null {
   let merged: Entry | null = null;
   for (const e of replies.values()) if (e) merged = merged ? mergeEntries(type, merged, e) : e;

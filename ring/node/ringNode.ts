@@ -5,7 +5,7 @@
 import { AntiEntropy } from '../antiEntropy/exchange';
 import { CasAcceptorStore, CasEngine } from '../cas/caspaxos';
 import type { RingConfig } from '../config';
-import { quorumGet, quorumMerge, quorumWrite, installQuorumHandlers, readResult, type ReadResult, type WriteResult } from '../coordinator/quorum';
+import { exhaustiveGet, quorumGet, quorumMerge, quorumWrite, installQuorumHandlers, readResult, type ReadResult, type WriteResult } from '../coordinator/quorum';
 import { Coverage, type CoverageQuery, type CoverageResult } from '../coverage/coverage';
 import { CounterShipper } from '../crdt/counterShipper';
 import { Handoff, type HandoffStatus } from '../handoff/handoff';
@@ -226,6 +226,15 @@ export class RingNode {
   get(key: string, done: Callback<ReadResult>): void {
     if (!this.guard(done)) return;
     quorumGet(this.ctx, key, done);
+  }
+
+  /** Read a key from every member this node believes up (see exhaustiveGet): for rare reads where a false "not found" is costly. */
+  getEverywhere(key: string, done: Callback<ReadResult>): void {
+    if (!this.guard(done)) return;
+    const up = Object.values(this.durable.ring.members)
+      .filter((m) => m.status !== 'removed' && m.status !== 'exiting' && this.isUp(m.name))
+      .map((m) => m.name);
+    exhaustiveGet(this.ctx, key, up, done);
   }
 
   put(key: string, value: unknown, context: VersionVector, done: Callback<WriteResult>): void {

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RingNode } from '../../ring/node/ringNode';
-import { RingCallError, type RingClient } from '../ringClient';
+import { liveValue, RingCallError, type RingClient } from '../ringClient';
 import { sessionKey, type SessionDoc } from '../links/types';
 import { ReadThroughCache } from '../readThrough';
 
@@ -69,12 +69,22 @@ export class Sessions {
     const existing = await this.current(req, res);
     if (existing) return existing;
     // The cookie names a session this node did not find. Replacing it would orphan whatever
-    // that session owns, so do it only when the answer is authoritative: a read quorum of the
-    // session's primary replicas is reachable (during a partition, fallbacks answer "not found"
-    // for what they never held).
+    // that session owns, so first ask every member up (after a partition heals, a fallback may
+    // still hold it as a hint that the primaries have not received yet), and replace it only
+    // when the answer is authoritative: a majority of its primaries is reachable (during a
+    // partition, fallbacks answer "not found" for what they never held).
     const old = readCookie(req, sessionCookie);
-    if (old && sessionIdPattern.test(old) && !this.ring.primaryQuorumUp(sessionKey(hashSessionId(old)))) {
-      throw new RingCallError({ kind: 'unavailable', message: 'the nodes holding your session cannot be reached from this node right now; your links are safe, try again in a moment' });
+    if (old && sessionIdPattern.test(old)) {
+      const idHash = hashSessionId(old);
+      const everywhere = await this.ring.getEverywhere(sessionKey(idHash));
+      const doc = liveValue<SessionDoc>(everywhere);
+      if (doc && doc.expiresAt > this.now()) {
+        this.docs.set(sessionKey(idHash), doc);
+        return { id: old, idHash, doc };
+      }
+      if (!everywhere.found && !this.ring.primaryQuorumUp(sessionKey(idHash))) {
+        throw new RingCallError({ kind: 'unavailable', message: 'the nodes holding your session cannot be reached from this node right now; your links are safe, try again in a moment' });
+      }
     }
     const id = randomBytes(16).toString('base64url');
     const doc: SessionDoc = { accountId: null, username: null, createdAt: this.now(), expiresAt: this.now() + sessionTtlMs };
