@@ -140,7 +140,6 @@ async function main(config: ServerConfig): Promise<void> {
     persistence?.flush();
     persistence?.close();
     await transport.close();
-    server.closeAllConnections();
     process.exit(code);
   };
   node.onLeft = () => void shutdown(0, 'left the cluster');

@@ -92,17 +92,20 @@ export function quorumGet(ctx: NodeContext, key: string, done: Callback<ReadResu
     }
   };
   for (const node of targets) {
-    if (node === ctx.name) {
-      replies.set(node, ctx.store.get(p, key)?.entry ?? null);
-      continue;
-    }
-    ctx.rpc.call(node, 'fetch', { key }, ctx.config.requestTimeoutMs, (err, body) => {
-      if (err) failures++;
-      else replies.set(node, body ? decodeEntry(type, body as WireEntry) : null);
-      settle();
-    });
+    if (node === ctx.name) replies.set(node, ctx.store.get(p, key)?.entry ?? null);
+    else
+      fetchEntry(ctx, type, key, node, (entry) => {
+        if (entry === undefined) failures++;
+        else replies.set(node, entry);
+        settle();
+      });
   }
   settle();
+}
+
+/** One replica's entry for the key over RPC: null when it has none, undefined when the call failed. */
+function fetchEntry(ctx: NodeContext, type: DataType, key: string, node: string, done: (entry: Entry | null | undefined) => void): void {
+  ctx.rpc.call(node, 'fetch', { key }, ctx.config.requestTimeoutMs, (err, body) => done(err ? undefined : body ? decodeEntry(type, body as WireEntry) : null));
 }
 
 /**
@@ -129,9 +132,9 @@ export function exhaustiveGet(ctx: NodeContext, key: string, nodes: readonly str
       settle();
       continue;
     }
-    ctx.rpc.call(node, 'fetch', { key }, ctx.config.requestTimeoutMs, (err, body) => {
-      if (err) failures++;
-      else replies.set(node, body ? decodeEntry(type, body as WireEntry) : null);
+    fetchEntry(ctx, type, key, node, (entry) => {
+      if (entry === undefined) failures++;
+      else replies.set(node, entry);
       settle();
     });
   }

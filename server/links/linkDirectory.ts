@@ -53,16 +53,16 @@ export class LinkDirectory {
     });
   }
 
-  /**
-   * Synchronous when the answer is cached and fresh, or local; undefined means "ask
-   * load()". A replica's own copy goes through the cache too (one Map lookup per hot
-   * redirect instead of a hash and a store read), for at most `localFreshMs`.
-   */
   /** A "no such link" answer for the slug is authoritative (see RingClient.primaryQuorumUp). */
   absenceIsAuthoritative(slug: string): boolean {
     return this.ring.primaryQuorumUp(linkKey(slug));
   }
 
+  /**
+   * Synchronous when the answer is cached and fresh, or local; undefined means "ask
+   * load()". A replica's own copy goes through the cache too (one Map lookup per hot
+   * redirect instead of a hash and a store read), for at most `localFreshMs`.
+   */
   peek(slug: string): LinkDoc | null | undefined {
     const now = this.now();
     const hit = this.cache.get(slug);
