@@ -13,14 +13,24 @@
 //   ringlink cached/forwarded
 //                    the same cluster, loaded on the one node that is not a primary of the slug
 //                    (it answers from its cache and ships the counts to the replicas).
-// Per target: a warm-up run (not reported), a run at full load (req/s, p50/p99), then a run at
-// half of that rate (autocannon overallRate: latency below saturation; autocannon paces each
-// connection per second, so that load comes in bursts). Then every target's own counter must
-// match the redirects the load generators received over the three runs (ringlink: total + bots from
-// GET /api/links/:slug/stats, a fresh link per ringlink target).
+// The machine is a small VM whose speed drifts by +-20% over seconds (the bare server alone
+// measured 19k-32k req/s in consecutive 5 s runs), so bare and the ringlink targets are
+// measured in paired rounds: all their servers run at once, and they take turns, one
+// full-load run each per round (the order rotating per round), for --rounds rounds. While one
+// target is loaded, every other target's processes are paused with SIGSTOP (and resumed with
+// SIGCONT), so neither the idle ring nodes nor the bare server take CPU from the one under
+// test. A target's req/s is the median of its rounds; its ratio to bare is the median of
+// the per-round ratios (each against bare's run in the same round, minutes apart at most).
+// next+redis, 20x slower, is measured on its own first: a warm-up, one full-load run.
+// Then each target gets a warm-up-free run at half of its median rate (autocannon
+// overallRate: latency below saturation; autocannon paces each connection per second, so
+// that load comes in bursts). Then every target's own counter must match the redirects the
+// load generators received over all its runs (ringlink: total + bots from GET
+// /api/links/:slug/stats, a fresh link per ringlink target).
 //
-// npm run bench:redirect [-- --connections 64 --duration 10 --warmup 2 --quick --only bare,next,ringlink --persist --user-agent UA]
-//   --quick      3 s runs after a 1 s warm-up (smoke run, well under 90 s)
+// npm run bench:redirect [-- --connections 64 --duration 8 --rounds 5 --warmup 2 --quick --only bare,next,ringlink --persist --user-agent UA]
+//   --quick      2 rounds of 3 s runs after a 1 s warm-up (smoke run, about 90 s)
+//   --rounds     paired full-load rounds (default 5) of --duration seconds (default 8) each
 //   --generator  wrk (default when installed) or autocannon, for the full-load runs
 //   --only       a subset of targets: bare, next, ringlink
 //   --pin        pin processes to CPUs with taskset: the server under load gets CPU 1 alone
@@ -59,6 +69,7 @@ const { values: argv } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
     only: { type: 'string', default: 'bare,next,ringlink' },
     persist: { type: 'boolean', default: false },
     pin: { type: 'boolean', default: false },
@@ -90,7 +101,11 @@ function pickGenerator(asked: string | undefined): 'wrk' | 'autocannon' {
 const settings = {
   generator: pickGenerator(argv.generator),
   connections: positiveInt('connections', argv.connections!),
-  durationSeconds: positiveInt('duration', argv.duration ?? (argv.quick ? '3' : '10')),
+  durationSeconds: positiveInt('duration', argv.duration ?? (argv.quick ? '3' : '8')),
+  /** Full-load rounds per paired target (bare and the ringlink targets take turns, one round each). */
+  rounds: positiveInt('rounds', argv.rounds ?? (argv.quick ? '2' : '5')),
+  /** After resuming a paused target's processes, before its run starts. */
+  resumeSettleMs: 700,
   warmupSeconds: positiveInt('warmup', argv.warmup ?? (argv.quick ? '1' : '2')),
   quick: argv.quick!,
   pin: argv.pin! && (os.cpus().length >= 2 && spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0),
@@ -108,7 +123,7 @@ function positiveInt(name: string, v: string): number {
   return n;
 }
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 10] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--pin] [--user-agent UA]`);
+  console.error(`${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 8] [--rounds 5] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--pin] [--user-agent UA]`);
   process.exit(2);
 }
 
@@ -164,6 +179,8 @@ interface RunResult {
   rawLatencyMs?: { p50: number; p90: number; p99: number; max: number };
   /** Share of the machine's CPU time (all cores) used by processes this benchmark did not start, during the run. */
   othersCpu: number;
+  /** Paired full-load runs: the round (0-based). */
+  round?: number;
 }
 
 function load(url: string, kind: RunResult['kind'], seconds: number, overallRate?: number): Promise<RunResult> {
@@ -505,6 +522,10 @@ interface TargetResult {
   latencyMs: RunResult['latencyMs'];
   half: { overallRate: number; reqPerSec: number; latencyMs: RunResult['latencyMs']; rawLatencyMs: RunResult['rawLatencyMs'] };
   counting: Counting;
+  /** Paired targets: req/s of each full-load round (reqPerSec is their median). */
+  rounds?: number[];
+  /** Paired ringlink targets: the median, least and greatest of the per-round ratios to bare's run in the same round. */
+  vsBare?: { median: number; min: number; max: number; rounds: number[] };
   error?: undefined;
 }
 interface TargetError {
@@ -526,6 +547,31 @@ function pinFor(serverPid: number | undefined): string | undefined {
   return ok ? 'pinned: the server on CPU 1, the load generator and every other process on CPU 0' : 'pinning with taskset failed: unpinned';
 }
 
+/** Whether every served redirect was counted, given the runs on a target and its counter's increase. */
+function countingOf(runs: RunResult[], counted: number): Counting {
+  const served = runs.reduce((s, r) => s + r.served, 0);
+  const sent = runs.reduce((s, r) => s + r.sent, 0);
+  const exact = served <= counted && counted <= sent;
+  const inFlight = sent - served;
+  const detail =
+    counted === served
+      ? `served ${served}, counted ${counted}`
+      : counted === sent
+        ? `served ${served}, counted ${counted} = served + the ${inFlight} requests in flight when the load generator stopped a run (every request sent was counted)`
+        : exact
+          ? `served ${served}, counted ${counted}: ${counted - served} of the ${inFlight} requests in flight when the load generator stopped a run were counted`
+          : `served ${served}, counted ${counted} (the load generators sent ${sent}: ${inFlight} of them got no response before a run stopped)`;
+  return { served, sent, counted, exact, detail };
+}
+
+function noteOddRuns(runs: RunResult[], notes: string[]): void {
+  for (const r of runs) {
+    const other = Object.entries(r.statusCodes).filter(([code]) => code !== '302');
+    if (other.length || r.errors || r.timeouts) notes.push(`${r.kind} run: ${other.map(([c, n]) => `${n}x ${c}`).join(', ')}${r.errors ? ` ${r.errors} errors` : ''}${r.timeouts ? ` ${r.timeouts} timeouts` : ''}`.trim());
+  }
+}
+
+/** One target on its own: a warm-up, a full-load run, a half-load run (next+redis). */
 async function measure(target: string, url: string, readCount: () => Promise<number>, opts: { countDelayMs: number; notes?: string[]; serverPid?: number }): Promise<TargetResult> {
   const notes = opts.notes ?? []; // shared: readCount may add to it
   const pinned = pinFor(opts.serverPid);
@@ -540,24 +586,8 @@ async function measure(target: string, url: string, readCount: () => Promise<num
   log(`${target}: ${max.reqPerSec} req/s; half load (${rate} req/s) ${settings.durationSeconds} s`);
   const half = await load(url, 'half', settings.durationSeconds, rate);
   runs.push(half);
-  for (const r of runs) {
-    const other = Object.entries(r.statusCodes).filter(([code]) => code !== '302');
-    if (other.length || r.errors || r.timeouts) notes.push(`${r.kind} run: ${other.map(([c, n]) => `${n}x ${c}`).join(', ')}${r.errors ? ` ${r.errors} errors` : ''}${r.timeouts ? ` ${r.timeouts} timeouts` : ''}`.trim());
-  }
+  noteOddRuns(runs, notes);
   await sleep(opts.countDelayMs);
-  const served = runs.reduce((s, r) => s + r.served, 0);
-  const sent = runs.reduce((s, r) => s + r.sent, 0);
-  const counted = await readCount();
-  const exact = served <= counted && counted <= sent;
-  const inFlight = sent - served;
-  const detail =
-    counted === served
-      ? `served ${served}, counted ${counted}`
-      : counted === sent
-        ? `served ${served}, counted ${counted} = served + the ${inFlight} requests in flight when the load generator stopped a run (every request sent was counted)`
-        : exact
-          ? `served ${served}, counted ${counted}: ${counted - served} of the ${inFlight} requests in flight when the load generator stopped a run were counted`
-          : `served ${served}, counted ${counted} (the load generators sent ${sent}: ${inFlight} of them got no response before a run stopped)`;
   return {
     target,
     url,
@@ -566,8 +596,111 @@ async function measure(target: string, url: string, readCount: () => Promise<num
     reqPerSec: max.reqPerSec,
     latencyMs: max.latencyMs,
     half: { overallRate: rate, reqPerSec: half.reqPerSec, latencyMs: half.latencyMs, rawLatencyMs: half.rawLatencyMs },
-    counting: { served, sent, counted, exact, detail },
+    counting: countingOf(runs, await readCount()),
   };
+}
+
+/** A target measured in paired rounds: its server's processes, and how to read its counter. */
+interface PairedTarget {
+  target: string;
+  url: string;
+  /** What this target's server is made of: paused (SIGSTOP) while another target is loaded. */
+  group: Proc[];
+  serverPid?: number;
+  notes: string[];
+  readCount: () => Promise<number>;
+  /** When the count is not exact at first: watch whether (and when) it converges, for the report. */
+  converge?: (r: TargetResult) => Promise<void>;
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * Bare and the ringlink targets in turns (see the header): warm-ups, then `settings.rounds`
+ * rounds of one full-load run each, the order rotating per round, then a half-load run each.
+ * Only the loaded target's processes run; the others are paused meanwhile.
+ */
+async function measurePaired(targets: PairedTarget[]): Promise<TargetResult[]> {
+  const groups = [...new Set(targets.map((t) => t.group))];
+  let focused: Proc[][] | undefined;
+  const focus = async (t: PairedTarget | null) => {
+    const want = t ? [t.group] : groups;
+    if (focused && focused.length === want.length && focused.every((g, i) => g === want[i])) return;
+    for (const g of groups) if (!want.includes(g)) for (const p of g) killGroup(p, 'SIGSTOP');
+    for (const g of want) for (const p of g) killGroup(p, 'SIGCONT');
+    focused = want;
+    if (t) pinFor(t.serverPid);
+    await sleep(settings.resumeSettleMs);
+  };
+  const runs = new Map<PairedTarget, RunResult[]>(targets.map((t) => [t, []]));
+  const maxRuns = new Map<PairedTarget, RunResult[]>(targets.map((t) => [t, []]));
+  try {
+    for (const t of targets) {
+      await focus(t);
+      log(`${t.target}: warm-up ${settings.warmupSeconds} s, ${settings.connections} connections, ${t.url}`);
+      runs.get(t)!.push(await loadFull(t.url, 'warmup', settings.warmupSeconds));
+    }
+    for (let round = 0; round < settings.rounds; round++) {
+      const line: string[] = [];
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[(round + i) % targets.length]!;
+        await focus(t);
+        const r = await loadFull(t.url, 'max', settings.durationSeconds);
+        r.round = round;
+        runs.get(t)!.push(r);
+        maxRuns.get(t)!.push(r);
+        line.push(`${t.target} ${r.reqPerSec}`);
+      }
+      log(`round ${round + 1}/${settings.rounds} (${settings.durationSeconds} s each): ${line.join(', ')} req/s`);
+    }
+    const halves = new Map<PairedTarget, { rate: number; run: RunResult }>();
+    for (const t of targets) {
+      await focus(t);
+      const rate = Math.max(1, Math.round(median(maxRuns.get(t)!.map((r) => r.reqPerSec)) / 2));
+      log(`${t.target}: half load (${rate} req/s) ${settings.durationSeconds} s`);
+      const run = await load(t.url, 'half', settings.durationSeconds, rate);
+      runs.get(t)!.push(run);
+      halves.set(t, { rate, run });
+    }
+    await focus(null);
+    await sleep(settings.countCheckDelayMs);
+    const bare = targets.find((t) => t.target === 'bare');
+    const out: TargetResult[] = [];
+    for (const t of targets) {
+      const all = runs.get(t)!;
+      const rounds = maxRuns.get(t)!;
+      noteOddRuns(all, t.notes);
+      const reqPerSec = Math.round(median(rounds.map((r) => r.reqPerSec)));
+      // The run nearest the median gives the full-load latency figures.
+      const typical = rounds.reduce((a, b) => (Math.abs(b.reqPerSec - reqPerSec) < Math.abs(a.reqPerSec - reqPerSec) ? b : a));
+      const { rate, run: half } = halves.get(t)!;
+      const result: TargetResult = {
+        target: t.target,
+        url: t.url,
+        notes: t.notes,
+        runs: all,
+        reqPerSec,
+        latencyMs: typical.latencyMs,
+        half: { overallRate: rate, reqPerSec: half.reqPerSec, latencyMs: half.latencyMs, rawLatencyMs: half.rawLatencyMs },
+        counting: countingOf(all, await t.readCount()),
+        rounds: rounds.map((r) => r.reqPerSec),
+      };
+      if (!result.counting.exact && t.converge) await t.converge(result);
+      if (bare && t !== bare) {
+        const bareRounds = maxRuns.get(bare)!;
+        const ratios = rounds.map((r, i) => round3(r.reqPerSec / bareRounds[i]!.reqPerSec));
+        result.vsBare = { median: round3(median(ratios)), min: Math.min(...ratios), max: Math.max(...ratios), rounds: ratios };
+      }
+      out.push(result);
+    }
+    return out;
+  } finally {
+    for (const g of groups) for (const p of g) killGroup(p, 'SIGCONT');
+  }
 }
 
 const t0 = performance.now();
@@ -588,23 +721,19 @@ async function bundle(entry: string, name: string): Promise<string> {
 // ---------------------------------------------------------------------------------------
 // bare
 
-async function benchBare(): Promise<TargetResult> {
+/** The bare server, ready to be measured: a paired target. */
+async function startBare(): Promise<PairedTarget> {
   const slug = 'bench';
   const file = await bundle('bench/baselines/bareServer.ts', 'bareServer.mjs');
   const p = startProc('bare', process.execPath, [file], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LINKS: JSON.stringify({ [slug]: LINK_URL }) } });
-  try {
-    const port = await waitFor('bare server to listen', async () => {
-      const m = /\{"port":(\d+)\}/.exec(p.output.join(''));
-      return m ? Number(m[1]) : undefined;
-    }, 10_000, [p]);
-    const base = `http://127.0.0.1:${port}`;
-    await checkRedirect(`${base}/${slug}`, LINK_URL);
-    const before = await bareCount(base, slug); // the check above counted one view
-    const r = await measure('bare', `${base}/${slug}`, async () => (await bareCount(base, slug)) - before, { countDelayMs: settings.countCheckDelayMs, serverPid: p.child.pid });
-    return r;
-  } finally {
-    await stopProc(p);
-  }
+  const port = await waitFor('bare server to listen', async () => {
+    const m = /\{"port":(\d+)\}/.exec(p.output.join(''));
+    return m ? Number(m[1]) : undefined;
+  }, 10_000, [p]);
+  const base = `http://127.0.0.1:${port}`;
+  await checkRedirect(`${base}/${slug}`, LINK_URL);
+  const before = await bareCount(base, slug); // the check above counted one view
+  return { target: 'bare', url: `${base}/${slug}`, group: [p], serverPid: p.child.pid, notes: [], readCount: async () => (await bareCount(base, slug)) - before };
 }
 
 async function bareCount(base: string, slug: string): Promise<number> {
@@ -829,61 +958,84 @@ async function linkStats(link: CreatedLink, node: RingNodeProc = link.via): Prom
   return r.body;
 }
 
-async function benchRinglink(): Promise<(TargetResult | TargetError)[]> {
-  const out: (TargetResult | TargetError)[] = [];
-  const nodes = await startRinglink();
-  try {
-    for (const kind of ['local', 'cached'] as const) {
-      const target = kind === 'local' ? 'ringlink local' : 'ringlink cached/forwarded';
-      try {
-        const link = await createLink(nodes[0]!);
-        const stats = await linkStats(link);
-        const primaries = new Set(stats.nodes.filter((n) => n.role === 'primary').map((n) => n.name));
-        const node = kind === 'local' ? nodes.find((n) => primaries.has(n.name)) : nodes.find((n) => !primaries.has(n.name));
-        if (!node) throw new Error(`no node is ${kind === 'local' ? 'a primary' : 'outside the primaries'} of ${link.slug} (stats nodes: ${JSON.stringify(stats.nodes)})`);
-        const url = `http://127.0.0.1:${node.port}/${link.slug}`;
-        // The probe is a counted view too: count from the stats after it.
-        await checkRedirect(url, LINK_URL);
-        await sleep(settings.countCheckDelayMs);
-        const s0 = await linkStats(link);
-        const before = s0.total + s0.bots;
-        const notes = [`load on ${node.name} (${kind === 'local' ? 'a primary' : 'not a primary'} of ${link.slug}: primaries ${[...primaries].join(', ')}), stats read on ${link.via.name}`];
-        let readCountAttempts: { afterMs: number; counted: number }[] = [];
-        const r = await measure(
-          target,
-          url,
-          async () => {
-            const s = await linkStats(link);
-            notes.push(`stats after the load: total ${s.total}, bots ${s.bots} (before it: total ${s0.total}, bots ${s0.bots})`);
-            return s.total + s.bots - before;
-          },
-          { countDelayMs: settings.countCheckDelayMs, notes, serverPid: node.proc.child.pid },
-        );
-        if (!r.counting.exact) {
-          // Not equal after 1.5 s: see whether (and when) it converges, for the report.
-          const t = performance.now();
-          readCountAttempts = [];
-          while (performance.now() - t < 10_000) {
-            await sleep(500);
-            const s = await linkStats(link);
-            const counted = s.total + s.bots - before;
-            readCountAttempts.push({ afterMs: Math.round(settings.countCheckDelayMs + performance.now() - t), counted });
-            if (counted >= r.counting.served && counted <= r.counting.sent) break;
-          }
-          const lastAttempt = readCountAttempts[readCountAttempts.length - 1];
-          if (lastAttempt) r.notes.push(`count ${r.counting.counted} after ${settings.countCheckDelayMs} ms; ${lastAttempt.counted} after ${lastAttempt.afterMs} ms`);
+/** The ringlink targets on a running cluster: a fresh link each, loaded on a primary of it (local) and on a node that is not (cached/forwarded). */
+async function ringlinkTargets(nodes: RingNodeProc[]): Promise<PairedTarget[]> {
+  const out: PairedTarget[] = [];
+  const group = nodes.map((n) => n.proc);
+  for (const kind of ['local', 'cached'] as const) {
+    const target = kind === 'local' ? 'ringlink local' : 'ringlink cached/forwarded';
+    const link = await createLink(nodes[0]!);
+    const stats = await linkStats(link);
+    const primaries = new Set(stats.nodes.filter((n) => n.role === 'primary').map((n) => n.name));
+    const node = kind === 'local' ? nodes.find((n) => primaries.has(n.name)) : nodes.find((n) => !primaries.has(n.name));
+    if (!node) throw new Error(`no node is ${kind === 'local' ? 'a primary' : 'outside the primaries'} of ${link.slug} (stats nodes: ${JSON.stringify(stats.nodes)})`);
+    const url = `http://127.0.0.1:${node.port}/${link.slug}`;
+    // The probe is a counted view too: count from the stats after it.
+    await checkRedirect(url, LINK_URL);
+    await sleep(settings.countCheckDelayMs);
+    const s0 = await linkStats(link);
+    const before = s0.total + s0.bots;
+    const notes = [`load on ${node.name} (${kind === 'local' ? 'a primary' : 'not a primary'} of ${link.slug}: primaries ${[...primaries].join(', ')}), stats read on ${link.via.name}`];
+    out.push({
+      target,
+      url,
+      group,
+      serverPid: node.proc.child.pid,
+      notes,
+      readCount: async () => {
+        const s = await linkStats(link);
+        notes.push(`stats after the load: total ${s.total}, bots ${s.bots} (before it: total ${s0.total}, bots ${s0.bots})`);
+        return s.total + s.bots - before;
+      },
+      converge: async (r) => {
+        // Not equal after the count delay: see whether (and when) it converges, for the report.
+        const t = performance.now();
+        let last: { afterMs: number; counted: number } | undefined;
+        while (performance.now() - t < 10_000) {
+          await sleep(500);
+          const s = await linkStats(link);
+          last = { afterMs: Math.round(settings.countCheckDelayMs + performance.now() - t), counted: s.total + s.bots - before };
+          if (last.counted >= r.counting.served && last.counted <= r.counting.sent) break;
         }
-        out.push(r);
-      } catch (err) {
-        if (interrupted) throw err;
-        out.push({ target, error: (err as Error).message });
-        log(`${target} failed: ${(err as Error).message}`);
-      }
-    }
-  } finally {
-    await Promise.all(nodes.map((n) => stopProc(n.proc)));
+        if (last) r.notes.push(`count ${r.counting.counted} after ${settings.countCheckDelayMs} ms; ${last.counted} after ${last.afterMs} ms`);
+      },
+    });
   }
   return out;
+}
+
+/** Bare and ringlink, measured in paired rounds (see measurePaired). */
+async function benchPaired(): Promise<(TargetResult | TargetError)[]> {
+  const started: Proc[] = [];
+  const targets: PairedTarget[] = [];
+  const failures: TargetError[] = [];
+  try {
+    if (only.has('bare')) {
+      try {
+        const t = await startBare();
+        started.push(...t.group);
+        targets.push(t);
+      } catch (err) {
+        if (interrupted) throw err;
+        failures.push({ target: 'bare', error: (err as Error).message });
+        log(`bare failed: ${(err as Error).message}`);
+      }
+    }
+    if (only.has('ringlink')) {
+      try {
+        const nodes = await startRinglink();
+        started.push(...nodes.map((n) => n.proc));
+        targets.push(...(await ringlinkTargets(nodes)));
+      } catch (err) {
+        if (interrupted) throw err;
+        failures.push({ target: 'ringlink', error: (err as Error).message });
+        log(`ringlink failed: ${(err as Error).message}`);
+      }
+    }
+    return [...(targets.length ? await measurePaired(targets) : []), ...failures];
+  } finally {
+    await Promise.all(started.map(stopProc));
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -896,6 +1048,8 @@ function table(results: (TargetResult | TargetError)[]): string {
   const bare = ok.find((r) => r.target === 'bare');
   const next = ok.find((r) => r.target === 'next+redis');
   const ratio = (x: number, base: TargetResult | undefined) => (base ? `${(x / base.reqPerSec).toFixed(base === bare ? 2 : 1)}x` : '-');
+  // Paired targets: the median of the per-round ratios, not the ratio of the medians.
+  const vsBare = (r: TargetResult) => (r.vsBare ? `${r.vsBare.median.toFixed(2)}x` : ratio(r.reqPerSec, bare));
   const head = ['target', 'req/s', 'vs bare', 'vs next+redis', 'p50 ms', 'p99 ms', 'half load req/s', 'half p50/p99 ms', 'half p50/p99 ms (raw)', 'counted exactly', "others' CPU"];
   const rows = results.map((r) =>
     failed(r)
@@ -903,7 +1057,7 @@ function table(results: (TargetResult | TargetError)[]): string {
       : [
           r.target,
           String(r.reqPerSec),
-          ratio(r.reqPerSec, bare),
+          vsBare(r),
           ratio(r.reqPerSec, next),
           String(r.latencyMs.p50),
           String(r.latencyMs.p99),
@@ -921,7 +1075,8 @@ function table(results: (TargetResult | TargetError)[]): string {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
     '',
-    `p50/p99: latency percentiles at full load (${settings.generator === 'wrk' ? 'wrk, µs resolution' : 'autocannon, 1 ms resolution'}). half load: a run at autocannon overallRate = half the`,
+    `req/s: bare and ringlink, the median of ${settings.rounds} paired rounds (vs bare: the median of the per-round ratios); next+redis, one run.`,
+    `p50/p99: latency percentiles at full load (${settings.generator === 'wrk' ? 'wrk, µs resolution' : 'autocannon, 1 ms resolution'}; paired targets: the round nearest the median). half load: a run at autocannon overallRate = half the`,
     'req/s above (asked rate in parentheses); autocannon paces each connection per second (its share as fast as it can, then idle',
     'until the next second), so it is bursts at full speed, and its percentiles add corrections for coordinated omission; raw =',
     "percentiles of the responses' own times. others' CPU: the most CPU (share of all cores) that processes this benchmark did not",
@@ -934,6 +1089,8 @@ function table(results: (TargetResult | TargetError)[]): string {
       continue;
     }
     out.push(`${r.target}: counted exactly: ${r.counting.exact ? 'yes' : 'no'} (${r.counting.detail})`);
+    if (r.rounds) out.push(`  full-load rounds: ${r.rounds.join(', ')} req/s (median ${r.reqPerSec})`);
+    if (r.vsBare) out.push(`  vs bare per round: ${r.vsBare.rounds.map((x) => x.toFixed(2)).join(', ')} (median ${r.vsBare.median.toFixed(2)}x, ${r.vsBare.min.toFixed(2)}-${r.vsBare.max.toFixed(2)})`);
     for (const n of r.notes) out.push(`  ${n}`);
   }
   return out.join('\n');
@@ -980,9 +1137,11 @@ async function main(): Promise<number> {
       log(`${target} failed: ${(err as Error).message}`);
     }
   };
-  if (only.has('bare')) await attempt('bare', benchBare);
+  // next+redis first, on its own; then bare and ringlink in paired rounds.
   if (only.has('next')) await attempt('next+redis', benchNextRedis);
-  if (only.has('ringlink')) await attempt('ringlink', benchRinglink);
+  if (only.has('bare') || only.has('ringlink')) await attempt('bare and ringlink', benchPaired);
+  const order = ['bare', 'next+redis', 'ringlink local', 'ringlink cached/forwarded'];
+  results.sort((a, b) => order.indexOf(a.target) - order.indexOf(b.target));
 
   console.log(`\nredirect benchmark: ${machine.cpus}x ${machine.cpuModel}, node ${machine.node}; full load: ${settings.generator === 'wrk' ? machine.wrk : `autocannon ${machine.autocannon}`}, half load: autocannon ${machine.autocannon}; ${settings.connections} connections, ${settings.durationSeconds} s per run after a ${settings.warmupSeconds} s warm-up (load generator in the same machine)\n`);
   console.log(table(results));

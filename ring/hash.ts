@@ -38,3 +38,24 @@ export function partitionOf(key: string, ringSize: number): number {
   const bits = Math.log2(ringSize);
   return bits === 0 ? 0 : hashHigh32(key) >>> (32 - bits);
 }
+
+/**
+ * A 53-bit string hash in plain JavaScript (cyrb53: two 32-bit multiply-xorshift lanes),
+ * for hot paths where crossing into WebAssembly and building a BigInt costs more than the
+ * hashing itself. Not for placement: partitions stay on xxhash64. `seed` (a 32-bit integer)
+ * makes independent hash functions, or chains a hash of one string into the next.
+ */
+export function hash53(input: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < input.length; i++) {
+    const ch = input.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}

@@ -84,6 +84,10 @@ export interface RedirectServer {
   countedExactly: boolean;
   countDetail: string;
   othersCpuMax: number | null;
+  /** Paired rounds (bare and ringlink): req/s per round; reqPerSec is their median. */
+  rounds: number[] | null;
+  /** Paired ringlink targets: the median of the per-round ratios to bare, and their range. */
+  vsBare: { median: number; min: number; max: number } | null;
 }
 
 export type RedirectRole = 'bare' | 'next' | 'local' | 'forwarded';
@@ -264,6 +268,8 @@ export function extractRedirect(doc: unknown): RedirectFigures {
       countedExactly: at(r, 'counting', 'exact') === true,
       countDetail: String(at(r, 'counting', 'detail') ?? ''),
       othersCpuMax: others.length ? Math.max(...others) : null,
+      rounds: Array.isArray(r.rounds) ? r.rounds.filter((x): x is number => typeof x === 'number') : null,
+      vsBare: num(at(r, 'vsBare', 'median')) !== null ? { median: num(at(r, 'vsBare', 'median'))!, min: num(at(r, 'vsBare', 'min')) ?? NaN, max: num(at(r, 'vsBare', 'max')) ?? NaN } : null,
     };
   }
   const ratios: Record<string, number> = {};
@@ -272,7 +278,11 @@ export function extractRedirect(doc: unknown): RedirectFigures {
     if (a !== undefined && b !== undefined && b > 0) ratios[key] = round(a / b, 3);
   };
   for (const [role, s] of Object.entries(servers) as [RedirectRole, RedirectServer][]) {
-    if (role !== 'bare') put(`${role}.reqPerSec/bare`, s.reqPerSec, bare?.reqPerSec);
+    // Paired rounds: the median of the per-round ratios (each against bare's run of the same round).
+    if (role !== 'bare') {
+      if (s.vsBare && bare) ratios[`${role}.reqPerSec/bare`] = s.vsBare.median;
+      else put(`${role}.reqPerSec/bare`, s.reqPerSec, bare?.reqPerSec);
+    }
     if (role !== 'next') put(`${role}.reqPerSec/next`, s.reqPerSec, next?.reqPerSec);
     if (role !== 'bare') put(`${role}.halfP50/bare`, s.halfP50Ms, bare?.halfP50Ms);
     if (role !== 'bare') put(`${role}.halfP99/bare`, s.halfP99Ms, bare?.halfP99Ms);

@@ -42,6 +42,13 @@ export class CounterShipper {
 
   /** Add `by` (negative: subtract, PN-counters only) to this node's slot of the counter. */
   increment(key: string, by: number, done?: Callback<true>): void {
+    // Hot path: a key with a slot total here was validated as a counter when it got one.
+    const known = this.totals.get(key);
+    if (known !== undefined && by > 0 && Number.isSafeInteger(by)) {
+      known.total += by;
+      this.dirty.add(key);
+      return done?.(null, true);
+    }
     const type = this.ctx.store.typeOf(key);
     if (type.kind !== 'crdt' || !type.counter) return done?.(ringError('invalid', `type ${type.name} is not a counter`));
     if (!Number.isSafeInteger(by) || by === 0) return done?.(ringError('invalid', `increment must be a non-zero integer, got ${by}`));

@@ -22,7 +22,22 @@ export function emptyHll(p = 12): Hll {
 
 /** Returns `h` itself when the hash raises no register, which is the common case once warm. */
 export function hllAddHash(h: Hll, hash: bigint): Hll {
-  const [index, rank] = registerOf(h.p, hash);
+  const x = BigInt.asUintN(64, hash);
+  return raise(h, Number(x >> 32n), Number(x & 0xffff_ffffn), 64);
+}
+
+/**
+ * The same for a 53-bit hash (a non-negative safe integer, such as ring/hash's hash53),
+ * taken as the top 53 bits of a 64-bit one: no BigInt on the way. Ranks then stop at
+ * 53 - p + 1, which only matters beyond 2^43 distinct items per register.
+ */
+export function hllAddHash53(h: Hll, hash: number): Hll {
+  return raise(h, Math.floor(hash / 2 ** 21) >>> 0, ((hash % 2 ** 21) * 2 ** 11) >>> 0, 53);
+}
+
+function raise(h: Hll, hi: number, lo: number, bits: number): Hll {
+  const index = hi >>> (32 - h.p);
+  const rank = rankOf(h.p, hi, lo, bits);
   if ((h.registers[index] ?? 0) >= rank) return h;
   const registers = new Uint8Array(h.registers);
   registers[index] = rank;
@@ -96,10 +111,14 @@ export function isHll(x: unknown): x is Hll {
 function registerOf(p: number, hash: bigint): [index: number, rank: number] {
   const x = BigInt.asUintN(64, hash);
   const hi = Number(x >> 32n);
-  const lo = Number(x & 0xffff_ffffn);
+  return [hi >>> (32 - p), rankOf(p, hi, Number(x & 0xffff_ffffn), 64)];
+}
+
+/** 1 + the leading zeros of the hash's bits after the top p, counting at most `bits` - p. */
+function rankOf(p: number, hi: number, lo: number, bits: number): number {
   const rest = (hi << p) >>> 0;
   const zeros = rest !== 0 ? Math.clz32(rest) : 32 - p + Math.clz32(lo);
-  return [hi >>> (32 - p), Math.min(zeros, 64 - p) + 1];
+  return Math.min(zeros, bits - p) + 1;
 }
 
 function maxRank(p: number): number {

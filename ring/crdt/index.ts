@@ -27,6 +27,7 @@ export {
   emptyHll,
   hllAdd,
   hllAddHash,
+  hllAddHash53,
   hllAddHashes,
   hllEstimate,
   hllLeq,

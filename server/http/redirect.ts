@@ -2,9 +2,8 @@
 // cache), a counter increment in memory, and a 302. HEAD answers the same and never counts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isbot } from 'isbot';
-import { LRUCache } from 'lru-cache';
 import UAParser from 'ua-parser-js';
-import { hash64 } from '../../ring/hash';
+import { hash53 } from '../../ring/hash';
 import { verifyPassword } from '../auth/passwords';
 import { RingCallError } from '../ringClient';
 import type { ClickBudget } from '../links/clickBudget';
@@ -16,8 +15,12 @@ import { clientIp, setStaticPageHeaders, type RateLimits } from './security';
 
 /** Largest password form body. */
 const passwordFormBytesMax = 4 * 1024;
-/** User agents whose classification (bot or not, device) a node remembers. */
+/** User agents whose classification (bot or not, device) a node remembers; the memo starts over when full. */
 const uaCacheEntriesMax = 5_000;
+/** Referrer URLs whose host a node remembers; the memo starts over when full. */
+const referrerCacheEntriesMax = 5_000;
+/** Longest user agent or referrer (characters) the memos keep: bounds them at about 2.5 MB each. */
+const memoKeyCharsMax = 512;
 
 export interface RedirectDeps {
   directory: LinkDirectory;
@@ -31,9 +34,14 @@ export interface RedirectDeps {
 interface UaClass {
   human: boolean;
   device: string;
+  /** 32 bits of the user agent's hash: the seed of its visitors' hashes. */
+  seed: number;
 }
 
-const uaCache = new LRUCache<string, UaClass>({ max: uaCacheEntriesMax });
+// Plain Maps that start over when full rather than LRU caches: a hit is one Map lookup, and
+// real traffic has few distinct user agents and referrers per node.
+const uaCache = new Map<string, UaClass>();
+const referrerCache = new Map<string, string>();
 
 /** Bot or person, and the device class: cached per user agent (isbot's pattern alone costs microseconds). */
 export function classifyUserAgent(ua: string): UaClass {
@@ -41,19 +49,30 @@ export function classifyUserAgent(ua: string): UaClass {
   if (c === undefined) {
     const type = new UAParser(ua).getDevice().type;
     const device = type === 'mobile' || type === 'tablet' ? type : type === 'smarttv' || type === 'console' || type === 'wearable' ? 'other' : ua ? 'desktop' : 'unknown';
-    c = { human: ua !== '' && !isbot(ua), device };
-    uaCache.set(ua, c);
+    c = { human: ua !== '' && !isbot(ua), device, seed: hash53(ua) >>> 0 };
+    if (ua.length <= memoKeyCharsMax) {
+      if (uaCache.size >= uaCacheEntriesMax) uaCache.clear();
+      uaCache.set(ua, c);
+    }
   }
   return c;
 }
 
 function referrerHost(ref: string | undefined): string {
   if (!ref) return '(direct)';
-  try {
-    return new URL(ref).hostname || '(direct)';
-  } catch {
-    return '(invalid)';
+  let host = referrerCache.get(ref);
+  if (host === undefined) {
+    try {
+      host = new URL(ref).hostname || '(direct)';
+    } catch {
+      host = '(invalid)';
+    }
+    if (ref.length <= memoKeyCharsMax) {
+      if (referrerCache.size >= referrerCacheEntriesMax) referrerCache.clear();
+      referrerCache.set(ref, host);
+    }
   }
+  return host;
 }
 
 function html(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -62,7 +81,7 @@ function html(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 }
 
-const botView = { at: 0, referrer: '', device: '', visitor: 0n };
+const botView = { at: 0, referrer: '', device: '', visitor: 0 };
 
 export function createRedirector(deps: RedirectDeps) {
   const { directory, recorder, budget, now } = deps;
@@ -71,7 +90,7 @@ export function createRedirector(deps: RedirectDeps) {
     const ua = req.headers['user-agent'] ?? '';
     const c = classifyUserAgent(ua);
     if (!c.human) return recorder.record(slug, false, botView);
-    recorder.record(slug, true, { at: now(), referrer: referrerHost(req.headers.referer), device: c.device, visitor: hash64(`${clientIp(req, deps.trustProxy)}|${ua}`) });
+    recorder.record(slug, true, { at: now(), referrer: referrerHost(req.headers.referer), device: c.device, visitor: hash53(clientIp(req, deps.trustProxy), c.seed) });
   }
 
   function redirect(res: ServerResponse, doc: LinkDoc, status: number = doc.redirectStatus): void {

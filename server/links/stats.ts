@@ -7,7 +7,7 @@
 // holds; pruning relative to the state's own newest bucket keeps merge a join (the
 // same result in any order), unlike pruning against a wall clock.
 import { gcounterValue, isGCounter, mergeGCounter, type GCounter } from '../../ring/crdt/gcounter';
-import { emptyHll, hllAddHash, hllEstimate, isHll, mergeHll, type Hll } from '../../ring/crdt/hll';
+import { emptyHll, hllAddHash53, hllEstimate, isHll, mergeHll, type Hll } from '../../ring/crdt/hll';
 import type { CrdtType } from '../../ring/storage/datatype';
 
 export const seriesRetentionMinutes = 24 * 60;
@@ -103,7 +103,8 @@ export interface ViewEvent {
   readonly at: number;
   readonly referrer: string;
   readonly device: string;
-  readonly visitor: bigint;
+  /** The visitor's 53-bit hash (client address and user agent). */
+  readonly visitor: number;
 }
 
 /** This node's cumulative contribution to one link's stats (its slot), built up in memory. */
@@ -123,7 +124,7 @@ export class LocalStats {
     const host = this.r.has(e.referrer) || this.r.size < referrerHostsMax ? e.referrer : '(other)';
     this.r.set(host, (this.r.get(host) ?? 0) + 1);
     this.d.set(e.device, (this.d.get(e.device) ?? 0) + 1);
-    this.u = hllAddHash(this.u, e.visitor);
+    this.u = hllAddHash53(this.u, e.visitor);
     this.dirty = true;
     this.touchedAt = e.at;
   }

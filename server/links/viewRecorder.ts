@@ -19,8 +19,18 @@ export interface ViewRecorderLimits {
 
 export const defaultViewRecorderLimits: ViewRecorderLimits = { flushIntervalMs: 200, flushLinksMax: 2_000, mergesInFlightMax: 256, idleEvictMs: 10 * 60_000 };
 
+/** A link's local stats slot, with its view counter's key built once. */
+class LinkTally extends LocalStats {
+  constructor(
+    slot: string,
+    readonly viewsKey: string,
+  ) {
+    super(slot);
+  }
+}
+
 export class ViewRecorder {
-  private readonly locals = new Map<string, LocalStats>();
+  private readonly locals = new Map<string, LinkTally>();
   /** Bumped whenever local stats are evicted: a link seen again gets a fresh slot, so its new counts never hide under the old slot's max. */
   private rotation = 0;
   private inFlight = 0;
@@ -47,12 +57,13 @@ export class ViewRecorder {
     if (this.timer) this.timers.clearTimeout(this.timer);
   }
 
-  /** The hot path: two Map updates. Bots count apart and feed no stats. */
+  /** The hot path: a few Map updates. Bots count apart and feed no stats. */
   record(slug: string, human: boolean, event: ViewEvent): void {
-    this.node.increment(human ? viewsKey(slug) : botsKey(slug), 1);
-    if (!human) return;
+    if (!human) return this.node.increment(botsKey(slug), 1);
     let local = this.locals.get(slug);
-    if (!local) this.locals.set(slug, (local = new LocalStats(`${this.life}~${this.rotation}`)));
+    if (!local) this.locals.set(slug, (local = new LinkTally(`${this.life}~${this.rotation}`, viewsKey(slug))));
+    // The same key string every time: its hash is computed once, not per view.
+    this.node.increment(local.viewsKey, 1);
     local.add(event);
   }
 

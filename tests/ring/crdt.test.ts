@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hash64, initHash } from '../../ring/hash';
+import { hash53, hash64, initHash } from '../../ring/hash';
 import {
   emptyGCounter,
   emptyHll,
@@ -15,6 +15,7 @@ import {
   gcounterValue,
   hllAdd,
   hllAddHash,
+  hllAddHash53,
   hllAddHashes,
   hllEstimate,
   hllLeq,
@@ -376,6 +377,43 @@ describe('HyperLogLog', () => {
       expect(Math.abs(hllEstimate(h) / N - 1)).toBeLessThan(bound);
     });
   }
+
+  it('takes a 53-bit hash as the top 53 bits of a 64-bit one', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: 16 }), fc.maxSafeNat(), (p, x) => {
+        const h53 = hllAddHash53(emptyHll(p), x);
+        // Equal to the 64-bit add, except that ranks stop at 53 - p + 1 (all remaining bits zero).
+        const h64 = hllAddHash(emptyHll(p), BigInt(x) << 11n);
+        expectSame(h53, { p, registers: h64.registers.map((r) => Math.min(r, 53 - p + 1)) });
+        expect(isHll(h53)).toBe(true);
+        expect(hllAddHash53(h53, x) === h53).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  for (const p of [10, 12]) {
+    it(`estimates ${N} distinct items hashed with the 53-bit JS hash within 3 standard errors at p=${p}`, () => {
+      const bound = 3 * (1.04 / Math.sqrt(2 ** p));
+      let h = emptyHll(p);
+      // What the redirect path does: the client address hashed with its user agent's hash as the seed.
+      for (let i = 0; i < N; i++) h = hllAddHash53(h, hash53(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, (i % 7) * 0x9e3779b1));
+      expect(Math.abs(hllEstimate(h) / N - 1)).toBeLessThan(bound);
+    });
+  }
+
+  it('hash53 is a deterministic safe integer that every input bit and the seed change', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 64 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), (s, seed) => {
+        const x = hash53(s, seed);
+        expect(Number.isSafeInteger(x) && x >= 0).toBe(true);
+        expect(hash53(s, seed)).toBe(x);
+        expect(hash53(`${s}.`, seed)).not.toBe(x);
+        expect(hash53(s, (seed + 1) >>> 0)).not.toBe(x);
+      }),
+      RUNS,
+    );
+  });
 
   it('is accurate in the small range (linear counting) and exact at zero', () => {
     expect(hllEstimate(emptyHll())).toBe(0);
