@@ -51,7 +51,7 @@ interface Spec {
 }
 
 const specs: Spec[] = [
-  { name: 'redirect', npm: 'bench:redirect', entry: 'bench/redirect.ts', args: (q) => (q ? ['--quick'] : []), jsonOut: false, expected: [120, 55] },
+  { name: 'redirect', npm: 'bench:redirect', entry: 'bench/redirect.ts', args: (q) => (q ? ['--quick'] : []), jsonOut: false, expected: [240, 90] },
   { name: 'links', npm: 'bench:links', entry: 'bench/links.ts', args: (q) => (q ? ['--seconds', '3', '--links', '30000'] : ['--links', '1000000']), jsonOut: true, expected: [150, 25] },
   { name: 'live', npm: 'bench:live', entry: 'bench/live.ts', args: (q) => (q ? ['--quick'] : []), jsonOut: true, expected: [170, 75] },
   { name: 'cluster', npm: 'bench:cluster', entry: 'bench/cluster.ts', args: (q) => ['--keys', q ? '10000' : '100000'], jsonOut: true, expected: [60, 15] },

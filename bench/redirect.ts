@@ -28,9 +28,10 @@
 // load generators received over all its runs (ringlink: total + bots from GET
 // /api/links/:slug/stats, a fresh link per ringlink target).
 //
-// npm run bench:redirect [-- --connections 64 --duration 8 --rounds 5 --warmup 2 --quick --only bare,next,ringlink --persist --user-agent UA]
-//   --quick      2 rounds of 3 s runs after a 1 s warm-up (smoke run, about 90 s)
-//   --rounds     paired full-load rounds (default 5) of --duration seconds (default 8) each
+// npm run bench:redirect [-- --connections 64 --duration 4 --rounds 10 --warmup 2 --quick --only bare,next,ringlink --persist --user-agent UA]
+//   --quick      3 rounds of 3 s runs after a 1 s warm-up (smoke run, about 90 s)
+//   --rounds     paired full-load rounds (default 10) of --duration seconds (default 4) each;
+//                half-load runs take 8 s (3 s with --quick)
 //   --generator  wrk (default when installed) or autocannon, for the full-load runs
 //   --only       a subset of targets: bare, next, ringlink
 //   --pin        pin processes to CPUs with taskset: the server under load gets CPU 1 alone
@@ -101,9 +102,11 @@ function pickGenerator(asked: string | undefined): 'wrk' | 'autocannon' {
 const settings = {
   generator: pickGenerator(argv.generator),
   connections: positiveInt('connections', argv.connections!),
-  durationSeconds: positiveInt('duration', argv.duration ?? (argv.quick ? '3' : '8')),
+  durationSeconds: positiveInt('duration', argv.duration ?? (argv.quick ? '3' : '4')),
+  /** The half-load runs (latency below saturation). */
+  halfSeconds: argv.quick ? 3 : 8,
   /** Full-load rounds per paired target (bare and the ringlink targets take turns, one round each). */
-  rounds: positiveInt('rounds', argv.rounds ?? (argv.quick ? '2' : '5')),
+  rounds: positiveInt('rounds', argv.rounds ?? (argv.quick ? '3' : '10')),
   /** After resuming a paused target's processes, before its run starts. */
   resumeSettleMs: 700,
   warmupSeconds: positiveInt('warmup', argv.warmup ?? (argv.quick ? '1' : '2')),
@@ -123,7 +126,7 @@ function positiveInt(name: string, v: string): number {
   return n;
 }
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 8] [--rounds 5] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--pin] [--user-agent UA]`);
+  console.error(`${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 4] [--rounds 10] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--pin] [--user-agent UA]`);
   process.exit(2);
 }
 
@@ -661,8 +664,8 @@ async function measurePaired(targets: PairedTarget[]): Promise<TargetResult[]> {
     for (const t of targets) {
       await focus(t);
       const rate = Math.max(1, Math.round(median(maxRuns.get(t)!.map((r) => r.reqPerSec)) / 2));
-      log(`${t.target}: half load (${rate} req/s) ${settings.durationSeconds} s`);
-      const run = await load(t.url, 'half', settings.durationSeconds, rate);
+      log(`${t.target}: half load (${rate} req/s) ${settings.halfSeconds} s`);
+      const run = await load(t.url, 'half', settings.halfSeconds, rate);
       runs.get(t)!.push(run);
       halves.set(t, { rate, run });
     }
@@ -1143,7 +1146,7 @@ async function main(): Promise<number> {
   const order = ['bare', 'next+redis', 'ringlink local', 'ringlink cached/forwarded'];
   results.sort((a, b) => order.indexOf(a.target) - order.indexOf(b.target));
 
-  console.log(`\nredirect benchmark: ${machine.cpus}x ${machine.cpuModel}, node ${machine.node}; full load: ${settings.generator === 'wrk' ? machine.wrk : `autocannon ${machine.autocannon}`}, half load: autocannon ${machine.autocannon}; ${settings.connections} connections, ${settings.durationSeconds} s per run after a ${settings.warmupSeconds} s warm-up (load generator in the same machine)\n`);
+  console.log(`\nredirect benchmark: ${machine.cpus}x ${machine.cpuModel}, node ${machine.node}; full load: ${settings.generator === 'wrk' ? machine.wrk : `autocannon ${machine.autocannon}`}, half load: autocannon ${machine.autocannon}; ${settings.connections} connections, ${settings.durationSeconds} s per full-load run (bare and ringlink: ${settings.rounds} paired rounds), ${settings.halfSeconds} s per half-load run, after a ${settings.warmupSeconds} s warm-up (load generator in the same machine)\n`);
   console.log(table(results));
 
   const dir = join(root, 'bench', 'results');

@@ -430,20 +430,32 @@ export class RingNode {
     return { t: 'gossip', ring: this.durable.ring, print: this.ringPrint, live: this.detector.table(), reply };
   }
 
+  /**
+   * A round's gossip is a digest: the ring's fingerprint and the liveness table, not the ring.
+   * A peer whose ring differs answers with its whole ring, which this node merges and, if its
+   * own still differs, answers with its own (the push-pull exchange below). In a settled
+   * cluster no ring state is encoded or decoded at all.
+   */
   private gossipRound(): void {
     const peers = this.detector.peerNames().filter((n) => this.detector.isUp(n));
+    const digest: WireMessage = { t: 'gossip', print: this.ringPrint, live: this.detector.table(), reply: false };
     for (let i = 0; i < this.config.gossipFanout && peers.length > 0; i++) {
       const j = this.rt.random.int(peers.length);
-      this.rt.transport.send(peers[j]!, this.gossipMessage(false));
+      this.rt.transport.send(peers[j]!, digest);
       peers.splice(j, 1);
     }
   }
 
   private onGossip(from: string, m: WireMessage): void {
     this.detector.mergeTable(m.live);
-    if ((m.ring as RingState | undefined)?.members?.[this.name]?.status === 'exiting') this.exitAcknowledged = true;
+    const theirs = m.ring as RingState | undefined;
+    if (theirs?.members?.[this.name]?.status === 'exiting') this.exitAcknowledged = true;
     if (m.print !== this.ringPrint) {
-      const theirs = m.ring as RingState;
+      if (!theirs) {
+        // A digest from a peer whose ring differs: send ours whole, and it answers with its own if they still differ.
+        this.rt.transport.send(from, this.gossipMessage(false));
+        return;
+      }
       if (theirs.clusterId && this.durable.ring.clusterId && theirs.clusterId !== this.durable.ring.clusterId) {
         this.rt.logger.warn('ignoring gossip from another cluster', { from, clusterId: theirs.clusterId });
         return;

@@ -14,10 +14,25 @@ import { applyCasOp } from '../../ring/cas/registerOps';
 import { RingCallError, RingClient } from '../ringClient';
 import { reservedSlugs } from '../links/rules';
 import { HttpError, json, problem, readJson } from './respond';
-import { setApiHeaders, setPageHeaders } from './security';
+import { redirectHeads, setApiHeaders, setPageHeaders, type RedirectHeads } from './security';
 
-/** One path segment that could be a slug, with an optional query string. */
-const slugPath = /^\/([A-Za-z0-9_-]{3,64})(?:\?.*)?$/;
+/** Slugs are 3-64 of A-Z a-z 0-9 _ - (links/rules.ts). */
+const slugCharsMin = 3;
+const slugCharsMax = 64;
+
+/** The slug when the request target is one path segment that could be a slug, with an optional query string; else null. */
+export function slugOfTarget(target: string): string | null {
+  if (target.charCodeAt(0) !== 47 /* / */) return null;
+  let i = 1;
+  for (; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    // 0-9, A-Z, a-z, -, _
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95)) break;
+  }
+  const n = i - 1;
+  if (n < slugCharsMin || n > slugCharsMax || (i < target.length && target.charCodeAt(i) !== 63 /* ? */)) return null;
+  return target.slice(1, i);
+}
 const reservedLower = new Set([...reservedSlugs].map((s) => s.toLowerCase()));
 
 export interface PageHandler {
@@ -28,7 +43,7 @@ export interface PageHandler {
 export interface AppDeps {
   /** The public API, when this node serves the shortener. */
   api?: { route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> };
-  redirector?: { handle(req: IncomingMessage, res: ServerResponse, slug: string): void | Promise<void> };
+  redirector?: { handle(req: IncomingMessage, res: ServerResponse, slug: string, heads: RedirectHeads): void | Promise<void> };
   /** Next.js pages; absent when the UI is off or not built. */
   pages?: PageHandler;
   /** socket.io (engine.io) on /socket.io/. */
@@ -250,12 +265,13 @@ export function createApp(deps: AppDeps) {
   return {
     /** Synchronous on the redirect fast path (no promise per request); a promise otherwise. */
     handle(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
+      const slug = deps.redirector ? slugOfTarget(req.url ?? '') : null;
+      const heads = slug !== null && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST') && !reservedLower.has(slug.toLowerCase()) ? redirectHeads(req.rawHeaders) : null;
       // The server runs with requireHostHeader off so that this refusal is problem+json too.
-      if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return problem(res, 400, 'Bad Request', 'HTTP/1.1 requests must carry a Host header.', { connection: 'close' });
-      const m = deps.redirector ? slugPath.exec(req.url ?? '') : null;
-      if (m && !reservedLower.has(m[1]!.toLowerCase()) && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST')) {
+      if ((heads ? heads.host : req.headers.host) === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return problem(res, 400, 'Bad Request', 'HTTP/1.1 requests must carry a Host header.', { connection: 'close' });
+      if (heads) {
         try {
-          const done = deps.redirector!.handle(req, res, m[1]!);
+          const done = deps.redirector!.handle(req, res, slug!, heads);
           if (done) return done.catch((err: unknown) => fail(res, err));
         } catch (err) {
           return fail(res, err);

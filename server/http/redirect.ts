@@ -11,7 +11,7 @@ import type { LinkDirectory } from '../links/linkDirectory';
 import type { LinkDoc } from '../links/types';
 import type { ViewRecorder } from '../links/viewRecorder';
 import { gonePage, notFoundPage, passwordPage, tooManyGuessesPage, unavailablePage } from './pages';
-import { clientIp, setStaticPageHeaders, type RateLimits } from './security';
+import { clientAddress, clientIp, setStaticPageHeaders, type RateLimits, type RedirectHeads } from './security';
 
 /** Largest password form body. */
 const passwordFormBytesMax = 4 * 1024;
@@ -86,11 +86,23 @@ const botView = { at: 0, referrer: '', device: '', visitor: 0 };
 export function createRedirector(deps: RedirectDeps) {
   const { directory, recorder, budget, now } = deps;
 
-  function count(req: IncomingMessage, slug: string): void {
-    const ua = req.headers['user-agent'] ?? '';
-    const c = classifyUserAgent(ua);
-    if (!c.human) return recorder.record(slug, false, botView);
-    recorder.record(slug, true, { at: now(), referrer: referrerHost(req.headers.referer), device: c.device, visitor: hash53(clientIp(req, deps.trustProxy), c.seed) });
+  /**
+   * A connection's user agent, its class and (without a trusted proxy) its visitor hash, kept
+   * while the connection lives: a kept-alive client sends the same user agent every time.
+   */
+  const perSocket = new WeakMap<object, { ua: string; cls: UaClass; visitor: number }>();
+
+  function count(req: IncomingMessage, heads: RedirectHeads, slug: string): void {
+    const ua = heads.userAgent ?? '';
+    let m = perSocket.get(req.socket);
+    if (m === undefined || m.ua !== ua) {
+      const cls = classifyUserAgent(ua);
+      m = { ua, cls, visitor: hash53(clientAddress(undefined, req.socket.remoteAddress), cls.seed) };
+      perSocket.set(req.socket, m);
+    }
+    if (!m.cls.human) return recorder.record(slug, false, botView);
+    const visitor = deps.trustProxy ? hash53(clientAddress(heads.forwardedFor, req.socket.remoteAddress), m.cls.seed) : m.visitor;
+    recorder.record(slug, true, { at: now(), referrer: referrerHost(heads.referer), device: m.cls.device, visitor });
   }
 
   function redirect(res: ServerResponse, doc: LinkDoc, status: number = doc.redirectStatus): void {
@@ -100,14 +112,14 @@ export function createRedirector(deps: RedirectDeps) {
   }
 
   /** Count and redirect, once a click of a max-clicks link is spent; a promise only while a lease is being acquired. */
-  function spendAndRedirect(req: IncomingMessage, res: ServerResponse, doc: LinkDoc, status?: number): void | Promise<void> {
+  function spendAndRedirect(req: IncomingMessage, heads: RedirectHeads, res: ServerResponse, doc: LinkDoc, status?: number): void | Promise<void> {
     if (doc.maxClicks === null || budget.trySpendLocal(doc.slug)) {
-      count(req, doc.slug);
+      count(req, heads, doc.slug);
       return redirect(res, doc, status);
     }
     return budget.spend(doc.slug, doc.maxClicks).then((r) => {
       if (r === 'ok') {
-        count(req, doc.slug);
+        count(req, heads, doc.slug);
         redirect(res, doc, status);
       } else if (r === 'used_up') html(res, 410, gonePage('used_up'));
       else html(res, 503, unavailablePage(), { 'retry-after': '1' });
@@ -115,7 +127,7 @@ export function createRedirector(deps: RedirectDeps) {
   }
 
   /** Synchronous for every plain redirect; a promise only for a password form or a lease acquisition. */
-  function serve(req: IncomingMessage, res: ServerResponse, slug: string, doc: LinkDoc | null): void | Promise<void> {
+  function serve(req: IncomingMessage, heads: RedirectHeads, res: ServerResponse, slug: string, doc: LinkDoc | null): void | Promise<void> {
     if (!doc) {
       // Not found by fallbacks alone (a partition hides the link's replicas): say "try again", not "no such link".
       if (!directory.absenceIsAuthoritative(slug)) return html(res, 503, unavailablePage(), { 'retry-after': '1' });
@@ -123,12 +135,12 @@ export function createRedirector(deps: RedirectDeps) {
     }
     if (doc.deletedAt !== null) return html(res, 410, gonePage('deleted'));
     if (doc.expiresAt !== null && doc.expiresAt <= now()) return html(res, 410, gonePage('expired'));
-    if (doc.password) return req.method === 'POST' ? checkPassword(req, res, doc) : html(res, 200, passwordPage(slug));
+    if (doc.password) return req.method === 'POST' ? checkPassword(req, heads, res, doc) : html(res, 200, passwordPage(slug));
     if (req.method === 'HEAD') return redirect(res, doc);
-    return spendAndRedirect(req, res, doc);
+    return spendAndRedirect(req, heads, res, doc);
   }
 
-  async function checkPassword(req: IncomingMessage, res: ServerResponse, doc: LinkDoc): Promise<void> {
+  async function checkPassword(req: IncomingMessage, heads: RedirectHeads, res: ServerResponse, doc: LinkDoc): Promise<void> {
     const wait = await deps.limits.guess(clientIp(req, deps.trustProxy), doc.slug);
     if (wait > 0) return html(res, 429, tooManyGuessesPage(wait), { 'retry-after': String(wait) });
     const body = await readForm(req);
@@ -137,14 +149,14 @@ export function createRedirector(deps: RedirectDeps) {
     if (body === null) return html(res, 413, passwordPage(doc.slug, 'That was too long to be the password.'), { connection: 'close' });
     const ok = await verifyPassword(body.get('password') ?? '', doc.password!);
     if (!ok) return html(res, 401, passwordPage(doc.slug, 'That password is not right. Try again.'));
-    return spendAndRedirect(req, res, doc, 303);
+    return spendAndRedirect(req, heads, res, doc, 303);
   }
 
   return {
     /** Answers GET, HEAD and (password form) POST on /:slug. Synchronous on the common path. */
-    handle(req: IncomingMessage, res: ServerResponse, slug: string): void | Promise<void> {
+    handle(req: IncomingMessage, res: ServerResponse, slug: string, heads: RedirectHeads): void | Promise<void> {
       const doc = directory.peek(slug);
-      const answer = doc !== undefined ? serve(req, res, slug, doc) : directory.load(slug).then((d) => serve(req, res, slug, d));
+      const answer = doc !== undefined ? serve(req, heads, res, slug, doc) : directory.load(slug).then((d) => serve(req, heads, res, slug, d));
       return answer?.catch((err: unknown) => {
         if (!(err instanceof RingCallError) || res.headersSent) throw err;
         html(res, 503, unavailablePage(), { 'retry-after': '1' });

@@ -36,12 +36,52 @@ export function setApiHeaders(res: ServerResponse): void {
 }
 
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const xff = req.headers['x-forwarded-for'];
-    const last = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').map((s) => s.trim()).filter(Boolean).pop();
+  return clientAddress(trustProxy ? req.headers['x-forwarded-for'] : undefined, req.socket.remoteAddress);
+}
+
+/** The client's address: the last X-Forwarded-For entry (only pass it when a proxy is trusted), else the peer's. */
+export function clientAddress(forwardedFor: string | string[] | undefined, peer: string | undefined): string {
+  if (forwardedFor !== undefined) {
+    const last = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',').map((s) => s.trim()).filter(Boolean).pop();
     if (last) return last;
   }
-  return req.socket.remoteAddress ?? 'unknown';
+  return peer ?? 'unknown';
+}
+
+/** The few request headers the redirect path reads. */
+export interface RedirectHeads {
+  host: string | undefined;
+  userAgent: string | undefined;
+  referer: string | undefined;
+  /** Every X-Forwarded-For line, joined with ", " as Node joins them. */
+  forwardedFor: string | undefined;
+}
+
+/**
+ * Read those headers straight from rawHeaders, first occurrence winning as in Node's
+ * req.headers (X-Forwarded-For lines joined), without building req.headers: on the redirect
+ * path that object (every header name lower-cased and stored) costs more than the lookup.
+ */
+export function redirectHeads(raw: readonly string[]): RedirectHeads {
+  const out: RedirectHeads = { host: undefined, userAgent: undefined, referer: undefined, forwardedFor: undefined };
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    switch (name.length) {
+      case 4:
+        if (out.host === undefined && name.toLowerCase() === 'host') out.host = raw[i + 1];
+        break;
+      case 7:
+        if (out.referer === undefined && name.toLowerCase() === 'referer') out.referer = raw[i + 1];
+        break;
+      case 10:
+        if (out.userAgent === undefined && name.toLowerCase() === 'user-agent') out.userAgent = raw[i + 1];
+        break;
+      case 15:
+        if (name.toLowerCase() === 'x-forwarded-for') out.forwardedFor = out.forwardedFor === undefined ? raw[i + 1] : `${out.forwardedFor}, ${raw[i + 1]}`;
+        break;
+    }
+  }
+  return out;
 }
 
 /**
