@@ -482,11 +482,14 @@ function redirectRows(f: RedirectFigures): Omit<Row, 'bench'>[] {
   for (const role of redirectRoles) {
     const s = f.servers[role];
     if (!s) continue;
+    // Paired rounds: the median, with the range over the rounds.
+    const range = s.rounds && s.rounds.length > 1 ? ` (rounds ${fmtInt(Math.min(...s.rounds))}-${fmtInt(Math.max(...s.rounds))})` : '';
+    const ratioRange = s.vsBare && Number.isFinite(s.vsBare.min) && Number.isFinite(s.vsBare.max) ? ` (rounds ${s.vsBare.min.toFixed(2)}-${s.vsBare.max.toFixed(2)})` : '';
     out.push({
-      figure: `redirects/s, ${redirectLabels[role]}`,
-      value: fmtInt(s.reqPerSec),
+      figure: `redirects/s, ${redirectLabels[role]}${s.rounds && s.rounds.length > 1 ? `, median of ${s.rounds.length} rounds` : ''}`,
+      value: `${fmtInt(s.reqPerSec)}${range}`,
       unit: 'req/s',
-      vsBare: role === 'bare' ? '1.00x' : fmtRatio(r(`${role}.reqPerSec/bare`)),
+      vsBare: role === 'bare' ? '1.00x' : `${fmtRatio(r(`${role}.reqPerSec/bare`))}${ratioRange}`,
       vsNext: role === 'next' ? '1.00x' : fmtRatio(r(`${role}.reqPerSec/next`)),
       vsLocal: role === 'forwarded' ? fmtRatio(r('forwarded.reqPerSec/local')) : '',
     });

@@ -15,14 +15,18 @@ export const reportFile = 'BENCHMARKS.md';
 
 const descriptions: Record<BenchName, string> = {
   redirect: [
-    'GET /:slug answered with a 302, one server at a time with the same settings for each (64 connections, the load generator on',
-    'the same machine): a warm-up run (not reported), a run at full load (req/s; the generator is in the parameters below: wrk when',
-    'installed, else autocannon), then a run at half that rate with autocannon (latency below saturation: p50/p99 of every',
-    'response\'s own time). The servers: **bare** node:http with the links in a Map (the ceiling of a',
-    'Node redirect on this machine); **Next.js route + Redis**, an App Router route handler reading the target from Redis (ioredis',
-    'GET) and INCR-ing a counter (`next start`, redis-server without persistence); **ringlink** as a 4-node cluster (N=3), loaded on a',
-    'node that is a replica of the slug (**local**: it answers from its own copy) and on the node that is not (**forwarded**: it',
-    'answers from its cache and ships the count to the replicas). Afterwards every server\'s counter must equal the redirects served.',
+    'GET /:slug answered with a 302, with the same settings for every server (64 connections, the load generator on the same',
+    'machine). The servers: **bare** node:http with the links in a Map (the ceiling of a Node redirect on this machine);',
+    '**Next.js route + Redis**, an App Router route handler reading the target from Redis (ioredis GET) and INCR-ing a counter',
+    '(`next start`, redis-server without persistence); **ringlink** as a 4-node cluster (N=3), loaded on a node that is a replica',
+    'of the slug (**local**: it answers from its own copy) and on a node that is not (**forwarded**: it answers from its cache and',
+    'ships the count to the replicas). This VM\'s speed drifts by 20-40% over seconds, so bare and ringlink are measured in',
+    '**paired rounds**: each round gives every one of them one full-load run (wrk when installed, else autocannon), in an order',
+    'that rotates per round, while the processes of the others are paused with SIGSTOP (so idle ring nodes take no CPU from the',
+    'bare server, nor it from them). A server\'s req/s is the median of its rounds, and its ratio to bare is the median of the',
+    'per-round ratios. Next.js + Redis, 20x slower, gets one warm-up and one full-load run on its own. Then each server gets a run',
+    'at half its rate with autocannon (latency below saturation: p50/p99 of every response\'s own time). Afterwards every',
+    'server\'s counter must equal the redirects served.',
   ].join('\n'),
   links: [
     'A 3-node cluster (N=3, R=2, W=2). **Creates**: POST /api/links with one account\'s API key, 64 requests in flight spread over the',

@@ -112,7 +112,9 @@ export function createApp(deps: AppDeps) {
 
   function requireAdmin(req: IncomingMessage): void {
     if (!deps.adminToken) throw new HttpError(403, 'Forbidden', 'admin routes are disabled: set ADMIN_TOKEN on this node');
-    const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
+    const m = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
+    if (!m) throw new HttpError(401, 'Unauthorized', 'send Authorization: Bearer <ADMIN_TOKEN>', { 'www-authenticate': 'Bearer' });
+    const given = Buffer.from(m[1]!);
     const want = Buffer.from(deps.adminToken);
     if (given.length !== want.length || !timingSafeEqual(given, want)) throw new HttpError(401, 'Unauthorized', 'send Authorization: Bearer <ADMIN_TOKEN>', { 'www-authenticate': 'Bearer' });
   }
@@ -138,6 +140,11 @@ export function createApp(deps: AppDeps) {
     }
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    // Read-only routes: HEAD answers as GET (Node sends no body), any other method a 405.
+    const read = method === 'GET' || method === 'HEAD';
+    if ((path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/api/cluster' || (path === '/api/cluster/summary' && deps.summary)) && !read) {
+      throw new HttpError(405, 'Method Not Allowed', `${path} is read-only: use GET or HEAD`, { allow: 'GET, HEAD' });
+    }
     if (path === '/healthz') return json(res, 200, { status: 'ok', node: node.name });
     if (path === '/readyz') return node.ready() ? json(res, 200, { status: 'ready', node: node.name }) : problem(res, 503, 'Not Ready', `${node.name} has not joined the ring yet`);
     if (path === '/metrics') {
@@ -146,8 +153,8 @@ export function createApp(deps: AppDeps) {
       res.end(body);
       return;
     }
-    if (path === '/api/cluster' && method === 'GET') return json(res, 200, clusterView());
-    if (path === '/api/cluster/summary' && method === 'GET' && deps.summary) {
+    if (path === '/api/cluster') return json(res, 200, clusterView());
+    if (path === '/api/cluster/summary' && deps.summary) {
       // Anyone gets the totals; the top links need the admin token (a wrong one is refused).
       const admin = req.headers.authorization !== undefined;
       if (admin) requireAdmin(req);
@@ -265,6 +272,16 @@ export function createApp(deps: AppDeps) {
   return {
     /** Synchronous on the redirect fast path (no promise per request); a promise otherwise. */
     handle(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
+      // Absolute-form targets ("GET http://host/abc HTTP/1.1", which RFC 9112 says a server must
+      // accept) are routed by their path and query, as the origin-form would be.
+      if (req.url !== undefined && req.url.charCodeAt(0) !== 47 /* / */ && /^https?:\/\//i.test(req.url)) {
+        try {
+          const u = new URL(req.url);
+          req.url = `${u.pathname}${u.search}`;
+        } catch {
+          return problem(res, 400, 'Bad Request', 'The request target is not a valid absolute URL.');
+        }
+      }
       const slug = deps.redirector ? slugOfTarget(req.url ?? '') : null;
       const heads = slug !== null && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST') && !reservedLower.has(slug.toLowerCase()) ? redirectHeads(req.rawHeaders) : null;
       // The server runs with requireHostHeader off so that this refusal is problem+json too.

@@ -5,7 +5,8 @@
 // never exceeded, sessions and accounts on any node, API keys, passwords, expiry, input
 // errors as 4xx, rate limits, and creates under a partition.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, ensureBuilt, Harness, pool, sleep, waitFor, waitReady, waitSettled, type RingProcess } from './harness';
+import { admin, ADMIN_TOKEN, ensureBuilt, Harness, pool, sleep, waitFor, waitReady, waitSettled, type RingProcess } from './harness';
+import { rawRequest } from './rawHttp';
 import { ApiClient, visit } from './client';
 
 let h: Harness;
@@ -293,6 +294,38 @@ describe('bad input', () => {
       expect(r.body.detail.length, what).toBeGreaterThan(10);
       if (field) expect(r.body.field, what).toBe(field);
     }
+  });
+});
+
+describe('HTTP details', () => {
+  it('read-only routes answer HEAD and refuse other methods with 405; absolute-form targets route by their path; the admin token needs its Bearer prefix', async () => {
+    const n = nodes[1]!;
+    const port = Number(new URL(n.url).port);
+    const host: [string, string] = ['host', `127.0.0.1:${port}`];
+    for (const path of ['/api/cluster', '/healthz', '/readyz']) {
+      const head = await rawRequest(port, { method: 'HEAD', target: path, headers: [host] });
+      expect(head.status, `HEAD ${path}`).toBe(200);
+      expect(head.body.length, `HEAD ${path}`).toBe(0);
+      const post = await rawRequest(port, { method: 'POST', target: path, headers: [host, ['content-type', 'application/json']], body: Buffer.from('{}') });
+      expect(post.status, `POST ${path}`).toBe(405);
+      expect(post.headers.allow, `POST ${path}`).toBe('GET, HEAD');
+      expect(JSON.parse(post.body.toString()).detail, `POST ${path}`).toMatch(/GET or HEAD/);
+    }
+    // An absolute-form request target is the same request as its origin form.
+    const c = new ApiClient(nodes[0]!);
+    const created = await c.post('/api/links', { url: 'https://example.com/absolute-form' });
+    expect(created.status).toBe(201);
+    const abs = await rawRequest(port, { method: 'GET', target: `http://127.0.0.1:${port}/${created.body.slug}?x=1`, headers: [host] });
+    expect(abs.status).toBe(302);
+    expect(abs.headers.location).toBe('https://example.com/absolute-form');
+    const absApi = await rawRequest(port, { method: 'GET', target: `http://127.0.0.1:${port}/api/cluster`, headers: [host] });
+    expect(absApi.status).toBe(200);
+    expect(JSON.parse(absApi.body.toString()).node).toBe(n.name);
+    // The admin token alone, without "Bearer ", is refused.
+    const bare = await rawRequest(port, { method: 'GET', target: '/api/admin/status', headers: [host, ['authorization', ADMIN_TOKEN]] });
+    expect(bare.status).toBe(401);
+    expect(bare.headers['www-authenticate']).toBe('Bearer');
+    expect((await admin(n, 'GET', 'status')).status).toBe(200);
   });
 });
 
