@@ -43,7 +43,6 @@
 // Every node runs in its own process group and is killed (SIGKILL, the whole group) at the
 // end, on errors, on SIGINT/SIGTERM/SIGHUP and at exit; worker threads are terminated. Only
 // 127.0.0.1 is used.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -58,6 +57,7 @@ import { io, type Socket } from 'socket.io-client';
 import { initHash, partitionOf } from '../ring/hash';
 import { walk } from '../ring/placement/preference';
 import { machineCpuTimes } from './lib/cpu';
+import { outputTail, signalGroup, spawnGroup, type GroupProc } from './lib/proc';
 
 /** Monotonic milliseconds, the same clock in every thread of this process. */
 const mono = () => Number(process.hrtime.bigint()) / 1e6;
@@ -294,62 +294,28 @@ async function runMain(): Promise<void> {
   // -------------------------------------------------------------------------------------
   // Processes: each node in its own process group, all killed on the way out
 
-  interface Proc {
-    name: string;
-    child: ChildProcess;
-    output: string[];
-    exited: Promise<void>;
-    alive: boolean;
-  }
+  type Proc = GroupProc;
   const procs = new Set<Proc>();
   const workers = new Set<Worker>();
   const nodes: RingNode[] = [];
   const agents: http.Agent[] = [];
 
   function startProc(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const output: string[] = [];
-    let size = 0;
-    const keep = (b: Buffer) => {
-      output.push(b.toString());
-      size += b.length;
-      while (size > 256 * 1024 && output.length > 1) size -= output.shift()!.length;
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    const p: Proc = { name, child, output, alive: true, exited: undefined as unknown as Promise<void> };
-    p.exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        p.alive = false;
-        if (!stopping) {
-          output.push(`\n[exited: ${code ?? signal}]\n`);
-          // Exit code 1 without output: the node's SIGTERM handler gave up a graceful leave after LEAVE_TIMEOUT_MS (2 min).
-          clusterEvents.push(`${new Date().toISOString()} (${((performance.now() - t0) / 1000).toFixed(1)} s) ${name} exited: ${code ?? signal}`);
-        }
-        resolve();
-      });
-      child.once('error', (err) => {
-        output.push(`spawn error: ${err.message}\n`);
-        p.alive = false;
-        resolve();
-      });
+    const p = spawnGroup(name, cmd, args, {
+      cwd: root,
+      env,
+      keepBytes: 256 * 1024,
+      onExit: (q) => {
+        if (stopping) return;
+        // Exit code 1 without output: the node's SIGTERM handler gave up a graceful leave after LEAVE_TIMEOUT_MS (2 min).
+        clusterEvents.push(`${new Date().toISOString()} (${((performance.now() - t0) / 1000).toFixed(1)} s) ${name} exited: ${q.exit}`);
+      },
     });
     procs.add(p);
     return p;
   }
 
-  function killGroup(p: Proc): void {
-    if (p.child.pid === undefined) return;
-    try {
-      process.kill(-p.child.pid, 'SIGKILL');
-    } catch {
-      try {
-        p.child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
+  const killGroup = (p: Proc) => signalGroup(p.child.pid, 'SIGKILL');
 
   let stopping = false;
   async function stopAll(): Promise<void> {
@@ -403,10 +369,7 @@ async function runMain(): Promise<void> {
   }
   process.on('warning', (w) => warnings.push(`${w.name}: ${w.message}`));
 
-  function procOutput(p: Proc, chars = 4000): string {
-    const text = p.output.join('').trimEnd();
-    return text ? `----- ${p.name} (pid ${p.child.pid}) -----\n${text.slice(-chars)}` : `----- ${p.name}: no output -----`;
-  }
+  const procOutput = (p: Proc) => outputTail(p);
 
   // -------------------------------------------------------------------------------------
   // Small helpers
@@ -1550,7 +1513,7 @@ async function runMain(): Promise<void> {
   // Anything the nodes wrote (LOG_LEVEL=warn): warnings, errors, crashes.
   const nodeOutput: Record<string, string> = {};
   for (const n of nodes) {
-    const text = n.proc.output.join('').trim();
+    const text = n.proc.output().trim();
     if (text) nodeOutput[n.name] = text.slice(-8000);
     if (!n.proc.alive && !stopping) notes.push(`${n.name} exited during the benchmark`);
   }

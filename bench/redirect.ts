@@ -56,6 +56,7 @@ import os from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineCpuTimes } from './lib/cpu';
+import { outputTail, signalGroup, spawnGroup, type GroupProc } from './lib/proc';
 
 // npm runs scripts from the package root (this file is bundled to node_modules/.cache first).
 const root = process.cwd();
@@ -352,65 +353,29 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 // ---------------------------------------------------------------------------------------
 // Processes: each in its own process group, all killed on the way out
 
-interface Proc {
-  name: string;
+interface Proc extends GroupProc {
   /** What stops it: SIGTERM (then SIGKILL after 3 s) by default. */
   stopSignal: NodeJS.Signals;
-  child: ChildProcess;
-  output: string[];
-  exited: Promise<void>;
-  alive: boolean;
 }
 const procs = new Set<Proc>();
 const tempDirs: string[] = [];
 
 function startProc(name: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stopSignal?: NodeJS.Signals } = {}): Proc {
-  const child = spawn(cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const output: string[] = [];
-  let size = 0;
-  const keep = (b: Buffer) => {
-    output.push(b.toString());
-    size += b.length;
-    while (size > 64 * 1024 && output.length > 1) size -= output.shift()!.length;
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const p: Proc = { name, stopSignal: opts.stopSignal ?? 'SIGTERM', child, output, alive: true, exited: undefined as unknown as Promise<void> };
-  p.exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      p.alive = false;
-      resolve();
-    });
-    child.once('error', (err) => {
-      output.push(`spawn error: ${err.message}\n`);
-      p.alive = false;
-      resolve();
-    });
-  });
+  const p: Proc = Object.assign(spawnGroup(name, cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? process.env, keepBytes: 64 * 1024 }), { stopSignal: opts.stopSignal ?? 'SIGTERM' });
   procs.add(p);
   return p;
 }
 
+/** Signal the process's group while its leader runs. */
 function killGroup(p: Proc, signal: NodeJS.Signals): void {
-  if (!p.alive || p.child.pid === undefined) return;
-  try {
-    process.kill(-p.child.pid, signal);
-  } catch {
-    try {
-      p.child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
+  if (p.alive) signalGroup(p.child.pid, signal);
 }
 
 /** Send the group its stop signal, SIGKILL it after 3 s; also SIGKILL whatever is left in the group once the leader exited. */
 async function stopProc(p: Proc): Promise<void> {
   killGroup(p, p.stopSignal);
   if (p.stopSignal !== 'SIGKILL') await Promise.race([p.exited, sleep(3000)]);
-  p.alive = true; // the group may outlive its leader (e.g. a worker): kill it regardless
-  killGroup(p, 'SIGKILL');
-  p.alive = false;
+  signalGroup(p.child.pid, 'SIGKILL'); // the group may outlive its leader (e.g. a worker): kill it regardless
   await Promise.race([p.exited, sleep(1000)]);
   procs.delete(p);
 }
@@ -424,10 +389,7 @@ async function stopAll(): Promise<void> {
 
 /** Synchronous last resort (process 'exit'). */
 function killAllNow(): void {
-  for (const p of procs) {
-    p.alive = true;
-    killGroup(p, 'SIGKILL');
-  }
+  for (const p of procs) signalGroup(p.child.pid, 'SIGKILL');
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
@@ -442,10 +404,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-function procOutput(p: Proc): string {
-  const text = p.output.join('').trimEnd();
-  return text ? `----- ${p.name} (pid ${p.child.pid}) -----\n${text.slice(-4000)}` : `----- ${p.name}: no output -----`;
-}
+const procOutput = (p: Proc) => outputTail(p);
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
@@ -736,7 +695,7 @@ async function startBare(): Promise<PairedTarget> {
   const file = await bundle('bench/baselines/bareServer.ts', 'bareServer.mjs');
   const p = startProc('bare', process.execPath, [file], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LINKS: JSON.stringify({ [slug]: LINK_URL }) } });
   const port = await waitFor('bare server to listen', async () => {
-    const m = /\{"port":(\d+)\}/.exec(p.output.join(''));
+    const m = /\{"port":(\d+)\}/.exec(p.output());
     return m ? Number(m[1]) : undefined;
   }, 10_000, [p]);
   const base = `http://127.0.0.1:${port}`;

@@ -14,7 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, admin, freePort, RingProcess, SECRET_A, sleep, TEST_RING_SIZE, waitFor, waitReady, waitSettled } from '../tests/cluster/harness';
+import { admin, freePort, RingProcess, SECRET_A, sleep, testNodeEnv, waitFor, waitReady, waitSettled } from '../tests/cluster/harness';
 import { bundlePath as serverBundle, repoRoot as root } from './paths';
 import { NetNs } from './netns';
 
@@ -145,34 +145,14 @@ export class ChaosCluster {
     const name = this.names[slot]!;
     const port = this.ports[slot]!;
     const host = this.hosts[slot]!;
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('FAKETIME') && k !== 'LD_PRELOAD' && k !== 'NODE_OPTIONS') env[k] = v;
-    Object.assign(env, {
-      NODE_ENV: 'test',
-      HOST: host,
-      PORT: String(port),
-      NODE_NAME: name,
-      SEEDS: slot === 0 ? '' : `${this.hosts[0]}:${this.ports[0]}`,
-      CLUSTER_SECRET: SECRET_A,
-      ADMIN_TOKEN,
-      RINGLINK_TEST_FAULTS: '1',
-      SERVE_UI: '0',
-      LOG_LEVEL: 'warn',
-      RING_SIZE: String(TEST_RING_SIZE),
-      LEAVE_TIMEOUT_MS: '30000',
-      RATE_LIMIT_CREATE_PER_MIN: '0',
-      DATA_DIR: this.dataDirs[slot]!,
-      ...(this.spec.env ?? {}),
-    });
-    for (const k of ['PUBLIC_URL', 'REDIS_URL', 'ADVERTISE_ADDR', 'AUTO_DOWN_MS', 'N_VAL', 'R', 'W', 'FSYNC', 'FSYNC_INTERVAL_MS']) if (!this.spec.env?.[k]) delete env[k];
-    if (this.spec.faketime) {
-      Object.assign(env, {
-        LD_PRELOAD: FAKETIME_LIB,
-        FAKETIME_TIMESTAMP_FILE: this.clockFiles[slot]!,
-        FAKETIME_NO_CACHE: '1',
-        DONT_FAKE_MONOTONIC: '1',
-      });
-    }
+    const env = testNodeEnv(
+      { host, port, name, seeds: slot === 0 ? '' : `${this.hosts[0]}:${this.ports[0]}`, secret: SECRET_A, dataDir: this.dataDirs[slot]! },
+      {
+        RATE_LIMIT_CREATE_PER_MIN: '0',
+        ...this.spec.env,
+        ...(this.spec.faketime ? { LD_PRELOAD: FAKETIME_LIB, FAKETIME_TIMESTAMP_FILE: this.clockFiles[slot]!, FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1' } : {}),
+      },
+    );
     const [cmd, args] = this.netns ? ['ip', ['netns', 'exec', this.netns.ns(slot), process.execPath, serverBundle]] : [process.execPath, [serverBundle]];
     const proc = spawn(cmd as string, args as string[], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(proc);

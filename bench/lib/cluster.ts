@@ -3,12 +3,12 @@
 // bounded), join them one at a time, wait for the ring to settle, and kill every process
 // group on the way out (stop(), process exit, SIGINT/SIGTERM/SIGHUP). Also: a keep-alive
 // HTTP client per node, a Prometheus text scraper and per-process figures from /proc.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signalGroup, spawnGroup, type GroupProc } from './proc';
 import { freePort, waitFor } from './wait';
 
 /** Config variables never inherited from the caller's environment. */
@@ -19,19 +19,13 @@ const configVars = [
   'LIVE_STATS_INTERVAL_MS',
 ];
 
-export interface ClusterNode {
-  name: string;
+/** A node: its process (output: the last 256 KiB it wrote) and how to reach it. */
+export interface ClusterNode extends GroupProc {
   port: number;
   url: string;
   pid: number;
-  child: ChildProcess;
   agent: http.Agent;
   dataDir: string | undefined;
-  alive: boolean;
-  exit: string | undefined;
-  exited: Promise<void>;
-  /** The last ~256 KiB the process wrote (stdout and stderr). */
-  output(): string;
 }
 
 export interface ClusterOptions {
@@ -103,37 +97,15 @@ export class LocalCluster {
   }
 
   private spawn(name: string, port: number, server: string, env: NodeJS.ProcessEnv, dataDir: string | undefined): ClusterNode {
-    const child = spawn(process.execPath, [server], { cwd: this.opts.root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const chunks: string[] = [];
-    let size = 0;
-    const keep = (b: Buffer) => {
-      chunks.push(b.toString());
-      size += b.length;
-      while (size > 256 * 1024 && chunks.length > 1) size -= chunks.shift()!.length;
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    const node: ClusterNode = {
-      name,
-      port,
-      url: `http://127.0.0.1:${port}`,
-      pid: child.pid!,
-      child,
-      agent: new http.Agent({ keepAlive: true, maxSockets: 32 }),
-      dataDir,
-      alive: true,
-      exit: undefined,
-      exited: Promise.resolve(),
-      output: () => chunks.join(''),
-    };
-    node.exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        node.alive = false;
-        node.exit = String(code ?? signal);
-        if (!this.stopping) this.opts.log?.(`${name} (pid ${node.pid}) exited: ${node.exit}`);
-        resolve();
-      });
+    const proc = spawnGroup(name, process.execPath, [server], {
+      cwd: this.opts.root,
+      env,
+      keepBytes: 256 * 1024,
+      onExit: (p) => {
+        if (!this.stopping) this.opts.log?.(`${name} (pid ${p.child.pid}) exited: ${p.exit}`);
+      },
     });
+    const node: ClusterNode = Object.assign(proc, { port, url: `http://127.0.0.1:${port}`, pid: proc.child.pid!, agent: new http.Agent({ keepAlive: true, maxSockets: 32 }), dataDir });
     this.nodes.push(node);
     return node;
   }
@@ -189,18 +161,7 @@ export class LocalCluster {
 
   private killAll(): void {
     this.stopping = true;
-    for (const n of this.nodes) {
-      if (!n.alive) continue;
-      try {
-        process.kill(-n.pid, 'SIGKILL');
-      } catch {
-        try {
-          n.child.kill('SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }
+    for (const n of this.nodes) if (n.alive) signalGroup(n.pid, 'SIGKILL');
   }
 }
 

@@ -10,6 +10,7 @@ import type { ClickBudget } from '../links/clickBudget';
 import type { LinkDirectory } from '../links/linkDirectory';
 import type { LinkDoc } from '../links/types';
 import type { ViewRecorder } from '../links/viewRecorder';
+import { readBody } from './respond';
 import { gonePage, notFoundPage, passwordPage, tooManyGuessesPage, unavailablePage } from './pages';
 import { clientAddress, clientIp, setStaticPageHeaders, type RateLimits, type RedirectHeads } from './security';
 
@@ -143,11 +144,15 @@ export function createRedirector(deps: RedirectDeps) {
   async function checkPassword(req: IncomingMessage, heads: RedirectHeads, res: ServerResponse, doc: LinkDoc): Promise<void> {
     const wait = await deps.limits.guess(clientIp(req, deps.trustProxy), doc.slug);
     if (wait > 0) return html(res, 429, tooManyGuessesPage(wait), { 'retry-after': String(wait) });
-    const body = await readForm(req);
-    if (body === 'aborted') return void res.destroy();
-    // The rest of an oversized body is not read: close the connection rather than leave it to parse.
+    let body: Buffer | null;
+    try {
+      body = await readBody(req, passwordFormBytesMax);
+    } catch {
+      return void res.destroy(); // the client went away mid-body
+    }
+    // An oversized form is not worth keeping the connection for (nor reading the rest of).
     if (body === null) return html(res, 413, passwordPage(doc.slug, 'That was too long to be the password.'), { connection: 'close' });
-    const ok = await verifyPassword(body.get('password') ?? '', doc.password!);
+    const ok = await verifyPassword(new URLSearchParams(body.toString('utf8')).get('password') ?? '', doc.password!);
     if (!ok) return html(res, 401, passwordPage(doc.slug, 'That password is not right. Try again.'));
     return spendAndRedirect(req, heads, res, doc, 303);
   }
@@ -163,20 +168,4 @@ export function createRedirector(deps: RedirectDeps) {
       });
     },
   };
-}
-
-/** The password form's body: null when it is too long, 'aborted' when the client went away mid-body. */
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | null | 'aborted'> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > passwordFormBytesMax) return null;
-      chunks.push(chunk as Buffer);
-    }
-  } catch {
-    return 'aborted';
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }

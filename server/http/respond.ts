@@ -54,16 +54,18 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-/** Read a JSON body of at most `limitBytes`; 413 beyond, 400 when it is not JSON, nests too deeply, or ends early. */
-export async function readJson(req: IncomingMessage, limitBytes: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limitBytes) throw new HttpError(413, 'Payload Too Large', `request bodies are limited to ${limitBytes} bytes`);
+/**
+ * A request body of at most `limitBytes`, or null when it is longer. Past the limit the rest
+ * is still read, and dropped, so the answer goes out at once and a kept-alive connection
+ * stays usable (a reader that stops reading, such as a loop left early, leaves the rest to be
+ * parsed as the next request, which then hangs). A body that ends early (the client closed
+ * the connection) is a 400.
+ */
+export async function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer | null> {
+  if (Number(req.headers['content-length'] ?? 0) > limitBytes) return null;
   const chunks: Buffer[] = [];
   let size = 0;
   const complete = await new Promise<boolean>((resolve, reject) => {
-    // Past the limit the rest of the body is still read, and dropped, so that the 413 goes out
-    // at once and a kept-alive connection stays usable (a reader that stops reading, such as
-    // a loop left early, leaves the rest to be parsed as the next request, which then hangs).
     req.on('data', (chunk: Buffer) => {
       if (size > limitBytes) return;
       size += chunk.length;
@@ -71,17 +73,22 @@ export async function readJson(req: IncomingMessage, limitBytes: number): Promis
       else chunks.push(chunk);
     });
     req.once('end', () => resolve(true));
-    // The client closed the connection before sending the whole body.
     req.once('error', () => reject(new HttpError(400, 'Bad Request', 'the request body ended before its declared length')));
     req.once('close', () => {
       if (!req.complete) reject(new HttpError(400, 'Bad Request', 'the request body ended before its declared length'));
     });
   });
-  if (!complete) throw new HttpError(413, 'Payload Too Large', `request bodies are limited to ${limitBytes} bytes`);
-  if (size === 0) return undefined;
+  return complete ? Buffer.concat(chunks, size) : null;
+}
+
+/** Read a JSON body of at most `limitBytes`; 413 beyond, 400 when it is not JSON, nests too deeply, or ends early. */
+export async function readJson(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  const body = await readBody(req, limitBytes);
+  if (body === null) throw new HttpError(413, 'Payload Too Large', `request bodies are limited to ${limitBytes} bytes`);
+  if (body.length === 0) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(body.toString('utf8'));
   } catch {
     throw new HttpError(400, 'Bad Request', 'the request body is not valid JSON');
   }

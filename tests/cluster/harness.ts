@@ -176,8 +176,42 @@ export class BoundedLog {
 const configVars = [
   'NODE_ENV', 'HOST', 'PORT', 'NODE_NAME', 'ADVERTISE_ADDR', 'SEEDS', 'CLUSTER_SECRET', 'DATA_DIR', 'FSYNC', 'FSYNC_INTERVAL_MS',
   'REDIS_URL', 'RING_SIZE', 'N_VAL', 'R', 'W', 'AUTO_DOWN_MS', 'LEAVE_TIMEOUT_MS', 'PUBLIC_URL', 'RATE_LIMIT_CREATE_PER_MIN',
-  'ADMIN_TOKEN', 'LOG_LEVEL', 'RINGLINK_TEST_FAULTS', 'NODE_OPTIONS',
+  'ADMIN_TOKEN', 'LOG_LEVEL', 'RINGLINK_TEST_FAULTS', 'NODE_OPTIONS', 'SERVE_UI', 'TRUST_PROXY', 'ALLOW_PRIVATE_TARGETS',
+  'LIVE_STATS_INTERVAL_MS', 'LD_PRELOAD',
 ];
+
+/**
+ * A test node's environment: the runner's own without any config variable (or libfaketime
+ * setting), the test defaults, then `extra` on top (an undefined value deletes the variable).
+ * The cluster tests and the chaos suite start their nodes with it.
+ */
+export function testNodeEnv(
+  node: { host: string; port: number; name: string; seeds: string; secret: string; dataDir?: string | undefined },
+  extra: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !configVars.includes(k) && !k.startsWith('FAKETIME')) env[k] = v;
+  Object.assign(env, {
+    NODE_ENV: 'test',
+    HOST: node.host,
+    PORT: String(node.port),
+    NODE_NAME: node.name,
+    SEEDS: node.seeds,
+    CLUSTER_SECRET: node.secret,
+    ADMIN_TOKEN,
+    RINGLINK_TEST_FAULTS: '1',
+    SERVE_UI: '0',
+    LOG_LEVEL: 'warn',
+    RING_SIZE: String(TEST_RING_SIZE),
+    LEAVE_TIMEOUT_MS: '30000',
+    ...(node.dataDir ? { DATA_DIR: node.dataDir } : {}),
+  });
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
 
 export interface NodeOptions {
   name: string;
@@ -263,27 +297,7 @@ export class Harness {
     const seeds = opts.seeds ?? [];
     const secret = opts.secret ?? SECRET_A;
     const extra = opts.env ?? {};
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !configVars.includes(k)) env[k] = v;
-    Object.assign(env, {
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      NODE_NAME: opts.name,
-      SEEDS: seeds.map((s) => (typeof s === 'string' ? s : s.addr)).join(','),
-      CLUSTER_SECRET: secret,
-      ADMIN_TOKEN,
-      RINGLINK_TEST_FAULTS: '1',
-      SERVE_UI: '0',
-      LOG_LEVEL: 'warn',
-      RING_SIZE: String(TEST_RING_SIZE),
-      LEAVE_TIMEOUT_MS: '30000',
-      ...(dataDir ? { DATA_DIR: dataDir } : {}),
-    });
-    for (const [k, v] of Object.entries(extra)) {
-      if (v === undefined) delete env[k];
-      else env[k] = v;
-    }
+    const env = testNodeEnv({ host: '127.0.0.1', port, name: opts.name, seeds: seeds.map((s) => (typeof s === 'string' ? s : s.addr)).join(','), secret, dataDir }, extra);
     const proc = spawn(process.execPath, [bundleToRun], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     allChildren.add(proc);
     proc.once('exit', () => allChildren.delete(proc));
