@@ -1,32 +1,42 @@
 #!/usr/bin/env node
-// `npm start`: build if needed, then run a local 3-node cluster on 127.0.0.1:3000-3002
+// `npm start`: install (npm ci) and build if needed, then run a local 3-node cluster on 127.0.0.1:3000-3002
 // with embedded defaults (no Redis, data under ./data). Log lines are prefixed by node.
 // Ctrl-C stops every node gracefully (SIGINT: flush and exit, staying a member, so the
 // next `npm start` resumes the same cluster from ./data).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ensureDependencies } from './ensure-deps.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ports = [3000, 3001, 3002];
-const adminToken = process.env.ADMIN_TOKEN ?? 'ringlink-local-admin-token';
+ensureDependencies(root);
 
-function newestMtime(dir) {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
+// Every time: cheap when nothing changed (esbuild re-bundles in about a second; Next's build is
+// skipped when .next is newer than its inputs), and a fresh clone gets both.
+const built = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
+if (built.status !== 0) process.exit(built.status ?? 1);
 const bundle = join(root, 'dist', 'server.mjs');
-const stale = !existsSync(bundle) || ['ring', 'server'].some((d) => newestMtime(join(root, d)) > statSync(bundle).mtimeMs);
-if (stale) {
-  const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+
+/**
+ * A secret generated on first start and kept under ./data (mode 0600), so there is no
+ * built-in secret anybody could read in the source: the cluster secret peers authenticate
+ * with, and the admin token. An environment variable of the same name wins.
+ */
+function localSecret(envName, file) {
+  if (process.env[envName]) return process.env[envName];
+  const path = join(root, 'data', file);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const secret = randomBytes(32).toString('hex');
+  mkdirSync(join(root, 'data'), { recursive: true });
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
+const clusterSecret = localSecret('CLUSTER_SECRET', 'cluster-secret');
+const adminToken = localSecret('ADMIN_TOKEN', 'admin-token');
 
 const colors = ['\x1b[36m', '\x1b[35m', '\x1b[33m'];
 const anyData = ports.some((_, i) => {
@@ -45,6 +55,7 @@ const children = ports.map((port, i) => {
     SEEDS: ports.filter((p) => p !== port).map((p) => `127.0.0.1:${p}`).join(','),
     DATA_DIR: dataDir,
     ADMIN_TOKEN: adminToken,
+    CLUSTER_SECRET: clusterSecret,
   };
   // n1 founds the cluster the first time; once any node has data, everyone rejoins through seeds.
   if (i === 0 && !anyData) env.SEEDS = '';
@@ -71,7 +82,8 @@ const children = ports.map((port, i) => {
 
 console.log(`ringlink local cluster: ${ports.map((p) => `http://127.0.0.1:${p}`).join('  ')}`);
 console.log(`  cluster view:  curl http://127.0.0.1:3000/api/cluster`);
-console.log(`  ringctl:       ADMIN_TOKEN=${adminToken} npm run ringctl -- status`);
+console.log(`  ringctl:       ADMIN_TOKEN=$(cat data/admin-token) npm run ringctl -- status`);
+console.log('  secrets:       data/cluster-secret (peers), data/admin-token (admin API), generated on first start');
 console.log('  Ctrl-C stops all nodes (they stay members; data in ./data)');
 
 let stopping = false;

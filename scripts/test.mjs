@@ -4,9 +4,9 @@
 // simulation, multi-process, deployment and browser tests, one short chaos scenario, then a
 // rotating batch of simulator seeds.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDependencies } from './ensure-deps.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const simSeeds = Number(process.env.SIM_SEEDS ?? 100);
@@ -36,9 +36,7 @@ if (missing.length > 0) {
     run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   }
 }
-// `npm install` from the lockfile rather than `npm ci`: the registry reachable here lacks
-// other platforms' builds of msgpackr's optional native module, which `npm ci` insists on.
-if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) run('npm', ['install', '--no-audit', '--no-fund']);
+ensureDependencies(root);
 run('node', ['scripts/build.mjs']);
 run('npx', ['tsc', '--noEmit', '-p', '.']);
 run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.next.json']);

@@ -1,5 +1,6 @@
 // The process is configured by environment only (DESIGN.md, Contract). Bad config exits 1
 // with one line naming the variable and what it must be.
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 const isPow2 = (x: number) => x > 0 && (x & (x - 1)) === 0;
@@ -33,6 +34,15 @@ const schema = z
     AUTO_DOWN_MS: z.coerce.number().int().min(0).default(0),
     LEAVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
     PUBLIC_URL: z.string().url().optional(),
+    /**
+     * Hosts (host:port) this node answers to besides its own addresses, when PUBLIC_URL is
+     * unset: a request's Host is used for short URLs only when it is one of them.
+     */
+    ALLOWED_HOSTS: z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/, 'must be a comma-separated list of host or host:port'))),
     RATE_LIMIT_CREATE_PER_MIN: z.coerce.number().int().min(0).default(30),
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Serve the Next.js pages (needs `npm run build`); 0 serves only redirects and the API. */
@@ -50,18 +60,36 @@ const schema = z
   .superRefine((c, ctx) => {
     if (c.R > c.N_VAL) ctx.addIssue({ code: 'custom', path: ['R'], message: `must not exceed N_VAL (${c.N_VAL})` });
     if (c.W > c.N_VAL) ctx.addIssue({ code: 'custom', path: ['W'], message: `must not exceed N_VAL (${c.N_VAL})` });
-    if (c.NODE_ENV === 'production' && !c.CLUSTER_SECRET) ctx.addIssue({ code: 'custom', path: ['CLUSTER_SECRET'], message: 'is required when NODE_ENV=production' });
+    if (!c.CLUSTER_SECRET && !isLoopbackHost(c.HOST)) {
+      ctx.addIssue({ code: 'custom', path: ['CLUSTER_SECRET'], message: `is required when HOST (${c.HOST}) is not a loopback address: set the same random secret (openssl rand -hex 32) on every node` });
+    } else if (!c.CLUSTER_SECRET && c.NODE_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['CLUSTER_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
   });
 
-export type ServerConfig = z.infer<typeof schema> & { nodeName: string; advertiseAddr: string; clusterSecret: string };
+export type ServerConfig = z.infer<typeof schema> & {
+  nodeName: string;
+  advertiseAddr: string;
+  clusterSecret: string;
+  /** True when CLUSTER_SECRET was unset: the secret is random to this process, so no peer can join it. */
+  clusterSecretGenerated: boolean;
+};
 
-/** Development default, so `npm start` works with no setup; production requires CLUSTER_SECRET. */
-const devClusterSecret = 'ringlink-dev-secret-do-not-use-in-production';
+/**
+ * Loopback only: 127.0.0.0/8, ::1 and localhost. Anything else (0.0.0.0 and :: included, which
+ * listen on every interface) is reachable from the network and needs a real CLUSTER_SECRET.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return v4 !== null && v4.slice(1).every((o) => Number(o) <= 255);
+}
 
 export class ConfigError extends Error {}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
-  const relevant = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] === '' && k !== 'SEEDS' ? undefined : env[k]]));
+  const relevant = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] === '' && k !== 'SEEDS' && k !== 'ALLOWED_HOSTS' ? undefined : env[k]]));
   const parsed = schema.safeParse(relevant);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -75,6 +103,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...c,
     nodeName: c.NODE_NAME ?? `node-${c.PORT}`,
     advertiseAddr: c.ADVERTISE_ADDR ?? `${c.HOST}:${c.PORT}`,
-    clusterSecret: c.CLUSTER_SECRET ?? devClusterSecret,
+    // No built-in secret: a loopback node without one gets a random secret of its own, so it
+    // can serve alone (development) and nobody, on this machine or off it, can join it.
+    clusterSecret: c.CLUSTER_SECRET ?? randomBytes(32).toString('hex'),
+    clusterSecretGenerated: c.CLUSTER_SECRET === undefined,
   };
 }

@@ -8,7 +8,7 @@ import { initHash } from '../ring/hash';
 import { RingNode } from '../ring/node/ringNode';
 import type { Logger } from '../ring/runtime';
 import { DataTypeRegistry } from '../ring/storage/datatype';
-import { ConfigError, loadConfig, type ServerConfig } from './config';
+import { ConfigError, isLoopbackHost, loadConfig, type ServerConfig } from './config';
 import { Persistence } from './durability/persistence';
 import { createApp } from './http/app';
 import { createMetrics } from './metrics';
@@ -27,7 +27,7 @@ import { LinkDirectory } from './links/linkDirectory';
 import { LinkService } from './links/linkService';
 import { registerLinkTypes } from './links/types';
 import { ViewRecorder } from './links/viewRecorder';
-import { linkSummaryQuery, type LinkSummary } from './links/summary';
+import { linkSummaryQuery, MonotoneTotals, type LinkSummary } from './links/summary';
 import { createLive, defaultLiveLimits } from './live/liveServer';
 import { clusterSnapshot } from './http/app';
 import { RingClient } from './ringClient';
@@ -158,8 +158,17 @@ async function main(config: ServerConfig): Promise<void> {
   });
   node.start();
   shortener.start();
+  if (!config.PUBLIC_URL && !isLoopbackHost(config.HOST)) {
+    log.warn({ advertiseAddr: config.advertiseAddr }, 'PUBLIC_URL is unset: short URLs use the request Host when it is one of this node\'s (ALLOWED_HOSTS adds more), else ADVERTISE_ADDR; set PUBLIC_URL to the public origin');
+  }
+  if (config.clusterSecretGenerated) {
+    log.warn('CLUSTER_SECRET is unset: this node uses a random secret of its own and no peer can join it; set the same CLUSTER_SECRET on every node to form a cluster');
+  }
   log.info({ url: `http://${config.HOST}:${config.PORT}`, seeds: config.SEEDS, ringSize: ringCfg.ringSize, nVal: ringCfg.nVal }, 'ringlink node listening');
 }
+
+/** Names a browser on the node's own machine may use for it. */
+const loopbackNames = ['localhost', '127.0.0.1', '[::1]'];
 
 /** Bound on a stop's wait for the replicas to acknowledge the views counted in memory. */
 const shutdownDrainMs = 3_000;
@@ -180,13 +189,21 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const trustProxy = config.TRUST_PROXY === '1';
   const sessions = new Sessions(node, ring, now, publicUrl?.startsWith('https:') ?? false);
   const apiKeys = new ApiKeys(node, ring, now);
-  const api = createApi({ links, sessions, accounts: new Accounts(ring, now), apiKeys, limits, publicUrl, trustProxy });
+  const ownHosts = [config.advertiseAddr, `${config.HOST}:${config.PORT}`, ...loopbackNames.map((h) => `${h}:${config.PORT}`), ...config.ALLOWED_HOSTS];
+  const isOwnHost = (host: string) => {
+    const h = host.toLowerCase();
+    return ownHosts.includes(h) || node.members().some((m) => m.addr.toLowerCase() === h);
+  };
+  const defaultBaseUrl = `http://${config.advertiseAddr}`;
+  const api = createApi({ links, sessions, accounts: new Accounts(ring, now), apiKeys, limits, publicUrl, isOwnHost, defaultBaseUrl, trustProxy });
   const live = createLive({ node, links, sessions, apiKeys, publicUrl, redisUrl: config.REDIS_URL, log: log.child({ part: 'live' }), clusterView: () => clusterSnapshot(node), limits: { ...defaultLiveLimits, statsIntervalMs: config.LIVE_STATS_INTERVAL_MS } });
   node.durable.store.onChange = (key) => live.keyChanged(key);
   node.registerCoverage(linkSummaryQuery);
+  const shownTotals = new MonotoneTotals();
   const summary = async (withTop: boolean) => {
     const r = await ring.coverage<LinkSummary>(linkSummaryQuery.name, {});
-    const { links: count, views, bots, top } = r.value;
+    const { links: count, top } = r.value;
+    const { views, bots } = shownTotals.raise(r.value);
     return { links: count, views, bots, ...(withTop ? { top: top.map(([slug, total]) => ({ slug, total })) } : {}), partitions: r.partitions, partial: r.missing.length > 0, missing: r.missing };
   };
   const redirector = createRedirector({ directory, recorder, budget, limits, now, trustProxy });

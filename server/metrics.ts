@@ -35,6 +35,7 @@ export function createMetrics(node: RingNode, transportStats: () => Record<strin
   stat('ringlink_cas_proposals_total', 'Compare-and-set proposals', () => s.casProposals);
   stat('ringlink_cas_retries_total', 'Compare-and-set retries', () => s.casRetries);
   stat('ringlink_counter_flushes_total', 'Counter delta flushes', () => s.counterFlushes);
+  stat('ringlink_stranger_messages_dropped_total', 'Messages from authenticated peers that are not members (other than join)', () => s.strangerMessagesDropped);
   stat('ringlink_keys', 'Keys stored on this node', () => node.durable.store.keyCount(), 'gauge');
   stat('ringlink_handoffs_active', 'Handoffs in progress', () => node.handoffs().length, 'gauge');
   stat('ringlink_members', 'Ring members known', () => node.members().length, 'gauge');

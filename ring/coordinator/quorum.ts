@@ -73,7 +73,7 @@ export function quorumGet(ctx: NodeContext, key: string, done: Callback<ReadResu
   const type = ctx.store.typeOf(key);
   const p = ctx.partitionOf(key);
   const targets = ctx.targets(p);
-  const r = Math.min(ctx.config.r, ctx.config.nVal);
+  const { r } = ctx.quorum(p);
   if (targets.length < r) return done(ringError('unavailable', `only ${targets.length} replicas reachable, R=${r}`));
   const replies = new Map<string, Entry | null>();
   let failures = 0;
@@ -181,8 +181,10 @@ export function quorumWrite(ctx: NodeContext, key: string, write: RegisterWrite,
   ctx.stats.puts++;
   const type = ctx.store.typeOf(key);
   if (type.kind !== 'register') return done(ringError('invalid', `type ${type.name} is a CRDT: use merge, not put`));
-  const targets = ctx.targets(ctx.partitionOf(key));
-  if (targets.length < ctx.config.w) return done(ringError('unavailable', `only ${targets.length} replicas reachable, W=${ctx.config.w}`));
+  const p = ctx.partitionOf(key);
+  const targets = ctx.targets(p);
+  const { w } = ctx.quorum(p);
+  if (targets.length < w) return done(ringError('unavailable', `only ${targets.length} replicas reachable, W=${w}`));
   if (targets.includes(ctx.name)) return coordinateRegisterWrite(ctx, key, write, done);
   forwardWrite(ctx, key, type, write, targets, 0, done);
 }
@@ -225,10 +227,11 @@ export function quorumMerge(ctx: NodeContext, key: string, value: unknown, done:
 
 /** Send an entry to the key's targets (other than self when already stored) and wait for W acks. */
 function replicate(ctx: NodeContext, key: string, wire: WireEntry, localAcks: number, done: (err: RingError | null) => void): void {
-  const w = ctx.config.w;
+  const p = ctx.partitionOf(key);
+  const { w } = ctx.quorum(p);
   let acks = localAcks;
   const remote: string[] = [];
-  for (const node of ctx.targets(ctx.partitionOf(key))) {
+  for (const node of ctx.targets(p)) {
     if (node !== ctx.name) remote.push(node);
     else if (localAcks === 0) {
       storeEntries(ctx, [[key, wire]]);

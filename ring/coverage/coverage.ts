@@ -1,7 +1,12 @@
-// Coverage queries: a fold over one replica of every partition (riak_core's coverage
-// FSM). The coordinator picks, per partition, an up primary; each node folds the
-// partitions asked of it and answers per partition, so a partition whose node failed is
-// simply asked of another primary, and a partition answered twice is counted once.
+// Coverage queries: a fold over replicas of every partition (riak_core's coverage FSM). The
+// coordinator asks, per partition, up primaries; each node folds the partitions asked of it
+// and answers per partition, so a partition whose node failed is simply asked of another
+// primary, and a partition answered twice by one node is counted once.
+//
+// One replica per partition can lag: a primary that missed a write, read right after the
+// primary that had it went down, would make a total shown to a person go down. A query that
+// must not go backwards reads `replicas` primaries per partition (R, so that with W + R > N
+// every acknowledged write is seen by one of them) and reconciles their answers.
 import { readResult } from '../coordinator/quorum';
 import { ringError, type Callback, type NodeContext } from '../node/context';
 
@@ -12,6 +17,13 @@ export interface CoverageQuery<A = unknown> {
   fold(acc: A, key: string, value: unknown, args: unknown): A;
   /** Combine accumulators of different partitions. */
   combine(a: A, b: A, args: unknown): A;
+  /**
+   * Replicas of each partition to fold (default 1), bounded by the primaries that are up;
+   * their accumulators go through reconcile, which must be commutative and idempotent.
+   */
+  readonly replicas?: number;
+  /** Two replicas' accumulators of the same partition, as one (e.g. per-field max of grow-only totals). */
+  reconcile?(a: A, b: A, args: unknown): A;
 }
 
 export interface CoverageResult<A> {
@@ -52,37 +64,47 @@ export class Coverage {
     const q = this.queries.get(name) as CoverageQuery<A> | undefined;
     if (!q) return done(ringError('invalid', `unknown coverage query ${name}`));
     const prefs = this.ctx.prefs();
-    const results = new Map<number, A>();
-    const tried = new Map<number, Set<string>>();
     const ringSize = prefs.primaries.length;
+    const answers = new Map<number, A[]>();
+    const tried = new Map<number, Set<string>>();
+    const replicas = Math.max(1, q.replicas ?? 1);
+    const triesMax = replicas + this.ctx.config.coveragePartitionRetriesMax;
     let outstanding = 0;
-    let attempts = 0;
     const finish = () => {
       let value = q.init(args);
-      for (const a of results.values()) value = q.combine(value, a, args);
       const missing: number[] = [];
-      for (let p = 0; p < ringSize; p++) if (!results.has(p)) missing.push(p);
-      done(null, { value, partitions: results.size, missing });
+      for (let p = 0; p < ringSize; p++) {
+        const got = answers.get(p);
+        if (!got || got.length === 0) missing.push(p);
+        else value = q.combine(value, got.reduce((a, b) => (q.reconcile ? q.reconcile(a, b, args) : a)), args);
+      }
+      done(null, { value, partitions: ringSize - missing.length, missing });
     };
-    const dispatch = (parts: number[]) => {
+    /** Ask one more replica (an up primary not asked yet) of each partition in `parts`; a partition may repeat. */
+    const dispatch = (parts: readonly number[]) => {
       const byNode = new Map<string, number[]>();
       for (const p of parts) {
         const seen = tried.get(p) ?? new Set<string>();
         tried.set(p, seen);
         const node = prefs.primaries[p]!.find((n) => !seen.has(n) && this.ctx.isUp(n));
-        if (!node || seen.size > this.ctx.config.coveragePartitionRetriesMax) continue;
+        if (!node || seen.size >= triesMax) continue;
         seen.add(node);
         const list = byNode.get(node);
         if (list) list.push(p);
         else byNode.set(node, [p]);
       }
       outstanding += byNode.size;
-      attempts += byNode.size;
       for (const [node, ps] of byNode) {
         const onReply = (answer: [number, A][] | null) => {
-          const failed: number[] = [];
-          if (answer) for (const [p, a] of answer) if (!results.has(p)) results.set(p, a);
-          for (const p of ps) if (!results.has(p)) failed.push(p);
+          const answered = new Set<number>();
+          for (const [p, a] of answer ?? []) {
+            if (!ps.includes(p) || answered.has(p)) continue;
+            answered.add(p);
+            const got = answers.get(p);
+            if (got) got.push(a);
+            else answers.set(p, [a]);
+          }
+          const failed = ps.filter((p) => !answered.has(p));
           if (failed.length > 0) dispatch(failed);
           if (--outstanding === 0) finish();
         };
@@ -90,7 +112,12 @@ export class Coverage {
         else this.ctx.rpc.call(node, 'cover', { name, args, parts: ps }, this.ctx.config.requestTimeoutMs, (err, res) => onReply(err ? null : (res as [number, A][])));
       }
     };
-    dispatch(Array.from({ length: ringSize }, (_, p) => p));
-    if (outstanding === 0 && attempts === 0) finish();
+    const all: number[] = [];
+    for (let p = 0; p < ringSize; p++) {
+      const up = prefs.primaries[p]!.filter((n) => this.ctx.isUp(n)).length;
+      for (let i = 0; i < Math.max(1, Math.min(replicas, up)); i++) all.push(p);
+    }
+    dispatch(all);
+    if (outstanding === 0) finish();
   }
 }

@@ -107,8 +107,10 @@ export class CounterShipper {
       const t = this.totals.get(key)!;
       sent.set(key, [t.total, t.neg]);
       const wire = encodeEntry(this.ctx.store.typeOf(key), { kind: 'crdt', value: this.slotState(key, t.total, t.neg) });
-      const targets = this.ctx.targets(this.ctx.partitionOf(key));
-      needed.set(key, targets.length >= this.ctx.config.w ? this.ctx.config.w : Infinity);
+      const p = this.ctx.partitionOf(key);
+      const targets = this.ctx.targets(p);
+      const { w } = this.ctx.quorum(p);
+      needed.set(key, targets.length >= w ? w : Infinity);
       for (const node of targets) {
         let list = byNode.get(node);
         if (!list) byNode.set(node, (list = []));

@@ -21,6 +21,19 @@ export function ringError(kind: RingErrorKind, message: string): RingError {
   return { kind, message };
 }
 
+/**
+ * Replicas and quorums for one partition: N_VAL, R and W clamped to the distinct owners
+ * its preference list has. A ring with fewer members than N_VAL keeps each key on every
+ * member and serves with quorums it can meet (a one-node cluster is a valid cluster); as
+ * members join, n grows back to N_VAL. Clamped by membership, never by reachability: a
+ * 3-member ring with 2 members down still needs W=2 acknowledgements.
+ */
+export interface Quorum {
+  readonly n: number;
+  readonly r: number;
+  readonly w: number;
+}
+
 export type Callback<T> = (err: RingError | null, result?: T) => void;
 
 export interface NodeStats {
@@ -37,6 +50,8 @@ export interface NodeStats {
   casProposals: number;
   casRetries: number;
   counterFlushes: number;
+  /** Messages from authenticated peers the ring does not list (other than a join). */
+  strangerMessagesDropped: number;
 }
 
 export function emptyStats(): NodeStats {
@@ -54,6 +69,7 @@ export function emptyStats(): NodeStats {
     casProposals: 0,
     casRetries: 0,
     counterFlushes: 0,
+    strangerMessagesDropped: 0,
   };
 }
 
@@ -73,6 +89,8 @@ export interface NodeContext {
   partitionOf(key: string): number;
   /** The first N nodes of the key's preference list (primaries, then fallbacks) that are up. */
   targets(partition: number): string[];
+  /** N, R and W for a partition (see Quorum). */
+  quorum(partition: number): Quorum;
   isUp(name: string): boolean;
   /** Apply a local change to the ring and gossip it. */
   updateRing(change: (ring: RingState) => RingState): void;

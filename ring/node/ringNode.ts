@@ -19,7 +19,7 @@ import type { DataTypeRegistry } from '../storage/datatype';
 import { TombstoneReaper } from '../storage/reaper';
 import type { VersionVector } from '../storage/versions';
 import { VnodeStore } from '../storage/vnodeStore';
-import { emptyStats, ringError, type Callback, type NodeContext, type NodeStats } from './context';
+import { emptyStats, ringError, type Callback, type NodeContext, type NodeStats, type Quorum } from './context';
 import { Rpc, type RpcHandler } from './rpc';
 
 /** What survives a restart when the node has a disk (and, in the simulator, a durable crash). */
@@ -87,6 +87,8 @@ export class RingNode {
    * leave handed everything off) instead of reporting its old leave once more and stopping.
    */
   private rejoining = false;
+  /** The clamped replica count last logged (reportClampedQuorums). */
+  private quorumReported: number | undefined;
   /** Called once this node has left the cluster gracefully (its data handed off). */
   onLeft: (() => void) | undefined;
   /** Called when an operator removed this node from the cluster: it should stop. */
@@ -123,6 +125,7 @@ export class RingNode {
       prefs: () => node.prefs,
       partitionOf: (key) => partitionOf(key, node.config.ringSize),
       targets: (p) => node.targets(p),
+      quorum: (p) => node.quorum(p),
       isUp: (n) => n === node.name || node.detector.isUp(n),
       updateRing: (change) => node.setRing(change(node.durable.ring), true),
       running: () => node.isRunning,
@@ -404,6 +407,26 @@ export class RingNode {
     return out;
   }
 
+  private quorum(p: number): Quorum {
+    const n = Math.max(1, Math.min(this.config.nVal, this.prefs.primaries[p]?.length ?? 0));
+    return { n, r: Math.min(this.config.r, n), w: Math.min(this.config.w, n) };
+  }
+
+  /** Log once per change when the ring has fewer distinct owners per key than N_VAL (see Quorum). */
+  private reportClampedQuorums(): void {
+    const lists = this.prefs.primaries;
+    const n = lists.length === 0 ? this.config.nVal : Math.min(...lists.map((l) => Math.max(1, l.length)));
+    const clamped = Math.min(n, this.config.nVal);
+    if (clamped === this.quorumReported) return;
+    const first = this.quorumReported === undefined;
+    this.quorumReported = clamped;
+    if (clamped < this.config.nVal) {
+      this.rt.logger.warn(`the ring has fewer members than N_VAL: keys are kept on ${clamped} node(s), quorums clamped`, { nVal: this.config.nVal, n: clamped, r: Math.min(this.config.r, clamped), w: Math.min(this.config.w, clamped) });
+    } else if (!first) {
+      this.rt.logger.info('the ring has N_VAL members again: quorums are back to R and W', { nVal: this.config.nVal, r: this.config.r, w: this.config.w });
+    }
+  }
+
   private activeMembers(): string[] {
     return Object.values(this.durable.ring.members)
       .filter(isActive)
@@ -419,11 +442,27 @@ export class RingNode {
 
   private receive(from: string, m: WireMessage): void {
     if (!this.isRunning) return;
+    if (!this.admits(from, m)) {
+      this.stats.strangerMessagesDropped++;
+      return;
+    }
     if (this.rpc.handle(from, m)) return;
     if (this.detector.handle(from, m)) return;
     if (m.t === 'app') this.appHandlers.get(String(m.c))?.(from, m.b);
     else if (m.t === 'gossip') this.onGossip(from, m);
     else if (m.t === 'join') this.onJoin(from, m);
+  }
+
+  /**
+   * A peer that authenticated (it knows the cluster secret) is still a stranger until the ring
+   * lists it: a stranger may only ask to join, under the name it authenticated as, and can
+   * neither read, write, gossip nor probe. A node that is not a member itself yet (it is
+   * joining through a seed) hears its seed's answers.
+   */
+  private admits(from: string, m: WireMessage): boolean {
+    const members = this.durable.ring.members;
+    if (members[from] !== undefined || members[this.name] === undefined) return true;
+    return m.t === 'join' && m.name === from;
   }
 
   private gossipMessage(reply: boolean): WireMessage {
@@ -468,7 +507,9 @@ export class RingNode {
   }
 
   private onJoin(from: string, m: WireMessage): void {
-    const name = m.name as string;
+    // A peer joins under the name it authenticated as, never on another's behalf.
+    if (m.name !== from || typeof m.addr !== 'string') return;
+    const name = from;
     const existing = this.durable.ring.members[name];
     if (Object.keys(this.durable.ring.members).length === 0) return;
     if (!existing || existing.status === 'downed' || existing.status === 'removed' || existing.status === 'exiting') {
@@ -536,6 +577,7 @@ export class RingNode {
     this.durable.ring = ring;
     this.ringPrint = print;
     this.prefs = computePreferenceLists(ring, this.config.nVal);
+    if (Object.keys(ring.members).length > 0) this.reportClampedQuorums();
     this.detector.setPeers(Object.values(ring.members).filter((m) => m.status !== 'removed' && m.status !== 'exiting').map((m) => m.name));
     this.casEngine.onRingChanged();
     this.onRingChange?.(ring);

@@ -20,6 +20,10 @@ export interface ApiDeps {
   limits: RateLimits;
   /** PUBLIC_URL without a trailing slash, when set. */
   publicUrl: string | undefined;
+  /** Without PUBLIC_URL: whether a request's Host is one of this service's own (never reflect another). */
+  isOwnHost(host: string): boolean;
+  /** Without PUBLIC_URL: the base of short URLs when the Host is not one of ours. */
+  defaultBaseUrl: string;
   trustProxy: boolean;
 }
 
@@ -88,7 +92,11 @@ export function createApi(deps: ApiDeps) {
   const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
 
   function baseUrl(req: IncomingMessage): string {
-    return deps.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`;
+    if (deps.publicUrl) return deps.publicUrl;
+    // A Host header is the client's to choose: reflecting it would let anyone mint short
+    // URLs on a domain of theirs (Host: attacker.example), so only our own hosts are used.
+    const host = req.headers.host;
+    return host && deps.isOwnHost(host) ? `http://${host}` : deps.defaultBaseUrl;
   }
 
   /** Who is calling: an API key, else the session cookie (created on the first write when `create`). */
@@ -187,6 +195,7 @@ export function createApi(deps: ApiDeps) {
       if (method === 'GET') return listLinks(req, res, url);
       if (method === 'POST') {
         const input = parse(createBody, await body(req));
+        links.checkInput(input as LinkInput);
         const c = (await caller(req, res, { write: true, create: true }))!;
         await limits.create(ip, c.owner);
         const doc = await links.create(c.owner, input as LinkInput);
@@ -214,6 +223,7 @@ export function createApi(deps: ApiDeps) {
       }
       if (method === 'PATCH') {
         const patch = parse(patchBody, await body(req));
+        links.checkInput(patch as Partial<LinkInput>);
         const c = await requireCaller(req, res, true);
         const doc = await links.update(c.owner, slug, patch as Partial<LinkInput>);
         return json(res, 200, await links.view(doc, baseUrl(req)));

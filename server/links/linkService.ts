@@ -112,13 +112,25 @@ export class LinkService {
     return expiresAt;
   }
 
-  async create(owner: string, input: LinkInput): Promise<LinkDoc> {
-    const url = this.checkTarget(input.url);
-    const expiresAt = this.checkExpiry(input.expiresAt);
+  /**
+   * Every rule a create or an edit must meet that needs no ring state, so the API can refuse
+   * bad input with its 4xx before it touches the ring (a node that cannot reach a quorum
+   * still says what is wrong with the input, not 503). Returns the normalized target.
+   */
+  checkInput(input: Partial<LinkInput>): { url: string | undefined; expiresAt: number | null | undefined } {
+    const url = input.url !== undefined ? this.checkTarget(input.url) : undefined;
+    const expiresAt = input.expiresAt !== undefined ? this.checkExpiry(input.expiresAt) : undefined;
     if (input.slug !== undefined) {
       const v = validateSlug(input.slug);
       if (!v.ok) throw inputError(422, 'slug', v.code, v.message);
     }
+    return { url, expiresAt };
+  }
+
+  async create(owner: string, input: LinkInput): Promise<LinkDoc> {
+    const checked = this.checkInput(input);
+    const url = checked.url!;
+    const expiresAt = checked.expiresAt ?? null;
     const slug = input.slug !== undefined ? await this.claimCustom(owner, input.slug) : await this.claimRandom(owner);
     if (await this.index.isFull(owner, slug)) throw inputError(422, undefined, 'too_many_links', `You have about ${ownerLinksMax} links, the most one owner may hold. Delete some first.`);
     const now = this.d.now();

@@ -240,9 +240,9 @@ function everyoneSeesDead(world: SimWorld, target: string): boolean {
 
 describe('cluster scenarios (real RingNode on the simulated network)', () => {
   it('join 1 -> 3 -> 4 with data: every key on exactly its N primaries, readable everywhere, ownership balanced', () => {
-    // W = R = 1: a one-node cluster cannot gather two acknowledgements (a preference list
-    // holds distinct nodes), and the keys must be written before anyone joins.
-    const world = newWorld(101, simRingConfig({ r: 1, w: 1 }));
+    // The default N=3, R=2, W=2: the founder alone serves (quorums clamped to its one
+    // replica), and the keys it took get back to N distinct replicas as nodes join.
+    const world = newWorld(101, simRingConfig());
     formCluster(world, ['n0']);
     const keys = keysNamed('join', 300);
     const expected = expectedMap(keys);
@@ -266,6 +266,37 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     expect(node(world, 'n3').durable.store.keyCount()).toBeGreaterThan(0);
     expect(node(world, 'n0').durable.store.keyCount()).toBeLessThan(300);
     expectReadableEverywhere(world, expected);
+  });
+
+  it('a one-node cluster serves with N=3, R=2, W=2: writes, reads, deletes, CAS and counters', () => {
+    const world = newWorld(111, simRingConfig());
+    formCluster(world, ['n0']);
+    const n0 = node(world, 'n0');
+    const w = put(world, 'n0', 'kv/solo', 'v1');
+    expect(get(world, 'n0', 'kv/solo')).toMatchObject({ found: true, value: 'v1' });
+    put(world, 'n0', 'kv/solo', 'v2', w.context);
+    expect(get(world, 'n0', 'kv/solo')).toMatchObject({ found: true, values: ['v2'] });
+    const del = one<WriteResult>(world, (cb) => n0.delete('kv/gone', {}, cb));
+    expect(del.err).toBeNull();
+    const cas = one<string>(world, (cb) => n0.cas('cas/solo', (cur) => (cur ? { next: cur, result: 'taken' } : { next: 'mine', result: 'granted' }), cb));
+    expect(cas).toEqual({ err: null, res: 'granted' });
+    for (let i = 0; i < 5; i++) n0.increment('ctr/solo', 2);
+    expect(runUntil(world, () => n0.counterState().pending() === 0 && n0.counterState().unacknowledged().size === 0, 5_000)).toBe(true);
+    const total = one<{ value: GCounter }>(world, (cb) => n0.readCounter('ctr/solo', cb));
+    expect(total.err).toBeNull();
+    expect(gcounterValue(total.res!.value)).toBe(10);
+  });
+
+  it('quorums follow membership, not reachability: with 2 of 3 members down, a write that needs W=2 is refused', () => {
+    const world = newWorld(112, simRingConfig());
+    formCluster(world, ['n0', 'n1', 'n2']);
+    world.crash('n1', true);
+    world.crash('n2', true);
+    runUntil(world, () => !node(world, 'n0').isUp('n1') && !node(world, 'n0').isUp('n2'), 10_000);
+    const w = one<WriteResult>(world, (cb) => node(world, 'n0').put('kv/alone', 'x', {}, cb));
+    expect(w.err?.kind).toBe('unavailable');
+    const r = one<ReadResult>(world, (cb) => node(world, 'n0').get('kv/alone', cb));
+    expect(r.err?.kind).toBe('unavailable');
   });
 
   it('graceful leave: onLeft fires once, the leaver ends empty, every key keeps N replicas on the others', () => {
