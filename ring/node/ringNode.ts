@@ -369,6 +369,15 @@ export class RingNode {
     return this.casEngine.isReady(p);
   }
 
+  /** Partitions this node is a primary of whose CAS acceptor is not ready yet (catching up after a ring change). */
+  casPendingPartitions(): number {
+    let n = 0;
+    this.prefs.primaries.forEach((list, p) => {
+      if (list.includes(this.name) && !this.casEngine.isReady(p)) n++;
+    });
+    return n;
+  }
+
   /** Joined and serving: a valid member of the ring. */
   ready(): boolean {
     const me = this.durable.ring.members[this.name];
@@ -577,7 +586,8 @@ export class RingNode {
     this.durable.ring = ring;
     this.ringPrint = print;
     this.prefs = computePreferenceLists(ring, this.config.nVal);
-    if (Object.keys(ring.members).length > 0) this.reportClampedQuorums();
+    // Reported by members only: a joiner's first view of the ring it joins is not news.
+    if (ring.members[this.name]?.status === 'valid') this.reportClampedQuorums();
     this.detector.setPeers(Object.values(ring.members).filter((m) => m.status !== 'removed' && m.status !== 'exiting').map((m) => m.name));
     this.casEngine.onRingChanged();
     this.onRingChange?.(ring);

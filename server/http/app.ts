@@ -175,7 +175,7 @@ export function createApp(deps: AppDeps) {
     requireAdmin(req);
     const rest = path.slice('/api/admin/'.length);
     if (rest === 'status' && method === 'GET') {
-      return json(res, 200, { ...clusterView(), ready: node.ready(), keys: node.durable.store.keyCount(), stats: node.stats });
+      return json(res, 200, { ...clusterView(), ready: node.ready(), keys: node.durable.store.keyCount(), casPending: node.casPendingPartitions(), stats: node.stats });
     }
     if (rest === 'leave' && method === 'POST') {
       const { node: name = node.name } = parse(memberBody, await readJson(req, deps.bodyBytesMax));

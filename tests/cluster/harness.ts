@@ -532,6 +532,12 @@ export async function waitSettled(nodes: readonly RingProcess[], timeoutMs: numb
       }
       const owners = views.map((v) => v.ring.partitions.map((p) => p.owner).join());
       if (new Set(owners).size !== 1) throw new Error('nodes disagree on partition owners');
+      // CAS acceptors catch up after a ring change (a few seconds); until then, a partition
+      // that cuts a node off could leave slugs unclaimable on the majority side.
+      for (const n of nodes) {
+        const st = await admin<{ casPending?: number }>(n, 'GET', 'status');
+        if (st.status === 200 && (st.body.casPending ?? 0) > 0) throw new Error(`${n.name} has ${st.body.casPending} CAS partitions catching up`);
+      }
       return views;
     },
     { timeoutMs, intervalMs: 200, what: `ring of [${names}] settled` },
