@@ -22,11 +22,11 @@ export function ringError(kind: RingErrorKind, message: string): RingError {
 }
 
 /**
- * Replicas and quorums for one partition: N_VAL, R and W clamped to the distinct owners
- * its preference list has. A ring with fewer members than N_VAL keeps each key on every
- * member and serves with quorums it can meet (a one-node cluster is a valid cluster); as
- * members join, n grows back to N_VAL. Clamped by membership, never by reachability: a
- * 3-member ring with 2 members down still needs W=2 acknowledgements.
+ * Replicas and quorums for one partition: N_VAL, R and W clamped to the ring's active
+ * members. A ring with fewer members than N_VAL keeps each key on every member and serves
+ * with quorums it can meet (a one-node cluster is a valid cluster); as members join, n
+ * grows back to N_VAL. Clamped by membership, never by reachability: a 3-member ring with
+ * 2 members down (or cut off) still needs W=2 acknowledgements.
  */
 export interface Quorum {
   readonly n: number;

@@ -87,6 +87,8 @@ export class RingNode {
    * leave handed everything off) instead of reporting its old leave once more and stopping.
    */
   private rejoining = false;
+  /** N_VAL clamped to the ring's active members (see Quorum). */
+  private replicasPerKey: number;
   /** The clamped replica count last logged (reportClampedQuorums). */
   private quorumReported: number | undefined;
   /** Called once this node has left the cluster gracefully (its data handed off). */
@@ -110,6 +112,7 @@ export class RingNode {
     this.rpc = new Rpc(this.rt, rpcInFlightMax);
     this.detector = new FailureDetector(this.name, this.rt, this.config, this.durable.incarnation);
     this.prefs = computePreferenceLists(this.durable.ring, this.config.nVal);
+    this.replicasPerKey = Math.max(1, Math.min(this.config.nVal, Object.values(this.durable.ring.members).filter(isActive).length));
     const node = this;
     this.ctx = {
       name: this.name,
@@ -416,16 +419,19 @@ export class RingNode {
     return out;
   }
 
-  private quorum(p: number): Quorum {
-    const n = Math.max(1, Math.min(this.config.nVal, this.prefs.primaries[p]?.length ?? 0));
+  /**
+   * Clamped by the ring's active members, not by a partition's current owners: while a
+   * joiner's partitions are still moving, the owners can be one node, and that node must
+   * not take writes alone while the other members are cut off from it.
+   */
+  private quorum(_p: number): Quorum {
+    const n = this.replicasPerKey;
     return { n, r: Math.min(this.config.r, n), w: Math.min(this.config.w, n) };
   }
 
-  /** Log once per change when the ring has fewer distinct owners per key than N_VAL (see Quorum). */
+  /** Log once per change when the ring has fewer active members than N_VAL (see Quorum). */
   private reportClampedQuorums(): void {
-    const lists = this.prefs.primaries;
-    const n = lists.length === 0 ? this.config.nVal : Math.min(...lists.map((l) => Math.max(1, l.length)));
-    const clamped = Math.min(n, this.config.nVal);
+    const clamped = this.replicasPerKey;
     if (clamped === this.quorumReported) return;
     const first = this.quorumReported === undefined;
     this.quorumReported = clamped;
@@ -586,6 +592,7 @@ export class RingNode {
     this.durable.ring = ring;
     this.ringPrint = print;
     this.prefs = computePreferenceLists(ring, this.config.nVal);
+    this.replicasPerKey = Math.max(1, Math.min(this.config.nVal, Object.values(ring.members).filter(isActive).length));
     // Reported by members only: a joiner's first view of the ring it joins is not news.
     if (ring.members[this.name]?.status === 'valid') this.reportClampedQuorums();
     this.detector.setPeers(Object.values(ring.members).filter((m) => m.status !== 'removed' && m.status !== 'exiting').map((m) => m.name));

@@ -18,6 +18,12 @@ import type { ViewRecorder } from './viewRecorder';
 const randomSlugAttemptsMax = 64;
 /** Random slugs whose claim is attempted (each a CAS round) before a 503. */
 const randomSlugClaimsMax = 4;
+/**
+ * How long a create may spend claiming its slug before it answers 503. A CAS whose acceptors
+ * cannot form a ready quorum (one cut off while the others still catch up after a ring
+ * change) retries for many seconds; the person waiting gets an answer instead.
+ */
+const slugClaimDeadlineMs = 4_000;
 /** Parallel reads when listing an owner's links. */
 const listConcurrencyMax = 32;
 export const maxClicksLimit = 1_000_000_000;
@@ -84,6 +90,24 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (t: T) =
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/** The promise's value, or undefined when `ms` pass first; a later rejection is ignored. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  p.catch(() => {});
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function claimTimedOut(slug: string): HttpError {
+  return new HttpError(503, 'Service Unavailable', `The slug "${slug}" could not be claimed in time: too few of its replicas can agree right now. Try again in a moment.`, { 'retry-after': '1' });
 }
 
 export function linkStatus(doc: LinkDoc, served: number, now: number): LinkStatus {
@@ -155,7 +179,10 @@ export class LinkService {
   /** A custom slug is granted once, through CAS. Its owner may retry a create that failed after the claim. */
   private async claimCustom(owner: string, slug: string): Promise<string> {
     const claim: SlugClaim = { owner, at: this.d.now() };
-    const held = await this.d.ring.casRetrying(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
+    const claiming = this.d.ring.casRetrying(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
+    // Past the deadline the claim may still land; its owner can simply create again (below).
+    const held = await within(claiming, slugClaimDeadlineMs);
+    if (!held) throw claimTimedOut(slug);
     const taken = () => inputError(409, 'slug', 'slug_taken', `The slug "${slug}" is already taken. Choose another one, or leave it empty for a random one.`);
     if (held.owner !== owner) throw taken();
     if (held.at !== claim.at && liveValue(await this.d.ring.get(linkKey(slug))) !== undefined) throw taken();
@@ -169,12 +196,18 @@ export class LinkService {
    */
   private async claimRandom(owner: string): Promise<string> {
     let lastError: unknown;
-    for (let claims = 0; claims < randomSlugClaimsMax; claims++) {
+    const deadline = this.d.now() + slugClaimDeadlineMs;
+    for (let claims = 0; claims < randomSlugClaimsMax && this.d.now() < deadline; claims++) {
       const slug = this.reachableRandomSlug();
       if (!slug) break;
       const claim: SlugClaim = { owner, at: this.d.now() };
       try {
-        const held = await this.d.ring.casRetrying(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
+        // A claim that lands after the deadline only reserves a random slug nobody uses.
+        const held = await within(this.d.ring.casRetrying(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim })), deadline - this.d.now());
+        if (!held) {
+          lastError = new Error(`no slug claimed within ${slugClaimDeadlineMs} ms`);
+          break;
+        }
         if (held.owner === owner && held.at === claim.at) return slug;
       } catch (err) {
         if (!(err instanceof RingCallError)) throw err;

@@ -70,13 +70,17 @@ describe.skipIf(!canRun)('network partition between namespaces (root only)', () 
         PORT: '3000',
         SEEDS: i === 0 ? '' : `${ipOf(0)}:3000`,
         ADMIN_TOKEN: token,
+        // Listening beyond loopback: a node refuses to start without a cluster secret.
+        CLUSTER_SECRET: 'netns-cluster-secret-0123456789',
         RING_SIZE: '32',
         LOG_LEVEL: 'warn',
       };
       const child = spawn('ip', ['netns', 'exec', ns(i), process.execPath, join(root, 'dist', 'server.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => logs[i]!.push(b.toString()));
       procs.push(child);
-      if (i === 0) await waitFor('n1 ready', async () => (await admin(0, '/readyz')).ok, 20_000);
+      if (i === 0) await waitFor('n1 ready', async () => (await admin(0, '/readyz')).ok, 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}; n1 said:\n${logs[0]!.join('')}`);
+      });
     }
     await waitFor('all ready and all alive', async () => {
       for (let i = 0; i < 3; i++) {
