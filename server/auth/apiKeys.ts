@@ -14,8 +14,12 @@ const cacheLimits = { entriesMax: 10_000, ttlMs: 5_000 };
 
 export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
+/** Names one key across accounts (key ids are random per account). */
+export const apiKeyRef = (accountId: string, id: string) => `${accountId}:${id}`;
+
 export class ApiKeys {
   private readonly docs: ReadThroughCache<ApiKeyDoc>;
+  private readonly revokedListeners: ((keyRef: string) => void)[] = [];
 
   constructor(
     node: RingNode,
@@ -41,6 +45,11 @@ export class ApiKeys {
     return { doc, key };
   }
 
+  /** Called with apiKeyRef(accountId, id) after every revocation (live sockets of that key are dropped). */
+  onRevoked(listener: (keyRef: string) => void): void {
+    this.revokedListeners.push(listener);
+  }
+
   async revoke(accountId: string, id: string): Promise<boolean> {
     const member = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.ring.get(keysKey(accountId))) ?? {}).find((m) => m.startsWith(`${id}:`));
     if (!member) return false;
@@ -50,6 +59,7 @@ export class ApiKeys {
     if (doc) await this.ring.put(apiKeyKey(hash), { ...doc, revokedAt: this.now() }, contextOf(cur));
     await this.ring.merge(keysKey(accountId), { [member]: 1 });
     this.docs.invalidate(apiKeyKey(hash));
+    for (const listener of this.revokedListeners) listener(apiKeyRef(accountId, id));
     return true;
   }
 

@@ -38,6 +38,7 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
 
 export class Sessions {
   private readonly docs: ReadThroughCache<SessionDoc>;
+  private readonly signedOutListeners: ((idHash: string) => void)[] = [];
 
   constructor(
     node: RingNode,
@@ -101,8 +102,16 @@ export class Sessions {
     return { id, idHash: hashSessionId(id), doc };
   }
 
+  /** Called with the session id hash after every sign-out (live sockets of that session are dropped). */
+  onSignedOut(listener: (idHash: string) => void): void {
+    this.signedOutListeners.push(listener);
+  }
+
   async signOut(res: ServerResponse, session: Session | null): Promise<void> {
-    if (session) await this.end(session.idHash);
+    if (session) {
+      await this.end(session.idHash);
+      for (const listener of this.signedOutListeners) listener(session.idHash);
+    }
     res.appendHeader('set-cookie', `${sessionCookie}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${this.secureCookies ? '; Secure' : ''}`);
   }
 

@@ -112,7 +112,9 @@ export function createApp(deps: AppDeps) {
 
   function requireAdmin(req: IncomingMessage): void {
     if (!deps.adminToken) throw new HttpError(403, 'Forbidden', 'admin routes are disabled: set ADMIN_TOKEN on this node');
-    const m = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
+    // `\s+(\S.*)` and not `\s+(.+)`: the two quantifiers must not both match spaces, or a long
+    // run of them that fails to match at its end is retried at every split (quadratic).
+    const m = /^Bearer\s+(\S.*)$/i.exec(String(req.headers.authorization ?? ''));
     if (!m) throw new HttpError(401, 'Unauthorized', 'send Authorization: Bearer <ADMIN_TOKEN>', { 'www-authenticate': 'Bearer' });
     const given = Buffer.from(m[1]!);
     const want = Buffer.from(deps.adminToken);

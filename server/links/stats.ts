@@ -16,23 +16,48 @@ export const referrerHostsMax = 200;
 /** HLL precision: 2^10 one-byte registers, about 3% standard error. */
 export const uniquesPrecision = 10;
 
+// Referrer hosts come from visitors and every key from peers, so none may be an ordinary
+// property name: "__proto__" as a key of a plain object hits the prototype setter (the
+// counts vanish and the record stops being plain), and msgpackr, which the ring transport
+// and the disk log use, renames a "__proto__" key to "__proto_" and, when a record has a
+// "hasOwnProperty" key, also ships the keys of its prototype. Counter maps are therefore
+// null-prototype records, read with Object.hasOwn, and travel as [key, counter] pairs.
+
+/** Key (minute index, referrer host, device class) → G-counter. A null-prototype record. */
+export type CounterMap = Readonly<Record<string, GCounter>>;
+
 export interface LinkStats {
   /** Minute index (ms / 60000) → views. */
-  readonly m: Readonly<Record<string, GCounter>>;
+  readonly m: CounterMap;
   /** Referrer host → views. */
-  readonly r: Readonly<Record<string, GCounter>>;
+  readonly r: CounterMap;
   /** Device class → views. */
-  readonly d: Readonly<Record<string, GCounter>>;
+  readonly d: CounterMap;
   readonly u: Hll;
 }
 
-export function emptyStats(): LinkStats {
-  return { m: {}, r: {}, d: {}, u: emptyHll(uniquesPrecision) };
+/** A null-prototype record from entries: any key, "__proto__" included, becomes an own property. */
+export function counterMap(entries: Iterable<readonly [string, GCounter]> = []): Record<string, GCounter> {
+  const out = Object.create(null) as Record<string, GCounter>;
+  for (const [k, v] of entries) out[k] = v;
+  return out;
 }
 
-function mergeCounters(a: Readonly<Record<string, GCounter>>, b: Readonly<Record<string, GCounter>>): Record<string, GCounter> {
-  const out: Record<string, GCounter> = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = out[k] ? mergeGCounter(out[k], v) : v;
+/** The counter under `key`, never an inherited property. */
+export function counterAt(map: CounterMap, key: string): GCounter | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+export function emptyStats(): LinkStats {
+  return { m: counterMap(), r: counterMap(), d: counterMap(), u: emptyHll(uniquesPrecision) };
+}
+
+function mergeCounters(a: CounterMap, b: CounterMap): Record<string, GCounter> {
+  const out = counterMap(Object.entries(a));
+  for (const [k, v] of Object.entries(b)) {
+    const mine = counterAt(out, k);
+    out[k] = mine ? mergeGCounter(mine, v) : v;
+  }
   return out;
 }
 
@@ -48,15 +73,50 @@ export function mergeStats(a: LinkStats, b: LinkStats): LinkStats {
   return { m: pruneSeries(mergeCounters(a.m, b.m)), r: mergeCounters(a.r, b.r), d: mergeCounters(a.d, b.d), u: mergeHll(a.u, b.u) };
 }
 
-function isCounterMap(x: unknown): x is Record<string, GCounter> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every(isGCounter);
-}
+type WirePairs = [key: string, counter: GCounter][];
 
 interface WireStats {
-  m: Record<string, GCounter>;
-  r: Record<string, GCounter>;
-  d: Record<string, GCounter>;
+  m: WirePairs;
+  r: WirePairs;
+  d: WirePairs;
   u: { p: number; b: string };
+}
+
+/** Pairs sorted by key, so equal states encode to equal bytes (anti-entropy digests compare them). */
+function toPairs(map: CounterMap): WirePairs {
+  return Object.entries(map).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+}
+
+/**
+ * Pairs, or the record form that states were encoded in before pairs (older disk logs and
+ * peers); undefined when neither. Keys must be strings and counters valid G-counters.
+ */
+function decodeCounterMap(x: unknown): Record<string, GCounter> | undefined {
+  let entries: [unknown, unknown][];
+  if (Array.isArray(x)) {
+    if (!x.every((e) => Array.isArray(e) && e.length === 2)) return undefined;
+    entries = x as [unknown, unknown][];
+  } else if (isPlainObject(x)) entries = Object.entries(x);
+  else return undefined;
+  const out = counterMap();
+  for (const [k, v] of entries) {
+    if (typeof k !== 'string' || !isGCounter(v)) return undefined;
+    const mine = counterAt(out, k);
+    out[k] = mine ? mergeGCounter(mine, v) : v;
+  }
+  return out;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null) return false;
+  const proto: unknown = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+function decodeHll(x: unknown): Hll | undefined {
+  if (!isPlainObject(x) || typeof x['b'] !== 'string') return undefined;
+  const u = { p: x['p'], registers: new Uint8Array(Buffer.from(x['b'], 'base64')) };
+  return isHll(u) ? u : undefined;
 }
 
 export const statsType: CrdtType<LinkStats> = {
@@ -65,14 +125,30 @@ export const statsType: CrdtType<LinkStats> = {
   empty: emptyStats,
   merge: mergeStats,
   // Registers travel as base64 so the value is plain JSON on every path (wire, disk, tests).
-  encode: (v): WireStats => ({ m: v.m, r: v.r, d: v.d, u: { p: v.u.p, b: Buffer.from(v.u.registers).toString('base64') } }),
+  encode: (v): WireStats => ({
+    m: toPairs(v.m),
+    r: toPairs(v.r),
+    d: toPairs(v.d),
+    u: { p: v.u.p, b: Buffer.from(v.u.registers).toString('base64') },
+  }),
   decode: (w) => {
-    const x = w as Partial<WireStats> | null;
-    const u = x?.u ? { p: x.u.p, registers: new Uint8Array(Buffer.from(String(x.u.b), 'base64')) } : undefined;
-    if (!x || !isCounterMap(x.m) || !isCounterMap(x.r) || !isCounterMap(x.d) || !isHll(u)) throw new Error('stats: not a link stats state');
-    return { m: x.m, r: x.r, d: x.d, u };
+    const x = isPlainObject(w) ? w : undefined;
+    const m = decodeCounterMap(x?.['m']);
+    const r = decodeCounterMap(x?.['r']);
+    const d = decodeCounterMap(x?.['d']);
+    const u = decodeHll(x?.['u']);
+    if (!m || !r || !d || !u) throw new Error(`stats: not a link stats state (${describeWire(x)})`);
+    return { m, r, d, u };
   },
 };
+
+/** Which part of a rejected state is wrong, for the log line that reports it. */
+function describeWire(x: Record<string, unknown> | undefined): string {
+  if (!x) return 'not an object';
+  const bad: string[] = ['m', 'r', 'd'].filter((k) => !decodeCounterMap(x[k]));
+  if (!decodeHll(x['u'])) bad.push('u');
+  return `invalid fields: ${bad.join(', ')}`;
+}
 
 export interface StatsSummary {
   uniques: number;
@@ -85,8 +161,8 @@ export interface StatsSummary {
 export function summarizeStats(s: LinkStats, now: number, minutes = 60): StatsSummary {
   const last = Math.floor(now / 60_000);
   const series = [];
-  for (let i = last - minutes + 1; i <= last; i++) series.push({ t: new Date(i * 60_000).toISOString(), n: gcounterValue(s.m[i] ?? {}) });
-  const ranked = (rec: Readonly<Record<string, GCounter>>) =>
+  for (let i = last - minutes + 1; i <= last; i++) series.push({ t: new Date(i * 60_000).toISOString(), n: gcounterValue(counterAt(s.m, String(i)) ?? {}) });
+  const ranked = (rec: CounterMap) =>
     Object.entries(rec)
       .map(([k, v]) => [k, gcounterValue(v)] as const)
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
@@ -134,7 +210,7 @@ export class LocalStats {
     let newest = -Infinity;
     for (const k of this.m.keys()) newest = Math.max(newest, k);
     for (const k of [...this.m.keys()]) if (k <= newest - seriesRetentionMinutes) this.m.delete(k);
-    const slotted = (map: Map<string | number, number>) => Object.fromEntries([...map].map(([k, n]) => [String(k), { [this.slot]: n }]));
+    const slotted = (map: Map<string | number, number>) => counterMap([...map].map(([k, n]) => [String(k), { [this.slot]: n }]));
     return { m: slotted(this.m), r: slotted(this.r), d: slotted(this.d), u: this.u };
   }
 }

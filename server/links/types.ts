@@ -112,13 +112,19 @@ export const apiKeyType: RegisterType<ApiKeyDoc> = {
  */
 export type TwoPhaseSet = Readonly<Record<string, 0 | 1>>;
 
+/**
+ * Elements are slugs and key ids, so the result is a null-prototype record read through
+ * Object.hasOwn: on a plain object "__proto__" would hit the prototype setter, and an
+ * element "constructor" would look present before it was ever added.
+ */
 export function mergeTwoPhase(a: TwoPhaseSet, b: TwoPhaseSet): TwoPhaseSet {
-  const out: Record<string, 0 | 1> = { ...a };
-  for (const [k, v] of Object.entries(b)) if (v === 1 || out[k] === undefined) out[k] = v;
+  const out = Object.create(null) as Record<string, 0 | 1>;
+  for (const [k, v] of Object.entries(a)) out[k] = v;
+  for (const [k, v] of Object.entries(b)) if (v === 1 || !Object.hasOwn(out, k)) out[k] = v;
   return out;
 }
 
-export const twoPhaseMembers = (s: TwoPhaseSet): string[] => Object.keys(s).filter((k) => s[k] === 0);
+export const twoPhaseMembers = (s: TwoPhaseSet): string[] => Object.entries(s).flatMap(([k, v]) => (v === 0 ? [k] : []));
 
 function twoPhaseSetType(name: string): CrdtType<TwoPhaseSet> {
   return {
@@ -128,8 +134,10 @@ function twoPhaseSetType(name: string): CrdtType<TwoPhaseSet> {
     merge: mergeTwoPhase,
     encode: identity,
     decode: (w) => {
-      if (typeof w !== 'object' || w === null || Array.isArray(w) || !Object.values(w).every((v) => v === 0 || v === 1)) throw new Error(`${name}: not a two-phase set`);
-      return w as TwoPhaseSet;
+      if (typeof w !== 'object' || w === null || Array.isArray(w) || !Object.values(w).every((v) => v === 0 || v === 1)) {
+        throw new Error(`${name}: not a two-phase set`);
+      }
+      return mergeTwoPhase(w as TwoPhaseSet, {});
     },
   };
 }

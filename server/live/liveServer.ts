@@ -12,21 +12,24 @@ import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type pino from 'pino';
 import type { RingNode } from '../../ring/node/ringNode';
-import type { ApiKeys } from '../auth/apiKeys';
+import { apiKeyRef, type ApiKeys } from '../auth/apiKeys';
 import type { Sessions } from '../auth/sessions';
 import type { LinkService } from '../links/linkService';
 import { SLUG_PATTERN } from '../links/rules';
 import { ChannelDirectory, linkRoom } from './channels';
 import { ClusterFeed } from './clusterFeed';
+import { MessageBudget, type MessageBudgetLimits } from './messageBudget';
 import { ringAdapter } from './ringAdapter';
 
-export interface LiveLimits {
+export interface LiveLimits extends MessageBudgetLimits {
   /** At most one `stats` per link per this interval. */
   statsIntervalMs: number;
   /** A second publish this long after a burst, to carry stats that ship on the slower flush. */
   trailingPublishMs: number;
-  /** Rooms one socket may be in. */
+  /** Rooms (links, cluster) one socket may be in, subscribes in progress included. */
   subscriptionsPerSocketMax: number;
+  /** Subscribes of one socket served at once (each is a quorum read); later ones wait their turn. */
+  subscribesInFlightPerSocketMax: number;
   /** Largest message a client may send. */
   messageBytesMax: number;
 }
@@ -34,7 +37,28 @@ export interface LiveLimits {
 /** Links whose last published snapshot a node remembers (for skipping unchanged ones). */
 const publishedSnapshotsMax = 10_000;
 
-export const defaultLiveLimits: LiveLimits = { statsIntervalMs: 100, trailingPublishMs: 300, subscriptionsPerSocketMax: 200, messageBytesMax: 16 * 1024 };
+export const defaultLiveLimits: LiveLimits = {
+  statsIntervalMs: 100,
+  trailingPublishMs: 300,
+  subscriptionsPerSocketMax: 200,
+  subscribesInFlightPerSocketMax: 4,
+  messageBytesMax: 16 * 1024,
+  messagesPerSecondMax: 20,
+  messageBurstMax: 50,
+  refusedPerFloodWindowMax: 100,
+  floodWindowMs: 10_000,
+};
+
+/** Why a socket lost its credential: the `reason` of the `unauthorized` event (docs/api.md). */
+export type Unauthorized = 'signed_out' | 'key_revoked';
+
+const unauthorizedMessages: Record<Unauthorized, string> = {
+  signed_out: 'You signed out. Sign in again to get live updates.',
+  key_revoked: 'The API key of this connection was revoked. Connect with a valid key.',
+};
+
+/** The app message that tells every node to drop the sockets of a credential. */
+const revokedChannel = 'live:revoked';
 
 export interface LiveDeps {
   node: RingNode;
@@ -50,6 +74,14 @@ export interface LiveDeps {
 
 interface SocketData {
   owner: string | null;
+  /** "session:<idHash>" or "key:<accountId>:<keyId>": what a sign-out or revocation drops. */
+  credential: string | null;
+  budget: MessageBudget;
+  /** Subscribes accepted and not yet answered (they count toward subscriptionsPerSocketMax). */
+  subscribing: number;
+  /** Subscribes waiting for one of the subscribesInFlightPerSocketMax slots. */
+  queue: (() => void)[];
+  revoked: boolean;
 }
 
 interface Pending {
@@ -121,11 +153,13 @@ export function createLive(deps: LiveDeps) {
         const key = await deps.apiKeys.authenticate(token);
         if (!key) return next(new Error('the API key is not valid'));
         socket.data.owner = `a:${key.accountId}`;
+        socket.data.credential = `key:${apiKeyRef(key.accountId, key.id)}`;
         return next();
       }
       // Cross-site WebSocket hijacking: a cookie only counts from our own pages.
       const session = originOk(socket.request) ? await deps.sessions.identify(socket.request) : null;
       socket.data.owner = session ? (session.doc.accountId ? `a:${session.doc.accountId}` : `s:${session.idHash}`) : null;
+      socket.data.credential = session ? `session:${session.idHash}` : null;
       next();
     })().catch((err: Error) => next(new Error(`could not check the session: ${err.message}`)));
   });
@@ -134,10 +168,72 @@ export function createLive(deps: LiveDeps) {
     if (localCount('cluster') > 0) nsp.local.to('cluster').emit('cluster', snapshot);
   });
 
+  // ---- dropping the sockets of a credential that ended (sign-out, API key revoked) ----
+  /** Local sockets by credential, so a sign-out finds its sockets without a scan. */
+  const byCredential = new Map<string, Set<Socket<any, any, any, SocketData>>>();
+
+  function dropLocal(credential: string, reason: Unauthorized): void {
+    const sockets = byCredential.get(credential);
+    if (!sockets) return;
+    byCredential.delete(credential);
+    for (const socket of sockets) {
+      // Set first: a subscribe still waiting on a read must not join a room after this.
+      socket.data.revoked = true;
+      socket.emit('unauthorized', { reason, message: unauthorizedMessages[reason] });
+      socket.disconnect(true);
+    }
+  }
+
+  /** The sockets of that credential may be connected to any node: drop them here and tell every other node. */
+  function dropCredential(credential: string, reason: Unauthorized): void {
+    dropLocal(credential, reason);
+    node.broadcastApp(revokedChannel, { credential, reason });
+  }
+  node.onAppMessage(revokedChannel, (_from, body) => {
+    const b = body as { credential?: unknown; reason?: unknown } | null;
+    if (typeof b?.credential !== 'string' || (b.reason !== 'signed_out' && b.reason !== 'key_revoked')) return;
+    dropLocal(b.credential, b.reason);
+  });
+  deps.sessions.onSignedOut((idHash) => dropCredential(`session:${idHash}`, 'signed_out'));
+  deps.apiKeys.onRevoked((keyRef) => dropCredential(`key:${keyRef}`, 'key_revoked'));
+
+  function track(socket: Socket<any, any, any, SocketData>): void {
+    const credential = socket.data.credential;
+    if (!credential) return;
+    let sockets = byCredential.get(credential);
+    if (!sockets) byCredential.set(credential, (sockets = new Set()));
+    sockets.add(socket);
+    socket.on('disconnect', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0 && byCredential.get(credential) === sockets) byCredential.delete(credential);
+    });
+  }
+
+  /** Every message spends from the socket's budget; excess is refused (with an ack if asked), a flood disconnects. */
+  function limitMessages(socket: Socket<any, any, any, SocketData>): void {
+    socket.data.budget = new MessageBudget(limits, () => Date.now());
+    socket.use((packet, next) => {
+      const verdict = socket.data.budget.take();
+      if (verdict === 'ok') return next();
+      if (verdict === 'flooding') {
+        log.debug({ socket: socket.id }, 'live: socket disconnected for flooding');
+        return void socket.disconnect(true);
+      }
+      const ack = packet[packet.length - 1];
+      const error = `too many messages: at most ${limits.messagesPerSecondMax} per second (bursts of ${limits.messageBurstMax}); slow down`;
+      if (typeof ack === 'function') (ack as (r: unknown) => void)({ ok: false, error });
+    });
+  }
+
   io.on('connection', (socket: Socket<any, any, any, SocketData>) => {
+    socket.data.subscribing = 0;
+    socket.data.queue = [];
+    socket.data.revoked = false;
+    limitMessages(socket);
+    track(socket);
     socket.on('subscribe', (arg: unknown, ack?: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
-      void subscribe(socket, arg).then(reply, (err: Error) => reply({ ok: false, error: err.message }));
+      serveSubscribe(socket, arg).then(reply, (err: Error) => reply({ ok: false, error: err.message }));
     });
     socket.on('unsubscribe', (arg: unknown, ack?: unknown) => {
       const a = arg as { slug?: unknown; cluster?: unknown } | null;
@@ -147,9 +243,35 @@ export function createLive(deps: LiveDeps) {
     });
   });
 
-  async function subscribe(socket: Socket<any, any, any, SocketData>, arg: unknown): Promise<unknown> {
+  /**
+   * Admission for one subscribe: the room cap counts subscribes still in progress (a burst
+   * would otherwise pass the check before any of them joined), and at most
+   * subscribesInFlightPerSocketMax are served at once, the rest waiting in order.
+   */
+  async function serveSubscribe(socket: Socket<any, any, any, SocketData>, arg: unknown): Promise<unknown> {
     const a = arg as { slug?: unknown; cluster?: unknown } | null;
-    if (socket.rooms.size > limits.subscriptionsPerSocketMax) return { ok: false, error: `at most ${limits.subscriptionsPerSocketMax} subscriptions per connection` };
+    const room = a?.cluster === true ? 'cluster' : typeof a?.slug === 'string' ? linkRoom(a.slug) : undefined;
+    // The socket's own room (its id) is not a subscription.
+    const joined = socket.rooms.size - 1;
+    if (room !== undefined && !socket.rooms.has(room) && joined + socket.data.subscribing >= limits.subscriptionsPerSocketMax) {
+      return { ok: false, error: `at most ${limits.subscriptionsPerSocketMax} subscriptions per connection; unsubscribe from some first` };
+    }
+    socket.data.subscribing++;
+    try {
+      if (socket.data.subscribing > limits.subscribesInFlightPerSocketMax) await new Promise<void>((resolve) => socket.data.queue.push(resolve));
+      return await subscribe(socket, a);
+    } finally {
+      socket.data.subscribing--;
+      socket.data.queue.shift()?.();
+    }
+  }
+
+  /** False once the socket is gone or its credential ended: it must not join rooms any more. */
+  const mayJoin = (socket: Socket<any, any, any, SocketData>) => socket.connected && !socket.data.revoked;
+
+  async function subscribe(socket: Socket<any, any, any, SocketData>, a: { slug?: unknown; cluster?: unknown } | null): Promise<unknown> {
+    const gone = { ok: false, error: 'the connection was closed or its sign-in ended' };
+    if (!mayJoin(socket)) return gone;
     if (a?.cluster === true) {
       await socket.join('cluster');
       socket.emit('cluster', feed.snapshot());
@@ -161,8 +283,11 @@ export function createLive(deps: LiveDeps) {
     await links.owned(owner, a.slug).catch(() => {
       throw new Error(`there is no link "${a.slug}" among yours`);
     });
+    if (!mayJoin(socket)) return gone;
     await socket.join(linkRoom(a.slug));
-    socket.emit('stats', await links.stats(a.slug));
+    const stats = await links.stats(a.slug);
+    if (!mayJoin(socket)) return gone;
+    socket.emit('stats', stats);
     return { ok: true };
   }
 

@@ -3,6 +3,7 @@
 // a wire round trip is lossless, and sibling links resolve deterministically with deletes final.
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import { Packr, Unpackr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hash53, initHash } from '../../ring/hash';
 import { LocalStats, mergeStats, seriesRetentionMinutes, statsType, summarizeStats, type LinkStats } from '../../server/links/stats';
@@ -97,6 +98,87 @@ describe('link stats CRDT', () => {
   });
 });
 
+/** Property names a key from a visitor or a peer may collide with. */
+const hostileKeys = ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf', '__defineGetter__'];
+// The ring transport's and the disk log's encoding (server/transport/wsTransport.ts).
+const packr = new Packr({ useRecords: false, moreTypes: true });
+const unpackr = new Unpackr({ useRecords: false, moreTypes: true, mapsAsObjects: true, copyBuffers: true });
+const overTheWire = (s: LinkStats) => statsType.decode(unpackr.unpack(packr.pack(statsType.encode(s))));
+const counts = (rec: Readonly<Record<string, Readonly<Record<string, number>>>>) =>
+  Object.fromEntries(Object.entries(rec).map(([k, c]) => [k, Object.values(c).reduce((a, b) => a + b, 0)]));
+
+describe('link stats CRDT with keys that are property names', () => {
+  const hostileView = fc.record({
+    referrer: fc.constantFrom(...hostileKeys, 'a.example'),
+    device: fc.constantFrom(...hostileKeys, 'desktop'),
+    visitor: fc.maxSafeNat(),
+  });
+  const slotViewsHostile = fc.array(hostileView, { maxLength: 20 });
+  const slotOf = (slot: string, views: readonly { referrer: string; device: string; visitor: number }[]) => {
+    const l = new LocalStats(slot);
+    for (const v of views) l.add({ at: t0, ...v });
+    return l.state();
+  };
+  /** Views per key, counted in a Map (no property names involved). */
+  const tally = (views: readonly string[]) => {
+    const m = new Map<string, number>();
+    for (const k of views) m.set(k, (m.get(k) ?? 0) + 1);
+    return [...m].sort(([x], [y]) => (x < y ? -1 : 1));
+  };
+  const sortedCounts = (rec: Readonly<Record<string, Readonly<Record<string, number>>>>) => Object.entries(counts(rec)).sort(([x], [y]) => (x < y ? -1 : 1));
+
+  it('counts every view under its own key, through merges, the ring wire (msgpackr) and JSON', () => {
+    fc.assert(
+      fc.property(fc.array(slotViewsHostile, { minLength: 1, maxLength: 4 }), (perNode) => {
+        const merged = perNode.map((views, i) => slotOf(`n${i}`, views)).reduce(mergeStats, statsType.empty());
+        const all = perNode.flat();
+        for (const s of [merged, overTheWire(merged), roundTrip(merged)]) {
+          expect(sortedCounts(s.r)).toEqual(tally(all.map((v) => v.referrer)));
+          expect(sortedCounts(s.d)).toEqual(tally(all.map((v) => v.device)));
+          expect(Object.getPrototypeOf(s.r)).toBe(null);
+        }
+        expect(same(overTheWire(merged), merged)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('merge stays a join with such keys', () => {
+    const state = fc.tuple(fc.constantFrom('n1', 'n2', 'n3'), slotViewsHostile).map(([slot, views]) => slotOf(slot, views));
+    fc.assert(
+      fc.property(state, state, state, (a, b, c) => {
+        expect(same(mergeStats(a, b), mergeStats(b, a))).toBe(true);
+        expect(same(mergeStats(mergeStats(a, b), c), mergeStats(a, mergeStats(b, c)))).toBe(true);
+        expect(same(mergeStats(a, a), mergeStats(a, statsType.empty()))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  // The cause of "message handler threw ... stats: not a link stats state": the "__proto__"
+  // referrer set the prototype of the merged referrer record to a counter, and with a
+  // "hasOwnProperty" referrer msgpackr also sent that prototype's slots as referrers.
+  it('a replica that merged "__proto__" and "hasOwnProperty" referrers ships a state its peers accept', () => {
+    const l = new LocalStats('n1~0');
+    for (const referrer of ['__proto__', 'hasOwnProperty', 'a.example']) l.add({ at: t0, referrer, device: 'desktop', visitor: 1 });
+    const stored = mergeStats(statsType.empty(), l.state());
+    const peer = overTheWire(stored);
+    expect(counts(peer.r)).toEqual(Object.fromEntries([['__proto__', 1], ['a.example', 1], ['hasOwnProperty', 1]]));
+    expect(summarizeStats(peer, t0).referrers.map((r) => r.host).sort()).toEqual(['__proto__', 'a.example', 'hasOwnProperty']);
+  });
+
+  it('decodes the record form states had before pairs, and says what is wrong with garbage', () => {
+    const l = new LocalStats('n1');
+    l.add({ at: t0, referrer: 'a.example', device: 'mobile', visitor: 7 });
+    const pairs = statsType.encode(l.state()) as { m: [string, unknown][]; r: [string, unknown][]; d: [string, unknown][]; u: unknown };
+    const older = { m: Object.fromEntries(pairs.m), r: Object.fromEntries(pairs.r), d: Object.fromEntries(pairs.d), u: pairs.u };
+    expect(same(statsType.decode(older), l.state())).toBe(true);
+    expect(() => statsType.decode({ ...older, r: { x: 5 } })).toThrow(/invalid fields: r/);
+    expect(() => statsType.decode({ ...older, m: [['1', { n: -1 }]] })).toThrow(/invalid fields: m/);
+    expect(() => statsType.decode([])).toThrow(/not an object/);
+  });
+});
+
 describe('two-phase set (owner indexes)', () => {
   const set = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.constantFrom<0 | 1>(0, 1)) as fc.Arbitrary<TwoPhaseSet>;
   it('is a join, and a removed element never comes back', () => {
@@ -108,6 +190,19 @@ describe('two-phase set (owner indexes)', () => {
         for (const [k, v] of Object.entries(a)) if (v === 1) expect(twoPhaseMembers(mergeTwoPhase(a, b))).not.toContain(k);
       }),
     );
+  });
+
+  it('keeps elements named like object properties ("constructor" used to look present before it was added)', () => {
+    const hostile = fc.dictionary(fc.constantFrom(...hostileKeys, 'a'), fc.constantFrom<0 | 1>(0, 1)) as fc.Arbitrary<TwoPhaseSet>;
+    fc.assert(
+      fc.property(hostile, hostile, (a, b) => {
+        const merged = mergeTwoPhase(a, b);
+        const all = new Set([...Object.keys(a), ...Object.keys(b)]);
+        const removed = (k: string) => (Object.hasOwn(a, k) && a[k] === 1) || (Object.hasOwn(b, k) && b[k] === 1);
+        expect(twoPhaseMembers(merged).sort()).toEqual([...all].filter((k) => !removed(k)).sort());
+      }),
+    );
+    expect(twoPhaseMembers(mergeTwoPhase({}, Object.fromEntries([['constructor', 0], ['__proto__', 0]])))).toEqual(['constructor', '__proto__']);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   TARGET_MAX_LENGTH,
   randomSlug,
   reservedSlugs,
+  trimEdgeJunk,
   validateSlug,
   validateTarget,
 } from '../../server/links/rules';
@@ -609,5 +610,64 @@ describe('randomSlug', () => {
     };
     const { counts, total } = countChars(biased());
     expect(maxRelativeDeviation(counts, total)).toBeGreaterThan(0.04);
+  });
+});
+
+describe('validateTarget: cost', () => {
+  // Inputs that made the old edge-trimming regex backtrack: a run of whitespace that does not
+  // reach the end, so `[...]+$` was retried from every position of the run (quadratic).
+  const pathological: ((n: number, i: number) => string)[] = [
+    (n) => ' '.repeat(n),
+    (n, i) => `x${' '.repeat(n)}x${i}`,
+    (n, i) => `x${' \t'.repeat(n / 2)}y${i}`,
+    (n, i) => `${'\t'.repeat(n)}\u0000${i}`,
+    (n, i) => `https://a${'\u00a0 '.repeat(n / 2)}.example/${i}`,
+    (n, i) => `http://a${'.'.repeat(n)}b${i}/`,
+    (n, i) => `${'a'.repeat(n)}%${i}`,
+    (n, i) => `https://example.com/${'a'.repeat(n)}${i}`,
+  ];
+  const batch = (n: number) => Array.from({ length: 200 }, (_, i) => pathological[i % pathological.length]!(n, i));
+
+  /**
+   * Milliseconds to validate every input, or Infinity once `stopAt` (performance.now()) has
+   * passed: the loop is synchronous, so vitest's own timeout could not end a quadratic run,
+   * which takes minutes (4.7 s per 64 KB input).
+   */
+  function timed(inputs: readonly string[], stopAt: number): number {
+    const t0 = performance.now();
+    for (const input of inputs) {
+      validateTarget(input, OPTS);
+      if (performance.now() > stopAt) return Infinity;
+    }
+    return performance.now() - t0;
+  }
+
+  it('grows linearly: 200 inputs of 64 KB cost less than 40x 200 of 8 KB (a quadratic regex gives ~64x)', () => {
+    const small = batch(8 * 1024);
+    const large = batch(64 * 1024);
+    // A generous deadline for the whole measurement (the linear code needs well under 1 s).
+    const deadline = performance.now() + 30_000;
+    timed(small, deadline); // warm up the JIT
+    // The fastest of a few rounds, so a pause of the shared machine does not count as cost.
+    let smallMs = Infinity;
+    for (let round = 0; round < 3; round++) smallMs = Math.min(smallMs, timed(small, deadline));
+    // A floor of 1 ms: below it the ratio measures timer resolution, not the algorithm.
+    const budgetMs = 40 * Math.max(smallMs, 1);
+    let largeMs = Infinity;
+    for (let round = 0; round < 3 && largeMs >= budgetMs; round++) {
+      largeMs = Math.min(largeMs, timed(large, Math.min(deadline, performance.now() + budgetMs)));
+    }
+    expect(largeMs, `8 KB inputs took ${smallMs.toFixed(2)} ms, 64 KB ones ${largeMs.toFixed(2)} ms`).toBeLessThan(budgetMs);
+  }, 60_000);
+
+  it('trims what the URL parser strips plus Unicode whitespace, like the regex it replaced', () => {
+    const reference = (s: string) => s.replace(/^[\u0000-\u0020\s\ufeff]+|[\u0000-\u0020\s\ufeff]+$/g, '');
+    const junk = fc.constantFrom(' ', '\t', '\n', '\r', '\u0000', '\u001f', '\u00a0', '\u2028', '\u3000', '\ufeff', '\u200b', 'a', '.', '\u0085');
+    fc.assert(
+      fc.property(fc.array(junk, { maxLength: 30 }).map((a) => a.join('')), (s) => {
+        expect(trimEdgeJunk(s)).toBe(reference(s));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
