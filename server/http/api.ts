@@ -7,7 +7,8 @@ import type { ApiKeys } from '../auth/apiKeys';
 import type { Session, Sessions } from '../auth/sessions';
 import { maxClicksLimit, type LinkInput, type LinkService, type LinkView } from '../links/linkService';
 import { inputError, HttpError, json, readJson } from './respond';
-import { checkOrigin, clientIp, type RateLimits } from './security';
+import type { RateLimits } from './rateLimits';
+import { checkOrigin, clientIp } from './security';
 
 /** Largest API request body. */
 export const apiBodyBytesMax = 16 * 1024;
@@ -174,6 +175,7 @@ export function createApi(deps: ApiDeps) {
       await limits.signIn(ip, u);
       const account = USERNAME_PATTERN.test(u) ? await accounts.verify(u, pw) : null;
       if (!account) throw inputError(401, undefined, 'bad_credentials', 'That username and password do not match an account.');
+      await limits.signedIn(ip, u);
       return signedIn(req, res, account, 200);
     }
     if (path === '/api/auth/signout' && method === 'POST') {
@@ -215,11 +217,13 @@ export function createApi(deps: ApiDeps) {
       if (method === 'PATCH') {
         const patch = parse(patchBody, await body(req));
         const c = await requireCaller(req, res, true);
+        await limits.write(ip, c.owner);
         const doc = await links.update(c.owner, slug, patch as Partial<LinkInput>);
         return json(res, 200, await links.view(doc, baseUrl(req)));
       }
       if (method === 'DELETE') {
         const c = await requireCaller(req, res, true);
+        await limits.write(ip, c.owner);
         await links.remove(c.owner, slug);
         res.writeHead(204, { 'cache-control': 'no-store' });
         return void res.end();
@@ -236,6 +240,7 @@ export function createApi(deps: ApiDeps) {
       if (method === 'POST') {
         const { name } = parse(keyBody, await body(req));
         const c = await requireAccount(req, res, true);
+        await limits.write(ip, c.owner);
         const r = await apiKeys.create(c.account, name);
         if ('tooMany' in r) throw inputError(422, undefined, 'too_many_keys', 'You have the most API keys an account may hold. Revoke one first.');
         return json(res, 201, { id: r.doc.id, name: r.doc.name, prefix: r.doc.prefix, createdAt: new Date(r.doc.createdAt).toISOString(), key: r.key });
@@ -244,6 +249,7 @@ export function createApi(deps: ApiDeps) {
     const keyMatch = /^\/api\/keys\/([A-Za-z0-9]{1,64})$/.exec(path);
     if (keyMatch && method === 'DELETE') {
       const c = await requireAccount(req, res, true);
+      await limits.write(ip, c.owner);
       if (!(await apiKeys.revoke(c.account.id, keyMatch[1]!))) throw inputError(404, undefined, 'key_not_found', 'There is no such API key on your account.');
       res.writeHead(204, { 'cache-control': 'no-store' });
       return void res.end();
