@@ -180,7 +180,12 @@ export function createApi(deps: ApiDeps) {
     }
     if (path === '/api/auth/signout' && method === 'POST') {
       checkOrigin(req, publicOrigin);
-      await sessions.signOut(res, await sessions.current(req, res));
+      const session = await sessions.current(req, res);
+      // Ending a session is a write too (its record is deleted on the ring).
+      if (session) {
+        await limits.write(ip, session.doc.accountId ? `a:${session.doc.accountId}` : `s:${session.idHash}`);
+      }
+      await sessions.signOut(res, session);
       res.writeHead(204, { 'cache-control': 'no-store' });
       return void res.end();
     }

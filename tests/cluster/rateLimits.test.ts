@@ -191,6 +191,16 @@ describe('creates and writes', () => {
     expectRateLimited(await c.call(nodes[2]!, 'DELETE', `/api/keys/${ids[2]}`));
     expectRateLimited(await c.call(nodes[0]!, 'POST', '/api/keys', { name: 'one more' }));
   });
+
+  it('sign-outs count as writes', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < writesPerMin + 1; i++) {
+      const c = new Client('127.0.0.24');
+      expect((await c.post(spread(i), '/api/links', { url: `https://example.com/so/${i}` })).status).toBe(201);
+      statuses.push((await c.post(spread(i + 1), '/api/auth/signout', undefined)).status);
+    }
+    expect(statuses).toEqual([...Array(writesPerMin).fill(204), 429]);
+  });
 });
 
 describe('password-protected links', () => {
