@@ -35,7 +35,7 @@ const schema = z
     PUBLIC_URL: z.string().url().optional(),
     /** Link creations per client address and per owner, cluster-wide; 0 turns these limits off. */
     RATE_LIMIT_CREATE_PER_MIN: z.coerce.number().int().min(0).default(30),
-    /** Edits, deletes and API key changes per client address and per owner, cluster-wide; 0 turns these limits off. */
+    /** Edits, deletes, API key changes and sign-outs per client address and per owner, cluster-wide; 0: off. */
     RATE_LIMIT_WRITES_PER_MIN: z.coerce.number().int().min(0).default(60),
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Serve the Next.js pages (needs `npm run build`); 0 serves only redirects and the API. */

@@ -175,7 +175,11 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const directory = new LinkDirectory(node, ring, now);
   const recorder = new ViewRecorder(node, life, timers, now);
   const budget = new ClickBudget(ring, life, () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length, timers, now);
-  const limiter = new ClusterLimiter(node, limitPolicies({ createsPerMin: config.RATE_LIMIT_CREATE_PER_MIN, writesPerMin: config.RATE_LIMIT_WRITES_PER_MIN }), now);
+  const policies = limitPolicies({
+    createsPerMin: config.RATE_LIMIT_CREATE_PER_MIN,
+    writesPerMin: config.RATE_LIMIT_WRITES_PER_MIN,
+  });
+  const limiter = new ClusterLimiter(node, policies, now);
   const limits = new RateLimits(limiter);
   const publicUrl = config.PUBLIC_URL?.replace(/\/+$/, '');
   const selfHosts = () => [...(publicUrl ? [publicUrl] : []), `${config.HOST}:${config.PORT}`, ...node.members().map((m) => m.addr)];
