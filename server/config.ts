@@ -43,7 +43,10 @@ const schema = z
       .default('')
       .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))
       .pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/, 'must be a comma-separated list of host or host:port'))),
+    /** Link creations per client address and per owner, cluster-wide; 0 turns these limits off. */
     RATE_LIMIT_CREATE_PER_MIN: z.coerce.number().int().min(0).default(30),
+    /** Edits, deletes, API key changes and sign-outs per client address and per owner, cluster-wide; 0: off. */
+    RATE_LIMIT_WRITES_PER_MIN: z.coerce.number().int().min(0).default(60),
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Serve the Next.js pages (needs `npm run build`); 0 serves only redirects and the API. */
     SERVE_UI: z.enum(['0', '1']).default('1'),

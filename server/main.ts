@@ -11,7 +11,7 @@ import { DataTypeRegistry } from '../ring/storage/datatype';
 import { ConfigError, isLoopbackHost, loadConfig, type ServerConfig } from './config';
 import { Persistence } from './durability/persistence';
 import { createApp } from './http/app';
-import { createMetrics } from './metrics';
+import { createMetrics, observeLimits } from './metrics';
 import { cryptoRandom, nodeTimers, wallClock } from './runtime';
 import { WsTransport } from './transport/wsTransport';
 import { registerGenericTypes } from './types/generic';
@@ -21,7 +21,8 @@ import { Sessions } from './auth/sessions';
 import { createApi } from './http/api';
 import { loadNextPages } from './http/nextPages';
 import { createRedirector } from './http/redirect';
-import { RateLimits } from './http/security';
+import { RateLimits } from './http/rateLimits';
+import { ClusterLimiter, limitPolicies } from './limits';
 import { ClickBudget } from './links/clickBudget';
 import { LinkDirectory } from './links/linkDirectory';
 import { LinkService } from './links/linkService';
@@ -94,6 +95,7 @@ async function main(config: ServerConfig): Promise<void> {
 
   const metrics = createMetrics(node, () => ({ ...transport.stats() }));
   const shortener = createShortener(config, node, log);
+  observeLimits(metrics, shortener.limiter);
   const pages = config.SERVE_UI === '1' ? await loadNextPages(process.cwd(), config.PORT, config.HOST) : undefined;
   if (config.SERVE_UI === '1' && !pages) log.warn('the web UI is not built (run npm run build): serving redirects and the API only');
   const app = createApp({
@@ -182,7 +184,12 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const directory = new LinkDirectory(node, ring, now);
   const recorder = new ViewRecorder(node, life, timers, now);
   const budget = new ClickBudget(ring, life, () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length, timers, now);
-  const limits = new RateLimits(config.RATE_LIMIT_CREATE_PER_MIN);
+  const policies = limitPolicies({
+    createsPerMin: config.RATE_LIMIT_CREATE_PER_MIN,
+    writesPerMin: config.RATE_LIMIT_WRITES_PER_MIN,
+  });
+  const limiter = new ClusterLimiter(node, policies, now);
+  const limits = new RateLimits(limiter);
   const publicUrl = config.PUBLIC_URL?.replace(/\/+$/, '');
   const selfHosts = () => [...(publicUrl ? [publicUrl] : []), `${config.HOST}:${config.PORT}`, ...node.members().map((m) => m.addr)];
   const links = new LinkService({ node, ring, directory, budget, recorder, now, selfHosts, allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS === '1' });
@@ -209,6 +216,7 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const redirector = createRedirector({ directory, recorder, budget, limits, now, trustProxy });
   return {
     api,
+    limiter,
     redirector,
     live,
     summary,

@@ -2,6 +2,7 @@
 // from the node at scrape time (no bookkeeping on hot paths).
 import client from 'prom-client';
 import type { RingNode } from '../ring/node/ringNode';
+import type { ClusterLimiter } from './limits';
 
 export function createMetrics(node: RingNode, transportStats: () => Record<string, number>): client.Registry {
   const registry = new client.Registry();
@@ -53,4 +54,20 @@ export function createMetrics(node: RingNode, transportStats: () => Record<strin
   }
   stat('ringlink_transport_peers', 'Open peer links', () => transportStats().peers ?? 0, 'gauge');
   return registry;
+}
+
+/**
+ * Rate-limit checks by where they were decided (local: this node owns the key; owner: a
+ * remote owner answered; fallback: the owner could not be reached) and their latency: what a
+ * limit check costs a request (bench/rateLimits.ts reads these).
+ */
+export function observeLimits(registry: client.Registry, limiter: ClusterLimiter): void {
+  const seconds = new client.Histogram({
+    name: 'ringlink_rate_limit_check_seconds',
+    help: 'Rate-limit decisions by where they were made, and how long they took',
+    labelNames: ['by', 'outcome'],
+    buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5],
+    registers: [registry],
+  });
+  limiter.onDecision((by, ms, d) => seconds.observe({ by, outcome: d.ok ? 'admitted' : 'refused' }, ms / 1000));
 }

@@ -7,7 +7,8 @@ import type { ApiKeys } from '../auth/apiKeys';
 import type { Session, Sessions } from '../auth/sessions';
 import { maxClicksLimit, type LinkInput, type LinkService, type LinkView } from '../links/linkService';
 import { inputError, HttpError, json, readJson } from './respond';
-import { checkOrigin, clientIp, type RateLimits } from './security';
+import type { RateLimits } from './rateLimits';
+import { checkOrigin, clientIp } from './security';
 
 /** Largest API request body. */
 export const apiBodyBytesMax = 16 * 1024;
@@ -182,11 +183,17 @@ export function createApi(deps: ApiDeps) {
       await limits.signIn(ip, u);
       const account = USERNAME_PATTERN.test(u) ? await accounts.verify(u, pw) : null;
       if (!account) throw inputError(401, undefined, 'bad_credentials', 'That username and password do not match an account.');
+      await limits.signedIn(ip, u);
       return signedIn(req, res, account, 200);
     }
     if (path === '/api/auth/signout' && method === 'POST') {
       checkOrigin(req, publicOrigin);
-      await sessions.signOut(res, await sessions.current(req, res));
+      const session = await sessions.current(req, res);
+      // Ending a session is a write too (its record is deleted on the ring).
+      if (session) {
+        await limits.write(ip, session.doc.accountId ? `a:${session.doc.accountId}` : `s:${session.idHash}`);
+      }
+      await sessions.signOut(res, session);
       res.writeHead(204, { 'cache-control': 'no-store' });
       return void res.end();
     }
@@ -225,11 +232,13 @@ export function createApi(deps: ApiDeps) {
         const patch = parse(patchBody, await body(req));
         links.checkInput(patch as Partial<LinkInput>);
         const c = await requireCaller(req, res, true);
+        await limits.write(ip, c.owner);
         const doc = await links.update(c.owner, slug, patch as Partial<LinkInput>);
         return json(res, 200, await links.view(doc, baseUrl(req)));
       }
       if (method === 'DELETE') {
         const c = await requireCaller(req, res, true);
+        await limits.write(ip, c.owner);
         await links.remove(c.owner, slug);
         res.writeHead(204, { 'cache-control': 'no-store' });
         return void res.end();
@@ -246,6 +255,7 @@ export function createApi(deps: ApiDeps) {
       if (method === 'POST') {
         const { name } = parse(keyBody, await body(req));
         const c = await requireAccount(req, res, true);
+        await limits.write(ip, c.owner);
         const r = await apiKeys.create(c.account, name);
         if ('tooMany' in r) throw inputError(422, undefined, 'too_many_keys', 'You have the most API keys an account may hold. Revoke one first.');
         return json(res, 201, { id: r.doc.id, name: r.doc.name, prefix: r.doc.prefix, createdAt: new Date(r.doc.createdAt).toISOString(), key: r.key });
@@ -254,6 +264,7 @@ export function createApi(deps: ApiDeps) {
     const keyMatch = /^\/api\/keys\/([A-Za-z0-9]{1,64})$/.exec(path);
     if (keyMatch && method === 'DELETE') {
       const c = await requireAccount(req, res, true);
+      await limits.write(ip, c.owner);
       if (!(await apiKeys.revoke(c.account.id, keyMatch[1]!))) throw inputError(404, undefined, 'key_not_found', 'There is no such API key on your account.');
       res.writeHead(204, { 'cache-control': 'no-store' });
       return void res.end();

@@ -12,7 +12,8 @@ import type { LinkDoc } from '../links/types';
 import type { ViewRecorder } from '../links/viewRecorder';
 import { readBody } from './respond';
 import { gonePage, notFoundPage, passwordPage, tooManyGuessesPage, unavailablePage } from './pages';
-import { clientAddress, clientIp, setStaticPageHeaders, type RateLimits, type RedirectHeads } from './security';
+import type { RateLimits } from './rateLimits';
+import { clientAddress, clientIp, setStaticPageHeaders, type RedirectHeads } from './security';
 
 /** Largest password form body. */
 const passwordFormBytesMax = 4 * 1024;

@@ -1,8 +1,6 @@
-// Security per DESIGN.md: headers, the Origin check on cookie-authenticated writes, client
-// addresses (behind a trusted proxy or not), and rate limits (rate-limiter-flexible, per
-// node: a client spreading requests over n nodes gets n times the budget).
+// Security per DESIGN.md: headers, the Origin check on cookie-authenticated writes, and client
+// addresses (behind a trusted proxy or not). Rate limits are in rateLimits.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { inputError } from './respond';
 
 /** For pages (Next.js): Next's App Router streams inline scripts, hence 'unsafe-inline' for scripts. */
@@ -100,57 +98,4 @@ export function checkOrigin(req: IncomingMessage, publicOrigin: string | undefin
   }
   if (publicOrigin) allowed.add(publicOrigin);
   if (!allowed.has(origin)) throw inputError(403, undefined, 'origin_mismatch', `Requests from ${origin} may not change data here with a session cookie. Use this site's own pages, or an API key.`);
-}
-
-export class RateLimits {
-  private readonly createPerIp: RateLimiterMemory | undefined;
-  private readonly createPerOwner: RateLimiterMemory | undefined;
-  private readonly signInPerIp = new RateLimiterMemory({ points: 10, duration: 60 });
-  private readonly signInPerUser = new RateLimiterMemory({ points: 10, duration: 60 });
-  private readonly signUpPerIp = new RateLimiterMemory({ points: 5, duration: 60 });
-  /** Password guesses per client and link. */
-  private readonly guesses = new RateLimiterMemory({ points: 5, duration: 60 });
-
-  constructor(createsPerMin: number) {
-    if (createsPerMin > 0) {
-      this.createPerIp = new RateLimiterMemory({ points: createsPerMin, duration: 60 });
-      this.createPerOwner = new RateLimiterMemory({ points: createsPerMin, duration: 60 });
-    }
-  }
-
-  async create(ip: string, owner: string): Promise<void> {
-    if (!this.createPerIp || !this.createPerOwner) return;
-    await consume(this.createPerIp, ip, 'link creations from your address');
-    await consume(this.createPerOwner, owner, 'link creations for your account');
-  }
-
-  async signIn(ip: string, username: string): Promise<void> {
-    await consume(this.signInPerIp, ip, 'sign-in attempts from your address');
-    await consume(this.signInPerUser, username.toLowerCase(), 'sign-in attempts for this username');
-  }
-
-  async signUp(ip: string): Promise<void> {
-    await consume(this.signUpPerIp, ip, 'sign-ups from your address');
-  }
-
-  /** Seconds to wait, or 0 when a guess is allowed now. */
-  async guess(ip: string, slug: string): Promise<number> {
-    try {
-      await this.guesses.consume(`${ip}|${slug}`);
-      return 0;
-    } catch (r) {
-      if (r instanceof RateLimiterRes) return Math.max(1, Math.ceil(r.msBeforeNext / 1000));
-      throw r;
-    }
-  }
-}
-
-async function consume(limiter: RateLimiterMemory, key: string, what: string): Promise<void> {
-  try {
-    await limiter.consume(key);
-  } catch (r) {
-    if (!(r instanceof RateLimiterRes)) throw r;
-    const sec = Math.max(1, Math.ceil(r.msBeforeNext / 1000));
-    throw inputError(429, undefined, 'rate_limited', `Too many ${what} (at most ${limiter.points} per minute). Try again in ${sec} seconds.`, { 'retry-after': String(sec) });
-  }
 }
