@@ -619,6 +619,8 @@ function violations(s: Spec, r: RawReply, targetText: string): string[] {
   let text = r.text;
   const publicLink = slug ? victim.links.find((l) => l.slug === slug && !l.password) : undefined;
   if (publicLink && r.status >= 300 && r.status < 400 && r.headers.location === publicLink.url) text = text.split(publicLink.url).join('[public target]');
+  // A Host the client chose is never reflected into a short URL (or anywhere a link points).
+  if (/"shortUrl":"https?:\/\/evil\.example/.test(r.body.toString('utf8'))) out.push('a shortUrl on the Host the client sent (evil.example)');
   for (const secret of secrets()) if (secret && text.includes(secret)) out.push(`LEAK: the response contains the victim's ${secret === victim.marker ? 'link target' : secret === victim.apiKey ? 'API key' : secret === victim.password ? 'password' : victim.cookie.endsWith(secret) || victim.anonCookie.endsWith(secret) ? 'session cookie' : 'link password'}`);
   return out;
 }
