@@ -287,7 +287,8 @@ export function createApp(deps: AppDeps) {
       const slug = deps.redirector ? slugOfTarget(req.url ?? '') : null;
       const heads = slug !== null && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST') && !reservedLower.has(slug.toLowerCase()) ? redirectHeads(req.rawHeaders) : null;
       // The server runs with requireHostHeader off so that this refusal is problem+json too.
-      if ((heads ? heads.host : req.headers.host) === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+      const host = heads ? heads.host : req.headers.host;
+      if (host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
         setApiHeaders(res);
         return problem(res, 400, 'Bad Request', 'HTTP/1.1 requests must carry a Host header.', { connection: 'close' });
       }

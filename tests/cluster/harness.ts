@@ -81,7 +81,11 @@ export function ensureBuilt(opts: { ui?: boolean } = {}): void {
   try {
     if (!bundleIsStale(opts.ui)) return;
     // Next's build takes a minute or more on two busy cores.
-    const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, encoding: 'utf8', timeout: buildTimeoutMs });
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: buildTimeoutMs,
+    });
     if (r.status !== 0) throw new Error(`node scripts/build.mjs failed (exit ${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   } finally {
     rmSync(lock, { recursive: true, force: true });

@@ -54,7 +54,7 @@ function expectCommonHeaders(headers: Headers | Record<string, string>, what: st
 const pages = ['/', '/signin', '/signup', '/links', '/links/some-slug', '/cluster', '/keys'];
 
 describe('pages', () => {
-  it('every page answer has a strict CSP with a fresh nonce, and each of its script tags carries that nonce', async () => {
+  it('every page answer has a strict CSP with a fresh nonce, and each of its script tags carries it', async () => {
     const seen = new Set<string>();
     for (const path of pages) {
       for (let round = 0; round < 2; round++) {
@@ -72,6 +72,15 @@ describe('pages', () => {
         for (const tag of html.match(/<style\b[^>]*>/g) ?? []) expect(tag, path).toContain(` nonce="${nonce}"`);
       }
     }
+  });
+
+  it("Next's own not-found page is nonced too", async () => {
+    const res = await fetch(`${node.url}/no/such/page`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(404);
+    const nonce = strictScriptNonce(res.headers.get('content-security-policy') ?? '');
+    const scripts = (await res.text()).match(/<script\b[^>]*>/g) ?? [];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const tag of scripts) expect(tag).toContain(` nonce="${nonce}"`);
   });
 
   it('a CSP header sent by the client does not choose the nonce', async () => {
@@ -99,7 +108,14 @@ describe('pages', () => {
 describe('everything that is not a page', () => {
   const apiCsp = "default-src 'none'; frame-ancestors 'none'";
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-  const cases: Array<{ what: string; method?: string; path: string; headers?: Record<string, string>; status: number }> = [
+  interface Case {
+    what: string;
+    method?: string;
+    path: string;
+    headers?: Record<string, string>;
+    status: number;
+  }
+  const cases: Case[] = [
     { what: 'health', path: '/healthz', status: 200 },
     { what: 'readiness', path: '/readyz', status: 200 },
     { what: 'metrics', path: '/metrics', status: 200 },

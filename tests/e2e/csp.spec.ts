@@ -16,7 +16,8 @@ interface Watched {
 const recordViolations = `
   window.cspViolations = [];
   document.addEventListener('securitypolicyviolation', (e) => {
-    window.cspViolations.push(e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber);
+    const where = e.sourceFile + ':' + e.lineNumber;
+    window.cspViolations.push(e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + where);
   });`;
 
 /** A page that records every CSP violation, from the first script on. */
@@ -55,7 +56,8 @@ async function expectScriptsNonced(page: Page, res: Response, nonce: string): Pr
   expect(inDom.filter((n) => n === nonce).length).toBeGreaterThanOrEqual(tags.length);
 }
 
-test('home, shortening a link, the link page, my links, sign-in, sign-up and the cluster page load without a CSP violation', async ({ browser }) => {
+const everyPage = 'home, shortening a link, the link page, my links, sign-in, sign-up and the cluster page';
+test(`${everyPage} load without a CSP violation`, async ({ browser }) => {
   const ctx = await browser.newContext();
   const { page, violations } = await watchedPage(ctx);
   const seen = new Set<string>();
@@ -96,7 +98,7 @@ test('home, shortening a link, the link page, my links, sign-in, sign-up and the
   await ctx.close();
 });
 
-test('markup injected into a page cannot run script (an inline event handler is blocked and reported)', async ({ browser }) => {
+test('injected markup cannot run script (an inline handler is blocked and reported)', async ({ browser }) => {
   const ctx = await browser.newContext();
   const { page, violations } = await watchedPage(ctx);
   await page.goto(`${A}/`);

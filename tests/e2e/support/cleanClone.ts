@@ -22,7 +22,8 @@ export default function noteCloneState(): () => void {
     const after = gitStatusLines() ?? new Set<string>();
     const added = [...after].filter((line) => !before.has(line));
     if (added.length > 0) {
-      throw new Error(`the end-to-end tests changed the clone (write under test-results/ or a temporary folder):\n${added.join('\n')}`);
+      const why = 'the end-to-end tests changed the clone (write under test-results/ or a temporary folder)';
+      throw new Error(`${why}:\n${added.join('\n')}`);
     }
   };
 }
