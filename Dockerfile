@@ -15,7 +15,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The web UI: Next's production build, served by the node's custom server (not standalone).
 COPY --from=build /app/.next ./.next
-COPY --from=build /app/next.config.ts /app/tsconfig.next.json ./
+COPY --from=build /app/next.config.js /app/tsconfig.next.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

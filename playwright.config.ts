@@ -20,6 +20,8 @@ const nodeEnv = (i: number) => ({
 
 export default defineConfig({
   testDir: 'tests/e2e',
+  // Fails the run when the tests leave anything new in the clone (tests/e2e/support/cleanClone.ts).
+  globalSetup: './tests/e2e/support/cleanClone.ts',
   timeout: 60_000,
   expect: { timeout: 10_000 },
   workers: 1,

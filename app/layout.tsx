@@ -1,4 +1,5 @@
 import type { Metadata, Viewport } from 'next';
+import { connection } from 'next/server';
 import type { ReactNode } from 'react';
 import { SessionNotice } from './components/SessionNotice';
 import { SessionProvider } from './components/SessionProvider';
@@ -17,7 +18,10 @@ export const viewport: Viewport = {
   initialScale: 1,
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Render every page per request: Next puts the request's CSP nonce on its scripts only when it
+  // renders (a page prerendered at build time has scripts without one, which the CSP would block).
+  await connection();
   return (
     <html lang="en">
       <body>

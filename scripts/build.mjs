@@ -28,7 +28,7 @@ for (const [entry, out] of [
 console.log('built dist/server.mjs and dist/ringctl.mjs');
 
 // The web UI: `next build` into .next/, skipped when .next/BUILD_ID is newer than every input.
-const nextInputs = ['app', 'public', 'next.config.ts', 'tsconfig.next.json', 'package-lock.json'];
+const nextInputs = ['app', 'public', 'next.config.js', 'tsconfig.next.json', 'package-lock.json'];
 
 function newestMtimeMs(path) {
   let stats;

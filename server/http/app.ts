@@ -142,6 +142,8 @@ export function createApp(deps: AppDeps) {
     }
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    // Every answer below is JSON, metrics text or socket.io's; pages replace the CSP with their own.
+    setApiHeaders(res);
     // Read-only routes: HEAD answers as GET (Node sends no body), any other method a 405.
     const read = method === 'GET' || method === 'HEAD';
     if ((path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/api/cluster' || (path === '/api/cluster/summary' && deps.summary)) && !read) {
@@ -164,12 +166,9 @@ export function createApp(deps: AppDeps) {
     }
     if (path.startsWith('/socket.io/') && deps.live) return deps.live.handleRequest(req, res);
     if (!path.startsWith('/api/admin/')) {
-      if (path.startsWith('/api/') && deps.api) {
-        setApiHeaders(res);
-        return deps.api.route(req, res, url);
-      }
+      if (path.startsWith('/api/') && deps.api) return deps.api.route(req, res, url);
       if (deps.pages && !path.startsWith('/api/')) {
-        setPageHeaders(res);
+        setPageHeaders(req, res);
         return deps.pages.handle(req, res);
       }
       throw new HttpError(404, 'Not Found', `no route for ${method} ${path}`);
@@ -261,6 +260,8 @@ export function createApp(deps: AppDeps) {
 
   function fail(res: ServerResponse, err: unknown): void {
     if (res.headersSent) return void res.destroy();
+    // The error may come from the redirect path or a page, whose headers were for HTML.
+    setApiHeaders(res);
     if (err instanceof HttpError) return problem(res, err.status, err.title, err.message, err.headers, err.extras);
     if (err instanceof RingCallError) {
       const status = ringErrorStatus[err.ringError.kind] ?? 503;
@@ -281,13 +282,18 @@ export function createApp(deps: AppDeps) {
           const u = new URL(req.url);
           req.url = `${u.pathname}${u.search}`;
         } catch {
+          setApiHeaders(res);
           return problem(res, 400, 'Bad Request', 'The request target is not a valid absolute URL.');
         }
       }
       const slug = deps.redirector ? slugOfTarget(req.url ?? '') : null;
       const heads = slug !== null && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST') && !reservedLower.has(slug.toLowerCase()) ? redirectHeads(req.rawHeaders) : null;
       // The server runs with requireHostHeader off so that this refusal is problem+json too.
-      if ((heads ? heads.host : req.headers.host) === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return problem(res, 400, 'Bad Request', 'HTTP/1.1 requests must carry a Host header.', { connection: 'close' });
+      const host = heads ? heads.host : req.headers.host;
+      if (host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+        setApiHeaders(res);
+        return problem(res, 400, 'Bad Request', 'HTTP/1.1 requests must carry a Host header.', { connection: 'close' });
+      }
       if (heads) {
         try {
           const done = deps.redirector!.handle(req, res, slug!, heads);

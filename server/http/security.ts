@@ -1,13 +1,45 @@
 // Security per DESIGN.md: headers, the Origin check on cookie-authenticated writes, and client
 // addresses (behind a trusted proxy or not). Rate limits are in rateLimits.ts.
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inputError } from './respond';
 
-/** For pages (Next.js): Next's App Router streams inline scripts, hence 'unsafe-inline' for scripts. */
-const pageCsp = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
+/** 128 random bits per page response: a nonce an attacker cannot guess or reuse (CSP3 asks for at least 128). */
+const nonceBytes = 16;
+
+/**
+ * For pages (Next.js): a strict CSP (https://web.dev/articles/strict-csp). Next reads the nonce from the
+ * request's CSP header and puts it on its bootstrap and inline scripts; 'strict-dynamic' lets those load
+ * the chunks they need, so neither 'unsafe-inline' nor 'unsafe-eval' is allowed for scripts. The server
+ * runs Next's production build only (dev: false), which needs no eval.
+ * Styles: <style> elements need the nonce (style-src-elem), but style attributes stay allowed
+ * (style-src-attr 'unsafe-inline'): React renders style={{...}} props as attributes in server HTML (the
+ * ring's colours, bar widths), attributes cannot carry a nonce, and a style attribute cannot run script.
+ * style-src keeps 'unsafe-inline' only for browsers without the -elem/-attr directives (before
+ * Chrome 75, Firefox 108, Safari 15.4), which then behave as before.
+ */
+export function pageCsp(nonce: string): string {
+  const n = `'nonce-${nonce}'`;
+  return [
+    "default-src 'self'",
+    `script-src 'self' ${n} 'strict-dynamic'`,
+    "style-src 'self' 'unsafe-inline'",
+    `style-src-elem 'self' ${n}`,
+    "style-src-attr 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self' ws: wss:",
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
+}
 /** For the server's own HTML (404/410/password pages): no scripts at all. */
 // form-action is checked on the redirect after a form post too, and the password form leads to the link's target.
 const staticCsp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'";
+/** For everything that is not HTML (JSON, problem+json, metrics, socket.io): nothing may load or frame it. */
+const apiCsp = "default-src 'none'; frame-ancestors 'none'";
 
 const common: Array<[string, string]> = [
   ['x-content-type-options', 'nosniff'],
@@ -16,10 +48,17 @@ const common: Array<[string, string]> = [
   ['cross-origin-opener-policy', 'same-origin'],
 ];
 
-/** Set before handing a request to Next: headers set later are dropped (PITFALLS.md). */
-export function setPageHeaders(res: ServerResponse): void {
+/**
+ * Before handing a request to Next: response headers set later are dropped (PITFALLS.md), and Next
+ * takes the nonce for its scripts from the request's Content-Security-Policy header, so the same
+ * policy goes on the request too (replacing any the client sent, report-only ones included).
+ */
+export function setPageHeaders(req: IncomingMessage, res: ServerResponse): void {
+  const csp = pageCsp(randomBytes(nonceBytes).toString('base64'));
   for (const [k, v] of common) res.setHeader(k, v);
-  res.setHeader('content-security-policy', pageCsp);
+  res.setHeader('content-security-policy', csp);
+  req.headers['content-security-policy'] = csp;
+  delete req.headers['content-security-policy-report-only'];
 }
 
 export function setStaticPageHeaders(res: ServerResponse): void {
@@ -28,9 +67,10 @@ export function setStaticPageHeaders(res: ServerResponse): void {
   res.setHeader('x-robots-tag', 'noindex');
 }
 
+/** Every response that is not a page: JSON, problem+json, /metrics, socket.io's HTTP answers. */
 export function setApiHeaders(res: ServerResponse): void {
   for (const [k, v] of common) res.setHeader(k, v);
-  res.setHeader('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+  res.setHeader('content-security-policy', apiCsp);
 }
 
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {

@@ -1,13 +1,13 @@
 // What a person does with ringlink, in a real browser against a real 3-node cluster:
 // shorten on node A, follow the short link through node B in another browser, watch the
 // count on node C; password-protected links; expiry; signing up keeps anonymous links.
-// Screenshots for the README land in docs/screenshots/.
+// Its screenshots are the README's (`npm run screenshots` writes them to docs/screenshots/).
 import { expect, test, type Page } from '@playwright/test';
 import { e2ePorts, targetPort } from '../../playwright.config';
+import { screenshotPath } from './support/screenshots';
 
 const nodeUrl = (i: number) => `http://127.0.0.1:${e2ePorts[i]}`;
 const [A, B, C] = [nodeUrl(0), nodeUrl(1), nodeUrl(2)];
-const shots = 'docs/screenshots';
 
 /** Where links lead: a local page (no internet here). */
 const target = (path: string) => `http://127.0.0.1:${targetPort}/${path}`;
@@ -36,7 +36,7 @@ test('a link shortened on node A is followed through node B and counted on node 
   const slug = await shorten(page, A, target('launch-notes'));
   await expect(page.getByTestId('result-card')).toBeVisible();
   await expect(page.getByTestId('qr-code')).toBeVisible();
-  await page.screenshot({ path: `${shots}/home-result.png` });
+  await page.screenshot({ path: screenshotPath('home-result.png') });
 
   const visitor = await browser.newContext(person);
   const v = await visitor.newPage();
@@ -49,12 +49,12 @@ test('a link shortened on node A is followed through node B and counted on node 
   await page.goto(`${C}/links/${slug}`);
   await expect(page.getByTestId('stat-total')).toHaveText('3', { timeout: 10_000 });
   await expect(page.getByTestId('preference-list')).toContainText('e1');
-  await page.screenshot({ path: `${shots}/link-page.png`, fullPage: true });
+  await page.screenshot({ path: screenshotPath('link-page.png'), fullPage: true });
 
   await page.goto(`${C}/links`);
   const row = page.locator(`[data-testid="link-row"][data-slug="${slug}"]`);
   await expect(row).toBeVisible();
-  await page.screenshot({ path: `${shots}/my-links.png` });
+  await page.screenshot({ path: screenshotPath('my-links.png') });
   await owner.close();
   await visitor.close();
 });
@@ -69,7 +69,7 @@ test('a password-protected link asks for its password and never shows the target
   await v.getByLabel('Password').fill('not it');
   await v.getByRole('button', { name: /continue/i }).click();
   await expect(v.getByRole('alert')).toContainText(/not right/i);
-  await v.screenshot({ path: `${shots}/password.png` });
+  await v.screenshot({ path: screenshotPath('password.png') });
   await v.getByLabel('Password').fill('open sesame');
   await v.getByRole('button', { name: /continue/i }).click();
   await expect(v).toHaveURL(target('secret-plans'));

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect, test } from '@playwright/test';
 import { e2ePorts } from '../../playwright.config';
+import { screenshotPath } from './support/screenshots';
 
 const A = `http://127.0.0.1:${e2ePorts[0]}`;
 
@@ -23,7 +24,7 @@ test('the cluster page shows a node that is killed, then restarted', async ({ br
     const row = page.locator('[data-testid="member-row"][data-name="e4"]');
     await expect(row).toHaveAttribute('data-liveness', 'alive', { timeout: 30_000 });
     await expect(page.getByTestId('ring-partition').first()).toBeVisible();
-    await page.screenshot({ path: 'docs/screenshots/cluster.png', fullPage: true });
+    await page.screenshot({ path: screenshotPath('cluster.png'), fullPage: true });
 
     extra.kill('SIGKILL');
     await expect(row).toHaveAttribute('data-liveness', 'dead', { timeout: 10_000 });
