@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: install (npm ci) and build if needed, then run a local 3-node cluster on 127.0.0.1:3000-3002
+// (START_PORT moves them)
 // with embedded defaults (no Redis, data under ./data). Log lines are prefixed by node.
 // Ctrl-C stops every node gracefully (SIGINT: flush and exit, staying a member, so the
 // next `npm start` resumes the same cluster from ./data).
@@ -12,7 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { ensureDependencies } from './ensure-deps.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ports = [3000, 3001, 3002];
+/** START_PORT moves the three nodes (default 3000-3002), e.g. when port 3000 is taken. */
+const startPort = Number(process.env.START_PORT ?? 3000);
+if (!Number.isInteger(startPort) || startPort < 1 || startPort > 65533) {
+  console.error(`config: START_PORT must be a port number from 1 to 65533 (got ${JSON.stringify(process.env.START_PORT)})`);
+  process.exit(1);
+}
+const ports = [startPort, startPort + 1, startPort + 2];
 ensureDependencies(root);
 
 // Every time: cheap when nothing changed (esbuild re-bundles in about a second; Next's build is

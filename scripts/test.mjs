@@ -49,3 +49,5 @@ run('node', ['scripts/run-bundled.mjs', 'chaos/run.ts', '--ci']);
 // Seeds rotate daily so CI keeps exploring new schedules; a failure prints its replay command.
 const start = Math.floor(Date.now() / 86_400_000) * 1000;
 run('node', ['scripts/run-bundled.mjs', 'ring/sim/cli.ts', '--seeds', String(simSeeds), '--start', String(start)]);
+// Last and alone: `npm start` on a fresh clone of HEAD (installs and builds a second copy).
+run('npx', ['vitest', 'run', '--config', 'vitest.fresh.config.ts']);

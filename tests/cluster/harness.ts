@@ -188,11 +188,11 @@ export class BoundedLog {
 // Nodes
 
 /** Config-relevant variables never inherited from the test runner's environment. */
-const configVars = [
+export const configVars = [
   'NODE_ENV', 'HOST', 'PORT', 'NODE_NAME', 'ADVERTISE_ADDR', 'SEEDS', 'CLUSTER_SECRET', 'DATA_DIR', 'FSYNC', 'FSYNC_INTERVAL_MS',
   'REDIS_URL', 'RING_SIZE', 'N_VAL', 'R', 'W', 'AUTO_DOWN_MS', 'LEAVE_TIMEOUT_MS', 'PUBLIC_URL', 'RATE_LIMIT_CREATE_PER_MIN',
   'RATE_LIMIT_WRITES_PER_MIN', 'ADMIN_TOKEN', 'LOG_LEVEL', 'RINGLINK_TEST_FAULTS', 'NODE_OPTIONS', 'SERVE_UI', 'TRUST_PROXY',
-  'ALLOW_PRIVATE_TARGETS',
+  'ALLOW_PRIVATE_TARGETS', 'ALLOWED_HOSTS',
   'LIVE_STATS_INTERVAL_MS', 'LD_PRELOAD',
 ];
 
