@@ -1,12 +1,12 @@
 // One node's own limit decisions: what a limit key's owner decides for the whole cluster,
 // and (with budgets divided) what a node decides alone when the owner cannot be reached.
-// Windows are rate-limiter-flexible's RateLimiterMemory (its keys expire with their window);
-// failure delays are FailureDelays. A store per policy, made on first use: a request names
+// Windows are GCRA (gcra.ts: a sustained rate with a burst of the whole budget, no fixed-window
+// boundary); failure delays are FailureDelays. A store per policy, made on first use: a request names
 // its policy in full, so during a rolling config change each node's requests are held to
 // that node's configured limits over the one shared counter.
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { FailureDelays } from './failureDelays';
-import { failureDelayEntriesMax, limitPolicyVariantsMax, type LimitPolicy } from './policies';
+import { Gcra } from './gcra';
+import { failureDelayEntriesMax, limitPolicyVariantsMax, rateLimitKeysMax, type LimitPolicy } from './policies';
 
 /** take: count one attempt (refused when over the limit); forgive: undo one (a window) or forget the key (a delay). */
 export type LimitOp = 'take' | 'forgive';
@@ -23,7 +23,7 @@ export type LimitDecision = { ok: true } | { ok: false; retryMs: number };
 const admitted: LimitDecision = { ok: true };
 
 export class LocalLimits {
-  private readonly stores = new Map<string, RateLimiterMemory | FailureDelays>();
+  private readonly stores = new Map<string, Gcra | FailureDelays>();
 
   /** `pointsDivisor` > 1 gives each window that share of its budget (rounded up): the fallback's budget. */
   constructor(
@@ -44,21 +44,13 @@ export class LocalLimits {
       return admitted;
     }
     if (r.op === 'forgive') {
-      // Only within the window that counted the attempt: a reward on a fresh key would add budget.
-      const res = await store.get(r.key);
-      if (res !== null && res.consumedPoints > 0) await store.reward(r.key, 1);
+      store.forgive(r.key);
       return admitted;
     }
-    try {
-      await store.consume(r.key);
-      return admitted;
-    } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw res;
-      return { ok: false, retryMs: Math.max(1, res.msBeforeNext) };
-    }
+    return store.take(r.key);
   }
 
-  private storeOf(p: LimitPolicy): RateLimiterMemory | FailureDelays {
+  private storeOf(p: LimitPolicy): Gcra | FailureDelays {
     const id = policyId(p);
     let store = this.stores.get(id);
     if (store === undefined) {
@@ -68,7 +60,7 @@ export class LocalLimits {
       const points = p.kind === 'window' ? Math.max(1, Math.ceil(p.points / this.pointsDivisor)) : 0;
       store =
         p.kind === 'window'
-          ? new RateLimiterMemory({ points, duration: p.windowMs / 1000 })
+          ? new Gcra({ points, windowMs: p.windowMs }, this.now, rateLimitKeysMax)
           : new FailureDelays(p, this.now, failureDelayEntriesMax);
       this.stores.set(id, store);
     }

@@ -2,7 +2,7 @@
 // in one place). A policy is either a window (at most `points` per `windowMs` per key) or a
 // failure delay (progressive delays after repeated failures of one key).
 
-/** At most `points` decisions admitted per key per `windowMs` (the owner's fixed window). */
+/** `points` decisions per key per `windowMs`, as a rate with a burst of `points` (GCRA, gcra.ts). */
 export interface WindowPolicy {
   kind: 'window';
   name: string;
@@ -45,6 +45,8 @@ export const signUpsPerAddressPerMin = 10;
 export const passwordGuessesPerClientPerLinkPerMin = 5;
 /** (address, username) pairs a node remembers failures for; the oldest are forgotten first beyond it. */
 export const failureDelayEntriesMax = 100_000;
+/** Keys one window policy's GCRA remembers at once (per node, per policy). */
+export const rateLimitKeysMax = 100_000;
 /** Distinct policies (name and parameters) an owner keeps stores for: nodes configured differently add variants. */
 export const limitPolicyVariantsMax = 64;
 

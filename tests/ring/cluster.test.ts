@@ -682,6 +682,37 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     expect(count('n3').value).toBe(191);
   });
 
+  it('coverage with replicas: 2 reconciles two primaries per partition, so a primary that missed writes does not lower the answer', () => {
+    const world = newWorld(1012, simRingConfig({ antiEntropyIntervalMs: 60_000 }));
+    const oneReplica: CoverageQuery<number> = { name: 'count-1', init: () => 0, fold: (acc) => acc + 1, combine: (a, b) => a + b };
+    const twoReplicas: CoverageQuery<number> = { ...oneReplica, name: 'count-2', replicas: 2, reconcile: (a, b) => Math.max(a, b) };
+    formCluster(world, ['n0', 'n1', 'n2', 'n3'], (name) => {
+      world.nodes.get(name)!.node.registerCoverage(oneReplica);
+      world.nodes.get(name)!.node.registerCoverage(twoReplicas);
+    });
+    const keys = keysNamed('lag', 200);
+    putAll(world, 'n2', keys);
+    world.run(300);
+    // n1 loses its copies (as a replica that missed the writes would): where n1 is the first
+    // up primary, a one-replica fold reads only n1. (Anti-entropy is slowed so it cannot heal meanwhile.)
+    const lagging = node(world, 'n1');
+    let dropped = 0;
+    for (const key of keys) {
+      const p = partitionOf(key, world.config.ringSize);
+      const stored = lagging.durable.store.get(p, key);
+      if (stored && lagging.preferenceLists().primaries[p]![0] === 'n1' && lagging.durable.store.removeIfUnchanged(p, key, stored.seq)) dropped++;
+    }
+    expect(dropped).toBeGreaterThan(0);
+    const count = (name: string) => {
+      const o = one<CoverageResult<number>>(world, (cb) => node(world, 'n0').coverageQuery(name, null, cb));
+      expect(o.err).toBeNull();
+      return o.res!;
+    };
+    expect(count('count-1').value).toBe(200 - dropped);
+    const two = count('count-2');
+    expect({ value: two.value, missing: two.missing }).toEqual({ value: 200, missing: [] });
+  });
+
   it('auto-down: a node dead past autoDownAfterMs is downed, its partitions reassigned, every key back on N live primaries', () => {
     const world = newWorld(1111, simRingConfig({ autoDownAfterMs: 2_000 }));
     formCluster(world, ['n0', 'n1', 'n2', 'n3', 'n4']);

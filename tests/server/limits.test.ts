@@ -1,6 +1,8 @@
 // The owner's local decisions (server/limits): progressive sign-in delays per key, reset by a
-// success and bounded in memory; windows with a fallback's divided budget; forgiving an attempt.
+// success and bounded in memory; windows (GCRA) with a fallback's divided budget; forgiving an attempt.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Gcra } from '../../server/limits/gcra';
 import { FailureDelays, LocalLimits, limitPolicies, type DelayPolicy, type LimitPolicy } from '../../server/limits';
 
 const delay: DelayPolicy = {
@@ -88,5 +90,62 @@ describe('LocalLimits', () => {
     expect([...on.keys()].sort()).toEqual(all);
     const off = limitPolicies({ createsPerMin: 0, writesPerMin: 0 });
     expect([...off.keys()].sort()).toEqual(['guess', 'signin-addr', 'signin-pair', 'signup-addr']);
+  });
+});
+
+describe('Gcra (window policies)', () => {
+  const policy = { points: 6, windowMs: 60_000 };
+
+  it('admits the whole budget at once from idle, then one per windowMs / points, with an exact retry-after', () => {
+    const c = clock();
+    const g = new Gcra(policy, c.now, 100);
+    for (let i = 0; i < 6; i++) expect(g.take('k')).toEqual({ ok: true });
+    const refused = g.take('k');
+    expect(refused).toEqual({ ok: false, retryMs: 10_000 });
+    c.t += 9_999;
+    expect(g.take('k').ok).toBe(false);
+    c.t += 1;
+    expect(g.take('k')).toEqual({ ok: true });
+    expect(g.take('k').ok).toBe(false);
+  });
+
+  it('never admits more than the budget plus the steady rate over any span (no fixed-window boundary doubling)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(20_000), { minLength: 1, maxLength: 200 }), (gaps) => {
+        const c = clock();
+        const g = new Gcra(policy, c.now, 100);
+        const admitted: number[] = [];
+        for (const gap of gaps) {
+          c.t += gap;
+          if (g.take('k').ok) admitted.push(c.t);
+        }
+        // In any span of length L from an admitted attempt: at most points + floor(L / interval).
+        for (let i = 0; i < admitted.length; i++) {
+          for (let j = i; j < admitted.length; j++) {
+            const span = admitted[j]! - admitted[i]!;
+            expect(j - i + 1).toBeLessThanOrEqual(policy.points + Math.floor(span / (policy.windowMs / policy.points)));
+          }
+        }
+      }),
+    );
+  });
+
+  it('forgive gives one attempt back but never credit beyond idle; memory is bounded, idle keys forgotten first', () => {
+    const c = clock();
+    const g = new Gcra(policy, c.now, 3);
+    for (let i = 0; i < 6; i++) g.take('k');
+    g.forgive('k');
+    expect(g.take('k')).toEqual({ ok: true });
+    expect(g.take('k').ok).toBe(false);
+    g.forgive('fresh');
+    for (let i = 0; i < 6; i++) expect(g.take('fresh').ok).toBe(true);
+    expect(g.take('fresh').ok).toBe(false);
+    c.t += 60_000; // both idle now
+    g.take('a');
+    g.take('b');
+    expect(g.size()).toBeLessThanOrEqual(3);
+    g.take('c');
+    g.take('d');
+    expect(g.size()).toBe(3);
   });
 });

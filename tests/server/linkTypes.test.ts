@@ -220,3 +220,27 @@ describe('link siblings', () => {
     expect(resolveLink([tie1, tie2])).toEqual(resolveLink([tie2, tie1]));
   });
 });
+
+describe('cluster totals shown to a person', () => {
+  it('never go down: a node answers the larger of each total it ever computed (they only grow)', async () => {
+    const { MonotoneTotals, linkSummaryQuery } = await import('../../server/links/summary');
+    fc.assert(
+      fc.property(fc.array(fc.record({ views: fc.nat(1_000), bots: fc.nat(1_000) }), { minLength: 1, maxLength: 30 }), (readings) => {
+        const shown = new MonotoneTotals();
+        let prev = { views: 0, bots: 0 };
+        for (const r of readings) {
+          const now = shown.raise(r);
+          expect(now.views).toBeGreaterThanOrEqual(Math.max(prev.views, r.views));
+          expect(now.bots).toBeGreaterThanOrEqual(Math.max(prev.bots, r.bots));
+          prev = now;
+        }
+        expect(prev.views).toBe(Math.max(...readings.map((r) => r.views)));
+      }),
+    );
+    // Two replicas of one partition: the fresher (larger) figures win, per link too.
+    expect(linkSummaryQuery.replicas).toBe(2);
+    const a = { links: 3, views: 10, bots: 1, top: [['x', 7], ['y', 3]] as [string, number][] };
+    const b = { links: 3, views: 12, bots: 0, top: [['x', 9], ['z', 2]] as [string, number][] };
+    expect(linkSummaryQuery.reconcile!(a, b, {})).toEqual({ links: 3, views: 12, bots: 1, top: [['x', 9], ['y', 3], ['z', 2]] });
+  });
+});
