@@ -153,7 +153,13 @@ async function guesses(): Promise<{ guesses: Load; checks: Record<string, CheckC
     const n0 = c.nodes[0]!;
     const link = { url: 'https://example.com/secret', password: 'open sesame' };
     const headers = { 'content-type': 'application/json', origin: n0.url };
-    const created = await c.request(n0, 'POST', '/api/links', { headers, body: JSON.stringify(link) });
+    // A fresh cluster claims slugs once its CAS acceptors caught up: retry, bounded.
+    let created = await c.request(n0, 'POST', '/api/links', { headers, body: JSON.stringify(link) });
+    for (let i = 0; created.status !== 201 && i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      created = await c.request(n0, 'POST', '/api/links', { headers, body: JSON.stringify(link) });
+    }
+    if (created.status !== 201) throw new Error(`bench:ratelimits: creating the password link answered ${created.status}: ${created.body}`);
     const slug = (JSON.parse(created.body) as { slug: string }).slug;
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     const guess = async (n: ClusterNode) => {
