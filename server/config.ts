@@ -1,4 +1,4 @@
-// The process is configured by environment only (DESIGN.md, Contract). Bad config exits 1
+// The process is configured by environment only (README.md, Running a node). Bad config exits 1
 // with one line naming the variable and what it must be.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';

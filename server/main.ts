@@ -1,4 +1,4 @@
-// One ringlink node: `npm run node`, configured by environment only (DESIGN.md, Contract).
+// One ringlink node: `npm run node`, configured by environment only (README.md, Running a node).
 //   SIGTERM: graceful leave (hand every partition off, then exit 0; bounded by LEAVE_TIMEOUT_MS).
 //   SIGINT:  stop without leaving (flush, close, exit 0); a restart with the same DATA_DIR resumes.
 import { createServer } from 'node:http';

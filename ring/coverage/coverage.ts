@@ -95,10 +95,11 @@ export class Coverage {
       }
       outstanding += byNode.size;
       for (const [node, ps] of byNode) {
+        const asked = new Set(ps);
         const onReply = (answer: [number, A][] | null) => {
           const answered = new Set<number>();
           for (const [p, a] of answer ?? []) {
-            if (!ps.includes(p) || answered.has(p)) continue;
+            if (!asked.has(p) || answered.has(p)) continue;
             answered.add(p);
             const got = answers.get(p);
             if (got) got.push(a);

@@ -112,7 +112,7 @@ export class RingNode {
     this.rpc = new Rpc(this.rt, rpcInFlightMax);
     this.detector = new FailureDetector(this.name, this.rt, this.config, this.durable.incarnation);
     this.prefs = computePreferenceLists(this.durable.ring, this.config.nVal);
-    this.replicasPerKey = Math.max(1, Math.min(this.config.nVal, Object.values(this.durable.ring.members).filter(isActive).length));
+    this.replicasPerKey = replicasPerKey(this.durable.ring, this.config.nVal);
     const node = this;
     this.ctx = {
       name: this.name,
@@ -435,8 +435,10 @@ export class RingNode {
     if (clamped === this.quorumReported) return;
     const first = this.quorumReported === undefined;
     this.quorumReported = clamped;
-    if (clamped < this.config.nVal) {
-      this.rt.logger.warn(`the ring has fewer members than N_VAL: keys are kept on ${clamped} node(s), quorums clamped`, { nVal: this.config.nVal, n: clamped, r: Math.min(this.config.r, clamped), w: Math.min(this.config.w, clamped) });
+    const { nVal, r, w } = this.config;
+    if (clamped < nVal) {
+      const msg = `the ring has fewer members than N_VAL: keys are kept on ${clamped} node(s), quorums clamped`;
+      this.rt.logger.warn(msg, { nVal, n: clamped, r: Math.min(r, clamped), w: Math.min(w, clamped) });
     } else if (!first) {
       this.rt.logger.info('the ring has N_VAL members again: quorums are back to R and W', { nVal: this.config.nVal, r: this.config.r, w: this.config.w });
     }
@@ -592,7 +594,7 @@ export class RingNode {
     this.durable.ring = ring;
     this.ringPrint = print;
     this.prefs = computePreferenceLists(ring, this.config.nVal);
-    this.replicasPerKey = Math.max(1, Math.min(this.config.nVal, Object.values(ring.members).filter(isActive).length));
+    this.replicasPerKey = replicasPerKey(ring, this.config.nVal);
     // Reported by members only: a joiner's first view of the ring it joins is not news.
     if (ring.members[this.name]?.status === 'valid') this.reportClampedQuorums();
     this.detector.setPeers(Object.values(ring.members).filter((m) => m.status !== 'removed' && m.status !== 'exiting').map((m) => m.name));
@@ -632,4 +634,9 @@ export class RingNode {
     this.leftReported = true;
     this.onLeft?.();
   }
+}
+
+/** N_VAL clamped to the ring's active members, at least 1 (see Quorum). */
+function replicasPerKey(ring: RingState, nVal: number): number {
+  return Math.max(1, Math.min(nVal, Object.values(ring.members).filter(isActive).length));
 }

@@ -1,4 +1,4 @@
-// Password hashing with scrypt (node:crypto), per DESIGN.md. The parameters travel with
+// Password hashing with scrypt (node:crypto), as README.md's Security section says. The parameters travel with
 // nothing: they are fixed here, so changing them means a rehash on next sign-in.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { PasswordHash } from '../links/types';

@@ -1,4 +1,4 @@
-// Browser sessions on the ring (DESIGN.md, Security): a random 128-bit id in an HttpOnly,
+// Browser sessions on the ring (README.md, Security; docs/api.md, Who is calling): a random 128-bit id in an HttpOnly,
 // SameSite=Lax cookie; the ring stores the session under a hash of the id, so a replica
 // (or its disk) never holds a usable cookie. Expiry slides: a session in use is extended,
 // at most once per `refreshEveryMs`, and the ring itself forgets expired ones.

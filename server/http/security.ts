@@ -1,4 +1,4 @@
-// Security per DESIGN.md: headers, the Origin check on cookie-authenticated writes, and client
+// Security (README.md, Security): headers, the Origin check on cookie-authenticated writes, and client
 // addresses (behind a trusted proxy or not). Rate limits are in rateLimits.ts.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,4 +1,4 @@
-// Cluster-wide rate limits, owned by the ring (DESIGN.md, Security). A limit key such as
+// Cluster-wide rate limits, owned by the ring (docs/api.md, Rate limits). A limit key such as
 // `create-addr/<address>` hashes to a partition like any key; its counter lives in memory on
 // the key's owner, the first reachable primary of its preference list. A checking node asks
 // the owner over the ring's application RPC and the owner decides; when this node is the

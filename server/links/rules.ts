@@ -1,4 +1,4 @@
-// Input rules for links (DESIGN.md "Input rules"): which targets may be shortened and which
+// Input rules for links (docs/api.md, Links: "Inputs"): which targets may be shortened and which
 // slugs may be used. Pure functions: no network, no DNS. Everything is decided on the URL as
 // the WHATWG URL parser normalises it, so alternative spellings of an address (decimal,
 // octal, hex or short IPv4, expanded IPv6, IDN look-alikes of localhost) are judged in the

@@ -1,5 +1,6 @@
-// The shortener's data, as ring data types (DESIGN.md: "Links, sessions, accounts and
-// counters are such types; the ring never special-cases them"). Keys are "<type>/<id>".
+// The shortener's data, as ring data types (riak_core's vnode behaviour: links, sessions,
+// accounts and counters declare merge, encoding and expiry; the ring never special-cases
+// them). Keys are "<type>/<id>".
 //
 //   link/<slug>        register  the link document (target, owner, options)
 //   owns/<owner>/<s>   2P-set    slugs an owner (account or anonymous session) has, shard s (ownerIndex.ts)

@@ -1,4 +1,4 @@
-// socket.io channels owned like keys (DESIGN.md): the owner of `link:<slug>` is the first
+// socket.io channels owned like keys (README.md, Live updates): the owner of `link:<slug>` is the first
 // reachable primary of the link's view counter, the node that merges every other node's
 // counter deltas. Nodes with sockets in a room tell the room's owner (and re-announce every
 // `announceEveryMs`, so a new owner after a ring change learns them, and a lost message

@@ -1,4 +1,4 @@
-// Security headers on every kind of answer a node gives (DESIGN.md, "Security"): pages carry a
+// Security headers on every kind of answer a node gives (README.md, Security): pages carry a
 // strict CSP with a fresh nonce that Next puts on each of its scripts; everything else (health,
 // metrics, the cluster view, admin, problem+json errors, socket.io's HTTP answers) carries
 // nosniff, Referrer-Policy, X-Frame-Options and a CSP that lets nothing load.
