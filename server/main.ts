@@ -3,11 +3,7 @@
 //   SIGINT:  stop without leaving (flush, close, exit 0); a restart with the same DATA_DIR resumes.
 import { createServer } from 'node:http';
 import pino from 'pino';
-import { ringConfig } from '../ring/config';
-import { initHash } from '../ring/hash';
-import { RingNode } from '../ring/node/ringNode';
-import type { Logger } from '../ring/runtime';
-import { DataTypeRegistry } from '../ring/storage/datatype';
+import { DataTypeRegistry, initHash, ringConfig, RingNode, type DurableState, type Logger } from '../ring';
 import { ConfigError, isLoopbackHost, loadConfig, type ServerConfig } from './config';
 import { Persistence } from './durability/persistence';
 import { createApp } from './http/app';
@@ -55,7 +51,7 @@ async function main(config: ServerConfig): Promise<void> {
   const ringCfg = ringConfig({ ringSize: config.RING_SIZE, nVal: config.N_VAL, r: config.R, w: config.W, autoDownAfterMs: config.AUTO_DOWN_MS });
 
   let persistence: Persistence | undefined;
-  let durable;
+  let durable: DurableState | undefined;
   if (config.DATA_DIR) {
     const t0 = performance.now();
     const opened = Persistence.open(config.DATA_DIR, {
@@ -86,12 +82,9 @@ async function main(config: ServerConfig): Promise<void> {
     types,
     seeds: config.SEEDS,
     ...(durable ? { durable } : {}),
+    ...(persistence ? { journal: persistence } : {}),
   });
-  if (persistence) {
-    persistence.attach(node.durable);
-    const p = persistence;
-    node.onRingChange = (ring) => p.recordRing(ring);
-  }
+  persistence?.attach(node);
 
   const metrics = createMetrics(node, () => ({ ...transport.stats() }));
   const shortener = createShortener(config, node, log);
@@ -144,8 +137,8 @@ async function main(config: ServerConfig): Promise<void> {
     await transport.close();
     process.exit(code);
   };
-  node.onLeft = () => void shutdown(0, 'left the cluster');
-  node.onRemoved = () => void shutdown(0, 'removed from the cluster by an operator');
+  node.events.on('left', () => void shutdown(0, 'left the cluster'));
+  node.events.on('removed', () => void shutdown(0, 'removed from the cluster by an operator'));
   process.on('SIGINT', () => void shutdown(0, 'SIGINT: stopping without leaving'));
   process.on('SIGTERM', () => {
     if (stopping) return;
@@ -179,7 +172,7 @@ const shutdownDrainMs = 3_000;
 function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger) {
   const now = () => Date.now();
   const ring = new RingClient(node);
-  const life = `${node.durable.bootId}:${randomBytes(4).toString('hex')}`;
+  const life = `${node.bootId}:${randomBytes(4).toString('hex')}`;
   const timers = nodeTimers();
   const directory = new LinkDirectory(node, ring, now);
   const recorder = new ViewRecorder(node, life, timers, now);
@@ -204,7 +197,6 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const defaultBaseUrl = `http://${config.advertiseAddr}`;
   const api = createApi({ links, sessions, accounts: new Accounts(ring, now), apiKeys, limits, publicUrl, isOwnHost, defaultBaseUrl, trustProxy });
   const live = createLive({ node, links, sessions, apiKeys, publicUrl, redisUrl: config.REDIS_URL, log: log.child({ part: 'live' }), clusterView: () => clusterSnapshot(node), limits: { ...defaultLiveLimits, statsIntervalMs: config.LIVE_STATS_INTERVAL_MS } });
-  node.durable.store.onChange = (key) => live.keyChanged(key);
   node.registerCoverage(linkSummaryQuery);
   const shownTotals = new MonotoneTotals();
   const summary = async (withTop: boolean) => {

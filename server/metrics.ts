@@ -1,7 +1,7 @@
 // Prometheus metrics: process defaults plus the ring's own counters and gauges, read
 // from the node at scrape time (no bookkeeping on hot paths).
 import client from 'prom-client';
-import type { RingNode } from '../ring/node/ringNode';
+import type { RingNode } from '../ring';
 import type { ClusterLimiter } from './limits';
 
 export function createMetrics(node: RingNode, transportStats: () => Record<string, number>): client.Registry {
@@ -37,7 +37,7 @@ export function createMetrics(node: RingNode, transportStats: () => Record<strin
   stat('ringlink_cas_retries_total', 'Compare-and-set retries', () => s.casRetries);
   stat('ringlink_counter_flushes_total', 'Counter delta flushes', () => s.counterFlushes);
   stat('ringlink_stranger_messages_dropped_total', 'Messages from authenticated peers that are not members (other than join)', () => s.strangerMessagesDropped);
-  stat('ringlink_keys', 'Keys stored on this node', () => node.durable.store.keyCount(), 'gauge');
+  stat('ringlink_keys', 'Keys stored on this node', () => node.keyCount(), 'gauge');
   stat('ringlink_handoffs_active', 'Handoffs in progress', () => node.handoffs().length, 'gauge');
   stat('ringlink_members', 'Ring members known', () => node.members().length, 'gauge');
   stat('ringlink_members_up', 'Ring members believed up', () => node.members().filter((m) => m.liveness !== 'dead').length, 'gauge');

@@ -3,7 +3,7 @@
 // on `channel`, and every member forgets its cached copy at once; the TTL bounds staleness
 // when that message is lost.
 import { LRUCache } from 'lru-cache';
-import type { RingNode } from '../ring/node/ringNode';
+import type { AppMessage, RingNode } from '../ring';
 import { liveValue, type RingClient } from './ringClient';
 
 export class ReadThroughCache<T extends {}> {
@@ -12,11 +12,12 @@ export class ReadThroughCache<T extends {}> {
   constructor(
     private readonly node: RingNode,
     private readonly ring: RingClient,
-    private readonly channel: string,
+    /** The message that tells every member a key changed. */
+    private readonly channel: AppMessage<string>,
     limits: { entriesMax: number; ttlMs: number },
   ) {
     this.cache = new LRUCache({ max: limits.entriesMax, ttl: limits.ttlMs });
-    node.onAppMessage(channel, (_from, key) => {
+    node.app.on(channel, (_from, key) => {
       if (typeof key === 'string') this.cache.delete(key);
     });
   }
@@ -39,6 +40,6 @@ export class ReadThroughCache<T extends {}> {
   /** The key changed or went away: forget it here and on every member. */
   invalidate(key: string): void {
     this.cache.delete(key);
-    this.node.broadcastApp(this.channel, key);
+    this.node.app.broadcast(this.channel, key);
   }
 }

@@ -1,10 +1,6 @@
 // Promise wrappers over the ring node's callback API, for server code. (The ring core is
 // callback-based so the simulator controls every step; the server lives in real time.)
-import type { RingError } from '../ring/node/context';
-import type { RingNode } from '../ring/node/ringNode';
-import type { ReadResult, WriteResult } from '../ring/coordinator/quorum';
-import type { CoverageResult } from '../ring/coverage/coverage';
-import type { VersionVector } from '../ring/storage/versions';
+import type { CoverageResult, ReadResult, RingError, RingNode, VersionVector, WriteResult } from '../ring';
 
 export class RingCallError extends Error {
   constructor(readonly ringError: RingError) {

@@ -1,6 +1,6 @@
 // The real effects behind ring/runtime.ts: wall clock, Node timers, CSPRNG-backed randomness.
 import { randomBytes } from 'node:crypto';
-import type { Clock, Random, TimerHandle, Timers } from '../ring/runtime';
+import type { Clock, Random, TimerHandle, Timers } from '../ring';
 
 export const wallClock: Clock = { now: () => Date.now() };
 

@@ -44,21 +44,23 @@ export function mergeAcceptorStates(a: AcceptorState, b: AcceptorState): Accepto
 export type Readiness = 'active' | { pendingView: string } | { sealed: { q: number; epoch: number } };
 
 export type CasChange =
-  | { kind: 'state'; p: number; key: string; state: AcceptorState }
-  | { kind: 'readiness'; p: number; readiness: Readiness | undefined }
-  | { kind: 'ballot'; counter: number };
+  | { kind: 'cas'; p: number; key: string; state: AcceptorState }
+  | { kind: 'casReadiness'; p: number; readiness: Readiness | undefined }
+  | { kind: 'casBallot'; counter: number };
 
-/** A Map that reports every change (acceptor readiness must survive restarts). */
+/** A Map that reports every change to its owner (acceptor readiness must survive restarts). */
 class ObservedMap<K, V> extends Map<K, V> {
-  onChange: ((key: K, value: V | undefined) => void) | undefined;
+  constructor(private readonly changed: (key: K, value: V | undefined) => void) {
+    super();
+  }
   override set(key: K, value: V): this {
     super.set(key, value);
-    this.onChange?.(key, value);
+    this.changed(key, value);
     return this;
   }
   override delete(key: K): boolean {
     const had = super.delete(key);
-    if (had) this.onChange?.(key, undefined);
+    if (had) this.changed(key, undefined);
     return had;
   }
   override clear(): void {
@@ -72,13 +74,15 @@ class ObservedMap<K, V> extends Map<K, V> {
  */
 export class CasAcceptorStore {
   readonly states = new Map<number, Map<string, AcceptorState>>();
-  readonly readiness = new ObservedMap<number, Readiness>();
+  readonly readiness = new ObservedMap<number, Readiness>((p, readiness) => {
+    this.observer?.({ kind: 'casReadiness', p, readiness });
+  });
   private counter = 0;
-  /** Durability hook. */
-  onChange: ((change: CasChange) => void) | undefined;
+  private observer: ((change: CasChange) => void) | undefined;
 
-  constructor() {
-    this.readiness.onChange = (p, readiness) => this.onChange?.({ kind: 'readiness', p, readiness });
+  /** The node that owns these acceptors: told of every change, in order, before it is acknowledged. */
+  attach(observer: (change: CasChange) => void): void {
+    this.observer = observer;
   }
 
   /** Highest ballot counter seen or used, so new proposals outrank old ones. */
@@ -89,7 +93,7 @@ export class CasAcceptorStore {
   set ballotCounter(n: number) {
     if (n === this.counter) return;
     this.counter = n;
-    this.onChange?.({ kind: 'ballot', counter: n });
+    this.observer?.({ kind: 'casBallot', counter: n });
   }
 
   get(p: number, key: string): AcceptorState {
@@ -100,7 +104,7 @@ export class CasAcceptorStore {
     let m = this.states.get(p);
     if (!m) this.states.set(p, (m = new Map()));
     m.set(key, s);
-    this.onChange?.({ kind: 'state', p, key, state: s });
+    this.observer?.({ kind: 'cas', p, key, state: s });
   }
 
   merge(p: number, key: string, s: AcceptorState): void {

@@ -21,12 +21,23 @@ export interface HandoffStatus {
   readonly keysTotal: number;
 }
 
+/** What a handoff reports to its node, in order: started, progressed after each acknowledged chunk, finished. */
+export interface HandoffObserver {
+  started(status: HandoffStatus): void;
+  progressed(status: HandoffStatus): void;
+  /** ok false: it failed or was overtaken by a ring change (a later tick starts it again if still needed). */
+  finished(status: HandoffStatus, ok: boolean): void;
+}
+
+const ignore: HandoffObserver = { started() {}, progressed() {}, finished() {} };
+
 export class Handoff {
   private readonly active = new Map<string, HandoffStatus & { keysSent: number }>();
 
   constructor(
     private readonly ctx: NodeContext,
     private readonly cas: CasEngine,
+    private readonly observer: HandoffObserver = ignore,
   ) {}
 
   status(): HandoffStatus[] {
@@ -67,8 +78,8 @@ export class Handoff {
     for (let p = 0; p < ring.ringSize; p++) if (after[p]!.includes(to) && !prefs.primaries[p]!.includes(to)) parts.push(p);
     const keysTotal = parts.reduce((n, p) => n + (this.ctx.store.partition(p)?.entries.size ?? 0), 0);
     const status = { kind: 'ownership' as const, partition: q, to: [to], keysSent: 0, keysTotal };
-    this.active.set(id, status);
-    const fail = () => this.active.delete(id);
+    this.begin(id, status);
+    const fail = () => this.end(id, status, false);
     this.streamAll(parts, [to], false, status, (ok) => {
       if (!ok || this.ctx.ring().partitions[q]!.epoch !== epoch) return fail();
       // Partitions this node stops being a primary of are sealed and exported; where it stays a
@@ -86,7 +97,7 @@ export class Handoff {
           return { ...r, partitions };
         });
         this.ctx.stats.handoffsCompleted++;
-        this.active.delete(id);
+        this.end(id, status, true);
         // Start the next transfer now rather than at the next tick: handoff is latency-bound.
         this.tick();
       });
@@ -96,15 +107,31 @@ export class Handoff {
   private pushAndDrop(p: number, primaries: readonly string[]): void {
     const id = `h${p}`;
     const status = { kind: 'hinted' as const, partition: p, to: primaries, keysSent: 0, keysTotal: this.ctx.store.partition(p)?.entries.size ?? 0 };
-    this.active.set(id, status);
+    this.begin(id, status);
     this.streamAll([p], primaries, true, status, (ok) => {
-      this.active.delete(id);
+      this.end(id, status, ok);
       if (ok) this.tick();
     });
   }
 
+  private begin(id: string, status: HandoffStatus & { keysSent: number }): void {
+    this.active.set(id, status);
+    this.observer.started({ ...status });
+  }
+
+  private end(id: string, status: HandoffStatus, ok: boolean): void {
+    this.active.delete(id);
+    this.observer.finished({ ...status }, ok);
+  }
+
   /** Stream partitions chunk by chunk to every receiver; with drop, remove acknowledged unchanged keys. */
-  private streamAll(parts: readonly number[], to: readonly string[], drop: boolean, status: { keysSent: number }, done: (ok: boolean) => void): void {
+  private streamAll(
+    parts: readonly number[],
+    to: readonly string[],
+    drop: boolean,
+    status: HandoffStatus & { keysSent: number },
+    done: (ok: boolean) => void,
+  ): void {
     const queue: [number, string][] = [];
     for (const p of parts) for (const key of this.ctx.store.partition(p)?.entries.keys() ?? []) queue.push([p, key]);
     const batch = this.ctx.config.handoffBatchKeysMax;
@@ -133,6 +160,7 @@ export class Handoff {
           status.keysSent += entries.length;
           this.ctx.stats.handoffKeysSent += entries.length;
           if (drop) for (const [p, key, seq] of sent) this.ctx.store.removeIfUnchanged(p, key, seq);
+          this.observer.progressed({ ...status });
           next();
         });
       }

@@ -34,13 +34,14 @@ export class FailureDetector {
   /** Relayed probes: our seq -> whom to answer with which seq. */
   private readonly relays = new Map<number, { origin: string; seq: number }>();
   incarnation: number;
-  onChange: ((name: string, state: Liveness) => void) | undefined;
 
   constructor(
     private readonly self: string,
     private readonly rt: Runtime,
     private readonly config: RingConfig,
     incarnation = 0,
+    /** Its node, told when a peer's liveness changes (not when setPeers adds or drops one). */
+    private readonly livenessChanged: (name: string, state: Liveness, before: Liveness) => void = () => {},
   ) {
     this.incarnation = incarnation;
   }
@@ -179,12 +180,12 @@ export class FailureDetector {
   }
 
   private set(name: string, p: PeerState, state: Liveness, inc: number): void {
-    const changed = p.state !== state;
+    const before = p.state;
     p.inc = inc;
-    if (changed) {
+    if (before !== state) {
       p.state = state;
       p.since = this.rt.clock.now();
-      this.onChange?.(name, state);
+      this.livenessChanged(name, state, before);
     }
   }
 

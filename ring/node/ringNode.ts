@@ -1,13 +1,16 @@
 // One member of the ring. It owns the node's state (ring view, vnode store, CAS acceptor
 // state, failure detector) and runs the periodic protocols: gossip, probing, claim,
 // handoff, anti-entropy, counter flushes, CAS catch-up and tombstone collection. Requests
-// come in through the callback API below; server/ wraps it in promises.
+// come in through the callback API below; server/ wraps it in promises. What happens to
+// the node (ring and member changes, keys stored, handoffs, a completed leave) is told
+// through `events`, to any number of listeners; its durable state through `journal`.
 import { AntiEntropy } from '../antiEntropy/exchange';
 import { CasAcceptorStore, CasEngine } from '../cas/caspaxos';
 import type { RingConfig } from '../config';
 import { exhaustiveGet, quorumGet, quorumMerge, quorumWrite, installQuorumHandlers, readResult, type ReadResult, type WriteResult } from '../coordinator/quorum';
 import { Coverage, type CoverageQuery, type CoverageResult } from '../coverage/coverage';
 import { CounterShipper } from '../crdt/counterShipper';
+import { Emitter, type Events } from '../events';
 import { Handoff, type HandoffStatus } from '../handoff/handoff';
 import { partitionOf } from '../hash';
 import { planRing } from '../membership/claimant';
@@ -18,18 +21,13 @@ import type { Runtime, WireMessage } from '../runtime';
 import type { DataTypeRegistry } from '../storage/datatype';
 import { TombstoneReaper } from '../storage/reaper';
 import type { VersionVector } from '../storage/versions';
-import { VnodeStore } from '../storage/vnodeStore';
+import { VnodeStore, type StoreMutation } from '../storage/vnodeStore';
+import { AppRegistry, type AppMessages } from './appMessages';
 import { emptyStats, ringError, type Callback, type NodeContext, type NodeStats, type Quorum } from './context';
-import { Rpc, type RpcHandler } from './rpc';
+import { durableSnapshot, type DurableChange, type DurableJournal, type DurableState } from './durable';
+import { Rpc } from './rpc';
 
-/** What survives a restart when the node has a disk (and, in the simulator, a durable crash). */
-export interface DurableState {
-  bootId: string;
-  incarnation: number;
-  ring: RingState;
-  store: VnodeStore;
-  cas: CasAcceptorStore;
-}
+export type { DurableState } from './durable';
 
 export interface RingNodeOptions {
   name: string;
@@ -40,8 +38,10 @@ export interface RingNodeOptions {
   types: DataTypeRegistry;
   /** Names (or addresses) of members to join through; empty starts a new cluster. */
   seeds: readonly string[];
-  /** State restored from disk, if any. */
+  /** State restored from disk (restoreDurableState), if any. */
   durable?: DurableState;
+  /** Where every change of the durable state is written as it happens (see DurableJournal). */
+  journal?: DurableJournal;
   clusterId?: string;
 }
 
@@ -52,6 +52,31 @@ export interface MemberView {
   readonly liveness: Liveness;
 }
 
+/** A member as this node sees it now, and before the change (undefined: it just appeared). */
+export interface MemberChange {
+  readonly member: MemberView;
+  readonly before: Pick<MemberView, 'status' | 'liveness'> | undefined;
+}
+
+/** What RingNode.events emits. Listeners run synchronously, in subscription order. */
+export interface RingNodeEvents {
+  /** This node's view of the ring changed: members, their status or generation, or partition claims. */
+  ringChanged: RingState;
+  /** A member appeared in this node's view, or its status, or its liveness as seen from here, changed. */
+  memberChanged: MemberChange;
+  /** A key's value changed in this node's store: a write, merge, repair or handoff stored here. */
+  keyChanged: { readonly key: string; readonly partition: number };
+  handoffStarted: HandoffStatus;
+  /** After each chunk every receiver acknowledged. */
+  handoffProgressed: HandoffStatus;
+  /** ok false: it failed or a ring change overtook it; it starts again later if still needed. */
+  handoffFinished: HandoffStatus & { readonly ok: boolean };
+  /** This node finished a graceful leave (its data is handed off): its process may exit. */
+  left: void;
+  /** An operator removed this node from the cluster: it should stop. */
+  removed: void;
+}
+
 const rpcInFlightMax = 10_000;
 const joinRetryMs = 300;
 /** How often drainCounters checks on its flushes. */
@@ -60,7 +85,19 @@ const drainPollMs = 10;
 export class RingNode {
   readonly name: string;
   readonly stats: NodeStats = emptyStats();
+  /** Subscribe here: `node.events.on('keyChanged', ...)` returns the function that unsubscribes. */
+  readonly events: Events<RingNodeEvents>;
+  /** Messages and requests between members for the layers above (see appMessages.ts). */
+  readonly app: AppMessages;
+  /**
+   * The state that survives a restart. Inside ring/ only (the simulator carries it over a
+   * durable crash, ring tests inspect the store); other layers use the journal, keyCount() and
+   * durableSnapshot().
+   */
   readonly durable: DurableState;
+  private readonly emitter: Emitter<RingNodeEvents>;
+  private readonly appRegistry: AppRegistry;
+  private readonly journal: DurableJournal | undefined;
   private readonly ctx: NodeContext;
   private readonly rt: Runtime;
   private readonly config: RingConfig;
@@ -73,7 +110,6 @@ export class RingNode {
   private readonly counters: CounterShipper;
   private readonly coverage: Coverage;
   private prefs: PreferenceLists;
-  private readonly appHandlers = new Map<string, (from: string, body: unknown) => void>();
   private ringPrint = '';
   private isRunning = false;
   private seedCursor = 0;
@@ -91,17 +127,15 @@ export class RingNode {
   private replicasPerKey: number;
   /** The clamped replica count last logged (reportClampedQuorums). */
   private quorumReported: number | undefined;
-  /** Called once this node has left the cluster gracefully (its data handed off). */
-  onLeft: (() => void) | undefined;
-  /** Called when an operator removed this node from the cluster: it should stop. */
-  onRemoved: (() => void) | undefined;
-  /** Called whenever the ring view changes. */
-  onRingChange: ((ring: RingState) => void) | undefined;
+  private legacyLeftListener: (() => void) | undefined;
 
   constructor(private readonly opts: RingNodeOptions) {
     this.name = opts.name;
     this.rt = opts.runtime;
     this.config = opts.config;
+    this.emitter = new Emitter<RingNodeEvents>(this.rt.logger);
+    this.events = this.emitter;
+    this.journal = opts.journal;
     this.durable = opts.durable ?? {
       bootId: `${opts.name}@${this.rt.random.hex(4)}`,
       incarnation: 0,
@@ -109,8 +143,23 @@ export class RingNode {
       store: new VnodeStore(opts.types, opts.config.antiEntropyBucketsPerPartition),
       cas: new CasAcceptorStore(),
     };
+    this.durable.store.attach((m) => this.stored(m));
+    this.durable.cas.attach((c) => this.journal?.record(c));
     this.rpc = new Rpc(this.rt, rpcInFlightMax);
-    this.detector = new FailureDetector(this.name, this.rt, this.config, this.durable.incarnation);
+    this.detector = new FailureDetector(this.name, this.rt, this.config, this.durable.incarnation, (name, now, was) => {
+      const m = this.durable.ring.members[name];
+      if (!m) return;
+      const member = { name, addr: m.addr, status: m.status, liveness: now };
+      this.emitter.emit('memberChanged', { member, before: { status: m.status, liveness: was } });
+    });
+    this.appRegistry = new AppRegistry({
+      name: this.name,
+      running: () => this.isRunning,
+      send: (to, m) => this.rt.transport.send(to, m),
+      peersUp: () => this.activeMembers().filter((n) => n !== this.name && this.detector.isUp(n)),
+      rpc: this.rpc,
+    });
+    this.app = this.appRegistry;
     this.prefs = computePreferenceLists(this.durable.ring, this.config.nVal);
     this.replicasPerKey = replicasPerKey(this.durable.ring, this.config.nVal);
     const node = this;
@@ -135,7 +184,11 @@ export class RingNode {
     };
     installQuorumHandlers(this.ctx);
     this.casEngine = new CasEngine(this.ctx, this.durable.cas);
-    this.handoff = new Handoff(this.ctx, this.casEngine);
+    this.handoff = new Handoff(this.ctx, this.casEngine, {
+      started: (s) => this.emitter.emit('handoffStarted', s),
+      progressed: (s) => this.emitter.emit('handoffProgressed', s),
+      finished: (s, ok) => this.emitter.emit('handoffFinished', { ...s, ok }),
+    });
     this.antiEntropy = new AntiEntropy(this.ctx);
     this.reaper = new TombstoneReaper(this.ctx);
     this.counters = new CounterShipper(this.ctx);
@@ -202,7 +255,7 @@ export class RingNode {
     step();
   }
 
-  /** Graceful leave: hand off every partition, then report through onLeft. */
+  /** Graceful leave: hand off every partition, then emit 'left'. */
   leave(): void {
     this.updateMember(this.name, (m) => (m.status === 'valid' || m.status === 'joining' ? { ...m, status: 'leaving' } : m));
   }
@@ -307,34 +360,6 @@ export class RingNode {
     return name === this.name || this.detector.isUp(name);
   }
 
-  /**
-   * Application messages between members, for layers above the ring (cache invalidation,
-   * live fan-out). One-way and unacknowledged: at most once, possibly never.
-   */
-  onAppMessage(channel: string, handler: (from: string, body: unknown) => void): void {
-    this.appHandlers.set(channel, handler);
-  }
-
-  sendApp(to: string, channel: string, body: unknown): void {
-    if (!this.isRunning || to === this.name) return;
-    this.rt.transport.send(to, { t: 'app', c: channel, b: body });
-  }
-
-  /** To every other active member that is up. */
-  broadcastApp(channel: string, body: unknown): void {
-    for (const m of Object.values(this.durable.ring.members)) if (m.name !== this.name && isActive(m) && this.detector.isUp(m.name)) this.sendApp(m.name, channel, body);
-  }
-
-  /** Application request/response to one member; the handler answers with reply() or refuse(). */
-  serveApp(method: string, handler: RpcHandler): void {
-    this.rpc.on(`app:${method}`, handler);
-  }
-
-  callApp(to: string, method: string, body: unknown, timeoutMs: number, done: Callback<unknown>): void {
-    if (!this.guard(done)) return;
-    this.rpc.call(to, `app:${method}`, body, timeoutMs, (err, reply) => (err ? done(ringError(err.kind === 'timeout' ? 'timeout' : 'unavailable', err.detail)) : done(null, reply)));
-  }
-
   registerCoverage(query: CoverageQuery<any>): void {
     this.coverage.register(query);
   }
@@ -345,6 +370,30 @@ export class RingNode {
   }
 
   // ---- introspection ----
+
+  /** Unique per durable identity: a restart with the same data keeps it. */
+  get bootId(): string {
+    return this.durable.bootId;
+  }
+
+  /** Keys stored on this node (as a replica, fallback or handoff sender). */
+  keyCount(): number {
+    return this.durable.store.keyCount();
+  }
+
+  /** The whole durable state as changes, for a journal's compaction (see DurableJournal). */
+  durableSnapshot(): Iterable<DurableChange> {
+    return durableSnapshot(this.durable);
+  }
+
+  /**
+   * @deprecated Transitional, for tests/ring/cluster.test.ts until it subscribes with
+   * `events.on('left', ...)`; remove it then. Each assignment replaces the listener it set.
+   */
+  set onLeft(listener: (() => void) | undefined) {
+    this.legacyLeftListener?.();
+    this.legacyLeftListener = listener ? this.events.on('left', listener) : undefined;
+  }
 
   ring(): RingState {
     return this.durable.ring;
@@ -465,7 +514,7 @@ export class RingNode {
     }
     if (this.rpc.handle(from, m)) return;
     if (this.detector.handle(from, m)) return;
-    if (m.t === 'app') this.appHandlers.get(String(m.c))?.(from, m.b);
+    if (m.t === 'app') this.appRegistry.dispatch(from, m);
     else if (m.t === 'gossip') this.onGossip(from, m);
     else if (m.t === 'join') this.onJoin(from, m);
   }
@@ -591,6 +640,7 @@ export class RingNode {
   private applyRing(ring: RingState): void {
     const print = ringFingerprint(ring);
     if (print === this.ringPrint) return;
+    const membersBefore = this.members();
     this.durable.ring = ring;
     this.ringPrint = print;
     this.prefs = computePreferenceLists(ring, this.config.nVal);
@@ -599,7 +649,26 @@ export class RingNode {
     if (ring.members[this.name]?.status === 'valid') this.reportClampedQuorums();
     this.detector.setPeers(Object.values(ring.members).filter((m) => m.status !== 'removed' && m.status !== 'exiting').map((m) => m.name));
     this.casEngine.onRingChanged();
-    this.onRingChange?.(ring);
+    this.journal?.record({ kind: 'ring', ring });
+    this.emitter.emit('ringChanged', ring);
+    this.reportMemberChanges(membersBefore);
+  }
+
+  private reportMemberChanges(before: readonly MemberView[]): void {
+    if (this.emitter.listenerCount('memberChanged') === 0) return;
+    const was = new Map(before.map((m) => [m.name, m]));
+    for (const member of this.members()) {
+      const b = was.get(member.name);
+      if (b && b.status === member.status && b.liveness === member.liveness) continue;
+      this.emitter.emit('memberChanged', { member, before: b && { status: b.status, liveness: b.liveness } });
+    }
+  }
+
+  /** Every change of the store, in order: to the journal first (a throw stops here), then to listeners. */
+  private stored(m: StoreMutation): void {
+    const since = m.since !== undefined ? { since: m.since } : {};
+    this.journal?.record({ kind: 'entry', partition: m.partition, key: m.key, entry: m.entry, ...since });
+    if (m.entry) this.emitter.emit('keyChanged', { key: m.key, partition: m.partition });
   }
 
   /**
@@ -612,7 +681,7 @@ export class RingNode {
     this.rt.logger.warn(`this node was ${status} by the cluster`, { node: this.name, keys: this.durable.store.keyCount() });
     if (status === 'removed') this.durable.store.clear();
     this.durable.cas.readiness.clear();
-    if (status === 'removed') this.onRemoved?.();
+    if (status === 'removed') this.emitter.emit('removed');
   }
 
   private checkLeft(): void {
@@ -632,7 +701,7 @@ export class RingNode {
     // first and that gossip were lost, the others would keep waiting for it forever.)
     if (!this.exitAcknowledged || this.leftReported) return;
     this.leftReported = true;
-    this.onLeft?.();
+    this.emitter.emit('left');
   }
 }
 

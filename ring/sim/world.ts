@@ -4,6 +4,7 @@
 import { ringConfig, type RingConfig } from '../config';
 import { gcounterType, pncounterType } from '../crdt/counterShipper';
 import { RingNode, type DurableState } from '../node/ringNode';
+import type { DurableJournal } from '../node/durable';
 import type { Logger } from '../runtime';
 import { DataTypeRegistry, type RegisterType } from '../storage/datatype';
 import { simClock, type SimClock } from './clock';
@@ -115,6 +116,19 @@ export class SimWorld {
   }
 
   private boot(sim: SimNode, seeds: readonly string[]): void {
+    // SIM_TRACE_KEY=<key> with --verbose: log every change of that key in every store.
+    const traceKey = process.env.SIM_TRACE_KEY;
+    const trace = this.trace;
+    const journal: DurableJournal | undefined =
+      traceKey && trace
+        ? {
+            record: (c) => {
+              if (c.kind !== 'entry' || c.key !== traceKey) return;
+              const entry = c.entry ? JSON.stringify(c.entry) : 'REMOVED';
+              trace.push(`${this.now()} STORE ${sim.name} p${c.partition} ${entry}`);
+            },
+          }
+        : undefined;
     const node = new RingNode({
       name: sim.name,
       config: this.config,
@@ -129,19 +143,12 @@ export class SimWorld {
       seeds,
       clusterId: 'sim',
       ...(sim.durable ? { durable: sim.durable } : {}),
+      ...(journal ? { journal } : {}),
     });
     sim.node = node;
     sim.durable = node.durable;
-    node.onLeft = () => this.onNodeExit?.(sim.name, 'left');
-    node.onRemoved = () => this.onNodeExit?.(sim.name, 'removed');
-    // SIM_TRACE_KEY=<key> with --verbose: log every change of that key in every store.
-    const traceKey = process.env.SIM_TRACE_KEY;
-    const trace = this.trace;
-    if (traceKey && trace) {
-      node.durable.store.onMutation = (m) => {
-        if (m.key === traceKey) trace.push(`${this.now()} STORE ${sim.name} p${m.partition} ${m.entry ? JSON.stringify(m.entry) : 'REMOVED'}`);
-      };
-    }
+    node.events.on('left', () => this.onNodeExit?.(sim.name, 'left'));
+    node.events.on('removed', () => this.onNodeExit?.(sim.name, 'removed'));
     sim.up = true;
     node.start();
   }

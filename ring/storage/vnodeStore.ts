@@ -42,15 +42,21 @@ export class PartitionData {
 export class VnodeStore {
   private readonly partitions = new Map<number, PartitionData>();
   private seq = 0;
-  /** Durability hook: called for every change, in order. */
-  onMutation: ((m: StoreMutation) => void) | undefined;
-  /** Observer hook for layers above (live updates): a key's stored value changed here. */
-  onChange: ((key: string) => void) | undefined;
+  private observer: ((m: StoreMutation) => void) | undefined;
 
   constructor(
     private readonly types: DataTypeRegistry,
     private readonly bucketCount: number,
   ) {}
+
+  /**
+   * The node that owns this store: told of every change, in order, before the change is
+   * acknowledged to anyone. One owner; a node restarted in the simulator over its
+   * predecessor's store takes over.
+   */
+  attach(observer: (m: StoreMutation) => void): void {
+    this.observer = observer;
+  }
 
   partition(p: number): PartitionData | undefined {
     return this.partitions.get(p);
@@ -128,13 +134,15 @@ export class VnodeStore {
     data.entries.delete(key);
     data.buckets[data.bucketOf(key)]! ^= current.hash;
     if (data.entries.size === 0) this.partitions.delete(p);
-    this.onMutation?.({ partition: p, key, entry: undefined });
+    this.observer?.({ partition: p, key, entry: undefined });
     return true;
   }
 
   /** Drop everything (a node that must not resurrect stale data). */
   clear(): void {
-    for (const [p, data] of this.partitions) for (const key of data.entries.keys()) this.onMutation?.({ partition: p, key, entry: undefined });
+    for (const [p, data] of this.partitions) {
+      for (const key of data.entries.keys()) this.observer?.({ partition: p, key, entry: undefined });
+    }
     this.partitions.clear();
   }
 
@@ -152,7 +160,6 @@ export class VnodeStore {
     if (old) data.buckets[bucket]! ^= old.hash;
     data.buckets[bucket]! ^= stored.hash;
     data.entries.set(key, stored);
-    this.onMutation?.({ partition: p, key, entry: stored.entry, since: stored.since });
-    this.onChange?.(key);
+    this.observer?.({ partition: p, key, entry: stored.entry, since: stored.since });
   }
 }

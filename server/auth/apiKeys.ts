@@ -2,7 +2,8 @@
 // is 256 random bits, so a fast hash is enough; no salt or stretching needed). An account's
 // keys are listed through a two-phase set of "id:hash".
 import { createHash, randomBytes } from 'node:crypto';
-import type { RingNode } from '../../ring/node/ringNode';
+import type { RingNode } from '../../ring';
+import { appMessages } from '../appMessages';
 import { contextOf, liveValue, type RingClient } from '../ringClient';
 import { ReadThroughCache } from '../readThrough';
 import { apiKeyKey, keysKey, twoPhaseMembers, type ApiKeyDoc, type TwoPhaseSet } from '../links/types';
@@ -26,7 +27,7 @@ export class ApiKeys {
     private readonly ring: RingClient,
     private readonly now: () => number,
   ) {
-    this.docs = new ReadThroughCache(node, ring, 'apikey', cacheLimits);
+    this.docs = new ReadThroughCache(node, ring, appMessages.messages.apikey, cacheLimits);
   }
 
   async list(accountId: string): Promise<ApiKeyDoc[]> {

@@ -4,7 +4,8 @@
 // at most once per `refreshEveryMs`, and the ring itself forgets expired ones.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RingNode } from '../../ring/node/ringNode';
+import type { RingNode } from '../../ring';
+import { appMessages } from '../appMessages';
 import { liveValue, RingCallError, type RingClient } from '../ringClient';
 import { sessionKey, type SessionDoc } from '../links/types';
 import { ReadThroughCache } from '../readThrough';
@@ -46,7 +47,7 @@ export class Sessions {
     private readonly now: () => number,
     private readonly secureCookies: boolean,
   ) {
-    this.docs = new ReadThroughCache(node, ring, 'session', cacheLimits);
+    this.docs = new ReadThroughCache(node, ring, appMessages.messages.session, cacheLimits);
   }
 
   /** The caller's session, or null (no cookie, unknown, or expired). */

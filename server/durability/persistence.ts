@@ -1,14 +1,22 @@
-// Maps a ring node's durable state to records of the crash-safe log (recordLog.ts):
-// every store mutation, CAS acceptor change and ring change is appended as it happens,
-// and the log is compacted into a snapshot of the whole state when it grows. On start
-// the snapshot and the log's tail are replayed into a DurableState for RingNode.
-import { CasAcceptorStore, type AcceptorState, type CasChange, type Readiness } from '../../ring/cas/caspaxos';
-import type { DurableState } from '../../ring/node/ringNode';
-import { emptyRing, type RingState } from '../../ring/membership/ringState';
-import type { DataTypeRegistry } from '../../ring/storage/datatype';
-import { typeOfKey } from '../../ring/storage/datatype';
-import { decodeEntry, encodeEntry, type WireEntry } from '../../ring/storage/entry';
-import { VnodeStore, type StoreMutation } from '../../ring/storage/vnodeStore';
+// Maps a ring node's durable state to records of the crash-safe log (recordLog.ts): the
+// node's journal port (DurableJournal) hands over every store mutation, CAS acceptor change
+// and ring change as it happens, and each is appended; the log is compacted into a snapshot
+// of the whole state (RingNode.durableSnapshot) when it grows. On start the snapshot and the
+// log's tail are replayed into the state the node starts from (restoreDurableState).
+import {
+  decodeEntry,
+  encodeEntry,
+  restoreDurableState,
+  typeOfKey,
+  type AcceptorState,
+  type DataTypeRegistry,
+  type DurableChange,
+  type DurableJournal,
+  type DurableState,
+  type Readiness,
+  type RingState,
+  type WireEntry,
+} from '../../ring';
 import { RecordLog, type FsyncPolicy, type OpenResult } from './recordLog';
 
 type LogRecord =
@@ -27,30 +35,70 @@ export interface Restored {
   stats: OpenResult['stats'] & { keys: number };
 }
 
-export class Persistence {
+/** The node as the log sees it: where compaction takes the whole state from. */
+export interface SnapshotSource {
+  durableSnapshot(): Iterable<DurableChange>;
+}
+
+export class Persistence implements DurableJournal {
+  private source: SnapshotSource | undefined;
+
   private constructor(
     private readonly log: RecordLog,
     private readonly types: DataTypeRegistry,
   ) {}
 
   /** Open DATA_DIR and rebuild the node's state from it (undefined when the directory is new). */
-  static open(dir: string, opts: { fsync: FsyncPolicy; types: DataTypeRegistry; ringSize: number; bucketCount: number; logger: { warn(m: string, f?: object): void; info(m: string, f?: object): void } }): { persistence: Persistence; restored: Restored } {
+  static open(
+    dir: string,
+    opts: {
+      fsync: FsyncPolicy;
+      types: DataTypeRegistry;
+      ringSize: number;
+      bucketCount: number;
+      logger: { warn(m: string, f?: object): void; info(m: string, f?: object): void };
+    },
+  ): { persistence: Persistence; restored: Restored } {
     const opened = RecordLog.open(dir, { fsync: opts.fsync, logger: opts.logger });
     const records = [...opened.snapshot, ...opened.tail] as LogRecord[];
-    const durable = records.length === 0 ? undefined : replay(records, opts.types, opts.ringSize, opts.bucketCount);
+    const restored = records.length === 0 ? undefined : replay(records, opts.types, opts.ringSize, opts.bucketCount);
     const persistence = new Persistence(opened.log, opts.types);
-    return { persistence, restored: { durable, stats: { ...opened.stats, keys: durable?.store.keyCount() ?? 0 } } };
+    const stats = { ...opened.stats, keys: restored?.keys ?? 0 };
+    return { persistence, restored: { durable: restored?.durable, stats } };
   }
 
-  /** Start recording every change of this state; writes a compacted snapshot first. */
-  attach(durable: DurableState): void {
-    this.compact(durable);
-    durable.store.onMutation = (m) => this.onStore(durable, m);
-    durable.cas.onChange = (c) => this.onCas(c);
+  /**
+   * Start recording the node that journals here (RingNodeOptions.journal): writes a compacted
+   * snapshot of its state first, and takes later snapshots from it when the log grows.
+   */
+  attach(node: SnapshotSource): void {
+    this.source = node;
+    this.compact();
   }
 
-  recordRing(ring: RingState): void {
-    this.log.append({ t: 'ring', ring } satisfies LogRecord);
+  /** The node's journal: append the change before the node acknowledges it (a failed append throws). */
+  record(change: DurableChange): void {
+    switch (change.kind) {
+      case 'meta':
+        return;
+      case 'ring':
+        return this.log.append({ t: 'ring', ring: change.ring } satisfies LogRecord);
+      case 'entry': {
+        const { partition: p, key: k, entry, since } = change;
+        const si = since !== undefined ? { si: since } : {};
+        const e = entry ? encodeEntry(this.types.get(typeOfKey(k)), entry) : null;
+        const rec: LogRecord = e ? { t: 's', p, k, e, ...si } : { t: 's', p, k, e: null };
+        this.log.append(rec);
+        if (this.log.sizeBytes() > logCompactBytes) this.compact();
+        return;
+      }
+      case 'cas':
+        return this.log.append({ t: 'c', p: change.p, k: change.key, s: change.state } satisfies LogRecord);
+      case 'casReadiness':
+        return this.log.append({ t: 'cr', p: change.p, r: change.readiness ?? null } satisfies LogRecord);
+      case 'casBallot':
+        return this.log.append({ t: 'cb', n: change.counter } satisfies LogRecord);
+    }
   }
 
   flush(): void {
@@ -61,76 +109,89 @@ export class Persistence {
     this.log.close();
   }
 
-  private onStore(durable: DurableState, m: StoreMutation): void {
-    const rec: LogRecord = m.entry
-      ? { t: 's', p: m.partition, k: m.key, e: encodeEntry(this.types.get(typeOfKey(m.key)), m.entry), ...(m.since !== undefined ? { si: m.since } : {}) }
-      : { t: 's', p: m.partition, k: m.key, e: null };
-    this.log.append(rec);
-    if (this.log.sizeBytes() > logCompactBytes) this.compact(durable);
-  }
-
-  private onCas(c: CasChange): void {
-    if (c.kind === 'state') this.log.append({ t: 'c', p: c.p, k: c.key, s: c.state } satisfies LogRecord);
-    else if (c.kind === 'readiness') this.log.append({ t: 'cr', p: c.p, r: c.readiness ?? null } satisfies LogRecord);
-    else this.log.append({ t: 'cb', n: c.counter } satisfies LogRecord);
-  }
-
-  private compact(durable: DurableState): void {
+  private compact(): void {
+    const source = this.source;
+    if (!source) return;
     const types = this.types;
     function* all(): Generator<LogRecord> {
-      yield { t: 'meta', bootId: durable.bootId, seq: durable.store.sequence() };
-      yield { t: 'ring', ring: durable.ring };
-      for (const [p, key, stored] of durable.store.entries()) yield { t: 's', p, k: key, e: encodeEntry(types.get(typeOfKey(key)), stored.entry), si: stored.since };
-      for (const [p, states] of durable.cas.states) for (const [key, s] of states) yield { t: 'c', p, k: key, s };
-      for (const [p, r] of durable.cas.readiness) yield { t: 'cr', p, r };
-      yield { t: 'cb', n: durable.cas.ballotCounter };
+      for (const c of source!.durableSnapshot()) {
+        switch (c.kind) {
+          case 'meta':
+            yield { t: 'meta', bootId: c.bootId, seq: c.seq };
+            break;
+          case 'ring':
+            yield { t: 'ring', ring: c.ring };
+            break;
+          case 'entry':
+            if (!c.entry) break;
+            const e = encodeEntry(types.get(typeOfKey(c.key)), c.entry);
+            yield { t: 's', p: c.partition, k: c.key, e, si: c.since };
+            break;
+          case 'cas':
+            yield { t: 'c', p: c.p, k: c.key, s: c.state };
+            break;
+          case 'casReadiness':
+            if (c.readiness !== undefined) yield { t: 'cr', p: c.p, r: c.readiness };
+            break;
+          case 'casBallot':
+            yield { t: 'cb', n: c.counter };
+            break;
+        }
+      }
     }
     this.log.compact(all());
   }
 }
 
-function replay(records: LogRecord[], types: DataTypeRegistry, ringSize: number, bucketCount: number): DurableState {
-  const store = new VnodeStore(types, bucketCount);
-  const cas = new CasAcceptorStore();
-  let bootId = '';
-  let ring: RingState = emptyRing(ringSize);
-  let seqFloor = 0;
-  const now = Date.now();
+/** The log's records as the node's durable changes, in order. */
+function* changesOf(records: LogRecord[], types: DataTypeRegistry): Generator<DurableChange> {
   for (const r of records) {
     switch (r.t) {
       case 'meta':
-        bootId = r.bootId;
-        seqFloor = Math.max(seqFloor, r.seq);
+        yield { kind: 'meta', bootId: r.bootId, seq: r.seq };
         break;
       case 'ring':
-        ring = r.ring;
+        yield { kind: 'ring', ring: r.ring };
         break;
-      case 's': {
-        if (r.e === null) {
-          const stored = store.get(r.p, r.k);
-          if (stored) store.removeIfUnchanged(r.p, r.k, stored.seq);
-        } else {
-          const type = types.get(typeOfKey(r.k));
-          // Replace, not merge: the log holds each key's state after every change, in order.
-          const stored = store.get(r.p, r.k);
-          if (stored) store.removeIfUnchanged(r.p, r.k, stored.seq);
-          store.restore(r.p, r.k, decodeEntry(type, r.e), r.si ?? store.sequence() + 1, now);
-        }
+      case 's':
+        yield {
+          kind: 'entry',
+          partition: r.p,
+          key: r.k,
+          entry: r.e === null ? undefined : decodeEntry(types.get(typeOfKey(r.k)), r.e),
+          ...(r.si !== undefined ? { since: r.si } : {}),
+        };
         break;
-      }
       case 'c':
-        cas.set(r.p, r.k, r.s);
+        yield { kind: 'cas', p: r.p, key: r.k, state: r.s };
         break;
       case 'cr':
-        if (r.r === null) cas.readiness.delete(r.p);
-        else cas.readiness.set(r.p, r.r);
+        yield { kind: 'casReadiness', p: r.p, readiness: r.r ?? undefined };
         break;
       case 'cb':
-        cas.ballotCounter = Math.max(cas.ballotCounter, r.n);
+        yield { kind: 'casBallot', counter: r.n };
         break;
     }
   }
-  store.raiseSequence(seqFloor);
-  if (ring.ringSize !== ringSize) throw new Error(`DATA_DIR holds a ring of ${ring.ringSize} partitions but RING_SIZE is ${ringSize}; use a fresh DATA_DIR to change it`);
-  return { bootId: bootId || `restored@${Math.random().toString(16).slice(2, 10)}`, incarnation: 0, ring, store, cas };
+}
+
+function replay(
+  records: LogRecord[],
+  types: DataTypeRegistry,
+  ringSize: number,
+  bucketCount: number,
+): { durable: DurableState; keys: number } {
+  const restored = restoreDurableState(changesOf(records, types), {
+    types,
+    ringSize,
+    bucketCount,
+    now: Date.now(),
+    newBootId: () => `restored@${Math.random().toString(16).slice(2, 10)}`,
+  });
+  const saved = restored.durable.ring.ringSize;
+  if (saved !== ringSize) {
+    const fix = 'use a fresh DATA_DIR to change it';
+    throw new Error(`DATA_DIR holds a ring of ${saved} partitions but RING_SIZE is ${ringSize}; ${fix}`);
+  }
+  return restored;
 }

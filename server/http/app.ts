@@ -6,11 +6,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { RingNode } from '../../ring/node/ringNode';
-import type { VersionVector } from '../../ring/storage/versions';
-import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
-import type { CasOp } from '../../ring/sim/linearizability';
-import { applyCasOp } from '../../ring/cas/registerOps';
+import {
+  applyCasOp,
+  gcounterValue,
+  type GCounter,
+  type RegisterCasOp,
+  type RingNode,
+  type VersionVector,
+} from '../../ring';
 import { RingCallError, RingClient } from '../ringClient';
 import { reservedSlugs } from '../links/rules';
 import { HttpError, json, problem, readJson } from './respond';
@@ -176,7 +179,7 @@ export function createApp(deps: AppDeps) {
     requireAdmin(req);
     const rest = path.slice('/api/admin/'.length);
     if (rest === 'status' && method === 'GET') {
-      return json(res, 200, { ...clusterView(), ready: node.ready(), keys: node.durable.store.keyCount(), casPending: node.casPendingPartitions(), stats: node.stats });
+      return json(res, 200, { ...clusterView(), ready: node.ready(), keys: node.keyCount(), casPending: node.casPendingPartitions(), stats: node.stats });
     }
     if (rest === 'leave' && method === 'POST') {
       const { node: name = node.name } = parse(memberBody, await readJson(req, deps.bodyBytesMax));
@@ -240,7 +243,7 @@ export function createApp(deps: AppDeps) {
       // operation, so that a retry that finds its own value knows its earlier attempt landed.
       if (method === 'POST') {
         const body = parse(casBody, await readJson(req, deps.bodyBytesMax));
-        const op: CasOp = body.op === 'read' ? { kind: 'read' } : body.op === 'create' ? { kind: 'create', value: body.value } : { kind: 'cas', expected: body.expected, value: body.value };
+        const op: RegisterCasOp = body.op === 'read' ? { kind: 'read' } : body.op === 'create' ? { kind: 'create', value: body.value } : { kind: 'cas', expected: body.expected, value: body.value };
         const result = await ring.cas(key, (cur) => applyCasOp(op, (cur ?? null) as string | null));
         return json(res, 200, { key, ...result });
       }

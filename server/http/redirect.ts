@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isbot } from 'isbot';
 import UAParser from 'ua-parser-js';
-import { hash53 } from '../../ring/hash';
+import { hash53 } from '../../ring';
 import { verifyPassword } from '../auth/passwords';
 import { RingCallError } from '../ringClient';
 import type { ClickBudget } from '../links/clickBudget';

@@ -10,12 +10,11 @@
 // on its fallback at most ceil(limit / members). A partition into k sides makes each side's
 // first reachable primary an owner: at most k times the limit, plus the fallbacks' shares
 // while nodes notice the split. An owner change (failure, join, leave) starts a fresh window.
-import type { RingNode } from '../../ring/node/ringNode';
+import type { RingNode } from '../../ring';
+import { appMessages } from '../appMessages';
 import { LocalLimits, type LimitDecision, type LimitOp, type LimitRequest } from './localLimits';
 import { rateLimitOwnerRetryAfterMs, rateLimitOwnerTimeoutMs, type LimitPolicy } from './policies';
 
-/** The application RPC method an owner serves. */
-export const limitDecideMethod = 'limits.decide';
 /** Longest limit key accepted from a peer (an address and a username fit many times over). */
 const limitKeyCharsMax = 1024;
 
@@ -39,7 +38,8 @@ export class ClusterLimiter {
     private readonly now: () => number,
   ) {
     this.own = new LocalLimits(now);
-    node.serveApp(limitDecideMethod, (_from, body, reply, refuse) => {
+    // From peers that may run another version: checked field by field.
+    node.app.serve(appMessages.rpcs['limits.decide'], (_from, body: unknown, reply, refuse) => {
       const r = parseRequest(body);
       if (typeof r === 'string') return refuse(r);
       if (!this.own.accepts(r.policy)) return refuse(`more limit policies in use than this node keeps`);
@@ -89,7 +89,7 @@ export class ClusterLimiter {
    */
   private ask(owner: string, r: LimitRequest): Promise<LimitDecision | undefined> {
     return new Promise((resolve) => {
-      this.node.callApp(owner, limitDecideMethod, r, rateLimitOwnerTimeoutMs, (err, reply) => {
+      this.node.app.call(owner, appMessages.rpcs['limits.decide'], r, rateLimitOwnerTimeoutMs, (err, reply) => {
         const d = err ? undefined : asDecision(reply);
         if (err?.kind === 'timeout') this.ownerRetryAt.set(owner, this.now() + rateLimitOwnerRetryAfterMs);
         else if (d !== undefined) this.ownerRetryAt.delete(owner);

@@ -7,7 +7,7 @@
 //     spend it: served clicks reach max exactly while nodes stay up;
 //   - a node that dies holding a lease strands at most `leaseClicksMax` clicks (fewer than
 //     max get served; never more).
-import type { Timers, TimerHandle } from '../../ring/runtime';
+import type { Timers, TimerHandle } from '../../ring';
 import type { RingClient } from '../ringClient';
 import { budgetKey } from './types';
 

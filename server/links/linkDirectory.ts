@@ -6,7 +6,8 @@
 // Every write broadcasts the new document to all members, which replace their cached copy
 // at once; the TTL bounds staleness when such a message is lost.
 import { LRUCache } from 'lru-cache';
-import type { RingNode } from '../../ring/node/ringNode';
+import type { RingNode } from '../../ring';
+import { appMessages } from '../appMessages';
 import type { RingClient } from '../ringClient';
 import { linkKey, type LinkDoc } from './types';
 
@@ -31,7 +32,6 @@ interface Cached {
 /** How long a replica serves its own copy of a link from the cache before reading its store again. */
 const localFreshMs = 100;
 
-const invalidationChannel = 'link';
 
 export class LinkDirectory {
   private readonly cache: LRUCache<string, Cached>;
@@ -45,7 +45,7 @@ export class LinkDirectory {
     private readonly limits: LinkDirectoryLimits = defaultLinkDirectoryLimits,
   ) {
     this.cache = new LRUCache({ max: limits.cacheEntriesMax });
-    node.onAppMessage(invalidationChannel, (_from, body) => {
+    node.app.on(appMessages.messages.link, (_from, body) => {
       const m = body as { slug?: unknown; doc?: LinkDoc | null } | null;
       if (typeof m?.slug !== 'string') return;
       if (m.doc === undefined) this.cache.delete(m.slug);
@@ -107,6 +107,6 @@ export class LinkDirectory {
   /** After a write: update this node's cache and tell every member. */
   published(slug: string, doc: LinkDoc): void {
     this.cache.set(slug, { doc, at: this.now() });
-    this.node.broadcastApp(invalidationChannel, { slug, doc });
+    this.node.app.broadcast(appMessages.messages.link, { slug, doc });
   }
 }

@@ -1,8 +1,7 @@
 // Links as the API sees them: create, read, edit, delete, list, stats, and moving an
 // anonymous session's links to an account. Uniqueness of slugs comes from the ring's CAS;
 // everything else is available under partition (quorum writes over a sloppy quorum).
-import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
-import type { RingNode } from '../../ring/node/ringNode';
+import { gcounterValue, type GCounter, type RingNode } from '../../ring';
 import { hashPassword } from '../auth/passwords';
 import { inputError, HttpError } from '../http/respond';
 import { contextOf, liveValue, RingCallError, type RingClient } from '../ringClient';

@@ -6,9 +6,19 @@
 // The series keeps the last `seriesRetentionMinutes` minutes before the newest bucket it
 // holds; pruning relative to the state's own newest bucket keeps merge a join (the
 // same result in any order), unlike pruning against a wall clock.
-import { gcounterValue, isGCounter, mergeGCounter, type GCounter } from '../../ring/crdt/gcounter';
-import { emptyHll, hllAddHash53, hllEstimate, isHll, mergeHll, type Hll } from '../../ring/crdt/hll';
-import type { CrdtType } from '../../ring/storage/datatype';
+import {
+  emptyHll,
+  gcounterValue,
+  hllAddHash53,
+  hllEstimate,
+  isGCounter,
+  isHll,
+  mergeGCounter,
+  mergeHll,
+  type CrdtType,
+  type GCounter,
+  type Hll,
+} from '../../ring';
 
 export const seriesRetentionMinutes = 24 * 60;
 /** Distinct referrer hosts a node records per link; later ones count as "(other)". */

@@ -2,8 +2,7 @@
 // retried elsewhere when a node is down, and reconciled): links, human and bot views, and
 // the most viewed links. Two replicas, because one can lag behind (it missed a delta the
 // others acknowledged) and a total shown to a person must never go down.
-import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
-import type { CoverageQuery } from '../../ring/coverage/coverage';
+import { gcounterValue, type CoverageQuery, type GCounter } from '../../ring';
 import type { LinkDoc } from './types';
 
 export const topLinksMax = 10;

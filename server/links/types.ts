@@ -14,8 +14,7 @@
 //   slug/<slug>        who claimed a slug: custom and random slugs are granted once
 //   user/<username>    the account: usernames are granted once
 //   budget/<slug>      max-clicks budget and the leases granted from it (budget.ts)
-import { gcounterType } from '../../ring/crdt/counterShipper';
-import type { CrdtType, DataTypeRegistry, RegisterType } from '../../ring/storage/datatype';
+import { gcounterType, type CrdtType, type DataTypeRegistry, type RegisterType } from '../../ring';
 import { statsType } from './stats';
 
 export type RedirectStatus = 301 | 302 | 307 | 308;

@@ -2,8 +2,7 @@
 // G-counters, incremented in memory and shipped as batched deltas by the ring. The finer
 // stats (series, referrers, devices, uniques) are this node's slot of the link's stats
 // CRDT, built up in memory and merged into the link's replicas every flush interval.
-import type { RingNode } from '../../ring/node/ringNode';
-import type { Timers, TimerHandle } from '../../ring/runtime';
+import type { RingNode, TimerHandle, Timers } from '../../ring';
 import { LocalStats, type LinkStats, type ViewEvent } from './stats';
 import { botsKey, statsKey, viewsKey } from './types';
 

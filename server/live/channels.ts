@@ -3,7 +3,8 @@
 // counter deltas. Nodes with sockets in a room tell the room's owner (and re-announce every
 // `announceEveryMs`, so a new owner after a ring change learns them, and a lost message
 // heals); the owner then knows whether to publish and where the packets must go.
-import type { RingNode } from '../../ring/node/ringNode';
+import type { RingNode } from '../../ring';
+import { appMessages } from '../appMessages';
 import { viewsKey } from '../links/types';
 
 export const announceEveryMs = 5_000;
@@ -33,7 +34,7 @@ export class ChannelDirectory {
     /** A node this owner had no live record of announced sockets in a room: it needs the current state. */
     private readonly onNewSubscriber: (room: string) => void = () => {},
   ) {
-    node.onAppMessage('chan', (from, body) => {
+    node.app.on(appMessages.messages.chan, (from, body) => {
       const m = body as { join?: unknown; leave?: unknown } | null;
       if (Array.isArray(m?.join)) for (const room of m.join.slice(0, roomsPerAnnouncementMax)) if (typeof room === 'string') this.add(room, from);
       if (Array.isArray(m?.leave)) for (const room of m.leave.slice(0, roomsPerAnnouncementMax)) if (typeof room === 'string') this.subscribers.get(room)?.delete(from);
@@ -100,7 +101,7 @@ export class ChannelDirectory {
   private tell(room: string, what: 'join' | 'leave'): void {
     const owner = this.ownerOf(room);
     if (!owner || owner === this.node.name) return;
-    this.node.sendApp(owner, 'chan', { [what]: [room] });
+    this.node.app.send(owner, appMessages.messages.chan, { [what]: [room] });
   }
 
   private add(room: string, node: string): void {
@@ -120,7 +121,7 @@ export class ChannelDirectory {
       if (!list) byOwner.set(owner, (list = []));
       if (list.length < roomsPerAnnouncementMax) list.push(room);
     }
-    for (const [owner, rooms] of byOwner) this.node.sendApp(owner, 'chan', { join: rooms });
+    for (const [owner, rooms] of byOwner) this.node.app.send(owner, appMessages.messages.chan, { join: rooms });
     const now = this.now();
     for (const [room, m] of this.subscribers) {
       for (const [node, exp] of m) if (exp <= now) m.delete(node);

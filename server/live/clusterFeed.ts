@@ -2,7 +2,7 @@
 // liveness, the ring with preference lists, handoffs in progress) and a log of what
 // changed, pushed to the node's own sockets when something changes and at least every
 // `heartbeatMs`. Each node describes what it sees, so no fan-out is needed.
-import type { RingNode } from '../../ring/node/ringNode';
+import type { RingNode } from '../../ring';
 
 export const eventLogMax = 100;
 const checkEveryMs = 250;

@@ -11,7 +11,8 @@ import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type pino from 'pino';
-import type { RingNode } from '../../ring/node/ringNode';
+import type { RingNode } from '../../ring';
+import { appMessages } from '../appMessages';
 import { apiKeyRef, type ApiKeys } from '../auth/apiKeys';
 import type { Sessions } from '../auth/sessions';
 import type { LinkService } from '../links/linkService';
@@ -58,7 +59,7 @@ const unauthorizedMessages: Record<Unauthorized, string> = {
 };
 
 /** The app message that tells every node to drop the sockets of a credential. */
-const revokedChannel = 'live:revoked';
+const revokedChannel = appMessages.messages['live:revoked'];
 
 export interface LiveDeps {
   node: RingNode;
@@ -187,9 +188,9 @@ export function createLive(deps: LiveDeps) {
   /** The sockets of that credential may be connected to any node: drop them here and tell every other node. */
   function dropCredential(credential: string, reason: Unauthorized): void {
     dropLocal(credential, reason);
-    node.broadcastApp(revokedChannel, { credential, reason });
+    node.app.broadcast(revokedChannel, { credential, reason });
   }
-  node.onAppMessage(revokedChannel, (_from, body) => {
+  node.app.on(revokedChannel, (_from, body) => {
     const b = body as { credential?: unknown; reason?: unknown } | null;
     if (typeof b?.credential !== 'string' || (b.reason !== 'signed_out' && b.reason !== 'key_revoked')) return;
     dropLocal(b.credential, b.reason);
@@ -308,10 +309,11 @@ export function createLive(deps: LiveDeps) {
       // Stats and bot counters live in other partitions: tell the channel owner.
       const owner = channels.ownerOf(room);
       if (owner === node.name) schedule(slug);
-      else if (owner) node.sendApp(owner, 'live:changed', slug);
+      else if (owner) node.app.send(owner, appMessages.messages['live:changed'], slug);
     }
   }
-  node.onAppMessage('live:changed', (_from, slug) => {
+  const stopKeyChanges = node.events.on('keyChanged', ({ key }) => keyChanged(key));
+  node.app.on(appMessages.messages['live:changed'], (_from, slug) => {
     if (typeof slug === 'string' && SLUG_PATTERN.test(slug) && channels.isOwner(linkRoom(slug))) schedule(slug);
   });
 
@@ -359,12 +361,12 @@ export function createLive(deps: LiveDeps) {
     handleRequest(req: IncomingMessage, res: ServerResponse): void {
       engine.handleRequest(req, res);
     },
-    keyChanged,
     start(): void {
       channels.start();
       feed.start();
     },
     async stop(): Promise<void> {
+      stopKeyChanges();
       channels.stop();
       feed.stop();
       for (const p of pending.values()) {

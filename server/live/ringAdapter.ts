@@ -3,24 +3,25 @@
 // goes only to the nodes that announced sockets in them (see channels.ts); anything else
 // goes to every member that is up.
 import { ClusterAdapterWithHeartbeat, MessageType, type ClusterMessage, type ClusterResponse } from 'socket.io-adapter';
-import type { RingNode } from '../../ring/node/ringNode';
+import type { RingNode } from '../../ring';
+import { appMessages } from '../appMessages';
 import type { ChannelDirectory } from './channels';
 
-const messageChannel = 'sio';
-const responseChannel = 'sio:res';
+const messageChannel = appMessages.messages.sio;
+const responseChannel = appMessages.messages['sio:res'];
 
 export function ringAdapter(node: RingNode, channels: ChannelDirectory) {
   /** Adapter uid → ring member name, learned from the messages each adapter sends. */
   const members = new Map<string, string>();
   const adapters = new Set<RingAdapter>();
-  node.onAppMessage(messageChannel, (from, body) => {
-    const m = body as ClusterMessage;
+  node.app.on(messageChannel, (from, body) => {
+    const m = body as ClusterMessage | null;
     if (typeof m?.uid !== 'string') return;
     members.set(m.uid, from);
     for (const a of adapters) if (a.nsp.name === m.nsp) a.receive(m);
   });
-  node.onAppMessage(responseChannel, (from, body) => {
-    const r = body as ClusterResponse;
+  node.app.on(responseChannel, (from, body) => {
+    const r = body as ClusterResponse | null;
     if (typeof r?.uid !== 'string') return;
     members.set(r.uid, from);
     for (const a of adapters) if (a.nsp.name === r.nsp) a.receiveResponse(r);
@@ -47,14 +48,14 @@ export function ringAdapter(node: RingNode, channels: ChannelDirectory) {
 
     protected override async doPublish(message: ClusterMessage): Promise<string> {
       const targets = this.targetsOf(message);
-      if (targets) for (const n of targets) node.sendApp(n, messageChannel, message);
-      else node.broadcastApp(messageChannel, message);
+      if (targets) for (const n of targets) node.app.send(n, messageChannel, message);
+      else node.app.broadcast(messageChannel, message);
       return '';
     }
 
     protected override async doPublishResponse(requesterUid: string, response: ClusterResponse): Promise<void> {
       const to = members.get(requesterUid);
-      if (to) node.sendApp(to, responseChannel, response);
+      if (to) node.app.send(to, responseChannel, response);
     }
 
     /** Only the subscribed nodes, when every room of a broadcast is a link room this node owns. */

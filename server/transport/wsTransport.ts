@@ -38,7 +38,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Packr, Unpackr } from 'msgpackr';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { Transport, WireMessage } from '../../ring/runtime';
+import type { Transport, WireMessage } from '../../ring';
 
 export interface WsTransportLimits {
   /** Messages queued per peer while (re)connecting; beyond this the oldest are dropped. The queue is also capped at peerBufferedBytesMax bytes. */

@@ -1,8 +1,7 @@
 // Generic data types the cluster runtime is exercised with before the link shortener's
 // own types exist: a JSON register and a G-counter. Operators can use them through the
 // admin API to check a cluster end to end.
-import { gcounterType } from '../../ring/crdt/counterShipper';
-import { DataTypeRegistry, type RegisterType } from '../../ring/storage/datatype';
+import { gcounterType, type DataTypeRegistry, type RegisterType } from '../../ring';
 
 /** Any JSON value up to the ring's value size limit. */
 export const kvType: RegisterType<unknown> = {
