@@ -3,13 +3,11 @@
 // counter deltas. Nodes with sockets in a room tell the room's owner (and re-announce every
 // `announceEveryMs`, so a new owner after a ring change learns them, and a lost message
 // heals); the owner then knows whether to publish and where the packets must go.
-import type { RingNode } from '../../ring';
+import type { RingNode, TimerHandle, Timers, Unsubscribe } from '../../ring';
 import { appMessages } from '../appMessages';
 import { viewsKey } from '../links/types';
 
 export const announceEveryMs = 5_000;
-/** How often a node checks whether the set of reachable members changed. */
-const changeCheckMs = 250;
 /** An announcement not renewed for this long is dropped (its node died or left). */
 const subscriptionTtlMs = 3 * announceEveryMs;
 /** Rooms one node may announce per message. */
@@ -22,7 +20,10 @@ export function linkRoom(slug: string): string {
 export class ChannelDirectory {
   /** room → node → expiry (owner side). */
   private readonly subscribers = new Map<string, Map<string, number>>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
+  /** A check of the reachable members is due (coalesces a burst of member and ring events). */
+  private checkDue: TimerHandle | undefined;
+  private subscriptions: Unsubscribe[] = [];
 
   private upMembers = '';
 
@@ -31,6 +32,7 @@ export class ChannelDirectory {
     /** The rooms with sockets on this node right now. */
     private readonly localRooms: () => Iterable<string>,
     private readonly now: () => number,
+    private readonly timers: Timers,
     /** A node this owner had no live record of announced sockets in a room: it needs the current state. */
     private readonly onNewSubscriber: (room: string) => void = () => {},
   ) {
@@ -42,27 +44,42 @@ export class ChannelDirectory {
   }
 
   start(): void {
-    let ticks = 0;
-    // Announce every `announceEveryMs`, and at once when the set of reachable members
-    // changes (a healed partition, a restart): owners then learn their subscribers again
-    // without waiting for the next round.
-    this.timer = setInterval(() => {
-      const up = this.node
-        .members()
-        .filter((m) => m.liveness !== 'dead')
-        .map((m) => m.name)
-        .join(',');
-      if (++ticks * changeCheckMs >= announceEveryMs || up !== this.upMembers) {
-        ticks = 0;
-        this.upMembers = up;
+    // Announce at once when the set of reachable members changes (a healed partition, a
+    // restart): owners then learn their subscribers again without waiting for the next round.
+    const check = () => {
+      this.checkDue ??= this.timers.setTimeout(() => {
+        this.checkDue = undefined;
+        if (this.reachable() !== this.upMembers) this.announceAll();
+      }, 0);
+    };
+    this.subscriptions = [this.node.events.on('memberChanged', check), this.node.events.on('ringChanged', check)];
+    check();
+    // And every `announceEveryMs` whatever happened: announcements expire (an owner forgets a
+    // node that died or left), a lost one heals, and an owner that changed without a member
+    // becoming reachable or not (a handoff) learns its rooms.
+    const round = () => {
+      this.timer = this.timers.setTimeout(() => {
         this.announceAll();
-      }
-    }, changeCheckMs);
-    this.timer.unref();
+        round();
+      }, announceEveryMs);
+    };
+    round();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    for (const off of this.subscriptions) off();
+    this.subscriptions = [];
+    for (const t of [this.timer, this.checkDue]) if (t) this.timers.clearTimeout(t);
+    this.timer = this.checkDue = undefined;
+  }
+
+  /** The members this node does not believe dead, as one string to compare. */
+  private reachable(): string {
+    return this.node
+      .members()
+      .filter((m) => m.liveness !== 'dead')
+      .map((m) => m.name)
+      .join(',');
   }
 
   /** The node that publishes a room: the first reachable primary of the link's counter. */
@@ -113,6 +130,7 @@ export class ChannelDirectory {
   }
 
   private announceAll(): void {
+    this.upMembers = this.reachable();
     const byOwner = new Map<string, string[]>();
     for (const room of this.localRooms()) {
       const owner = this.ownerOf(room);

@@ -1,12 +1,16 @@
 // The `cluster` channel: this node's view of the cluster (members with status and
 // liveness, the ring with preference lists, handoffs in progress) and a log of what
-// changed, pushed to the node's own sockets when something changes and at least every
-// `heartbeatMs`. Each node describes what it sees, so no fan-out is needed.
-import type { RingNode } from '../../ring';
+// changed, pushed to the node's own sockets when the node reports a change (RingNode.events),
+// at most one push per `pushGapMinMs`. Each node describes what it sees, so no fan-out is needed.
+//
+// No periodic push: everything the snapshot shows changes only through an event this feed
+// listens to (a member's status or liveness, the ring, a handoff's start, progress or end),
+// and a socket that subscribes gets a snapshot at once.
+import type { MemberChange, RingNode, TimerHandle, Timers, Unsubscribe } from '../../ring';
 
 export const eventLogMax = 100;
-const checkEveryMs = 250;
-const heartbeatMs = 2_000;
+/** Bursts of changes (a rebalance, a gossip round that changes several members) coalesce into one push. */
+export const pushGapMinMs = 250;
 
 export interface ClusterEvent {
   at: string;
@@ -16,64 +20,78 @@ export interface ClusterEvent {
 
 export class ClusterFeed {
   private readonly events: ClusterEvent[] = [];
-  private last = '';
-  private lastSentAt = 0;
-  private members = new Map<string, { status: string; liveness: string }>();
-  private handoffs = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
+  private timer: TimerHandle | undefined;
+  private subscriptions: Unsubscribe[] = [];
 
   constructor(
     private readonly node: RingNode,
     private readonly view: () => Record<string, unknown>,
     private readonly send: (snapshot: Record<string, unknown>) => void,
+    private readonly timers: Timers,
+    private readonly now: () => number,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.check(), checkEveryMs);
-    this.timer.unref();
+    // What the node knew before this feed listened: its members, as a first log.
+    for (const m of this.node.members()) this.log('member', `${m.name} (${m.addr}) is a member, ${m.status}`);
+    const e = this.node.events;
+    this.subscriptions = [
+      e.on('memberChanged', (c) => this.memberChanged(c)),
+      e.on('ringChanged', () => this.schedule()),
+      e.on('handoffStarted', (h) => {
+        this.log('handoff', `${h.kind} handoff of partition ${h.partition} to ${h.to.join(', ')} started`);
+        this.schedule();
+      }),
+      e.on('handoffProgressed', () => this.schedule()),
+      e.on('handoffFinished', (h) => {
+        const end = h.ok ? 'finished' : 'stopped before the end (it starts again while still needed)';
+        this.log('handoff', `handoff of partition ${h.partition} to ${h.to.join(', ')} ${end}`);
+        this.schedule();
+      }),
+    ];
+    this.schedule();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    for (const off of this.subscriptions) off();
+    this.subscriptions = [];
+    if (this.timer) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   snapshot(): Record<string, unknown> {
     const v = this.view();
     const ring = v.ring as Record<string, unknown>;
-    return { ...v, ring: { ...ring, preferenceLists: this.node.preferenceLists().primaries }, events: this.events, at: new Date().toISOString() };
+    const preferenceLists = this.node.preferenceLists().primaries;
+    return { ...v, ring: { ...ring, preferenceLists }, events: this.events, at: new Date(this.now()).toISOString() };
+  }
+
+  private memberChanged({ member: m, before }: MemberChange): void {
+    if (!before) this.log('member', `${m.name} (${m.addr}) is a member, ${m.status}`);
+    else {
+      if (before.status !== m.status) this.log('member', `${m.name} is now ${m.status}`);
+      if (before.liveness !== m.liveness) {
+        const seenFrom = m.name === this.node.name ? '' : ` (seen from ${this.node.name})`;
+        this.log('liveness', `${m.name} is ${m.liveness}${seenFrom}`);
+      }
+    }
+    this.schedule();
   }
 
   private log(kind: ClusterEvent['kind'], message: string): void {
-    this.events.push({ at: new Date().toISOString(), kind, message });
+    this.events.push({ at: new Date(this.now()).toISOString(), kind, message });
     if (this.events.length > eventLogMax) this.events.splice(0, this.events.length - eventLogMax);
   }
 
-  private check(): void {
-    const seen = new Map<string, { status: string; liveness: string }>();
-    for (const m of this.node.members()) {
-      seen.set(m.name, { status: m.status, liveness: m.liveness });
-      const before = this.members.get(m.name);
-      if (!before) this.log('member', `${m.name} (${m.addr}) is a member, ${m.status}`);
-      else {
-        if (before.status !== m.status) this.log('member', `${m.name} is now ${m.status}`);
-        if (before.liveness !== m.liveness) this.log('liveness', `${m.name} is ${m.liveness}${m.name === this.node.name ? '' : ` (seen from ${this.node.name})`}`);
-      }
-    }
-    this.members = seen;
-    const active = new Set<string>();
-    for (const h of this.node.handoffs()) {
-      const id = `${h.kind}:${h.partition}:${h.to.join(',')}`;
-      active.add(id);
-      if (!this.handoffs.has(id)) this.log('handoff', `${h.kind} handoff of partition ${h.partition} to ${h.to.join(', ')} started`);
-    }
-    for (const id of this.handoffs) if (!active.has(id)) this.log('handoff', `handoff of partition ${id.split(':')[1]} to ${id.split(':')[2]} finished`);
-    this.handoffs = active;
-    const print = JSON.stringify([[...seen], [...active], this.node.ring().partitions.map((p) => `${p.owner}>${p.next ?? ''}`), this.events.length]);
-    const now = Date.now();
-    if (print !== this.last || now - this.lastSentAt >= heartbeatMs) {
-      this.last = print;
-      this.lastSentAt = now;
+  /** Push soon: never from inside the node's event (the view is read later), at most once per pushGapMinMs. */
+  private schedule(): void {
+    if (this.timer) return;
+    const delay = Math.max(0, this.lastSentAt + pushGapMinMs - this.now());
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.lastSentAt = this.now();
       this.send(this.snapshot());
-    }
+    }, delay);
   }
 }

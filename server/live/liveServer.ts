@@ -13,6 +13,7 @@ import { LRUCache } from 'lru-cache';
 import type pino from 'pino';
 import type { RingNode } from '../../ring';
 import { appMessages } from '../appMessages';
+import { nodeTimers } from '../runtime';
 import { apiKeyRef, type ApiKeys } from '../auth/apiKeys';
 import type { Sessions } from '../auth/sessions';
 import type { LinkService } from '../links/linkService';
@@ -100,10 +101,12 @@ export function createLive(deps: LiveDeps) {
   const engine = new Engine({ transports: ['websocket'], maxHttpBufferSize: limits.messageBytesMax, pingInterval: 20_000, pingTimeout: 20_000 });
 
   let redis: { pub: Redis; sub: Redis } | undefined;
+  const timers = nodeTimers();
   const channels = new ChannelDirectory(
     node,
     () => localLinkRooms(),
     () => Date.now(),
+    timers,
     (room) => {
       // A node (re)announced sockets in a room this node owns: send it the current state.
       if (channels.isOwner(room)) schedule(room.slice('link:'.length), true);
@@ -165,9 +168,15 @@ export function createLive(deps: LiveDeps) {
     })().catch((err: Error) => next(new Error(`could not check the session: ${err.message}`)));
   });
 
-  const feed = new ClusterFeed(node, deps.clusterView, (snapshot) => {
-    if (localCount('cluster') > 0) nsp.local.to('cluster').emit('cluster', snapshot);
-  });
+  const feed = new ClusterFeed(
+    node,
+    deps.clusterView,
+    (snapshot) => {
+      if (localCount('cluster') > 0) nsp.local.to('cluster').emit('cluster', snapshot);
+    },
+    timers,
+    () => Date.now(),
+  );
 
   // ---- dropping the sockets of a credential that ended (sign-out, API key revoked) ----
   /** Local sockets by credential, so a sign-out finds its sockets without a scan. */
