@@ -109,7 +109,7 @@ export class RingNode {
       store: new VnodeStore(opts.types, opts.config.antiEntropyBucketsPerPartition),
       cas: new CasAcceptorStore(),
     };
-    this.rpc = new Rpc(this.rt, rpcInFlightMax);
+    this.rpc = new Rpc(this.rt, rpcInFlightMax, this.name);
     this.detector = new FailureDetector(this.name, this.rt, this.config, this.durable.incarnation);
     this.prefs = computePreferenceLists(this.durable.ring, this.config.nVal);
     this.replicasPerKey = replicasPerKey(this.durable.ring, this.config.nVal);
