@@ -3,8 +3,9 @@
 // promise continuations would escape its clock.
 //
 // A call to this node's own name is dispatched locally: the handler runs in a later turn of
-// the runtime's timers, and its answer comes back in another, as a remote call's would. So
-// callers never special-case themselves, and never run a handler re-entrantly.
+// the runtime's timers, and its answer reaches the caller only after the handler returned, as
+// a remote call's would. So callers never special-case themselves, a handler never runs inside
+// its caller, and a caller's callback never runs inside a handler.
 import type { Runtime, TimerHandle, WireMessage } from '../runtime';
 
 export type RpcError = { kind: 'timeout' | 'overloaded' | 'refused' | 'unknown-method'; detail: string };
@@ -59,10 +60,22 @@ export class Rpc {
     else this.rt.transport.send(to, { t: 'rq', id, s: this.life, m: method, b: body });
   }
 
-  /** A call to this node: the handler runs in a later turn, and its answer arrives in another, as over the network. */
+  /**
+   * A call to this node: the handler runs in a later turn. An answer it gives in that turn is
+   * delivered once it returned; one it gives later, in a turn of its own.
+   */
   private dispatchLocally(id: number, method: string, body: unknown): void {
-    const answered = (fields: Record<string, unknown>) => this.handle(this.self, { t: 'rs', id, ...fields });
-    this.later(() => this.serve(this.self, method, body, (fields) => this.later(() => answered(fields))));
+    const arrive = (fields: Record<string, unknown>) => this.handle(this.self, { t: 'rs', id, ...fields });
+    this.later(() => {
+      let handling = true;
+      let answer: Record<string, unknown> | undefined;
+      this.serve(this.self, method, body, (fields) => {
+        if (handling) answer = fields;
+        else this.later(() => arrive(fields));
+      });
+      handling = false;
+      if (answer) arrive(answer);
+    });
   }
 
   /** Run `fn` in a later turn of the runtime's timers (the simulator's clock reaches it). */

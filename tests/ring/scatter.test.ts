@@ -75,7 +75,7 @@ const slowEcho =
     peer.rt.timers.setTimeout(() => reply({ from, body }), ms);
 
 describe('Rpc: a call to the node itself', () => {
-  it('runs the handler in a later turn, and answers in another, as a remote call would', () => {
+  it('runs the handler in a later turn, and answers only once the handler returned, as a remote call would', () => {
     const w = simWorld(1, ['a']);
     const a = w.peer('a');
     const log: string[] = [];
@@ -84,14 +84,27 @@ describe('Rpc: a call to the node itself', () => {
       reply(body);
       log.push('handler returned');
     });
+    a.rpc.on('later', (_from, body, reply) => {
+      a.rt.timers.setTimeout(() => {
+        reply(body);
+        log.push('late reply returned');
+      }, 50);
+    });
+    const done = (err: unknown, body: unknown) => log.push(`done ${String(err)} ${String(body)} at ${w.sched.now()}`);
     w.sched.at(10, () => {
-      a.rpc.call('a', 'echo', 'x', 1000, (err, body) => {
-        log.push(`done ${String(err)} ${String(body)} at ${w.sched.now()}`);
-      });
+      a.rpc.call('a', 'echo', 'x', 1000, done);
       log.push('call returned');
     });
+    w.sched.at(100, () => a.rpc.call('a', 'later', 'y', 1000, done));
     w.sched.runUntilIdle();
-    expect(log).toEqual(['call returned', 'handler from a at 11', 'handler returned', 'done null x at 12']);
+    expect(log).toEqual([
+      'call returned',
+      'handler from a at 11',
+      'handler returned',
+      'done null x at 11',
+      'late reply returned',
+      'done null y at 152',
+    ]);
     expect(a.rpc.inFlight()).toBe(0);
     expect(w.net.stats.sent).toBe(0);
     expect(w.sched.timersFor('a#0').pending()).toBe(0);
