@@ -14,6 +14,7 @@
 //     state, so nothing it accepts afterwards can be missed by its successor.
 import type { NodeContext, Callback } from '../node/context';
 import { ringError } from '../node/context';
+import { scatter } from '../node/scatter';
 import { canonicalString } from '../storage/entry';
 
 export type Ballot = readonly [counter: number, proposer: string];
@@ -199,25 +200,19 @@ export class CasEngine {
 
   private syncFrom(p: number, others: string[], view: string): void {
     this.syncing.add(p);
-    const collected: [string, AcceptorState][][] = [];
-    let pending = others.length;
-    let failed = false;
-    const finish = () => {
-      this.syncing.delete(p);
-      if (failed || viewOf(this.ctx, p) !== view || this.acceptors.readiness.has(p)) return;
-      for (const states of collected) for (const [key, s] of states) this.acceptors.merge(p, key, s);
-      this.acceptors.readiness.set(p, 'active');
-      this.ctx.rt.logger.debug('cas caught up', { node: this.ctx.name, p, view, from: others });
-    };
-    if (pending === 0) return finish();
-    for (const node of others) {
-      this.ctx.rpc.call(node, 'cas-sync', { p, view }, this.ctx.config.requestTimeoutMs, (err, res) => {
-        const body = res as { ok: boolean; states?: [string, AcceptorState][] } | undefined;
-        if (err || !body?.ok) failed = true;
-        else collected.push(body.states!);
-        if (--pending === 0) finish();
-      });
-    }
+    scatter(this.ctx.rpc, others, 'cas-sync', { p, view }, {
+      timeoutMs: this.ctx.config.requestTimeoutMs,
+      accept: (res) => Boolean((res as { ok?: boolean } | undefined)?.ok),
+      allAnswered: (got) => {
+        this.syncing.delete(p);
+        if (!got.met || viewOf(this.ctx, p) !== view || this.acceptors.readiness.has(p)) return;
+        for (const res of got.accepted.values()) {
+          for (const [key, s] of (res as { states: [string, AcceptorState][] }).states) this.acceptors.merge(p, key, s);
+        }
+        this.acceptors.readiness.set(p, 'active');
+        this.ctx.rt.logger.debug('cas caught up', { node: this.ctx.name, p, view, from: others });
+      },
+    });
   }
 
   private refusal(p: number, view: string): { ok: false; reason: string } | null {
@@ -289,34 +284,27 @@ export class CasEngine {
   }
 
   /** Send to every acceptor; call back with the ok replies once a quorum said ok, or null once it cannot. */
-  private round(acceptors: readonly string[], method: string, body: { p: number; key: string; [field: string]: unknown }, quorum: number, done: (oks: unknown[] | null, why: string) => void): void {
-    const oks: unknown[] = [];
-    let answered = 0;
-    let finished = false;
-    const reasons: string[] = [];
-    const onReply = (res: unknown) => {
-      answered++;
-      const r = res as { ok: boolean; reason?: string; counter?: number } | undefined;
-      if (r?.ok) oks.push(r);
-      else {
-        if (r?.counter) this.acceptors.ballotCounter = Math.max(this.acceptors.ballotCounter, r.counter);
-        reasons.push(r?.reason ?? 'no answer');
-      }
-      if (finished) return;
-      if (oks.length >= quorum) {
-        finished = true;
-        done(oks, '');
-      } else if (oks.length + (acceptors.length - answered) < quorum) {
-        finished = true;
-        done(null, `${method} reached ${oks.length} of ${quorum} (${reasons.join(', ')})`);
-      }
-    };
-    for (const node of acceptors) {
-      if (node === this.ctx.name) {
-        onReply(method === 'cas-prepare' ? this.onPrepare(body as never) : this.onAccept(body as never));
-        continue;
-      }
-      this.ctx.rpc.call(node, method, body, this.ctx.config.requestTimeoutMs, (err, res) => onReply(err ? undefined : res));
-    }
+  private round(
+    acceptors: readonly string[],
+    method: string,
+    body: { p: number; key: string; [field: string]: unknown },
+    quorum: number,
+    done: (oks: unknown[] | null, why: string) => void,
+  ): void {
+    type Vote = { ok: boolean; reason?: string; counter?: number } | undefined;
+    scatter(this.ctx.rpc, acceptors, method, body, {
+      need: quorum,
+      timeoutMs: this.ctx.config.requestTimeoutMs,
+      accept: (res) => Boolean((res as Vote)?.ok),
+      onAnswer: (a) => {
+        const counter = a.accepted ? undefined : (a.body as Vote)?.counter;
+        if (counter) this.acceptors.ballotCounter = Math.max(this.acceptors.ballotCounter, counter);
+      },
+      settled: (got) => {
+        if (got.met) return done([...got.accepted.values()], '');
+        const reasons = got.answers.filter((a) => !a.accepted).map((a) => (a.body as Vote)?.reason ?? 'no answer');
+        done(null, `${method} reached ${got.accepted.size} of ${quorum} (${reasons.join(', ')})`);
+      },
+    });
   }
 }

@@ -6,6 +6,7 @@ import type { DataType } from '../storage/datatype';
 import { decodeEntry, encodeEntry, entryFingerprint, isExpired, liveSiblingValues, mergeEntries, type Entry, type WireEntry } from '../storage/entry';
 import { emptyVersioned, isDeleted, writeVersioned, type VersionVector } from '../storage/versions';
 import { ringError, type Callback, type NodeContext, type RingError } from '../node/context';
+import { scatter, type ScatterOptions } from '../node/scatter';
 
 export type ReadResult =
   | { readonly found: false }
@@ -76,36 +77,32 @@ export function quorumGet(ctx: NodeContext, key: string, done: Callback<ReadResu
   const { r } = ctx.quorum(p);
   if (targets.length < r) return done(ringError('unavailable', `only ${targets.length} replicas reachable, R=${r}`));
   const replies = new Map<string, Entry | null>();
-  let failures = 0;
-  let answered = false;
-  const settle = () => {
-    if (!answered && replies.size >= r) {
-      answered = true;
-      done(null, readResult(type, mergeAll(type, replies), ctx.rt.clock.now()));
-    }
-    if (replies.size + failures === targets.length) {
-      if (!answered) {
-        answered = true;
-        done(ringError('timeout', `${replies.size} of R=${r} replicas answered`));
-      }
-      readRepair(ctx, key, type, replies);
-    }
-  };
-  for (const node of targets) {
-    if (node === ctx.name) replies.set(node, ctx.store.get(p, key)?.entry ?? null);
-    else
-      fetchEntry(ctx, type, key, node, (entry) => {
-        if (entry === undefined) failures++;
-        else replies.set(node, entry);
-        settle();
-      });
-  }
-  settle();
+  fetchEntries(ctx, type, key, targets, replies, {
+    need: r,
+    settled: (got) => {
+      if (got.met) done(null, readResult(type, mergeAll(type, replies), ctx.rt.clock.now()));
+      else done(ringError('timeout', `${replies.size} of R=${r} replicas answered`));
+    },
+    allAnswered: () => readRepair(ctx, key, type, replies),
+  });
 }
 
-/** One replica's entry for the key over RPC: null when it has none, undefined when the call failed. */
-function fetchEntry(ctx: NodeContext, type: DataType, key: string, node: string, done: (entry: Entry | null | undefined) => void): void {
-  ctx.rpc.call(node, 'fetch', { key }, ctx.config.requestTimeoutMs, (err, body) => done(err ? undefined : body ? decodeEntry(type, body as WireEntry) : null));
+/** Ask `nodes` for their entry of the key; `replies` gets each answer as it arrives (null: the node has none). */
+function fetchEntries(
+  ctx: NodeContext,
+  type: DataType,
+  key: string,
+  nodes: readonly string[],
+  replies: Map<string, Entry | null>,
+  opts: Pick<ScatterOptions, 'need' | 'settled' | 'allAnswered'>,
+): void {
+  scatter(ctx.rpc, nodes, 'fetch', { key }, {
+    ...opts,
+    timeoutMs: ctx.config.requestTimeoutMs,
+    onAnswer: (a) => {
+      if (!a.error) replies.set(a.node, a.body ? decodeEntry(type, a.body as WireEntry) : null);
+    },
+  });
 }
 
 /**
@@ -116,28 +113,16 @@ function fetchEntry(ctx: NodeContext, type: DataType, key: string, node: string,
  */
 export function exhaustiveGet(ctx: NodeContext, key: string, nodes: readonly string[], done: Callback<ReadResult>): void {
   const type = ctx.store.typeOf(key);
-  const p = ctx.partitionOf(key);
+  if (nodes.length === 0) return done(ringError('unavailable', 'no node to ask'));
   const replies = new Map<string, Entry | null>();
-  let pending = nodes.length;
-  let failures = 0;
-  const settle = () => {
-    if (--pending > 0) return;
-    if (replies.size === 0) return done(ringError('timeout', `none of ${nodes.length} nodes answered (${failures} failed)`));
-    done(null, readResult(type, mergeAll(type, replies), ctx.rt.clock.now()));
-  };
-  if (pending === 0) return done(ringError('unavailable', 'no node to ask'));
-  for (const node of nodes) {
-    if (node === ctx.name) {
-      replies.set(node, ctx.store.get(p, key)?.entry ?? null);
-      settle();
-      continue;
-    }
-    fetchEntry(ctx, type, key, node, (entry) => {
-      if (entry === undefined) failures++;
-      else replies.set(node, entry);
-      settle();
-    });
-  }
+  fetchEntries(ctx, type, key, nodes, replies, {
+    allAnswered: () => {
+      const failures = nodes.length - replies.size;
+      const none = `none of ${nodes.length} nodes answered (${failures} failed)`;
+      if (replies.size === 0) return done(ringError('timeout', none));
+      done(null, readResult(type, mergeAll(type, replies), ctx.rt.clock.now()));
+    },
+  });
 }
 
 function mergeAll(type: DataType, replies: ReadonlyMap<string, Entry | null>): Entry | null {
@@ -165,8 +150,7 @@ function readRepair(ctx: NodeContext, key: string, type: DataType, replies: Read
   for (const [node, entry] of replies) {
     if (entry && entryFingerprint(type, entry) === want) continue;
     ctx.stats.readRepairs++;
-    if (node === ctx.name) storeEntries(ctx, [[key, wire]]);
-    else ctx.rpc.call(node, 'store', { entries: [[key, wire]] }, ctx.config.requestTimeoutMs, () => {});
+    ctx.rpc.call(node, 'store', { entries: [[key, wire]] }, ctx.config.requestTimeoutMs, () => {});
   }
 }
 
@@ -229,33 +213,13 @@ export function quorumMerge(ctx: NodeContext, key: string, value: unknown, done:
 function replicate(ctx: NodeContext, key: string, wire: WireEntry, localAcks: number, done: (err: RingError | null) => void): void {
   const p = ctx.partitionOf(key);
   const { w } = ctx.quorum(p);
-  let acks = localAcks;
-  const remote: string[] = [];
-  for (const node of ctx.targets(p)) {
-    if (node !== ctx.name) remote.push(node);
-    else if (localAcks === 0) {
-      storeEntries(ctx, [[key, wire]]);
-      acks++;
-    }
-  }
-  let answered = 0;
-  let finished = false;
-  const settle = () => {
-    if (finished) return;
-    if (acks >= w) {
-      finished = true;
-      done(null);
-    } else if (acks + (remote.length - answered) < w) {
-      finished = true;
-      done(ringError('timeout', `${acks} of W=${w} replicas acknowledged ${key}`));
-    }
-  };
-  for (const node of remote) {
-    ctx.rpc.call(node, 'store', { entries: [[key, wire]] }, ctx.config.requestTimeoutMs, (err) => {
-      answered++;
-      if (!err) acks++;
-      settle();
-    });
-  }
-  settle();
+  const targets = localAcks > 0 ? ctx.targets(p).filter((node) => node !== ctx.name) : ctx.targets(p);
+  scatter(ctx.rpc, targets, 'store', { entries: [[key, wire]] }, {
+    need: w - localAcks,
+    timeoutMs: ctx.config.requestTimeoutMs,
+    settled: (got) => {
+      if (got.met) done(null);
+      else done(ringError('timeout', `${localAcks + got.accepted.size} of W=${w} replicas acknowledged ${key}`));
+    },
+  });
 }

@@ -9,6 +9,7 @@
 // every acknowledged write is seen by one of them) and reconciles their answers.
 import { readResult } from '../coordinator/quorum';
 import { ringError, type Callback, type NodeContext } from '../node/context';
+import { scatter } from '../node/scatter';
 
 export interface CoverageQuery<A = unknown> {
   readonly name: string;
@@ -69,7 +70,8 @@ export class Coverage {
     const tried = new Map<number, Set<string>>();
     const replicas = Math.max(1, q.replicas ?? 1);
     const triesMax = replicas + this.ctx.config.coveragePartitionRetriesMax;
-    let outstanding = 0;
+    /** Waves of requests not fully answered yet: a failed partition is asked again in a new wave. */
+    let waves = 0;
     const finish = () => {
       let value = q.init(args);
       const missing: number[] = [];
@@ -93,25 +95,28 @@ export class Coverage {
         if (list) list.push(p);
         else byNode.set(node, [p]);
       }
-      outstanding += byNode.size;
-      for (const [node, ps] of byNode) {
-        const asked = new Set(ps);
-        const onReply = (answer: [number, A][] | null) => {
+      waves++;
+      scatter(this.ctx.rpc, [...byNode.keys()], 'cover', undefined, {
+        timeoutMs: this.ctx.config.requestTimeoutMs,
+        bodyFor: (node) => ({ name, args, parts: byNode.get(node)! }),
+        onAnswer: (a) => {
+          const ps = byNode.get(a.node)!;
+          const asked = new Set(ps);
           const answered = new Set<number>();
-          for (const [p, a] of answer ?? []) {
+          for (const [p, acc] of a.error ? [] : ((a.body as [number, A][] | null) ?? [])) {
             if (!asked.has(p) || answered.has(p)) continue;
             answered.add(p);
             const got = answers.get(p);
-            if (got) got.push(a);
-            else answers.set(p, [a]);
+            if (got) got.push(acc);
+            else answers.set(p, [acc]);
           }
           const failed = ps.filter((p) => !answered.has(p));
           if (failed.length > 0) dispatch(failed);
-          if (--outstanding === 0) finish();
-        };
-        if (node === this.ctx.name) onReply(ps.map((p) => [p, this.foldPartition(q, p, args)]));
-        else this.ctx.rpc.call(node, 'cover', { name, args, parts: ps }, this.ctx.config.requestTimeoutMs, (err, res) => onReply(err ? null : (res as [number, A][])));
-      }
+        },
+        allAnswered: () => {
+          if (--waves === 0) finish();
+        },
+      });
     };
     const all: number[] = [];
     for (let p = 0; p < ringSize; p++) {
@@ -119,6 +124,5 @@ export class Coverage {
       for (let i = 0; i < Math.max(1, Math.min(replicas, up)); i++) all.push(p);
     }
     dispatch(all);
-    if (outstanding === 0) finish();
   }
 }

@@ -7,6 +7,7 @@
 // The slot id names this process life and a rotation number: a restarted node never
 // reuses a slot, and rotating bounds the memory of per-key slot totals.
 import { ringError, type Callback, type NodeContext } from '../node/context';
+import { scatter } from '../node/scatter';
 import { encodeEntry, type WireEntry } from '../storage/entry';
 import { isGCounter, mergeGCounter, type GCounter } from './gcounter';
 import { emptyPNCounter, isPNCounter, mergePNCounter, type PNCounter } from './pncounter';
@@ -119,41 +120,26 @@ export class CounterShipper {
     }
     this.inFlight = true;
     this.ctx.stats.counterFlushes++;
-    const acks = new Map<string, number>();
-    let pending = byNode.size;
-    const settle = () => {
-      if (--pending > 0) return;
-      for (const key of keys) {
-        const t = this.totals.get(key)!;
-        if ((acks.get(key) ?? 0) >= needed.get(key)!) {
-          const [total, neg] = sent.get(key)!;
-          t.acked = Math.max(t.acked, total);
-          t.ackedNeg = Math.max(t.ackedNeg, neg);
+    scatter(this.ctx.rpc, [...byNode.keys()], 'store', undefined, {
+      timeoutMs: this.ctx.config.requestTimeoutMs,
+      bodyFor: (node) => ({ entries: byNode.get(node)! }),
+      allAnswered: (got) => {
+        const acks = new Map<string, number>();
+        for (const node of got.accepted.keys()) {
+          for (const [key] of byNode.get(node)!) acks.set(key, (acks.get(key) ?? 0) + 1);
         }
-        if (t.total > t.acked || t.neg > t.ackedNeg) this.dirty.add(key);
-      }
-      this.inFlight = false;
-    };
-    if (pending === 0) {
-      pending = 1;
-      return settle();
-    }
-    for (const [node, entries] of byNode) {
-      const ack = () => {
-        for (const [key] of entries) acks.set(key, (acks.get(key) ?? 0) + 1);
-      };
-      if (node === this.ctx.name) {
-        const now = this.ctx.rt.clock.now();
-        for (const [key, wire] of entries) this.ctx.store.merge(this.ctx.partitionOf(key), key, { kind: 'crdt', value: this.ctx.store.typeOf(key).decode((wire as { v: unknown }).v) }, now);
-        ack();
-        settle();
-        continue;
-      }
-      this.ctx.rpc.call(node, 'store', { entries }, this.ctx.config.requestTimeoutMs, (err) => {
-        if (!err) ack();
-        settle();
-      });
-    }
+        for (const key of keys) {
+          const t = this.totals.get(key)!;
+          if ((acks.get(key) ?? 0) >= needed.get(key)!) {
+            const [total, neg] = sent.get(key)!;
+            t.acked = Math.max(t.acked, total);
+            t.ackedNeg = Math.max(t.ackedNeg, neg);
+          }
+          if (t.total > t.acked || t.neg > t.ackedNeg) this.dirty.add(key);
+        }
+        this.inFlight = false;
+      },
+    });
   }
 
   private maybeRotate(): void {

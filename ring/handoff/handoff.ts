@@ -11,6 +11,7 @@ import type { CasEngine } from '../cas/caspaxos';
 import type { RingState } from '../membership/ringState';
 import { walk } from '../placement/preference';
 import type { NodeContext } from '../node/context';
+import { scatter } from '../node/scatter';
 import { encodeEntry, type WireEntry } from '../storage/entry';
 
 export interface HandoffStatus {
@@ -150,20 +151,17 @@ export class Handoff {
         entries.push([key, encodeEntry(this.ctx.store.typeOf(key), stored.entry)]);
       }
       if (entries.length === 0) return next();
-      let pending = to.length;
-      let failed = false;
-      for (const node of to) {
-        this.ctx.rpc.call(node, 'store', { entries }, this.ctx.config.handoffChunkTimeoutMs, (err) => {
-          if (err) failed = true;
-          if (--pending > 0) return;
-          if (failed) return done(false);
+      scatter(this.ctx.rpc, to, 'store', { entries }, {
+        timeoutMs: this.ctx.config.handoffChunkTimeoutMs,
+        allAnswered: (got) => {
+          if (!got.met) return done(false);
           status.keysSent += entries.length;
           this.ctx.stats.handoffKeysSent += entries.length;
           if (drop) for (const [p, key, seq] of sent) this.ctx.store.removeIfUnchanged(p, key, seq);
           this.observer.progressed({ ...status });
           next();
-        });
-      }
+        },
+      });
     };
     next();
   }

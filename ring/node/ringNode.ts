@@ -145,7 +145,7 @@ export class RingNode {
     };
     this.durable.store.attach((m) => this.stored(m));
     this.durable.cas.attach((c) => this.journal?.record(c));
-    this.rpc = new Rpc(this.rt, rpcInFlightMax);
+    this.rpc = new Rpc(this.rt, rpcInFlightMax, this.name);
     this.detector = new FailureDetector(this.name, this.rt, this.config, this.durable.incarnation, (name, now, was) => {
       const m = this.durable.ring.members[name];
       if (!m) return;

@@ -1,6 +1,11 @@
 // Request/response over the unreliable transport: ids, timeouts, and a bound on requests
 // in flight. Callback style on purpose: the simulator runs events synchronously, and
 // promise continuations would escape its clock.
+//
+// A call to this node's own name is dispatched locally: the handler runs in a later turn of
+// the runtime's timers, and its answer reaches the caller only after the handler returned, as
+// a remote call's would. So callers never special-case themselves, a handler never runs inside
+// its caller, and a caller's callback never runs inside a handler.
 import type { Runtime, TimerHandle, WireMessage } from '../runtime';
 
 export type RpcError = { kind: 'timeout' | 'overloaded' | 'refused' | 'unknown-method'; detail: string };
@@ -25,10 +30,14 @@ export class Rpc {
   private readonly seen = new Set<string>();
   private readonly seenOrder: string[] = [];
   private seenHead = 0;
+  /** Timers of local dispatches and answers not run yet (failAll cancels them). */
+  private readonly localTurns = new Set<TimerHandle>();
 
   constructor(
     private readonly rt: Runtime,
     private readonly inFlightMax: number,
+    /** This node's name: calls to it are dispatched locally. */
+    private readonly self: string,
   ) {
     this.life = rt.random.hex(4);
   }
@@ -47,7 +56,35 @@ export class Rpc {
       if (this.pending.delete(id)) done({ kind: 'timeout', detail: `${method} to ${to} timed out after ${timeoutMs} ms` });
     }, timeoutMs);
     this.pending.set(id, { to, done, timer });
-    this.rt.transport.send(to, { t: 'rq', id, s: this.life, m: method, b: body });
+    if (to === this.self) this.dispatchLocally(id, method, body);
+    else this.rt.transport.send(to, { t: 'rq', id, s: this.life, m: method, b: body });
+  }
+
+  /**
+   * A call to this node: the handler runs in a later turn. An answer it gives in that turn is
+   * delivered once it returned; one it gives later, in a turn of its own.
+   */
+  private dispatchLocally(id: number, method: string, body: unknown): void {
+    const arrive = (fields: Record<string, unknown>) => this.handle(this.self, { t: 'rs', id, ...fields });
+    this.later(() => {
+      let handling = true;
+      let answer: Record<string, unknown> | undefined;
+      this.serve(this.self, method, body, (fields) => {
+        if (handling) answer = fields;
+        else this.later(() => arrive(fields));
+      });
+      handling = false;
+      if (answer) arrive(answer);
+    });
+  }
+
+  /** Run `fn` in a later turn of the runtime's timers (the simulator's clock reaches it). */
+  private later(fn: () => void): void {
+    const turn = this.rt.timers.setTimeout(() => {
+      this.localTurns.delete(turn);
+      fn();
+    }, 0);
+    this.localTurns.add(turn);
   }
 
   /** Handles rq/rs messages; returns false for others. */
@@ -63,28 +100,30 @@ export class Rpc {
     }
     if (msg.t !== 'rq') return false;
     if (this.isDuplicate(`${from}|${String(msg.s)}|${String(msg.id)}`)) return true;
-    const handler = this.handlers.get(msg.m as string);
     const id = msg.id;
-    if (!handler) {
-      this.rt.transport.send(from, { t: 'rs', id, e: 'unknown-method', d: String(msg.m) });
-      return true;
-    }
+    this.serve(from, msg.m, msg.b, (answer) => this.rt.transport.send(from, { t: 'rs', id, ...answer }));
+    return true;
+  }
+
+  /** Run the method's handler; `answer` gets the fields of the 'rs' message, at most once. */
+  private serve(from: string, method: unknown, body: unknown, answer: (fields: Record<string, unknown>) => void): void {
+    const handler = this.handlers.get(method as string);
+    if (!handler) return answer({ e: 'unknown-method', d: String(method) });
     let answered = false;
     handler(
       from,
-      msg.b,
-      (body) => {
+      body,
+      (b) => {
         if (answered) return;
         answered = true;
-        this.rt.transport.send(from, { t: 'rs', id, b: body });
+        answer({ b });
       },
       (detail) => {
         if (answered) return;
         answered = true;
-        this.rt.transport.send(from, { t: 'rs', id, e: 'refused', d: detail });
+        answer({ e: 'refused', d: detail });
       },
     );
-    return true;
   }
 
   /** Execute each request at most once: remember the last rpcDedupWindowRequests ids. */
@@ -104,6 +143,8 @@ export class Rpc {
   failAll(detail: string): void {
     const all = [...this.pending.values()];
     this.pending.clear();
+    for (const turn of this.localTurns) this.rt.timers.clearTimeout(turn);
+    this.localTurns.clear();
     for (const p of all) {
       this.rt.timers.clearTimeout(p.timer);
       p.done({ kind: 'refused', detail });

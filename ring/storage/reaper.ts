@@ -5,6 +5,7 @@
 // each only if its copy is still that tombstone. A node that was removed while it held
 // stale data must not push it back afterwards; see RingNode's rejoin rule.
 import type { NodeContext } from '../node/context';
+import { scatter } from '../node/scatter';
 import { isExpired, isTombstone } from './entry';
 
 type Check = [key: string, hash: number];
@@ -72,26 +73,22 @@ export class TombstoneReaper {
 
   private reap(p: number, keys: Check[], others: string[]): void {
     this.running = true;
-    const agreed = keys.map(() => true);
-    let pending = others.length;
     const timeout = this.ctx.config.requestTimeoutMs;
-    const finish = () => {
-      const confirmed = keys.filter((_, i) => agreed[i]);
-      if (confirmed.length > 0) {
-        this.ctx.rt.logger.debug('reap', { keys: confirmed.map(([k]) => k), asked: others });
-        for (const m of others) this.ctx.rpc.call(m, 'reap', { p, keys: confirmed }, timeout, () => {});
-        this.ctx.stats.tombstonesReaped += this.drop(p, confirmed);
-      }
-      this.running = false;
-    };
-    if (pending === 0) return finish();
-    for (const m of others) {
-      this.ctx.rpc.call(m, 'reap-check', { p, keys }, timeout, (err, res) => {
-        if (err || !Array.isArray(res)) agreed.fill(false);
-        else res.forEach((ok, i) => (agreed[i] = agreed[i]! && ok === true));
-        if (--pending === 0) finish();
-      });
-    }
+    scatter(this.ctx.rpc, others, 'reap-check', { p, keys }, {
+      timeoutMs: timeout,
+      accept: (res) => Array.isArray(res),
+      allAnswered: (got) => {
+        // Every other member must answer, and confirm the key; one that did not answer vetoes every key.
+        const votes = [...got.accepted.values()] as unknown[][];
+        const confirmed = got.met ? keys.filter((_, i) => votes.every((vote) => vote[i] === true)) : [];
+        if (confirmed.length > 0) {
+          this.ctx.rt.logger.debug('reap', { keys: confirmed.map(([k]) => k), asked: others });
+          for (const m of others) this.ctx.rpc.call(m, 'reap', { p, keys: confirmed }, timeout, () => {});
+          this.ctx.stats.tombstonesReaped += this.drop(p, confirmed);
+        }
+        this.running = false;
+      },
+    });
   }
 
   private drop(p: number, keys: readonly Check[]): number {

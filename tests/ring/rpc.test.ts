@@ -38,7 +38,7 @@ function simWorld(seed: number, faults: Partial<NetworkFaults> = {}) {
       transport: net.transportFor(name),
       logger: silentLogger,
     };
-    const rpc = new Rpc(rt, inFlightMax);
+    const rpc = new Rpc(rt, inFlightMax, name);
     rt.transport.onMessage((from, m) => {
       rpc.handle(from, m);
     });
