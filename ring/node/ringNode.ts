@@ -127,7 +127,6 @@ export class RingNode {
   private replicasPerKey: number;
   /** The clamped replica count last logged (reportClampedQuorums). */
   private quorumReported: number | undefined;
-  private legacyLeftListener: (() => void) | undefined;
 
   constructor(private readonly opts: RingNodeOptions) {
     this.name = opts.name;
@@ -384,15 +383,6 @@ export class RingNode {
   /** The whole durable state as changes, for a journal's compaction (see DurableJournal). */
   durableSnapshot(): Iterable<DurableChange> {
     return durableSnapshot(this.durable);
-  }
-
-  /**
-   * @deprecated Transitional, for tests/ring/cluster.test.ts until it subscribes with
-   * `events.on('left', ...)`; remove it then. Each assignment replaces the listener it set.
-   */
-  set onLeft(listener: (() => void) | undefined) {
-    this.legacyLeftListener?.();
-    this.legacyLeftListener = listener ? this.events.on('left', listener) : undefined;
   }
 
   ring(): RingState {

@@ -299,7 +299,7 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     expect(r.err?.kind).toBe('unavailable');
   });
 
-  it('graceful leave: onLeft fires once, the leaver ends empty, every key keeps N replicas on the others', () => {
+  it('graceful leave: the left event fires once, the leaver ends empty, every key keeps N replicas on the others', () => {
     const world = newWorld(202, simRingConfig());
     formCluster(world, ['n0', 'n1', 'n2', 'n3']);
     const keys = keysNamed('leave', 200);
@@ -312,12 +312,12 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
 
     let left = 0;
     let keysAtLeft = -1;
-    leaver.onLeft = () => {
+    leaver.events.on('left', () => {
       left++;
       keysAtLeft = leaver.durable.store.keyCount();
-    };
+    });
     leaver.leave();
-    expect(runUntil(world, () => left > 0, 30_000), 'onLeft never fired').toBe(true);
+    expect(runUntil(world, () => left > 0, 30_000), 'left never fired').toBe(true);
     expect(keysAtLeft).toBe(0);
     expect(leaver.ring().members.n2?.status).toBe('exiting');
     expect(leaver.ring().partitions.every((c) => c.owner !== 'n2' && c.next !== 'n2')).toBe(true);
@@ -334,23 +334,23 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
   });
 
   // BUG (ring/node/ringNode.ts, RingNode.checkLeft): the leaver sets itself 'exiting',
-  // gossips that once to gossipFanout peers (fire and forget) and calls onLeft at once; the
+  // gossips that once to gossipFanout peers (fire and forget) and emits left at once; the
   // process then exits. If those few messages are lost, the survivors keep it 'leaving'
   // for ever (or, with auto-down, 'downed' for ever): tombstones are never collected again
   // (every leaving or downed member must confirm) and, with auto-down, no other member can
   // ever be downed (one downed member at a time). Here the loss is made certain by cutting
-  // the leaver off inside onLeft, before its last gossip is delivered.
+  // the leaver off inside its left listener, before its last gossip is delivered.
   it('graceful leave is final even if the leaver\'s last gossip is lost: survivors record it as exited and reap tombstones again', () => {
     const world = newWorld(222, simRingConfig());
     formCluster(world, ['n0', 'n1', 'n2', 'n3']);
     const leaver = node(world, 'n2');
     let left = false;
-    leaver.onLeft = () => {
+    leaver.events.on('left', () => {
       left = true;
       world.net.partition([['n2'], ['n0', 'n1', 'n3']]);
-    };
+    });
     leaver.leave();
-    expect(runUntil(world, () => left, 30_000), 'onLeft never fired').toBe(true);
+    expect(runUntil(world, () => left, 30_000), 'left never fired').toBe(true);
     world.crash('n2', true);
     world.run(100); // the leaver's last messages are dropped, then the network heals
     world.net.heal();
