@@ -14,7 +14,8 @@ import { createApp } from './http/app';
 import { createMetrics, observeLimits } from './metrics';
 import { cryptoRandom, nodeTimers, wallClock } from './runtime';
 import { WsTransport } from './transport/wsTransport';
-import { registerGenericTypes } from './types/generic';
+import { registerShortenerTypes } from './datatypes';
+import { registerKvAndCounterTypes } from './datatypes/kvAndCounter';
 import { Accounts } from './auth/accounts';
 import { ApiKeys } from './auth/apiKeys';
 import { Sessions } from './auth/sessions';
@@ -26,7 +27,6 @@ import { ClusterLimiter, limitPolicies } from './limits';
 import { ClickBudget } from './links/clickBudget';
 import { LinkDirectory } from './links/linkDirectory';
 import { LinkService } from './links/linkService';
-import { registerLinkTypes } from './links/types';
 import { ViewRecorder } from './links/viewRecorder';
 import { linkSummaryQuery, MonotoneTotals, type LinkSummary } from './links/summary';
 import { createLive, defaultLiveLimits } from './live/liveServer';
@@ -50,8 +50,8 @@ async function main(config: ServerConfig): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL, base: { node: config.nodeName } });
   await initHash();
   const types = new DataTypeRegistry();
-  registerGenericTypes(types);
-  registerLinkTypes(types);
+  registerKvAndCounterTypes(types);
+  registerShortenerTypes(types);
   const ringCfg = ringConfig({ ringSize: config.RING_SIZE, nVal: config.N_VAL, r: config.R, w: config.W, autoDownAfterMs: config.AUTO_DOWN_MS });
 
   let persistence: Persistence | undefined;

@@ -5,7 +5,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { RingNode } from '../../ring/node/ringNode';
 import { contextOf, liveValue, type RingClient } from '../ringClient';
 import { ReadThroughCache } from '../readThrough';
-import { apiKeyKey, keysKey, twoPhaseMembers, type ApiKeyDoc, type TwoPhaseSet } from '../links/types';
+import { apiKeyKey, keysKey } from '../datatypes/keys';
+import { twoPhaseMembers, type TwoPhaseSet } from '../datatypes/twoPhaseSet';
+import type { ApiKeyDoc } from './docs';
 
 /** Keys an account may hold at once. */
 export const apiKeysPerAccountMax = 50;

@@ -6,7 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RingNode } from '../../ring/node/ringNode';
 import { liveValue, RingCallError, type RingClient } from '../ringClient';
-import { sessionKey, type SessionDoc } from '../links/types';
+import { sessionKey } from '../datatypes/keys';
+import type { SessionDoc } from './docs';
 import { ReadThroughCache } from '../readThrough';
 
 export const sessionCookie = 'rl_sid';

@@ -11,7 +11,8 @@ import type { LinkDirectory } from './linkDirectory';
 import { randomSlug, validateSlug, validateTarget } from './rules';
 import { emptyStats, mergeStats, summarizeStats, type LinkStats, type StatsSummary } from './stats';
 import { OwnerIndex, ownerLinksMax } from './ownerIndex';
-import { botsKey, linkKey, slugClaimKey, statsKey, viewsKey, type LinkDoc, type RedirectStatus } from './types';
+import { botsKey, linkKey, slugClaimKey, statsKey, viewsKey } from '../datatypes/keys';
+import type { LinkDoc, RedirectStatus } from './linkDoc';
 import type { ViewRecorder } from './viewRecorder';
 
 /** Random slugs tried before giving up on finding one whose replicas are reachable. */

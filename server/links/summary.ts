@@ -4,7 +4,7 @@
 // others acknowledged) and a total shown to a person must never go down.
 import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
 import type { CoverageQuery } from '../../ring/coverage/coverage';
-import type { LinkDoc } from './types';
+import type { LinkDoc } from './linkDoc';
 
 export const topLinksMax = 10;
 

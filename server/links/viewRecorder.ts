@@ -5,7 +5,7 @@
 import type { RingNode } from '../../ring/node/ringNode';
 import type { Timers, TimerHandle } from '../../ring/runtime';
 import { LocalStats, type LinkStats, type ViewEvent } from './stats';
-import { botsKey, statsKey, viewsKey } from './types';
+import { botsKey, statsKey, viewsKey } from '../datatypes/keys';
 
 export interface ViewRecorderLimits {
   flushIntervalMs: number;

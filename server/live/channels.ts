@@ -4,7 +4,7 @@
 // `announceEveryMs`, so a new owner after a ring change learns them, and a lost message
 // heals); the owner then knows whether to publish and where the packets must go.
 import type { RingNode } from '../../ring/node/ringNode';
-import { viewsKey } from '../links/types';
+import { viewsKey } from '../datatypes/keys';
 
 export const announceEveryMs = 5_000;
 /** How often a node checks whether the set of reachable members changed. */

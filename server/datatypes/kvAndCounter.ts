@@ -1,6 +1,6 @@
-// Generic data types the cluster runtime is exercised with before the link shortener's
-// own types exist: a JSON register and a G-counter. Operators can use them through the
-// admin API to check a cluster end to end.
+// The admin API's own data types (keys kv/<id> and ctr/<id>, server/http/routes/data.ts): a JSON
+// register and a G-counter, independent of the link shortener's types. Operators use them to
+// check a cluster end to end.
 import { gcounterType } from '../../ring/crdt/counterShipper';
 import { DataTypeRegistry, type RegisterType } from '../../ring/storage/datatype';
 
@@ -12,7 +12,7 @@ export const kvType: RegisterType<unknown> = {
   decode: (w) => w,
 };
 
-export function registerGenericTypes(types: DataTypeRegistry): void {
+export function registerKvAndCounterTypes(types: DataTypeRegistry): void {
   types.register(kvType);
   types.register(gcounterType('ctr'));
 }
