@@ -194,7 +194,7 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const selfHosts = () => [...(publicUrl ? [publicUrl] : []), `${config.HOST}:${config.PORT}`, ...node.members().map((m) => m.addr)];
   const links = new LinkService({ node, ring, directory, budget, recorder, now, selfHosts, allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS === '1' });
   const trustProxy = config.TRUST_PROXY === '1';
-  const sessions = new Sessions(node, ring, now, publicUrl?.startsWith('https:') ?? false);
+  const sessions = new Sessions(node, ring, now);
   const apiKeys = new ApiKeys(node, ring, now);
   const ownHosts = [config.advertiseAddr, `${config.HOST}:${config.PORT}`, ...loopbackNames.map((h) => `${h}:${config.PORT}`), ...config.ALLOWED_HOSTS];
   const isOwnHost = (host: string) => {
@@ -202,7 +202,7 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
     return ownHosts.includes(h) || node.members().some((m) => m.addr.toLowerCase() === h);
   };
   const defaultBaseUrl = `http://${config.advertiseAddr}`;
-  const api = createApi({ links, sessions, accounts: new Accounts(ring, now), apiKeys, limits, publicUrl, isOwnHost, defaultBaseUrl, trustProxy });
+  const api = createApi({ links, sessions, accounts: new Accounts(ring, now), apiKeys, limits, publicUrl, isOwnHost, defaultBaseUrl, trustProxy, secureCookies: publicUrl?.startsWith('https:') ?? false });
   const live = createLive({ node, links, sessions, apiKeys, publicUrl, redisUrl: config.REDIS_URL, log: log.child({ part: 'live' }), clusterView: () => clusterSnapshot(node), limits: { ...defaultLiveLimits, statsIntervalMs: config.LIVE_STATS_INTERVAL_MS } });
   node.durable.store.onChange = (key) => live.keyChanged(key);
   node.registerCoverage(linkSummaryQuery);

@@ -9,6 +9,7 @@ import { maxClicksLimit, type LinkInput, type LinkService, type LinkView } from 
 import { inputError, HttpError, json, readJson } from './respond';
 import type { RateLimits } from './rateLimits';
 import { checkOrigin, clientIp } from './security';
+import { clearSessionCookie, readSessionId, sendSessionCookie } from './sessionCookie';
 
 /** Largest API request body. */
 export const apiBodyBytesMax = 16 * 1024;
@@ -26,6 +27,8 @@ export interface ApiDeps {
   /** Without PUBLIC_URL: the base of short URLs when the Host is not one of ours. */
   defaultBaseUrl: string;
   trustProxy: boolean;
+  /** Session cookies get Secure (PUBLIC_URL is https). */
+  secureCookies: boolean;
 }
 
 interface Caller {
@@ -110,7 +113,8 @@ export function createApi(deps: ApiDeps) {
       return { owner: `a:${key.accountId}`, account: { id: key.accountId, username: key.username }, session: null, viaApiKey: true };
     }
     if (opts.write) checkOrigin(req, publicOrigin);
-    const session = opts.create ? await sessions.ensure(req, res) : await sessions.current(req, res);
+    const session = opts.create ? await sessions.ensure(readSessionId(req)) : await sessions.current(readSessionId(req));
+    sendSessionCookie(res, session, deps.secureCookies);
     if (!session) return null;
     const account = session.doc.accountId ? { id: session.doc.accountId, username: session.doc.username ?? '' } : null;
     return { owner: account ? `a:${account.id}` : `s:${session.idHash}`, account, session, viaApiKey: false };
@@ -129,10 +133,11 @@ export function createApi(deps: ApiDeps) {
   }
 
   async function signedIn(req: IncomingMessage, res: ServerResponse, account: { id: string; username: string }, status: number): Promise<void> {
-    const old = await sessions.current(req, res);
+    const old = await sessions.current(readSessionId(req));
+    sendSessionCookie(res, old, deps.secureCookies);
     let migrated = 0;
     if (old && !old.doc.accountId) migrated = await links.migrate(`s:${old.idHash}`, `a:${account.id}`);
-    await sessions.signIn(res, old, account);
+    sendSessionCookie(res, await sessions.signIn(old, account), deps.secureCookies);
     json(res, status, { user: { id: account.id, username: account.username }, migrated });
   }
 
@@ -188,12 +193,14 @@ export function createApi(deps: ApiDeps) {
     }
     if (path === '/api/auth/signout' && method === 'POST') {
       checkOrigin(req, publicOrigin);
-      const session = await sessions.current(req, res);
+      const session = await sessions.current(readSessionId(req));
+      sendSessionCookie(res, session, deps.secureCookies);
       // Ending a session is a write too (its record is deleted on the ring).
       if (session) {
         await limits.write(ip, session.doc.accountId ? `a:${session.doc.accountId}` : `s:${session.idHash}`);
+        await sessions.signOut(session);
       }
-      await sessions.signOut(res, session);
+      clearSessionCookie(res, deps.secureCookies);
       res.writeHead(204, { 'cache-control': 'no-store' });
       return void res.end();
     }

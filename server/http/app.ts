@@ -11,7 +11,8 @@ import type { VersionVector } from '../../ring/storage/versions';
 import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
 import type { CasOp } from '../../ring/sim/linearizability';
 import { applyCasOp } from '../../ring/cas/registerOps';
-import { RingCallError, RingClient } from '../ringClient';
+import { RingClient } from '../ringClient';
+import { problemOf } from './errors';
 import { reservedSlugs } from '../links/rules';
 import { HttpError, json, problem, readJson } from './respond';
 import { redirectHeads, setApiHeaders, setPageHeaders, type RedirectHeads } from './security';
@@ -60,7 +61,6 @@ export interface AppDeps {
   bodyBytesMax: number;
 }
 
-const ringErrorStatus: Record<string, number> = { unavailable: 503, timeout: 504, invalid: 400, conflict: 409, stopped: 503, overloaded: 503 };
 const keyPattern = /^[A-Za-z0-9_.:-]{1,200}$/;
 
 /** Causal contexts travel as opaque base64url strings. */
@@ -262,12 +262,8 @@ export function createApp(deps: AppDeps) {
     if (res.headersSent) return void res.destroy();
     // The error may come from the redirect path or a page, whose headers were for HTML.
     setApiHeaders(res);
-    if (err instanceof HttpError) return problem(res, err.status, err.title, err.message, err.headers, err.extras);
-    if (err instanceof RingCallError) {
-      const status = ringErrorStatus[err.ringError.kind] ?? 503;
-      const detail = status >= 500 ? `The cluster could not complete this request right now (${err.message}). Try again in a moment.` : err.message;
-      return problem(res, status, status === 504 ? 'Gateway Timeout' : status === 400 ? 'Bad Request' : status === 409 ? 'Conflict' : 'Service Unavailable', detail, status >= 500 ? { 'retry-after': '1' } : {});
-    }
+    const p = problemOf(err);
+    if (p) return problem(res, p.status, p.title, p.detail, p.headers, p.extras);
     problem(res, 500, 'Internal Server Error', 'unexpected error; see the node log');
     throw err;
   }

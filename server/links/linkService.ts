@@ -4,7 +4,7 @@
 import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
 import type { RingNode } from '../../ring/node/ringNode';
 import { hashPassword } from '../auth/passwords';
-import { inputError, HttpError } from '../http/respond';
+import { conflict, gone, invalidInput, limitReached, notFound, unavailable, type DomainError } from '../domain/errors';
 import { contextOf, liveValue, RingCallError, type RingClient } from '../ringClient';
 import type { ClickBudget } from './clickBudget';
 import type { LinkDirectory } from './linkDirectory';
@@ -107,8 +107,8 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
-function claimTimedOut(slug: string): HttpError {
-  return new HttpError(503, 'Service Unavailable', `The slug "${slug}" could not be claimed in time: too few of its replicas can agree right now. Try again in a moment.`, { 'retry-after': '1' });
+function claimTimedOut(slug: string): DomainError {
+  return unavailable(`The slug "${slug}" could not be claimed in time: too few of its replicas can agree right now. Try again in a moment.`);
 }
 
 export function linkStatus(doc: LinkDoc, served: number, now: number): LinkStatus {
@@ -127,13 +127,13 @@ export class LinkService {
 
   checkTarget(url: string): string {
     const r = validateTarget(url, { selfHosts: this.d.selfHosts(), allowPrivate: this.d.allowPrivateTargets });
-    if (!r.ok) throw inputError(422, 'url', r.code, r.message);
+    if (!r.ok) throw invalidInput('url', r.code, r.message);
     return r.url;
   }
 
   checkExpiry(expiresAt: number | null | undefined): number | null {
     if (expiresAt === undefined || expiresAt === null) return null;
-    if (expiresAt <= this.d.now()) throw inputError(422, 'expiresAt', 'expiry_in_past', 'The expiry must be in the future.');
+    if (expiresAt <= this.d.now()) throw invalidInput('expiresAt', 'expiry_in_past', 'The expiry must be in the future.');
     return expiresAt;
   }
 
@@ -147,7 +147,7 @@ export class LinkService {
     const expiresAt = input.expiresAt !== undefined ? this.checkExpiry(input.expiresAt) : undefined;
     if (input.slug !== undefined) {
       const v = validateSlug(input.slug);
-      if (!v.ok) throw inputError(422, 'slug', v.code, v.message);
+      if (!v.ok) throw invalidInput('slug', v.code, v.message);
     }
     return { url, expiresAt };
   }
@@ -157,7 +157,7 @@ export class LinkService {
     const url = checked.url!;
     const expiresAt = checked.expiresAt ?? null;
     const slug = input.slug !== undefined ? await this.claimCustom(owner, input.slug) : await this.claimRandom(owner);
-    if (await this.index.isFull(owner, slug)) throw inputError(422, undefined, 'too_many_links', `You have about ${ownerLinksMax} links, the most one owner may hold. Delete some first.`);
+    if (await this.index.isFull(owner, slug)) throw limitReached('too_many_links', `You have about ${ownerLinksMax} links, the most one owner may hold. Delete some first.`);
     const now = this.d.now();
     const doc: LinkDoc = {
       slug,
@@ -184,7 +184,7 @@ export class LinkService {
     // Past the deadline the claim may still land; its owner can simply create again (below).
     const held = await within(claiming, slugClaimDeadlineMs);
     if (!held) throw claimTimedOut(slug);
-    const taken = () => inputError(409, 'slug', 'slug_taken', `The slug "${slug}" is already taken. Choose another one, or leave it empty for a random one.`);
+    const taken = () => conflict('slug', 'slug_taken', `The slug "${slug}" is already taken. Choose another one, or leave it empty for a random one.`);
     if (held.owner !== owner) throw taken();
     if (held.at !== claim.at && liveValue(await this.d.ring.get(linkKey(slug))) !== undefined) throw taken();
     return slug;
@@ -215,7 +215,7 @@ export class LinkService {
         lastError = err;
       }
     }
-    throw new HttpError(503, 'Service Unavailable', `No slug could be claimed right now (${lastError instanceof Error ? lastError.message : 'too few replicas reachable'}). Try again in a moment.`, { 'retry-after': '1' });
+    throw unavailable(`No slug could be claimed right now (${lastError instanceof Error ? lastError.message : 'too few replicas reachable'}). Try again in a moment.`);
   }
 
   private reachableRandomSlug(): string | undefined {
@@ -230,16 +230,16 @@ export class LinkService {
 
   /** The owner's link, with the context to write over it; 404 when it is missing or someone else's. */
   async owned(owner: string, slug: string): Promise<{ doc: LinkDoc; context: ReturnType<typeof contextOf> }> {
-    if (!validateSlug(slug, new Set()).ok) throw inputError(404, undefined, 'link_not_found', `There is no link "${slug}" among yours.`);
+    if (!validateSlug(slug, new Set()).ok) throw notFound('link_not_found', `There is no link "${slug}" among yours.`);
     const r = await this.d.ring.get(linkKey(slug));
     const doc = liveValue<LinkDoc>(r);
-    if (!doc || doc.owner !== owner) throw inputError(404, undefined, 'link_not_found', `There is no link "${slug}" among yours.`);
+    if (!doc || doc.owner !== owner) throw notFound('link_not_found', `There is no link "${slug}" among yours.`);
     return { doc, context: contextOf(r) };
   }
 
   async update(owner: string, slug: string, patch: Partial<LinkInput>): Promise<LinkDoc> {
     const { doc, context } = await this.owned(owner, slug);
-    if (doc.deletedAt !== null) throw inputError(410, undefined, 'link_deleted', 'This link was deleted and can no longer be edited.');
+    if (doc.deletedAt !== null) throw gone('link_deleted', 'This link was deleted and can no longer be edited.');
     const next: LinkDoc = {
       ...doc,
       url: patch.url !== undefined ? this.checkTarget(patch.url) : doc.url,
