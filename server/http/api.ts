@@ -2,6 +2,7 @@
 // Routes are thin: they parse with zod, find the caller, and call the services.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { slugSchema } from '../../contract/slug';
 import { USERNAME_PATTERN, type Accounts } from '../auth/accounts';
 import type { ApiKeys } from '../auth/apiKeys';
 import type { Session, Sessions } from '../auth/sessions';
@@ -54,7 +55,7 @@ const password = z.string().min(4, 'must be at least 4 characters').max(128, 'mu
 
 const createBody = z.strictObject({
   url: z.string({ error: 'is required: the address to shorten' }).min(1, 'is required: the address to shorten').max(8192, 'is too long'),
-  slug: z.string().max(256).optional(),
+  slug: slugSchema.optional(),
   expiresAt: when.nullable().optional(),
   password: password.nullable().optional(),
   maxClicks: maxClicks.nullable().optional(),
@@ -80,6 +81,8 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const field = issue.path.map(String).join('.') || undefined;
+  // A rule with its own code (contract/slug.ts): its message is already the sentence to show.
+  if (issue.code === 'custom' && typeof issue.params?.code === 'string') throw inputError(422, field, issue.params.code, issue.message);
   const message = issue.code === 'unrecognized_keys' ? `Unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}.` : `${field ?? 'body'} ${issue.message.replace(/^Invalid input: /, '')}`;
   throw inputError(422, issue.code === 'unrecognized_keys' ? issue.keys[0] : field, 'invalid_input', message.endsWith('.') ? message : `${message}.`);
 }

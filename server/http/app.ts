@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { isSlugCharCode, slugCharsMax, slugCharsMin } from '../../contract/slug';
 import type { RingNode } from '../../ring/node/ringNode';
 import type { VersionVector } from '../../ring/storage/versions';
 import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
@@ -17,19 +18,11 @@ import { reservedSlugs } from '../links/rules';
 import { HttpError, json, problem, readJson } from './respond';
 import { redirectHeads, setApiHeaders, setPageHeaders, type RedirectHeads } from './security';
 
-/** Slugs are 3-64 of A-Z a-z 0-9 _ - (links/rules.ts). */
-const slugCharsMin = 3;
-const slugCharsMax = 64;
-
 /** The slug when the request target is one path segment that could be a slug, with an optional query string; else null. */
 export function slugOfTarget(target: string): string | null {
   if (target.charCodeAt(0) !== 47 /* / */) return null;
   let i = 1;
-  for (; i < target.length; i++) {
-    const c = target.charCodeAt(i);
-    // 0-9, A-Z, a-z, -, _
-    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95)) break;
-  }
+  for (; i < target.length; i++) if (!isSlugCharCode(target.charCodeAt(i))) break;
   const n = i - 1;
   if (n < slugCharsMin || n > slugCharsMax || (i < target.length && target.charCodeAt(i) !== 63 /* ? */)) return null;
   return target.slice(1, i);

@@ -16,7 +16,7 @@ import { apiKeyRef, type ApiKeys } from '../auth/apiKeys';
 import type { Sessions } from '../auth/sessions';
 import { readSessionId } from '../http/sessionCookie';
 import type { LinkService } from '../links/linkService';
-import { SLUG_PATTERN } from '../links/rules';
+import { SLUG_PATTERN } from '../../contract/slug';
 import { ChannelDirectory, linkRoom } from './channels';
 import { ClusterFeed } from './clusterFeed';
 import { MessageBudget, type MessageBudgetLimits } from './messageBudget';

@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BASE62,
-  SLUG_PATTERN,
   TARGET_MAX_LENGTH,
   randomSlug,
   reservedSlugs,
@@ -12,6 +11,7 @@ import {
   validateTarget,
 } from '../../server/links/rules';
 import type { TargetOptions } from '../../server/links/rules';
+import { SLUG_PATTERN } from '../../contract/slug';
 
 const OPTS: TargetOptions = { selfHosts: ['rl.example', 'https://short.example', 'node1.example:3000', '127.0.0.1:3001'] };
 
