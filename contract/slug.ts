@@ -23,9 +23,13 @@ export interface SlugFormatFailure {
 /** What is wrong with the slug's format (length, characters), or null when it has none. */
 export function slugFormatFailure(slug: unknown): SlugFormatFailure | null {
   if (typeof slug !== 'string') return { code: 'slug_format', message: 'The custom slug must be text.' };
-  if (slug.length < slugCharsMin) return { code: 'slug_too_short', message: `Custom slugs need at least ${slugCharsMin} characters.` };
+  if (slug.length < slugCharsMin)
+    return { code: 'slug_too_short', message: `Custom slugs need at least ${slugCharsMin} characters.` };
   if (slug.length > slugCharsMax) {
-    return { code: 'slug_too_long', message: `Custom slugs can be at most ${slugCharsMax} characters long (this one has ${slug.length}).` };
+    return {
+      code: 'slug_too_long',
+      message: `Custom slugs can be at most ${slugCharsMax} characters long (this one has ${slug.length}).`,
+    };
   }
   if (!SLUG_PATTERN.test(slug)) {
     return { code: 'slug_format', message: 'Custom slugs may only use letters A-Z and a-z, digits 0-9, "-" and "_".' };

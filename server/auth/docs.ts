@@ -33,7 +33,10 @@ export const sessionType: RegisterType<SessionDoc> = {
   name: 'session',
   kind: 'register',
   // Siblings of a session differ only by a sliding refresh or a sign-in; the signed-in, longest-lived one wins.
-  resolve: (values) => [...values].sort((a, b) => Number(b.accountId !== null) - Number(a.accountId !== null) || b.expiresAt - a.expiresAt)[0]!,
+  resolve: (values) =>
+    [...values].sort(
+      (a, b) => Number(b.accountId !== null) - Number(a.accountId !== null) || b.expiresAt - a.expiresAt,
+    )[0]!,
   encode: identity,
   decode: (w) => w as SessionDoc,
   expiresAt: (v) => v.expiresAt,

@@ -21,7 +21,8 @@ export function mergeTwoPhase(a: TwoPhaseSet, b: TwoPhaseSet): TwoPhaseSet {
   return out;
 }
 
-export const twoPhaseMembers = (s: TwoPhaseSet): string[] => Object.entries(s).flatMap(([k, v]) => (v === 0 ? [k] : []));
+export const twoPhaseMembers = (s: TwoPhaseSet): string[] =>
+  Object.entries(s).flatMap(([k, v]) => (v === 0 ? [k] : []));
 
 export function twoPhaseSetType(name: string): CrdtType<TwoPhaseSet> {
   return {
@@ -31,7 +32,12 @@ export function twoPhaseSetType(name: string): CrdtType<TwoPhaseSet> {
     merge: mergeTwoPhase,
     encode: (v) => v,
     decode: (w) => {
-      if (typeof w !== 'object' || w === null || Array.isArray(w) || !Object.values(w).every((v) => v === 0 || v === 1)) {
+      if (
+        typeof w !== 'object' ||
+        w === null ||
+        Array.isArray(w) ||
+        !Object.values(w).every((v) => v === 0 || v === 1)
+      ) {
         throw new Error(`${name}: not a two-phase set`);
       }
       return mergeTwoPhase(w as TwoPhaseSet, {});

@@ -31,10 +31,12 @@ export class DomainError extends Error {
   }
 }
 
-export const invalidInput = (field: string | undefined, code: string, message: string) => new DomainError('invalid_input', message, code, field);
+export const invalidInput = (field: string | undefined, code: string, message: string) =>
+  new DomainError('invalid_input', message, code, field);
 export const limitReached = (code: string, message: string) => new DomainError('limit_reached', message, code);
 export const notFound = (code: string, message: string) => new DomainError('not_found', message, code);
-export const conflict = (field: string | undefined, code: string, message: string) => new DomainError('conflict', message, code, field);
+export const conflict = (field: string | undefined, code: string, message: string) =>
+  new DomainError('conflict', message, code, field);
 export const gone = (code: string, message: string) => new DomainError('gone', message, code);
 export const forbidden = (code: string, message: string) => new DomainError('forbidden', message, code);
 export const unavailable = (message: string) => new DomainError('unavailable', message);

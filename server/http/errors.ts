@@ -26,19 +26,39 @@ export const domainErrorStatus: Record<DomainErrorKind, number> = {
   unavailable: 503,
 };
 
-const ringErrorStatus: Record<string, number> = { unavailable: 503, timeout: 504, invalid: 400, conflict: 409, stopped: 503, overloaded: 503 };
+const ringErrorStatus: Record<string, number> = {
+  unavailable: 503,
+  timeout: 504,
+  invalid: 400,
+  conflict: 409,
+  stopped: 503,
+  overloaded: 503,
+};
 
 /** The answer for an error, or undefined for one nobody expected (a bug: 500, and logged). */
 export function problemOf(err: unknown): ProblemAnswer | undefined {
-  if (err instanceof HttpError) return { status: err.status, title: err.title, detail: err.message, headers: err.headers, extras: err.extras };
+  if (err instanceof HttpError)
+    return { status: err.status, title: err.title, detail: err.message, headers: err.headers, extras: err.extras };
   if (err instanceof DomainError) {
     const status = domainErrorStatus[err.kind];
-    const extras: ProblemExtras = { ...(err.field ? { field: err.field } : {}), ...(err.code ? { code: err.code } : {}) };
-    return { status, title: statusTitle(status), detail: err.message, headers: status === 503 ? { ...retryAfter } : {}, extras };
+    const extras: ProblemExtras = {
+      ...(err.field ? { field: err.field } : {}),
+      ...(err.code ? { code: err.code } : {}),
+    };
+    return {
+      status,
+      title: statusTitle(status),
+      detail: err.message,
+      headers: status === 503 ? { ...retryAfter } : {},
+      extras,
+    };
   }
   if (err instanceof RingCallError) {
     const status = ringErrorStatus[err.ringError.kind] ?? 503;
-    const detail = status >= 500 ? `The cluster could not complete this request right now (${err.message}). Try again in a moment.` : err.message;
+    const detail =
+      status >= 500
+        ? `The cluster could not complete this request right now (${err.message}). Try again in a moment.`
+        : err.message;
     return { status, title: statusTitle(status), detail, headers: status >= 500 ? { ...retryAfter } : {}, extras: {} };
   }
   return undefined;

@@ -20,9 +20,15 @@ export function readSessionId(req: IncomingMessage): string | undefined {
 export function sendSessionCookie(res: ServerResponse, session: Session | null, secure: boolean): void {
   if (!session?.issued) return;
   const maxAgeSec = Math.floor(sessionTtlMs / 1000);
-  res.appendHeader('set-cookie', `${sessionCookie}=${session.id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSec}${secure ? '; Secure' : ''}`);
+  res.appendHeader(
+    'set-cookie',
+    `${sessionCookie}=${session.id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSec}${secure ? '; Secure' : ''}`,
+  );
 }
 
 export function clearSessionCookie(res: ServerResponse, secure: boolean): void {
-  res.appendHeader('set-cookie', `${sessionCookie}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? '; Secure' : ''}`);
+  res.appendHeader(
+    'set-cookie',
+    `${sessionCookie}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? '; Secure' : ''}`,
+  );
 }

@@ -1,8 +1,9 @@
 // The link document (key link/<slug>) and how concurrent edits of it resolve.
 import type { RegisterType } from '../../ring/storage/datatype';
+import type { RedirectStatus } from '../../contract/types';
 import type { PasswordHash } from '../auth/passwords';
 
-export type RedirectStatus = 301 | 302 | 307 | 308;
+export type { RedirectStatus };
 
 export interface LinkDoc {
   readonly slug: string;
@@ -32,9 +33,16 @@ export function resolveLink(values: readonly LinkDoc[]): LinkDoc {
       if (vd) best = v;
       continue;
     }
-    if (v.updatedAt > best.updatedAt || (v.updatedAt === best.updatedAt && JSON.stringify(v) > JSON.stringify(best))) best = v;
+    if (v.updatedAt > best.updatedAt || (v.updatedAt === best.updatedAt && JSON.stringify(v) > JSON.stringify(best)))
+      best = v;
   }
   return best;
 }
 
-export const linkType: RegisterType<LinkDoc> = { name: 'link', kind: 'register', resolve: resolveLink, encode: (v) => v, decode: (w) => w as LinkDoc };
+export const linkType: RegisterType<LinkDoc> = {
+  name: 'link',
+  kind: 'register',
+  resolve: resolveLink,
+  encode: (v) => v,
+  decode: (w) => w as LinkDoc,
+};

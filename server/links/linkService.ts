@@ -9,11 +9,12 @@ import { contextOf, liveValue, RingCallError, type RingClient } from '../ringCli
 import type { ClickBudget } from './clickBudget';
 import type { LinkDirectory } from './linkDirectory';
 import { randomSlug, validateSlug, validateTarget } from './rules';
-import { emptyStats, mergeStats, summarizeStats, type LinkStats, type StatsSummary } from './stats';
+import { emptyStats, mergeStats, summarizeStats, type LinkStats } from './stats';
 import { OwnerIndex, ownerLinksMax } from './ownerIndex';
 import { botsKey, linkKey, slugClaimKey, statsKey, viewsKey } from '../datatypes/keys';
 import type { LinkDoc, RedirectStatus } from './linkDoc';
 import type { ViewRecorder } from './viewRecorder';
+import type { LinkStatsView, LinkStatus, LinkView } from '../../contract/types';
 
 /** Random slugs tried before giving up on finding one whose replicas are reachable. */
 const randomSlugAttemptsMax = 64;
@@ -27,9 +28,6 @@ const randomSlugClaimsMax = 4;
 const slugClaimDeadlineMs = 4_000;
 /** Parallel reads when listing an owner's links. */
 const listConcurrencyMax = 32;
-export const maxClicksLimit = 1_000_000_000;
-
-export type LinkStatus = 'active' | 'expired' | 'used_up' | 'deleted';
 
 export interface LinkInput {
   url: string;
@@ -38,29 +36,6 @@ export interface LinkInput {
   password?: string | null | undefined;
   maxClicks?: number | null | undefined;
   redirectStatus?: RedirectStatus | undefined;
-}
-
-export interface LinkView {
-  slug: string;
-  shortUrl: string;
-  url: string;
-  createdAt: string;
-  updatedAt: string;
-  expiresAt: string | null;
-  maxClicks: number | null;
-  redirectStatus: RedirectStatus;
-  hasPassword: boolean;
-  status: LinkStatus;
-  total: number;
-  bots: number;
-}
-
-export interface LinkStatsView extends StatsSummary {
-  slug: string;
-  total: number;
-  bots: number;
-  partition: number;
-  nodes: { name: string; role: 'primary' | 'fallback'; up: boolean }[];
 }
 
 interface SlugClaim {
