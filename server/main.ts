@@ -12,6 +12,7 @@ import { ConfigError, isLoopbackHost, loadConfig, type ServerConfig } from './co
 import { Persistence } from './durability/persistence';
 import { createApp } from './http/app';
 import type { ApiDeps } from './http/callers';
+import { reservedSlugs } from './http/reservedSlugs';
 import { createMetrics, observeLimits } from './metrics';
 import { cryptoRandom, nodeTimers, wallClock } from './runtime';
 import { WsTransport } from './transport/wsTransport';
@@ -194,7 +195,7 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const selfHosts = () => [...(publicUrl ? [publicUrl] : []), `${config.HOST}:${config.PORT}`, ...node.members().map((m) => m.addr)];
   const allowPrivateTargets = config.ALLOW_PRIVATE_TARGETS === '1';
   const links = new LinkService({
-    node, ring, directory, budget, recorder, now, selfHosts, allowPrivateTargets,
+    node, ring, directory, budget, recorder, now, selfHosts, allowPrivateTargets, reservedSlugs,
   });
   const trustProxy = config.TRUST_PROXY === '1';
   const sessions = new Sessions(node, ring, now);

@@ -8,13 +8,13 @@ import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import { isSlugCharCode, slugCharsMax, slugCharsMin } from '../../contract/slug';
 import type { RingNode } from '../../ring/node/ringNode';
-import { reservedSlugs } from '../links/rules';
 import { RingClient } from '../ringClient';
 import { requireAdminToken } from './adminAuth';
 import { apiOf, type ApiDeps } from './callers';
 import { problemOf } from './errors';
 import { openApiDocument } from './openapi';
 import { HttpError, inputError, problem } from './respond';
+import { reservedSlugs } from './reservedSlugs';
 import { createRouter } from './router';
 import type { ClusterDeps } from './routes/cluster';
 import { mountedRoutes, routeTable } from './routes';
@@ -29,7 +29,6 @@ export function slugOfTarget(target: string): string | null {
   if (n < slugCharsMin || n > slugCharsMax || (i < target.length && target.charCodeAt(i) !== 63 /* ? */)) return null;
   return target.slice(1, i);
 }
-const reservedLower = new Set([...reservedSlugs].map((s) => s.toLowerCase()));
 
 export interface PageHandler {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
@@ -189,7 +188,7 @@ export function createApp(deps: AppDeps) {
       const slug = deps.redirector ? slugOfTarget(req.url ?? '') : null;
       const method = req.method;
       const slugMethod = method === 'GET' || method === 'HEAD' || method === 'POST';
-      const heads = slug !== null && slugMethod && !reservedLower.has(slug.toLowerCase()) ? redirectHeads(req.rawHeaders) : null;
+      const heads = slug !== null && slugMethod && !reservedSlugs.has(slug.toLowerCase()) ? redirectHeads(req.rawHeaders) : null;
       // The server runs with requireHostHeader off so that this refusal is problem+json too.
       const host = heads ? heads.host : req.headers.host;
       if (host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {

@@ -53,6 +53,8 @@ export interface LinkServiceDeps {
   /** This service's own hosts, for the no-loops rule. */
   selfHosts: () => string[];
   allowPrivateTargets: boolean;
+  /** Names of the site's own pages and routes, lower-case: never slugs (server/http/reservedSlugs.ts). */
+  reservedSlugs: ReadonlySet<string>;
 }
 
 async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -121,7 +123,7 @@ export class LinkService {
     const url = input.url !== undefined ? this.checkTarget(input.url) : undefined;
     const expiresAt = input.expiresAt !== undefined ? this.checkExpiry(input.expiresAt) : undefined;
     if (input.slug !== undefined) {
-      const v = validateSlug(input.slug);
+      const v = validateSlug(input.slug, this.d.reservedSlugs);
       if (!v.ok) throw invalidInput('slug', v.code, v.message);
     }
     return { url, expiresAt };
@@ -195,7 +197,7 @@ export class LinkService {
 
   private reachableRandomSlug(): string | undefined {
     for (let i = 0; i < randomSlugAttemptsMax; i++) {
-      const slug = randomSlug();
+      const slug = randomSlug(this.d.reservedSlugs);
       const { primaries } = this.d.node.placement(slugClaimKey(slug));
       const up = primaries.filter((n) => this.d.node.isUp(n)).length;
       if (primaries.length > 0 && up * 2 > primaries.length) return slug;

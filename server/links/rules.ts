@@ -326,25 +326,6 @@ function classifyName(host: string): 'local' | 'single_label' | null {
 
 // ---------------------------------------------------------------------------------- slugs
 
-/** Page and API names that can never be slugs (compared case-insensitively). */
-export const reservedSlugs: ReadonlySet<string> = new Set([
-  // API and framework paths
-  'api', '_next', '_ring', '_internal', 'static', 'assets', 'public', 'socket-io', 'socket_io',
-  'healthz', 'readyz', 'livez', 'health', 'ready', 'status', 'metrics', 'cluster', 'ring', 'ringctl',
-  'webhook', 'webhooks', 'favicon', 'robots', 'sitemap', 'manifest', 'well-known',
-  // accounts
-  'login', 'logout', 'signin', 'signout', 'signup', 'sign-in', 'sign-out', 'sign-up', 'register',
-  'auth', 'oauth', 'account', 'accounts', 'settings', 'profile', 'user', 'users', 'me', 'password',
-  'reset', 'verify', 'keys', 'api-keys', 'tokens',
-  // pages
-  'admin', 'dashboard', 'links', 'link', 'new', 'edit', 'delete', 'create', 'stats', 'qr',
-  'preview', 'about', 'help', 'docs', 'privacy', 'terms', 'tos', 'legal', 'contact', 'support',
-  'abuse', 'report', 'security', 'home', 'index', 'www', 'app', 'search',
-  // msgpackr (ring wire and disk) decodes a "__proto__" key as "__proto_": an owner index
-  // holding this slug would name another link on every other replica.
-  '__proto__',
-]);
-
 const loweredSets = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
 
 function lowered(set: ReadonlySet<string>): ReadonlySet<string> {
@@ -356,7 +337,8 @@ function lowered(set: ReadonlySet<string>): ReadonlySet<string> {
   return l;
 }
 
-export function validateSlug(slug: string, reserved: ReadonlySet<string> = reservedSlugs): SlugResult {
+/** A custom slug's format, and that it is not `reserved` (the site's own names: server/http/reservedSlugs.ts). */
+export function validateSlug(slug: string, reserved: ReadonlySet<string>): SlugResult {
   const format = slugFormatFailure(slug);
   if (format) return fail(format.code, format.message);
   if (lowered(reserved).has(slug.toLowerCase())) {
@@ -374,8 +356,8 @@ const MAX_ROUNDS = 1000;
  * never one of the reserved words.
  */
 export function randomSlug(
+  reserved: ReadonlySet<string>,
   randomBytes: (n: number) => Uint8Array = cryptoRandomBytes,
-  reserved: ReadonlySet<string> = reservedSlugs,
 ): string {
   const reservedLower = lowered(reserved);
   let out = '';
