@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // `npm run build`: bundle the server entry and ringctl into dist/ (esbuild; npm packages
-// stay external and load from node_modules). The Next.js build joins here with the web app.
+// stay external and load from node_modules), after writing the app's page segments for the
+// server (scripts/app-routes.mjs). The Next.js build joins here with the web app.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeAppRoutes } from './app-routes.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The web app's page segments are reserved slugs: the server bundle carries them.
+if (writeAppRoutes(root)) console.log('wrote server/http/appRoutes.generated.ts from the folders of app/');
 for (const [entry, out] of [
   ['server/main.ts', 'dist/server.mjs'],
   ['server/cli/ringctl.ts', 'dist/ringctl.mjs'],

@@ -4,7 +4,7 @@
 import type { ClusterMessage, ClusterResponse } from 'socket.io-adapter';
 import { appMessage, appProtocol, appRpc } from '../ring';
 import type { LimitDecision, LimitRequest } from './limits/localLimits';
-import type { LinkDoc } from './links/types';
+import type { LinkDoc } from './links/linkDoc';
 import type { Unauthorized } from './live/liveServer';
 
 export const appMessages = appProtocol({

@@ -7,14 +7,16 @@ import { DataTypeRegistry, initHash, ringConfig, RingNode, type DurableState, ty
 import { ConfigError, isLoopbackHost, loadConfig, type ServerConfig } from './config';
 import { Persistence } from './durability/persistence';
 import { createApp } from './http/app';
+import type { ApiDeps } from './http/callers';
+import { reservedSlugs } from './http/reservedSlugs';
 import { createMetrics, observeLimits } from './metrics';
 import { cryptoRandom, nodeTimers, wallClock } from './runtime';
 import { WsTransport } from './transport/wsTransport';
-import { registerGenericTypes } from './types/generic';
+import { registerShortenerTypes } from './datatypes';
+import { registerKvAndCounterTypes } from './datatypes/kvAndCounter';
 import { Accounts } from './auth/accounts';
 import { ApiKeys } from './auth/apiKeys';
 import { Sessions } from './auth/sessions';
-import { createApi } from './http/api';
 import { loadNextPages } from './http/nextPages';
 import { createRedirector } from './http/redirect';
 import { RateLimits } from './http/rateLimits';
@@ -22,11 +24,10 @@ import { ClusterLimiter, limitPolicies } from './limits';
 import { ClickBudget } from './links/clickBudget';
 import { LinkDirectory } from './links/linkDirectory';
 import { LinkService } from './links/linkService';
-import { registerLinkTypes } from './links/types';
 import { ViewRecorder } from './links/viewRecorder';
 import { linkSummaryQuery, MonotoneTotals, type LinkSummary } from './links/summary';
 import { createLive, defaultLiveLimits } from './live/liveServer';
-import { clusterSnapshot } from './http/app';
+import { clusterSnapshot } from './http/routes/cluster';
 import { RingClient } from './ringClient';
 import { randomBytes } from 'node:crypto';
 
@@ -46,8 +47,8 @@ async function main(config: ServerConfig): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL, base: { node: config.nodeName } });
   await initHash();
   const types = new DataTypeRegistry();
-  registerGenericTypes(types);
-  registerLinkTypes(types);
+  registerKvAndCounterTypes(types);
+  registerShortenerTypes(types);
   const ringCfg = ringConfig({ ringSize: config.RING_SIZE, nVal: config.N_VAL, r: config.R, w: config.W, autoDownAfterMs: config.AUTO_DOWN_MS });
 
   let persistence: Persistence | undefined;
@@ -185,9 +186,12 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const limits = new RateLimits(limiter);
   const publicUrl = config.PUBLIC_URL?.replace(/\/+$/, '');
   const selfHosts = () => [...(publicUrl ? [publicUrl] : []), `${config.HOST}:${config.PORT}`, ...node.members().map((m) => m.addr)];
-  const links = new LinkService({ node, ring, directory, budget, recorder, now, selfHosts, allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS === '1' });
+  const allowPrivateTargets = config.ALLOW_PRIVATE_TARGETS === '1';
+  const links = new LinkService({
+    node, ring, directory, budget, recorder, now, selfHosts, allowPrivateTargets, reservedSlugs,
+  });
   const trustProxy = config.TRUST_PROXY === '1';
-  const sessions = new Sessions(node, ring, now, publicUrl?.startsWith('https:') ?? false);
+  const sessions = new Sessions(node, ring, now);
   const apiKeys = new ApiKeys(node, ring, now);
   const ownHosts = [config.advertiseAddr, `${config.HOST}:${config.PORT}`, ...loopbackNames.map((h) => `${h}:${config.PORT}`), ...config.ALLOWED_HOSTS];
   const isOwnHost = (host: string) => {
@@ -195,7 +199,11 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
     return ownHosts.includes(h) || node.members().some((m) => m.addr.toLowerCase() === h);
   };
   const defaultBaseUrl = `http://${config.advertiseAddr}`;
-  const api = createApi({ links, sessions, accounts: new Accounts(ring, now), apiKeys, limits, publicUrl, isOwnHost, defaultBaseUrl, trustProxy });
+  const secureCookies = publicUrl?.startsWith('https:') ?? false;
+  const accounts = new Accounts(ring, now);
+  const api: ApiDeps = {
+    links, sessions, accounts, apiKeys, limits, publicUrl, isOwnHost, defaultBaseUrl, trustProxy, secureCookies,
+  };
   const live = createLive({ node, links, sessions, apiKeys, publicUrl, redisUrl: config.REDIS_URL, log: log.child({ part: 'live' }), clusterView: () => clusterSnapshot(node), limits: { ...defaultLiveLimits, statsIntervalMs: config.LIVE_STATS_INTERVAL_MS } });
   node.registerCoverage(linkSummaryQuery);
   const shownTotals = new MonotoneTotals();
@@ -203,7 +211,9 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
     const r = await ring.coverage<LinkSummary>(linkSummaryQuery.name, {});
     const { links: count, top } = r.value;
     const { views, bots } = shownTotals.raise(r.value);
-    return { links: count, views, bots, ...(withTop ? { top: top.map(([slug, total]) => ({ slug, total })) } : {}), partitions: r.partitions, partial: r.missing.length > 0, missing: r.missing };
+    const topLinks = withTop ? { top: top.map(([slug, total]) => ({ slug, total })) } : {};
+    const coverage = { partitions: r.partitions, partial: r.missing.length > 0, missing: [...r.missing] };
+    return { links: count, views, bots, ...topLinks, ...coverage };
   };
   const redirector = createRedirector({ directory, recorder, budget, limits, now, trustProxy });
   return {

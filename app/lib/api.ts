@@ -1,153 +1,57 @@
 // The one typed client for the ringlink HTTP API (docs/api.md). Every page fetches through
 // it: success returns the typed body, failure throws an ApiError parsed from problem+json.
 
-export type RedirectStatus = 301 | 302 | 307 | 308;
-export type LinkStatus = 'active' | 'expired' | 'used_up' | 'deleted';
+import type {
+  ApiKeyList,
+  ApiKeyView,
+  ClusterEvent,
+  ClusterSummary,
+  ClusterUpdate as ClusterUpdateEvent,
+  ClusterView,
+  LinkChanges,
+  LinkList,
+  LinkQuery,
+  LinkStatsView,
+  LinkView,
+  NewApiKeyView,
+  NewLink,
+  SessionView,
+  SignInResult,
+} from '../../contract/types';
 
-export interface User {
-  id: string;
-  username: string;
-}
+// The wire types are the server's own (contract/types.ts); these names are the ones the pages use.
+export type {
+  ClusterEvent,
+  ClusterHandoff,
+  ClusterMember,
+  ClusterSummary,
+  ClusterView,
+  LinkChanges,
+  LinkQuery,
+  LinkStatus,
+  Liveness,
+  MemberStatus,
+  NewLink,
+  NodeInPreferenceList,
+  RedirectStatus,
+  RingPartition,
+  SignInResult,
+  User,
+} from '../../contract/types';
+export type Link = LinkView;
+export type LinkStats = LinkStatsView;
+export type ApiKey = ApiKeyView;
+export type NewApiKey = NewApiKeyView;
 
-export interface Link {
-  slug: string;
-  shortUrl: string;
-  url: string;
-  createdAt: string;
-  updatedAt: string;
-  expiresAt: string | null;
-  maxClicks: number | null;
-  redirectStatus: RedirectStatus;
-  hasPassword: boolean;
-  status: LinkStatus;
-  total: number;
-  bots: number;
-}
-
-export interface NewLink {
-  url: string;
-  slug?: string;
-  expiresAt?: string;
-  password?: string;
-  maxClicks?: number;
-  redirectStatus?: RedirectStatus;
-}
-
-/** `null` clears expiresAt, password and maxClicks; absent fields stay as they are. */
-export interface LinkChanges {
-  url?: string;
-  expiresAt?: string | null;
-  password?: string | null;
-  maxClicks?: number | null;
-  redirectStatus?: RedirectStatus;
-}
-
-export interface LinkQuery {
-  q?: string;
-  sort?: 'created' | 'total' | 'slug';
-  order?: 'asc' | 'desc';
-}
-
-export interface NodeInPreferenceList {
-  name: string;
-  role: 'primary' | 'fallback';
-  up: boolean;
-}
-
-export interface LinkStats {
-  slug: string;
-  total: number;
-  bots: number;
-  uniques: number;
-  series: { t: string; n: number }[];
-  referrers: { host: string; n: number }[];
-  devices: { device: string; n: number }[];
-  partition: number;
-  nodes: NodeInPreferenceList[];
-}
-
-export type MemberStatus = 'valid' | 'joining' | 'leaving' | 'exiting' | 'downed' | 'removed';
-export type Liveness = 'alive' | 'suspect' | 'dead';
-
-export interface ClusterMember {
-  name: string;
-  addr: string;
-  status: MemberStatus;
-  liveness: Liveness;
-}
-
-export interface RingPartition {
-  index: number;
-  owner: string;
-  /** The node the partition is moving to, while it moves. */
-  next?: string | null;
-}
-
-/** A handoff as the node reports it; the fields beyond `partition` vary, so all are optional. */
-export interface ClusterHandoff {
-  partition: number;
-  kind?: string;
-  from?: string;
-  to?: string | readonly string[];
-  sent?: number;
-  total?: number;
-  keysSent?: number;
-  keysTotal?: number;
-}
-
-export interface ClusterEvent {
-  /** ISO string or epoch milliseconds. */
-  at: string | number;
-  kind: string;
-  message: string;
-}
-
-/** GET /api/cluster. */
-export interface ClusterView {
-  node: string;
-  members: ClusterMember[];
-  ring: {
-    size: number;
-    nVal: number;
-    partitions: RingPartition[];
-    preferenceLists?: string[][];
-  };
-  handoffs: ClusterHandoff[];
-}
-
-/** The socket.io `cluster` event: GET /api/cluster plus the event log and a timestamp. */
-export interface ClusterUpdate extends ClusterView {
+/**
+ * What the cluster page holds: GET /api/cluster's view, or the socket's `cluster` event, which adds the
+ * preference lists, the event log and a timestamp.
+ */
+export type ClusterUpdate = ClusterView & {
+  ring: ClusterView['ring'] & { preferenceLists?: ClusterUpdateEvent['ring']['preferenceLists'] };
   events?: ClusterEvent[];
-  at?: string | number;
-}
-
-/** GET /api/cluster/summary; `top` only with the admin token. */
-export interface ClusterSummary {
-  links: number;
-  views: number;
-  bots: number;
-  top?: { slug: string; total: number }[];
-  partitions?: number;
-  partial?: boolean;
-}
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-}
-
-export interface NewApiKey extends ApiKey {
-  /** The secret; the server shows it only in this answer. */
-  key: string;
-}
-
-export interface SignInResult {
-  user: User;
-  /** How many links of the anonymous session moved to the account. */
-  migrated: number;
-}
+  at?: string;
+};
 
 /** A failed call: the problem+json body, or a stand-in when the server could not be reached. */
 export class ApiError extends Error {
@@ -255,7 +159,7 @@ const bearer = (token: string | null | undefined): Record<string, string> =>
   token ? { authorization: `Bearer ${token}` } : {};
 
 export const api = {
-  session: () => request<{ user: User | null }>('GET', '/api/session'),
+  session: () => request<SessionView>('GET', '/api/session'),
   signUp: (username: string, password: string) =>
     request<SignInResult>('POST', '/api/auth/signup', { username, password }),
   signIn: (username: string, password: string) =>
@@ -267,14 +171,14 @@ export const api = {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (value) params.set(key, String(value));
     const search = params.toString();
-    return request<{ links: Link[] }>('GET', `/api/links${search ? `?${search}` : ''}`);
+    return request<LinkList>('GET', `/api/links${search ? `?${search}` : ''}`);
   },
   getLink: (slug: string) => request<Link>('GET', slugPath(slug)),
   updateLink: (slug: string, changes: LinkChanges) => request<Link>('PATCH', slugPath(slug), changes),
   deleteLink: (slug: string) => request<void>('DELETE', slugPath(slug)),
   linkStats: (slug: string) => request<LinkStats>('GET', `${slugPath(slug)}/stats`),
 
-  listKeys: () => request<{ keys: ApiKey[] }>('GET', '/api/keys'),
+  listKeys: () => request<ApiKeyList>('GET', '/api/keys'),
   createKey: (name: string) => request<NewApiKey>('POST', '/api/keys', { name }),
   revokeKey: (id: string) => request<void>('DELETE', `/api/keys/${encodeURIComponent(id)}`),
 

@@ -1,7 +1,15 @@
 // What the cluster page derives from GET /api/cluster and the socket.io `cluster` events:
 // node colors, preference lists, handoff progress and the client-side event log entries.
 
-import type { ClusterEvent, ClusterHandoff, ClusterMember, ClusterView, Liveness, MemberStatus } from './api';
+import type {
+  ClusterEvent,
+  ClusterHandoff,
+  ClusterMember,
+  ClusterUpdate,
+  ClusterView,
+  Liveness,
+  MemberStatus,
+} from './api';
 
 /** Distinct on white and next to each other; the accent indigo comes first. */
 const palette = [
@@ -64,7 +72,7 @@ export function nodeColors(view: ClusterView): Map<string, string> {
  * The nodes that hold partition `index`: the server's list when it sent one, otherwise the
  * first nVal distinct owners walking clockwise from the partition.
  */
-export function preferenceList(ring: ClusterView['ring'], index: number): string[] {
+export function preferenceList(ring: ClusterUpdate['ring'], index: number): string[] {
   const given = ring.preferenceLists?.[index];
   if (Array.isArray(given) && given.length > 0) {
     return given.map((n: unknown) => (typeof n === 'string' ? n : String((n as { name?: unknown })?.name ?? n)));
@@ -105,13 +113,13 @@ export interface HandoffProgress {
 
 /**
  * A handoff in one shape whichever fields the node filled in (sent/total or keysSent/keysTotal).
- * The handoffs of a view are the ones its node runs, so that node sends unless `from` says otherwise.
+ * The handoffs of a view are the ones its node runs, so that node sends.
  */
 export function handoffProgress(h: ClusterHandoff, view: ClusterView): HandoffProgress {
   const ring = view.ring;
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   const to = Array.isArray(h.to) ? h.to.join(', ') : typeof h.to === 'string' ? h.to : (ring.partitions[h.partition]?.next ?? '?');
-  const from = typeof h.from === 'string' ? h.from : view.node || null;
+  const from = view.node || null;
   const kind = typeof h.kind === 'string' ? h.kind : null;
   return {
     key: `${h.partition}|${kind ?? ''}|${from ?? ''}|${to}`,

@@ -3,7 +3,8 @@
 // CAS too, so it always sees the account as created, even right after a partition.
 import { randomBytes } from 'node:crypto';
 import type { RingClient } from '../ringClient';
-import { userKey, type AccountDoc } from '../links/types';
+import { userKey } from '../datatypes/keys';
+import type { AccountDoc } from './docs';
 import { decoyHash, hashPassword, verifyPassword } from './passwords';
 
 export const USERNAME_PATTERN = /^[a-z0-9_-]{3,32}$/;

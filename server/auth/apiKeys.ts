@@ -6,7 +6,9 @@ import type { RingNode } from '../../ring';
 import { appMessages } from '../appMessages';
 import { contextOf, liveValue, type RingClient } from '../ringClient';
 import { ReadThroughCache } from '../readThrough';
-import { apiKeyKey, keysKey, twoPhaseMembers, type ApiKeyDoc, type TwoPhaseSet } from '../links/types';
+import { apiKeyKey, keysKey } from '../datatypes/keys';
+import { twoPhaseMembers, type TwoPhaseSet } from '../datatypes/twoPhaseSet';
+import type { ApiKeyDoc } from './docs';
 
 /** Keys an account may hold at once. */
 export const apiKeysPerAccountMax = 50;

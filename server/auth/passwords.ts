@@ -1,11 +1,15 @@
 // Password hashing with scrypt (node:crypto), as README.md's Security section says. The parameters travel with
 // nothing: they are fixed here, so changing them means a rehash on next sign-in.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { PasswordHash } from '../links/types';
 
 /** N=2^14, r=8, p=1: about 16 MiB and a few tens of ms per hash on this class of machine. */
 const params: ScryptOptions = { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const keyBytes = 32;
+
+export interface PasswordHash {
+  readonly salt: string;
+  readonly hash: string;
+}
 
 function derive(password: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => scrypt(password.normalize('NFKC'), salt, keyBytes, params, (err, key) => (err ? reject(err) : resolve(key))));

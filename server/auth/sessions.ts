@@ -1,16 +1,16 @@
-// Browser sessions on the ring (README.md, Security; docs/api.md, Who is calling): a random 128-bit id in an HttpOnly,
-// SameSite=Lax cookie; the ring stores the session under a hash of the id, so a replica
-// (or its disk) never holds a usable cookie. Expiry slides: a session in use is extended,
-// at most once per `refreshEveryMs`, and the ring itself forgets expired ones.
+// Browser sessions on the ring (README.md, Security; docs/api.md, Who is calling): a random 128-bit id, which
+// the HTTP layer carries in a cookie (server/http/sessionCookie.ts); the ring stores the session under a hash
+// of the id, so a replica (or its disk) never holds a usable cookie. Expiry slides: a session in use is
+// extended, at most once per `refreshEveryMs`, and the ring itself forgets expired ones.
 import { createHash, randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RingNode } from '../../ring';
 import { appMessages } from '../appMessages';
-import { liveValue, RingCallError, type RingClient } from '../ringClient';
-import { sessionKey, type SessionDoc } from '../links/types';
+import { unavailable } from '../domain/errors';
+import { liveValue, type RingClient } from '../ringClient';
+import { sessionKey } from '../datatypes/keys';
+import type { SessionDoc } from './docs';
 import { ReadThroughCache } from '../readThrough';
 
-export const sessionCookie = 'rl_sid';
 export const sessionTtlMs = 30 * 24 * 3600_000;
 const refreshEveryMs = 24 * 3600_000;
 const sessionIdPattern = /^[A-Za-z0-9_-]{22}$/;
@@ -21,20 +21,12 @@ export interface Session {
   readonly id: string;
   readonly idHash: string;
   readonly doc: SessionDoc;
+  /** Written by the call that returned it (created, refreshed or rotated): the client must be given it again. */
+  readonly issued: boolean;
 }
 
 export function hashSessionId(id: string): string {
   return createHash('sha256').update(id).digest('base64url').slice(0, 32);
-}
-
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 export class Sessions {
@@ -45,62 +37,57 @@ export class Sessions {
     node: RingNode,
     private readonly ring: RingClient,
     private readonly now: () => number,
-    private readonly secureCookies: boolean,
   ) {
     this.docs = new ReadThroughCache(node, ring, appMessages.messages.session, cacheLimits);
   }
 
-  /** The caller's session, or null (no cookie, unknown, or expired). */
-  async current(req: IncomingMessage, res: ServerResponse): Promise<Session | null> {
-    const session = await this.identify(req);
-    if (session && session.doc.expiresAt - this.now() < sessionTtlMs - refreshEveryMs) await this.store(res, session.id, { ...session.doc, expiresAt: this.now() + sessionTtlMs });
+  /** The session the client's id names, refreshed when due, or null (no id, unknown, or expired). */
+  async current(id: string | undefined): Promise<Session | null> {
+    const session = await this.identify(id);
+    if (session && session.doc.expiresAt - this.now() < sessionTtlMs - refreshEveryMs) return this.store(session.id, { ...session.doc, expiresAt: this.now() + sessionTtlMs });
     return session;
   }
 
-  /** The session a request's cookie names, without refreshing it (socket handshakes). */
-  async identify(req: IncomingMessage): Promise<Session | null> {
-    const id = readCookie(req, sessionCookie);
+  /** The session the client's id names, without refreshing it (socket handshakes). */
+  async identify(id: string | undefined): Promise<Session | null> {
     if (!id || !sessionIdPattern.test(id)) return null;
     const idHash = hashSessionId(id);
     const doc = await this.docs.get(sessionKey(idHash));
-    return doc && doc.expiresAt > this.now() ? { id, idHash, doc } : null;
+    return doc && doc.expiresAt > this.now() ? { id, idHash, doc, issued: false } : null;
   }
 
-  /** The caller's session, creating an anonymous one (and its cookie) when there is none. */
-  async ensure(req: IncomingMessage, res: ServerResponse): Promise<Session> {
-    const existing = await this.current(req, res);
+  /** The client's session, or a new anonymous one when it has none. */
+  async ensure(id: string | undefined): Promise<Session> {
+    const existing = await this.current(id);
     if (existing) return existing;
     // The cookie names a session this node did not find. Replacing it would orphan whatever
     // that session owns, so first ask every member up (after a partition heals, a fallback may
     // still hold it as a hint that the primaries have not received yet), and replace it only
     // when the answer is authoritative: a majority of its primaries is reachable (during a
     // partition, fallbacks answer "not found" for what they never held).
-    const old = readCookie(req, sessionCookie);
+    const old = id;
     if (old && sessionIdPattern.test(old)) {
       const idHash = hashSessionId(old);
       const everywhere = await this.ring.getEverywhere(sessionKey(idHash));
       const doc = liveValue<SessionDoc>(everywhere);
       if (doc && doc.expiresAt > this.now()) {
         this.docs.set(sessionKey(idHash), doc);
-        return { id: old, idHash, doc };
+        return { id: old, idHash, doc, issued: false };
       }
       if (!everywhere.found && !this.ring.primaryQuorumUp(sessionKey(idHash))) {
-        throw new RingCallError({ kind: 'unavailable', message: 'the nodes holding your session cannot be reached from this node right now; your links are safe, try again in a moment' });
+        throw unavailable('The nodes holding your session cannot be reached from this node right now; your links are safe. Try again in a moment.');
       }
     }
-    const id = randomBytes(16).toString('base64url');
     const doc: SessionDoc = { accountId: null, username: null, createdAt: this.now(), expiresAt: this.now() + sessionTtlMs };
-    await this.store(res, id, doc);
-    return { id, idHash: hashSessionId(id), doc };
+    return this.store(randomBytes(16).toString('base64url'), doc);
   }
 
   /** Sign in: a new session id (rotation defeats fixation); the old session is ended. */
-  async signIn(res: ServerResponse, old: Session | null, account: { id: string; username: string }): Promise<Session> {
-    const id = randomBytes(16).toString('base64url');
+  async signIn(old: Session | null, account: { id: string; username: string }): Promise<Session> {
     const doc: SessionDoc = { accountId: account.id, username: account.username, createdAt: this.now(), expiresAt: this.now() + sessionTtlMs };
-    await this.store(res, id, doc);
+    const session = await this.store(randomBytes(16).toString('base64url'), doc);
     if (old) await this.end(old.idHash);
-    return { id, idHash: hashSessionId(id), doc };
+    return session;
   }
 
   /** Called with the session id hash after every sign-out (live sockets of that session are dropped). */
@@ -108,12 +95,9 @@ export class Sessions {
     this.signedOutListeners.push(listener);
   }
 
-  async signOut(res: ServerResponse, session: Session | null): Promise<void> {
-    if (session) {
-      await this.end(session.idHash);
-      for (const listener of this.signedOutListeners) listener(session.idHash);
-    }
-    res.appendHeader('set-cookie', `${sessionCookie}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${this.secureCookies ? '; Secure' : ''}`);
+  async signOut(session: Session): Promise<void> {
+    await this.end(session.idHash);
+    for (const listener of this.signedOutListeners) listener(session.idHash);
   }
 
   private async end(idHash: string): Promise<void> {
@@ -122,11 +106,11 @@ export class Sessions {
     this.docs.invalidate(sessionKey(idHash));
   }
 
-  private async store(res: ServerResponse, id: string, doc: SessionDoc): Promise<void> {
+  private async store(id: string, doc: SessionDoc): Promise<Session> {
     const idHash = hashSessionId(id);
     const prior = await this.ring.get(sessionKey(idHash));
     await this.ring.put(sessionKey(idHash), doc, prior.found ? prior.context : {});
     this.docs.set(sessionKey(idHash), doc);
-    res.appendHeader('set-cookie', `${sessionCookie}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${Math.floor(sessionTtlMs / 1000)}${this.secureCookies ? '; Secure' : ''}`);
+    return { id, idHash, doc, issued: true };
   }
 }

@@ -8,7 +8,7 @@ import { verifyPassword } from '../auth/passwords';
 import { RingCallError } from '../ringClient';
 import type { ClickBudget } from '../links/clickBudget';
 import type { LinkDirectory } from '../links/linkDirectory';
-import type { LinkDoc } from '../links/types';
+import type { LinkDoc } from '../links/linkDoc';
 import type { ViewRecorder } from '../links/viewRecorder';
 import { readBody } from './respond';
 import { gonePage, notFoundPage, passwordPage, tooManyGuessesPage, unavailablePage } from './pages';

@@ -32,11 +32,30 @@ export class HttpError extends Error {
   }
 }
 
-const titles: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** The reason phrase a problem's title carries for a status. */
+export function statusTitle(status: number): string {
+  return titles[status] ?? 'Error';
+}
 
 /** An error about one input field, with a stable code: what the UI shows next to the field. */
 export function inputError(status: number, field: string | undefined, code: string, detail: string, headers: Record<string, string> = {}): HttpError {
-  return new HttpError(status, titles[status] ?? 'Error', detail, headers, { ...(field ? { field } : {}), code });
+  return new HttpError(status, statusTitle(status), detail, headers, { ...(field ? { field } : {}), code });
 }
 
 /** Deepest nesting of arrays and objects a JSON body may have (deeper ones could not be serialized back). */

@@ -9,7 +9,7 @@
 //     max get served; never more).
 import type { Timers, TimerHandle } from '../../ring';
 import type { RingClient } from '../ringClient';
-import { budgetKey } from './types';
+import { budgetKey } from '../datatypes/keys';
 
 export interface BudgetState {
   readonly max: number;

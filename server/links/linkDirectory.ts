@@ -9,7 +9,8 @@ import { LRUCache } from 'lru-cache';
 import type { RingNode } from '../../ring';
 import { appMessages } from '../appMessages';
 import type { RingClient } from '../ringClient';
-import { linkKey, type LinkDoc } from './types';
+import { linkKey } from '../datatypes/keys';
+import type { LinkDoc } from './linkDoc';
 
 export interface LinkDirectoryLimits {
   /** Remote links a node caches. */

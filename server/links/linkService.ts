@@ -3,15 +3,17 @@
 // everything else is available under partition (quorum writes over a sloppy quorum).
 import { gcounterValue, type GCounter, type RingNode } from '../../ring';
 import { hashPassword } from '../auth/passwords';
-import { inputError, HttpError } from '../http/respond';
+import { conflict, gone, invalidInput, limitReached, notFound, unavailable, type DomainError } from '../domain/errors';
 import { contextOf, liveValue, RingCallError, type RingClient } from '../ringClient';
 import type { ClickBudget } from './clickBudget';
 import type { LinkDirectory } from './linkDirectory';
 import { randomSlug, validateSlug, validateTarget } from './rules';
-import { emptyStats, mergeStats, summarizeStats, type LinkStats, type StatsSummary } from './stats';
+import { emptyStats, mergeStats, summarizeStats, type LinkStats } from './stats';
 import { OwnerIndex, ownerLinksMax } from './ownerIndex';
-import { botsKey, linkKey, slugClaimKey, statsKey, viewsKey, type LinkDoc, type RedirectStatus } from './types';
+import { botsKey, linkKey, slugClaimKey, statsKey, viewsKey } from '../datatypes/keys';
+import type { LinkDoc, RedirectStatus } from './linkDoc';
 import type { ViewRecorder } from './viewRecorder';
+import type { LinkStatsView, LinkStatus, LinkView } from '../../contract/types';
 
 /** Random slugs tried before giving up on finding one whose replicas are reachable. */
 const randomSlugAttemptsMax = 64;
@@ -25,9 +27,6 @@ const randomSlugClaimsMax = 4;
 const slugClaimDeadlineMs = 4_000;
 /** Parallel reads when listing an owner's links. */
 const listConcurrencyMax = 32;
-export const maxClicksLimit = 1_000_000_000;
-
-export type LinkStatus = 'active' | 'expired' | 'used_up' | 'deleted';
 
 export interface LinkInput {
   url: string;
@@ -36,29 +35,6 @@ export interface LinkInput {
   password?: string | null | undefined;
   maxClicks?: number | null | undefined;
   redirectStatus?: RedirectStatus | undefined;
-}
-
-export interface LinkView {
-  slug: string;
-  shortUrl: string;
-  url: string;
-  createdAt: string;
-  updatedAt: string;
-  expiresAt: string | null;
-  maxClicks: number | null;
-  redirectStatus: RedirectStatus;
-  hasPassword: boolean;
-  status: LinkStatus;
-  total: number;
-  bots: number;
-}
-
-export interface LinkStatsView extends StatsSummary {
-  slug: string;
-  total: number;
-  bots: number;
-  partition: number;
-  nodes: { name: string; role: 'primary' | 'fallback'; up: boolean }[];
 }
 
 interface SlugClaim {
@@ -76,6 +52,8 @@ export interface LinkServiceDeps {
   /** This service's own hosts, for the no-loops rule. */
   selfHosts: () => string[];
   allowPrivateTargets: boolean;
+  /** Names of the site's own pages and routes, lower-case: never slugs (server/http/reservedSlugs.ts). */
+  reservedSlugs: ReadonlySet<string>;
 }
 
 async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -105,8 +83,8 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
-function claimTimedOut(slug: string): HttpError {
-  return new HttpError(503, 'Service Unavailable', `The slug "${slug}" could not be claimed in time: too few of its replicas can agree right now. Try again in a moment.`, { 'retry-after': '1' });
+function claimTimedOut(slug: string): DomainError {
+  return unavailable(`The slug "${slug}" could not be claimed in time: too few of its replicas can agree right now. Try again in a moment.`);
 }
 
 export function linkStatus(doc: LinkDoc, served: number, now: number): LinkStatus {
@@ -125,13 +103,13 @@ export class LinkService {
 
   checkTarget(url: string): string {
     const r = validateTarget(url, { selfHosts: this.d.selfHosts(), allowPrivate: this.d.allowPrivateTargets });
-    if (!r.ok) throw inputError(422, 'url', r.code, r.message);
+    if (!r.ok) throw invalidInput('url', r.code, r.message);
     return r.url;
   }
 
   checkExpiry(expiresAt: number | null | undefined): number | null {
     if (expiresAt === undefined || expiresAt === null) return null;
-    if (expiresAt <= this.d.now()) throw inputError(422, 'expiresAt', 'expiry_in_past', 'The expiry must be in the future.');
+    if (expiresAt <= this.d.now()) throw invalidInput('expiresAt', 'expiry_in_past', 'The expiry must be in the future.');
     return expiresAt;
   }
 
@@ -144,8 +122,8 @@ export class LinkService {
     const url = input.url !== undefined ? this.checkTarget(input.url) : undefined;
     const expiresAt = input.expiresAt !== undefined ? this.checkExpiry(input.expiresAt) : undefined;
     if (input.slug !== undefined) {
-      const v = validateSlug(input.slug);
-      if (!v.ok) throw inputError(422, 'slug', v.code, v.message);
+      const v = validateSlug(input.slug, this.d.reservedSlugs);
+      if (!v.ok) throw invalidInput('slug', v.code, v.message);
     }
     return { url, expiresAt };
   }
@@ -155,7 +133,7 @@ export class LinkService {
     const url = checked.url!;
     const expiresAt = checked.expiresAt ?? null;
     const slug = input.slug !== undefined ? await this.claimCustom(owner, input.slug) : await this.claimRandom(owner);
-    if (await this.index.isFull(owner, slug)) throw inputError(422, undefined, 'too_many_links', `You have about ${ownerLinksMax} links, the most one owner may hold. Delete some first.`);
+    if (await this.index.isFull(owner, slug)) throw limitReached('too_many_links', `You have about ${ownerLinksMax} links, the most one owner may hold. Delete some first.`);
     const now = this.d.now();
     const doc: LinkDoc = {
       slug,
@@ -182,7 +160,7 @@ export class LinkService {
     // Past the deadline the claim may still land; its owner can simply create again (below).
     const held = await within(claiming, slugClaimDeadlineMs);
     if (!held) throw claimTimedOut(slug);
-    const taken = () => inputError(409, 'slug', 'slug_taken', `The slug "${slug}" is already taken. Choose another one, or leave it empty for a random one.`);
+    const taken = () => conflict('slug', 'slug_taken', `The slug "${slug}" is already taken. Choose another one, or leave it empty for a random one.`);
     if (held.owner !== owner) throw taken();
     if (held.at !== claim.at && liveValue(await this.d.ring.get(linkKey(slug))) !== undefined) throw taken();
     return slug;
@@ -213,12 +191,12 @@ export class LinkService {
         lastError = err;
       }
     }
-    throw new HttpError(503, 'Service Unavailable', `No slug could be claimed right now (${lastError instanceof Error ? lastError.message : 'too few replicas reachable'}). Try again in a moment.`, { 'retry-after': '1' });
+    throw unavailable(`No slug could be claimed right now (${lastError instanceof Error ? lastError.message : 'too few replicas reachable'}). Try again in a moment.`);
   }
 
   private reachableRandomSlug(): string | undefined {
     for (let i = 0; i < randomSlugAttemptsMax; i++) {
-      const slug = randomSlug();
+      const slug = randomSlug(this.d.reservedSlugs);
       const { primaries } = this.d.node.placement(slugClaimKey(slug));
       const up = primaries.filter((n) => this.d.node.isUp(n)).length;
       if (primaries.length > 0 && up * 2 > primaries.length) return slug;
@@ -228,16 +206,16 @@ export class LinkService {
 
   /** The owner's link, with the context to write over it; 404 when it is missing or someone else's. */
   async owned(owner: string, slug: string): Promise<{ doc: LinkDoc; context: ReturnType<typeof contextOf> }> {
-    if (!validateSlug(slug, new Set()).ok) throw inputError(404, undefined, 'link_not_found', `There is no link "${slug}" among yours.`);
+    if (!validateSlug(slug, new Set()).ok) throw notFound('link_not_found', `There is no link "${slug}" among yours.`);
     const r = await this.d.ring.get(linkKey(slug));
     const doc = liveValue<LinkDoc>(r);
-    if (!doc || doc.owner !== owner) throw inputError(404, undefined, 'link_not_found', `There is no link "${slug}" among yours.`);
+    if (!doc || doc.owner !== owner) throw notFound('link_not_found', `There is no link "${slug}" among yours.`);
     return { doc, context: contextOf(r) };
   }
 
   async update(owner: string, slug: string, patch: Partial<LinkInput>): Promise<LinkDoc> {
     const { doc, context } = await this.owned(owner, slug);
-    if (doc.deletedAt !== null) throw inputError(410, undefined, 'link_deleted', 'This link was deleted and can no longer be edited.');
+    if (doc.deletedAt !== null) throw gone('link_deleted', 'This link was deleted and can no longer be edited.');
     const next: LinkDoc = {
       ...doc,
       url: patch.url !== undefined ? this.checkTarget(patch.url) : doc.url,

@@ -2,7 +2,8 @@
 // single value grows with the owner's link count and concurrent creates by one owner (an
 // API key in a loop) spread over several keys and replica sets.
 import { liveValue, type RingClient } from '../ringClient';
-import { ownsKey, twoPhaseMembers, type TwoPhaseSet } from './types';
+import { ownsKey } from '../datatypes/keys';
+import { twoPhaseMembers, type TwoPhaseSet } from '../datatypes/twoPhaseSet';
 
 export const ownerIndexShards = 16;
 /** Links one owner may hold: bounds each shard's value (under the ring's 64 KiB value limit). */

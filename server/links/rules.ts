@@ -4,6 +4,7 @@
 // octal, hex or short IPv4, expanded IPv6, IDN look-alikes of localhost) are judged in the
 // same canonical form a browser following the redirect would use.
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { slugFormatFailure } from '../../contract/slug';
 
 export type RuleFailure = { ok: false; code: string; message: string };
 
@@ -23,7 +24,6 @@ export interface TargetOptions {
 }
 
 export const TARGET_MAX_LENGTH = 2048;
-export const SLUG_PATTERN = /^[A-Za-z0-9_-]{3,64}$/;
 export const RANDOM_SLUG_LENGTH = 7;
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -42,7 +42,7 @@ function fail(code: string, message: string): RuleFailure {
 // Every regular expression here runs on user input in linear time: each is anchored at the
 // start and has no two quantifiers that can match the same characters (no nested or adjacent
 // overlapping repeats), so a failed match never retries a run it already scanned:
-//   SLUG_PATTERN             one bounded class {3,64}, and only after the length check
+//   SLUG_PATTERN (contract/slug.ts)  one bounded class {3,64}, and only after the length check
 //   /^\d{1,5}(?:[/?#]|$)/    one bounded class, then one character
 //   /^[a-z][a-z0-9+.-]*:\/\//i   the class excludes ":", so the star has one way to end
 //   parseDottedIPv4, parseIPv6   bounded classes ({1,3}, {1,4}) separated by literal dots
@@ -326,25 +326,6 @@ function classifyName(host: string): 'local' | 'single_label' | null {
 
 // ---------------------------------------------------------------------------------- slugs
 
-/** Page and API names that can never be slugs (compared case-insensitively). */
-export const reservedSlugs: ReadonlySet<string> = new Set([
-  // API and framework paths
-  'api', '_next', '_ring', '_internal', 'static', 'assets', 'public', 'socket-io', 'socket_io',
-  'healthz', 'readyz', 'livez', 'health', 'ready', 'status', 'metrics', 'cluster', 'ring', 'ringctl',
-  'webhook', 'webhooks', 'favicon', 'robots', 'sitemap', 'manifest', 'well-known',
-  // accounts
-  'login', 'logout', 'signin', 'signout', 'signup', 'sign-in', 'sign-out', 'sign-up', 'register',
-  'auth', 'oauth', 'account', 'accounts', 'settings', 'profile', 'user', 'users', 'me', 'password',
-  'reset', 'verify', 'keys', 'api-keys', 'tokens',
-  // pages
-  'admin', 'dashboard', 'links', 'link', 'new', 'edit', 'delete', 'create', 'stats', 'qr',
-  'preview', 'about', 'help', 'docs', 'privacy', 'terms', 'tos', 'legal', 'contact', 'support',
-  'abuse', 'report', 'security', 'home', 'index', 'www', 'app', 'search',
-  // msgpackr (ring wire and disk) decodes a "__proto__" key as "__proto_": an owner index
-  // holding this slug would name another link on every other replica.
-  '__proto__',
-]);
-
 const loweredSets = new WeakMap<ReadonlySet<string>, ReadonlySet<string>>();
 
 function lowered(set: ReadonlySet<string>): ReadonlySet<string> {
@@ -356,13 +337,10 @@ function lowered(set: ReadonlySet<string>): ReadonlySet<string> {
   return l;
 }
 
-export function validateSlug(slug: string, reserved: ReadonlySet<string> = reservedSlugs): SlugResult {
-  if (typeof slug !== 'string') return fail('slug_format', 'The custom slug must be text.');
-  if (slug.length < 3) return fail('slug_too_short', 'Custom slugs need at least 3 characters.');
-  if (slug.length > 64) return fail('slug_too_long', `Custom slugs can be at most 64 characters long (this one has ${slug.length}).`);
-  if (!SLUG_PATTERN.test(slug)) {
-    return fail('slug_format', 'Custom slugs may only use letters A-Z and a-z, digits 0-9, "-" and "_".');
-  }
+/** A custom slug's format, and that it is not `reserved` (the site's own names: server/http/reservedSlugs.ts). */
+export function validateSlug(slug: string, reserved: ReadonlySet<string>): SlugResult {
+  const format = slugFormatFailure(slug);
+  if (format) return fail(format.code, format.message);
   if (lowered(reserved).has(slug.toLowerCase())) {
     return fail('slug_reserved', `"${slug}" is reserved for a page of this site. Choose another slug.`);
   }
@@ -378,8 +356,8 @@ const MAX_ROUNDS = 1000;
  * never one of the reserved words.
  */
 export function randomSlug(
+  reserved: ReadonlySet<string>,
   randomBytes: (n: number) => Uint8Array = cryptoRandomBytes,
-  reserved: ReadonlySet<string> = reservedSlugs,
 ): string {
   const reservedLower = lowered(reserved);
   let out = '';

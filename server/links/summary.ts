@@ -3,7 +3,7 @@
 // the most viewed links. Two replicas, because one can lag behind (it missed a delta the
 // others acknowledged) and a total shown to a person must never go down.
 import { gcounterValue, type CoverageQuery, type GCounter } from '../../ring';
-import type { LinkDoc } from './types';
+import type { LinkDoc } from './linkDoc';
 
 export const topLinksMax = 10;
 

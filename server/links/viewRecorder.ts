@@ -4,7 +4,7 @@
 // CRDT, built up in memory and merged into the link's replicas every flush interval.
 import type { RingNode, TimerHandle, Timers } from '../../ring';
 import { LocalStats, type LinkStats, type ViewEvent } from './stats';
-import { botsKey, statsKey, viewsKey } from './types';
+import { botsKey, statsKey, viewsKey } from '../datatypes/keys';
 
 export interface ViewRecorderLimits {
   flushIntervalMs: number;

@@ -5,7 +5,7 @@
 // heals); the owner then knows whether to publish and where the packets must go.
 import type { RingNode, TimerHandle, Timers, Unsubscribe } from '../../ring';
 import { appMessages } from '../appMessages';
-import { viewsKey } from '../links/types';
+import { viewsKey } from '../datatypes/keys';
 
 export const announceEveryMs = 5_000;
 /** An announcement not renewed for this long is dropped (its node died or left). */

@@ -16,8 +16,9 @@ import { appMessages } from '../appMessages';
 import { nodeTimers } from '../runtime';
 import { apiKeyRef, type ApiKeys } from '../auth/apiKeys';
 import type { Sessions } from '../auth/sessions';
+import { readSessionId } from '../http/sessionCookie';
 import type { LinkService } from '../links/linkService';
-import { SLUG_PATTERN } from '../links/rules';
+import { SLUG_PATTERN } from '../../contract/slug';
 import { ChannelDirectory, linkRoom } from './channels';
 import { ClusterFeed } from './clusterFeed';
 import { MessageBudget, type MessageBudgetLimits } from './messageBudget';
@@ -161,7 +162,7 @@ export function createLive(deps: LiveDeps) {
         return next();
       }
       // Cross-site WebSocket hijacking: a cookie only counts from our own pages.
-      const session = originOk(socket.request) ? await deps.sessions.identify(socket.request) : null;
+      const session = originOk(socket.request) ? await deps.sessions.identify(readSessionId(socket.request)) : null;
       socket.data.owner = session ? (session.doc.accountId ? `a:${session.doc.accountId}` : `s:${session.idHash}`) : null;
       socket.data.credential = session ? `session:${session.idHash}` : null;
       next();

@@ -36,7 +36,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { reservedSlugs } from '../../server/links/rules';
+import { reservedSlugs } from '../../server/http/reservedSlugs';
 import { ADMIN_TOKEN, ensureBuilt, Harness, waitFor, waitReady, waitSettled, type RingProcess } from './harness';
 import { ApiClient } from './client';
 import { rawRequest, type RawReply, type RawRequest } from './rawHttp';

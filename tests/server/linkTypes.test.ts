@@ -7,7 +7,8 @@ import { Packr, Unpackr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hash53, initHash } from '../../ring/hash';
 import { LocalStats, mergeStats, seriesRetentionMinutes, statsType, summarizeStats, type LinkStats } from '../../server/links/stats';
-import { mergeTwoPhase, resolveLink, twoPhaseMembers, type LinkDoc, type TwoPhaseSet } from '../../server/links/types';
+import { mergeTwoPhase, twoPhaseMembers, type TwoPhaseSet } from '../../server/datatypes/twoPhaseSet';
+import { resolveLink, type LinkDoc } from '../../server/links/linkDoc';
 
 beforeAll(async () => {
   await initHash();

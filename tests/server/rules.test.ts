@@ -3,15 +3,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BASE62,
-  SLUG_PATTERN,
   TARGET_MAX_LENGTH,
   randomSlug,
-  reservedSlugs,
   trimEdgeJunk,
   validateSlug,
   validateTarget,
 } from '../../server/links/rules';
 import type { TargetOptions } from '../../server/links/rules';
+import { SLUG_PATTERN } from '../../contract/slug';
+import { reservedSlugs } from '../../server/http/reservedSlugs';
 
 const OPTS: TargetOptions = { selfHosts: ['rl.example', 'https://short.example', 'node1.example:3000', '127.0.0.1:3001'] };
 
@@ -553,7 +553,8 @@ describe('randomSlug', () => {
       fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), (pool) => {
         // Any byte stream (cycled) yields a valid slug.
         let i = 0;
-        const slug = randomSlug((n) => Uint8Array.from({ length: n }, () => pool[i++ % pool.length] ?? 0));
+        const bytes = (n: number) => Uint8Array.from({ length: n }, () => pool[i++ % pool.length] ?? 0);
+        const slug = randomSlug(reservedSlugs, bytes);
         expect(slug).toMatch(/^[0-9A-Za-z]{7}$/);
         expect(SLUG_PATTERN.test(slug)).toBe(true);
         expect(validateSlug(slug, reservedSlugs).ok).toBe(true);
@@ -561,7 +562,7 @@ describe('randomSlug', () => {
       { numRuns: 500 },
     );
     for (let k = 0; k < 1000; k++) {
-      const s = randomSlug();
+      const s = randomSlug(reservedSlugs);
       expect(s).toMatch(/^[0-9A-Za-z]{7}$/);
       expect(validateSlug(s, reservedSlugs).ok).toBe(true);
     }
@@ -569,7 +570,8 @@ describe('randomSlug', () => {
 
   it('maps bytes below 248 with % 62 and skips bytes >= 248 (no modulo bias)', () => {
     // 248..255 would map to 0..7 under a plain % 62; they must be dropped.
-    const slug = randomSlug(scripted([248, 249, 250, 251, 252, 253, 254, 255, 10, 36, 61, 62, 247, 0, 255, 1]));
+    const bytes = scripted([248, 249, 250, 251, 252, 253, 254, 255, 10, 36, 61, 62, 247, 0, 255, 1]);
+    const slug = randomSlug(reservedSlugs, bytes);
     expect(slug).toBe([10, 36, 61, 0, 247 % 62, 0, 1].map((b) => BASE62[b]).join(''));
     expect(slug).toBe('Aaz0z01');
   });
@@ -577,23 +579,23 @@ describe('randomSlug', () => {
   it('refuses a source that only returns rejected bytes instead of hanging or biasing', () => {
     let calls = 0;
     expect(() =>
-      randomSlug((n) => {
+      randomSlug(reservedSlugs, (n) => {
         calls++;
         return new Uint8Array(n).fill(248 + (calls % 8));
       }),
     ).toThrow(/unusable/);
-    expect(() => randomSlug(() => new Uint8Array(0))).toThrow(/unusable/);
+    expect(() => randomSlug(reservedSlugs, () => new Uint8Array(0))).toThrow(/unusable/);
   });
 
   it('draws again instead of returning a reserved word', () => {
     const idx = (s: string): number[] => [...s].map((c) => BASE62.indexOf(c));
-    const slug = randomSlug(scripted([...idx('account'), ...idx('Signout'), ...idx('abc1234')]));
+    const slug = randomSlug(reservedSlugs, scripted([...idx('account'), ...idx('Signout'), ...idx('abc1234')]));
     expect(slug).toBe('abc1234');
   });
 
   it('uses every base62 character with near-uniform frequency over 200k slugs', () => {
     const slugs: string[] = [];
-    for (let k = 0; k < 200_000; k++) slugs.push(randomSlug());
+    for (let k = 0; k < 200_000; k++) slugs.push(randomSlug(reservedSlugs));
     const { counts, total } = countChars(slugs);
     expect(total).toBe(1_400_000);
     expect(counts.size).toBe(62);

@@ -1,0 +1,48 @@
+// The link document (key link/<slug>) and how concurrent edits of it resolve.
+import type { RegisterType } from '../../ring';
+import type { RedirectStatus } from '../../contract/types';
+import type { PasswordHash } from '../auth/passwords';
+
+export type { RedirectStatus };
+
+export interface LinkDoc {
+  readonly slug: string;
+  readonly url: string;
+  /** "a:<accountId>" or "s:<sessionHash>". */
+  readonly owner: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly expiresAt: number | null;
+  readonly maxClicks: number | null;
+  readonly redirectStatus: RedirectStatus;
+  readonly password: PasswordHash | null;
+  /** Deleted links stay as documents so their short URL answers 410 and the slug is never reissued. */
+  readonly deletedAt: number | null;
+}
+
+/**
+ * Concurrent edits of a link become siblings; readers see one deterministically. A delete
+ * is final, so a deleted sibling wins; otherwise the latest edit, ties broken by content.
+ */
+export function resolveLink(values: readonly LinkDoc[]): LinkDoc {
+  let best = values[0]!;
+  for (const v of values.slice(1)) {
+    const bd = best.deletedAt !== null;
+    const vd = v.deletedAt !== null;
+    if (vd !== bd) {
+      if (vd) best = v;
+      continue;
+    }
+    if (v.updatedAt > best.updatedAt || (v.updatedAt === best.updatedAt && JSON.stringify(v) > JSON.stringify(best)))
+      best = v;
+  }
+  return best;
+}
+
+export const linkType: RegisterType<LinkDoc> = {
+  name: 'link',
+  kind: 'register',
+  resolve: resolveLink,
+  encode: (v) => v,
+  decode: (w) => w as LinkDoc,
+};
