@@ -26,8 +26,8 @@ import {
   waitFor,
   waitReady,
   waitSettled,
-  useHarness,
-} from './harness';
+} from '../../testkit';
+import { useHarness } from '../../testkit/vitest';
 
 let h!: Harness;
 
@@ -76,14 +76,9 @@ function expectBalanced(names: readonly string[], views: readonly ClusterView[])
 }
 
 /** Start n nodes (the first founds the cluster, the others seed from it) and wait until settled. */
-async function startCluster(n: number, opts: { dataDir?: boolean; env?: Record<string, string> } = {}): Promise<RingProcess[]> {
-  const first = await h.startNode({ name: 'n1', dataDir: opts.dataDir, env: opts.env });
-  await waitReady(first, 20_000);
-  const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => h.startNode({ name: `n${i + 2}`, seeds: [first], dataDir: opts.dataDir, env: opts.env })));
-  const nodes = [first, ...rest];
-  await Promise.all(rest.map((x) => waitReady(x, 30_000)));
-  await waitSettled(nodes, 40_000);
-  return nodes;
+function startCluster(n: number, opts: { dataDir?: boolean } = {}): Promise<RingProcess[]> {
+  const names = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+  return h.startCluster(names, { ...opts, readyTimeoutMs: 30_000, settleTimeoutMs: 40_000 });
 }
 
 describe.sequential('cluster lifecycle (real processes)', () => {
