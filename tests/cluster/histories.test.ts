@@ -7,14 +7,13 @@
 //     deleted keys stay deleted) on the sibling values read through every node;
 //   - CAS: checkCasHistories (Wing-Gong linearizability per key), at most one create per key;
 //   - counters: every node's total equals the sum of the accepted (202) increments.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkRegisterHistories } from '../../ring/sim/checkers';
 import { checkCasHistories, type CasOp, type HistoryEntry, type RegisterValue } from '../../ring/sim/linearizability';
 import type { RegisterOp } from '../../ring/sim/workload';
 import {
   admin,
   ctr,
-  ensureBuilt,
   type Harness,
   kill,
   kv,
@@ -30,12 +29,7 @@ import {
 import { useHarness } from '../../testkit/vitest';
 
 let h!: Harness;
-
-beforeAll(() => {
-  ensureBuilt();
-}, 150_000);
-
-useHarness((x) => (h = x));
+useHarness((x) => (h = x), { build: true });
 
 const ms = (x: number) => `${Math.round(x)} ms`;
 const rand = (n: number) => Math.floor(Math.random() * n);

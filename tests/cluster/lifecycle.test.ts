@@ -2,13 +2,12 @@
 // graceful leave, kill -9 under writes, whole-cluster restart from DATA_DIR, a partition
 // through the transport's fault hook, a wrong CLUSTER_SECRET, and bad configuration.
 // Timings (join-to-ready, failure detection, restart-to-ready) are printed with console.log.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   admin,
   cluster,
   type ClusterView,
   ctr,
-  ensureBuilt,
   expectReadable,
   get,
   type Harness,
@@ -30,12 +29,7 @@ import {
 import { useHarness } from '../../testkit/vitest';
 
 let h!: Harness;
-
-beforeAll(() => {
-  ensureBuilt();
-}, 150_000);
-
-useHarness((x) => (h = x));
+useHarness((x) => (h = x), { build: true });
 
 const ms = (x: number) => `${Math.round(x)} ms`;
 
