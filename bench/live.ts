@@ -55,9 +55,10 @@ import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { io, type Socket } from 'socket.io-client';
 import { initHash, partitionOf } from '../ring/hash';
 import { walk } from '../ring/placement/preference';
-import { machineCpuTimes } from './lib/cpu';
+import { machineCpuTimes, processGroupsCpuMs } from './lib/cpu';
 import {
   type ClusterView,
+  getJson,
   Harness,
   outputTail,
   type Proc as KitProc,
@@ -396,20 +397,7 @@ async function runMain(): Promise<void> {
     return { n: s.length, min: round1(s[0] ?? NaN), p50: round1(percentile(s, 50)), p90: round1(percentile(s, 90)), p99: round1(percentile(s, 99)), max: round1(s[s.length - 1] ?? NaN), mean: round1(mean) };
   }
 
-  async function getJson<T>(url: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<{ status: number; body: T }> {
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // keep the text
-    }
-    return { status: res.status, body: body as T };
-  }
-
   // CPU accounting: the machine's busy time, this process's (threads included), the nodes'.
-  const clockTicksPerSecond = 100; // USER_HZ on Linux
   interface CpuSnapshot {
     at: number;
     busyMs: number;
@@ -420,20 +408,7 @@ async function runMain(): Promise<void> {
   function cpuSnapshot(): CpuSnapshot {
     const { busyMs, totalMs } = machineCpuTimes();
     const self = process.cpuUsage();
-    let nodesMs = 0;
-    const groups = new Set([...procs].map((p) => p.pid));
-    if (process.platform === 'linux' && groups.size > 0) {
-      for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          if (groups.has(Number(f[2]))) nodesMs += ((Number(f[11]) + Number(f[12])) * 1000) / clockTicksPerSecond;
-        } catch {
-          // exited meanwhile
-        }
-      }
-    }
+    const nodesMs = processGroupsCpuMs(new Set([...procs].map((p) => p.pid)));
     return { at: performance.now(), busyMs, totalMs, selfMs: (self.user + self.system) / 1000, nodesMs };
   }
   /** Shares of the whole machine (all cores, 0-1) over the interval. */

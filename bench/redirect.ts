@@ -54,10 +54,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { machineCpuTimes } from './lib/cpu';
+import { machineCpuTimes, processGroupsCpuMs } from './lib/cpu';
 import {
   canPin,
   freePort,
+  getJson,
   Harness,
   outputTail,
   pinToCpu,
@@ -335,20 +336,7 @@ function cpuSnapshot(): CpuSnapshot {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     oursMs += ((Number(f[13]) + Number(f[14])) * 1000) / clockTicksPerSecond;
   }
-  const groups = new Set([...procs].map((p) => p.pid));
-  if (process.platform === 'linux' && groups.size > 0) {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (groups.has(Number(f[2]))) oursMs += ((Number(f[11]) + Number(f[12])) * 1000) / clockTicksPerSecond;
-      } catch {
-        // exited meanwhile
-      }
-    }
-  }
+  oursMs += processGroupsCpuMs(new Set([...procs].map((p) => p.pid)));
   return { busyMs, totalMs, oursMs };
 }
 
@@ -809,18 +797,6 @@ async function benchNextRedis(): Promise<TargetResult> {
 // ringlink
 
 type RingNodeProc = RingProcess & Proc;
-
-async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // keep the text
-  }
-  return { status: res.status, body: body as T };
-}
 
 /** Four nodes, each joining a settled ring one at a time; waits until the ring settled. */
 async function startRinglink(): Promise<RingNodeProc[]> {

@@ -42,6 +42,23 @@ export async function request<T = any>(
   return { status: res.status, body: body as T };
 }
 
+/** GET any URL; the body parsed as JSON when it is JSON, else its text. */
+export async function getJson<T = any>(
+  url: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 5000,
+): Promise<HttpResult<T>> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  return { status: res.status, body: body as T };
+}
+
 export function get<T = any>(node: RingProcess, path: string, opts: RequestOptions = {}): Promise<HttpResult<T>> {
   return request<T>(node, 'GET', path, opts);
 }
