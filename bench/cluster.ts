@@ -14,14 +14,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { admin, Harness, type RingProcess, requireBundle, waitFor, waitReady } from '../testkit';
 
-const { values } = parseArgs({
-  options: {
-    keys: { type: 'string', default: '100000' },
-    concurrency: { type: 'string', default: '64' },
-    json: { type: 'boolean', default: false },
-    'json-out': { type: 'string' },
-  },
-});
+const { values } = parseArgs({ options: { keys: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '64' }, json: { type: 'boolean', default: false }, 'json-out': { type: 'string' } } });
 const keyCount = Number(values.keys);
 const concurrency = Number(values.concurrency);
 
