@@ -9,59 +9,38 @@
 // npm run bench:cluster [-- --keys 100000 --concurrency 64 --json --json-out FILE]
 //   --json       print the figures as one JSON line on stdout (instead of the list)
 //   --json-out   also write them (with the settings) to FILE (used by `npm run bench`)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, waitFor } from './lib/wait';
+import { admin, Harness, type RingProcess, requireBundle, waitFor, waitReady } from '../testkit';
 
 const { values } = parseArgs({ options: { keys: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '64' }, json: { type: 'boolean', default: false }, 'json-out': { type: 'string' } } });
 const keyCount = Number(values.keys);
 const concurrency = Number(values.concurrency);
-const token = 'bench-admin-token-0123456789';
-// npm runs scripts from the package root (this file is bundled elsewhere before it runs).
-const root = process.cwd();
 
-
-interface Proc {
-  name: string;
-  port: number;
-  child: ChildProcess;
-  log: string[];
-}
-
-function start(name: string, port: number, seeds: number[], dataDir: string): Proc {
-  const log: string[] = [];
-  const child = spawn(process.execPath, [join(root, 'dist', 'server.mjs')], {
-    env: { ...process.env, NODE_NAME: name, HOST: '127.0.0.1', PORT: String(port), SEEDS: seeds.map((p) => `127.0.0.1:${p}`).join(','), DATA_DIR: dataDir, ADMIN_TOKEN: token, LOG_LEVEL: 'info', R: '1', W: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => log.push(...b.toString().split('\n').filter(Boolean)));
-  return { name, port, child, log };
-}
-
-
-const get = (port: number, path: string) => fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${token}` } });
-const ready = (p: Proc) => waitFor(`${p.name} ready`, async () => ((await get(p.port, '/readyz')).ok ? true : undefined), 60_000);
-const status = async (p: Proc) => (await (await get(p.port, '/api/admin/status')).json()) as { keys: number; ring: { partitions: { next: string | null }[] }; members: { name: string; liveness: string }[] };
-
-const dirs = [mkdtempSync(join(tmpdir(), 'ringlink-bench-a-')), mkdtempSync(join(tmpdir(), 'ringlink-bench-b-'))];
-const procs: Proc[] = [];
+requireBundle('npm run bench:cluster builds it');
+// Production settings (the bench profile), R=W=1, info logs (the restart's replay figures are in them).
+const h = new Harness({ profile: 'bench', env: { LOG_LEVEL: 'info', R: '1', W: '1' }, logBytes: 1024 * 1024 });
 // Interrupted (Ctrl-C, or `npm run bench` stopping it): kill the nodes, remove their data.
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    for (const p of procs) p.child.kill('SIGKILL');
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    process.exit(130);
-  });
+  process.on(sig, () => void h.cleanup().finally(() => process.exit(130)));
 }
+
+interface Status {
+  keys: number;
+  ring: { partitions: { next: string | null }[] };
+  members: { name: string; liveness: string }[];
+}
+const status = async (p: RingProcess) => (await admin<Status>(p, 'GET', 'status')).body;
+const livenessOf = async (p: RingProcess, name: string) =>
+  (await status(p)).members.find((m) => m.name === name)?.liveness;
+const wait = (what: string, fn: () => Promise<boolean>, timeoutMs: number) =>
+  waitFor(fn, { timeoutMs, intervalMs: 50, what });
+
 try {
-  const [portA, portB] = [await freePort(), await freePort()];
   let t = performance.now();
-  const a = start('a', portA, [], dirs[0]!);
-  procs.push(a);
-  await ready(a);
+  const a = await h.startNode({ name: 'a', dataDir: true }, 60_000);
+  await waitReady(a, 60_000);
   const firstReadyMs = performance.now() - t;
 
   t = performance.now();
@@ -69,7 +48,11 @@ try {
   let failed = 0;
   const worker = async () => {
     for (let i = next++; i < keyCount; i = next++) {
-      const res = await fetch(`http://127.0.0.1:${portA}/api/admin/kv/k${i}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ value: { url: `https://example.com/page/${i}`, n: i } }) });
+      const res = await fetch(`${a.url}/api/admin/kv/k${i}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ value: { url: `https://example.com/page/${i}`, n: i } }),
+      });
       if (!res.ok) failed++;
       await res.arrayBuffer();
     }
@@ -79,31 +62,35 @@ try {
   if (failed > 0) throw new Error(`${failed} of ${keyCount} loading PUTs failed`);
 
   t = performance.now();
-  const b = start('b', portB, [portA], dirs[1]!);
-  procs.push(b);
-  await ready(b);
+  const b = await h.startNode({ name: 'b', seeds: [a], dataDir: true }, 60_000);
+  await waitReady(b, 60_000);
   const joinToReadyMs = performance.now() - t;
-  await waitFor('handoff to finish', async () => {
+  await wait('handoff to finish', async () => {
     const [sa, sb] = [await status(a), await status(b)];
-    return sa.ring.partitions.every((c) => !c.next) && sb.ring.partitions.every((c) => !c.next) && sb.keys >= keyCount ? true : undefined;
+    return sa.ring.partitions.every((c) => !c.next) && sb.ring.partitions.every((c) => !c.next) && sb.keys >= keyCount;
   }, 600_000);
   const handoffSeconds = (performance.now() - t) / 1000;
 
   t = performance.now();
-  b.child.kill('SIGKILL');
-  await waitFor('failure detection', async () => ((await status(a)).members.find((m) => m.name === 'b')?.liveness !== 'alive' ? true : undefined), 30_000);
+  h.kill(b);
+  await wait('failure detection', async () => (await livenessOf(a, 'b')) !== 'alive', 30_000);
   const detectSuspectMs = performance.now() - t;
-  await waitFor('dead', async () => ((await status(a)).members.find((m) => m.name === 'b')?.liveness === 'dead' ? true : undefined), 30_000);
+  await wait('dead', async () => (await livenessOf(a, 'b')) === 'dead', 30_000);
   const detectDeadMs = performance.now() - t;
 
-  a.child.kill('SIGINT');
-  await new Promise((r) => a.child.once('exit', r));
+  await h.stop(a, 'SIGINT');
   t = performance.now();
-  const a2 = start('a', portA, [portB], dirs[0]!);
-  procs.push(a2);
-  await ready(a2);
+  const a2 = await h.restart(a, { seeds: [b] });
+  await waitReady(a2, 60_000);
   const restartToReadyMs = performance.now() - t;
-  const restored = a2.log.map((l) => { try { return JSON.parse(l); } catch { return {}; } }).find((l) => l.msg === 'restored state from disk') ?? {};
+  const parse = (l: string) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      return {};
+    }
+  };
+  const restored = a2.log.text().split('\n').map(parse).find((l) => l.msg === 'restored state from disk') ?? {};
 
   const result = {
     keys: keyCount,
@@ -129,6 +116,5 @@ try {
     renameSync(`${file}.tmp`, file);
   }
 } finally {
-  for (const p of procs) p.child.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await h.cleanup();
 }

@@ -9,38 +9,23 @@
 // npm run bench:links [-- --seconds 10 --concurrency 64 --links 1000000 --json --json-out FILE]
 //   --json       print the figures as one JSON line on stdout
 //   --json-out   write them (with the settings) to FILE (used by `npm run bench`)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { parseArgs } from 'node:util';
-import { freePort, waitFor } from './lib/wait';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Harness, newAccount, requireBundle, waitFor } from '../testkit';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '64' }, links: { type: 'string', default: '1000000' }, json: { type: 'boolean', default: false }, 'json-out': { type: 'string' } } });
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 const linkCount = Number(values.links);
-const token = 'bench-admin-token-0123456789';
-const root = process.cwd();
 
-
-const children: ChildProcess[] = [];
-const stopAll = () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-};
-process.on('exit', stopAll);
-process.on('SIGINT', () => {
-  stopAll();
-  process.exit(130);
+// Production settings (the bench profile); the synthetic-links hook needs RINGLINK_TEST_FAULTS=1.
+const h = new Harness({
+  profile: 'bench',
+  nodeArgs: ['--expose-gc'],
+  env: { RATE_LIMIT_CREATE_PER_MIN: '0', RINGLINK_TEST_FAULTS: '1' },
 });
-
-function start(name: string, port: number, seed: number | undefined): void {
-  const child = spawn(process.execPath, ['--expose-gc', join(root, 'dist', 'server.mjs')], {
-    env: { ...process.env, NODE_NAME: name, HOST: '127.0.0.1', PORT: String(port), SEEDS: seed ? `127.0.0.1:${seed}` : '', ADMIN_TOKEN: token, LOG_LEVEL: 'warn', SERVE_UI: '0', RATE_LIMIT_CREATE_PER_MIN: '0', RINGLINK_TEST_FAULTS: '1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-}
-
+process.on('SIGINT', () => void h.cleanup().finally(() => process.exit(130)));
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -63,33 +48,24 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const ports = [await freePort(), await freePort(), await freePort()];
-  start('b1', ports[0]!, undefined);
-  await waitFor('b1 ready', async () => (await fetch(`http://127.0.0.1:${ports[0]}/readyz`)).ok, 30_000);
-  start('b2', ports[1]!, ports[0]);
-  start('b3', ports[2]!, ports[0]);
-  for (const p of ports) await waitFor(`${p} ready`, async () => (await fetch(`http://127.0.0.1:${p}/readyz`)).ok, 30_000);
-  await waitFor('ring settled', async () => {
-    const c = (await (await fetch(`http://127.0.0.1:${ports[0]}/api/cluster`)).json()) as { handoffs: unknown[]; ring: { partitions: { owner: string; next?: string }[] } };
-    return c.handoffs.length === 0 && c.ring.partitions.every((p) => !p.next) && new Set(c.ring.partitions.map((p) => p.owner)).size === 3;
-  }, 60_000);
+  requireBundle('npm run bench:links builds it');
+  const nodes = await h.startCluster(['b1', 'b2', 'b3'], { readyTimeoutMs: 30_000, settled: { noHandoffs: true } });
+  const ports = nodes.map((n) => n.port);
 
   // An account and an API key to create with (no cookie, no Origin needed).
-  const origin = `http://127.0.0.1:${ports[0]}`;
-  const signup = await fetch(`${origin}/api/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ username: 'bench', password: 'bench password' }) });
-  const cookie = signup.headers.getSetCookie()[0]!.split(';')[0]!;
-  const key = ((await (await fetch(`${origin}/api/keys`, { method: 'POST', headers: { 'content-type': 'application/json', origin, cookie }, body: JSON.stringify({ name: 'bench' }) })).json()) as { key: string }).key;
+  const key = (await (await newAccount(nodes[0]!, 'bench')).createKey('bench')).key;
 
   // Compare-and-set serves once every acceptor caught up after the joins (a few seconds):
   // warm up until a create succeeds quickly through every node.
   const createVia = (port: number, n: number) => fetch(`http://127.0.0.1:${port}/api/links`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ url: `https://example.com/warm/${n}` }) });
-  await waitFor('creates to be quick on every node', async () => {
+  const quickEverywhere = async () => {
     for (const p of ports) {
       const t = performance.now();
       if ((await createVia(p, Math.random())).status !== 201 || performance.now() - t > 100) return false;
     }
     return true;
-  }, 60_000);
+  };
+  await waitFor(quickEverywhere, { timeoutMs: 60_000, intervalMs: 50, what: 'creates to be quick on every node' });
 
   // Creates, all by one account (one API key), as a script would.
   const latencies: number[] = [];
@@ -122,7 +98,12 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await Promise.all(
     ports.map(async (p, n) => {
-      const r = await fetch(`http://127.0.0.1:${p}/api/admin/synthetic-links`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ count: perNode, prefix: `m${n}x` }), signal: AbortSignal.timeout(30 * 60_000) });
+      const r = await fetch(`http://127.0.0.1:${p}/api/admin/synthetic-links`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${h.adminToken}` },
+        body: JSON.stringify({ count: perNode, prefix: `m${n}x` }),
+        signal: AbortSignal.timeout(30 * 60_000),
+      });
       if (!r.ok) throw new Error(`synthetic load on ${p}: ${r.status} ${await r.text()}`);
     }),
   );
@@ -139,11 +120,14 @@ async function main(): Promise<void> {
     writeFileSync(`${file}.tmp`, `${JSON.stringify({ benchmark: 'links', settings: { seconds, concurrency, links: linkCount, nodes: 3, nVal: 3, w: 2 }, creates, memory: mem }, null, 2)}\n`);
     renameSync(`${file}.tmp`, file);
   }
-  stopAll();
 }
 
-main().catch((err) => {
-  console.error(err);
-  stopAll();
-  process.exit(1);
-});
+main().then(
+  () => h.cleanup(),
+  async (err) => {
+    console.error(err);
+    console.error(h.dumpLogs().slice(-6000));
+    await h.cleanup();
+    process.exit(1);
+  },
+);

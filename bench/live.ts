@@ -44,10 +44,9 @@
 // end, on errors, on SIGINT/SIGTERM/SIGHUP and at exit; worker threads are terminated. Only
 // 127.0.0.1 is used.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -56,8 +55,18 @@ import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { io, type Socket } from 'socket.io-client';
 import { initHash, partitionOf } from '../ring/hash';
 import { walk } from '../ring/placement/preference';
-import { machineCpuTimes } from './lib/cpu';
-import { outputTail, signalGroup, spawnGroup, type GroupProc } from './lib/proc';
+import { machineCpuTimes, processGroupsCpuMs } from './lib/cpu';
+import {
+  type ClusterView,
+  getJson,
+  Harness,
+  outputTail,
+  type Proc as KitProc,
+  requireBundle,
+  type RingProcess,
+  setBlocked,
+  waitSettled as settled,
+} from '../testkit';
 
 /** Monotonic milliseconds, the same clock in every thread of this process. */
 const mono = () => Number(process.hrtime.bigint()) / 1e6;
@@ -294,28 +303,14 @@ async function runMain(): Promise<void> {
   // -------------------------------------------------------------------------------------
   // Processes: each node in its own process group, all killed on the way out
 
-  type Proc = GroupProc;
+  type Proc = KitProc;
+  /** Every node's process (group): killed on the way out, and counted as the nodes' CPU. */
   const procs = new Set<Proc>();
   const workers = new Set<Worker>();
   const nodes: RingNode[] = [];
   const agents: http.Agent[] = [];
 
-  function startProc(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-    const p = spawnGroup(name, cmd, args, {
-      cwd: root,
-      env,
-      keepBytes: 256 * 1024,
-      onExit: (q) => {
-        if (stopping) return;
-        // Exit code 1 without output: the node's SIGTERM handler gave up a graceful leave after LEAVE_TIMEOUT_MS (2 min).
-        clusterEvents.push(`${new Date().toISOString()} (${((performance.now() - t0) / 1000).toFixed(1)} s) ${name} exited: ${q.exit}`);
-      },
-    });
-    procs.add(p);
-    return p;
-  }
-
-  const killGroup = (p: Proc) => signalGroup(p.child.pid, 'SIGKILL');
+  const killGroup = (p: Proc) => p.signal('SIGKILL', { evenIfExited: true });
 
   let stopping = false;
   async function stopAll(): Promise<void> {
@@ -374,25 +369,6 @@ async function runMain(): Promise<void> {
   // -------------------------------------------------------------------------------------
   // Small helpers
 
-  const usedPorts = new Set<number>();
-  async function freePort(): Promise<number> {
-    for (;;) {
-      const port = await new Promise<number>((resolve, reject) => {
-        const srv = createServer();
-        srv.once('error', reject);
-        srv.listen(0, '127.0.0.1', () => {
-          const addr = srv.address();
-          const p = typeof addr === 'object' && addr ? addr.port : 0;
-          srv.close(() => resolve(p));
-        });
-      });
-      if (!usedPorts.has(port)) {
-        usedPorts.add(port);
-        return port;
-      }
-    }
-  }
-
   async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 100): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
@@ -421,20 +397,7 @@ async function runMain(): Promise<void> {
     return { n: s.length, min: round1(s[0] ?? NaN), p50: round1(percentile(s, 50)), p90: round1(percentile(s, 90)), p99: round1(percentile(s, 99)), max: round1(s[s.length - 1] ?? NaN), mean: round1(mean) };
   }
 
-  async function getJson<T>(url: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<{ status: number; body: T }> {
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // keep the text
-    }
-    return { status: res.status, body: body as T };
-  }
-
   // CPU accounting: the machine's busy time, this process's (threads included), the nodes'.
-  const clockTicksPerSecond = 100; // USER_HZ on Linux
   interface CpuSnapshot {
     at: number;
     busyMs: number;
@@ -445,20 +408,7 @@ async function runMain(): Promise<void> {
   function cpuSnapshot(): CpuSnapshot {
     const { busyMs, totalMs } = machineCpuTimes();
     const self = process.cpuUsage();
-    let nodesMs = 0;
-    const groups = new Set([...procs].map((p) => p.child.pid));
-    if (process.platform === 'linux' && groups.size > 0) {
-      for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          if (groups.has(Number(f[2]))) nodesMs += ((Number(f[11]) + Number(f[12])) * 1000) / clockTicksPerSecond;
-        } catch {
-          // exited meanwhile
-        }
-      }
-    }
+    const nodesMs = processGroupsCpuMs(new Set([...procs].map((p) => p.pid)));
     return { at: performance.now(), busyMs, totalMs, selfMs: (self.user + self.system) / 1000, nodesMs };
   }
   /** Shares of the whole machine (all cores, 0-1) over the interval. */
@@ -518,74 +468,50 @@ async function runMain(): Promise<void> {
     name: string;
     port: number;
     url: string;
-    proc: Proc;
+    proc: RingProcess;
     agent: http.Agent;
   }
-  const adminToken = `bench-live-${randomBytes(12).toString('hex')}`;
-
-  /** Config variables never inherited from the caller's environment. */
-  const ringlinkConfigVars = [
-    'NODE_ENV', 'HOST', 'PORT', 'NODE_NAME', 'ADVERTISE_ADDR', 'SEEDS', 'CLUSTER_SECRET', 'DATA_DIR', 'FSYNC', 'FSYNC_INTERVAL_MS',
-    'REDIS_URL', 'RING_SIZE', 'N_VAL', 'R', 'W', 'AUTO_DOWN_MS', 'LEAVE_TIMEOUT_MS', 'PUBLIC_URL', 'RATE_LIMIT_CREATE_PER_MIN',
-    'ADMIN_TOKEN', 'LOG_LEVEL', 'RINGLINK_TEST_FAULTS', 'NODE_OPTIONS', 'SERVE_UI', 'TRUST_PROXY', 'ALLOW_PRIVATE_TARGETS',
-  ];
-
-  interface ClusterView {
-    members: { name: string; status: string; liveness: string }[];
-    ring: { partitions: { owner: string | null; next?: string | null }[] };
-    handoffs: unknown[];
-  }
+  /**
+   * The nodes: production settings (testkit's bench profile), the test hooks on (partitions
+   * through the fault hook), no create limit; each in its own process group, source maps on.
+   */
+  const ringlink = new Harness({
+    profile: 'bench',
+    adminToken: `bench-live-${randomBytes(12).toString('hex')}`,
+    group: true,
+    logBytes: 256 * 1024,
+    nodeArgs: ['--enable-source-maps'],
+    env: { RATE_LIMIT_CREATE_PER_MIN: '0', RINGLINK_TEST_FAULTS: '1' },
+    onExit: (q) => {
+      if (stopping) return;
+      // Exit code 1 without output: the node's SIGTERM handler gave up a graceful leave after
+      // LEAVE_TIMEOUT_MS (2 min).
+      const at = `${new Date().toISOString()} (${((performance.now() - t0) / 1000).toFixed(1)} s)`;
+      clusterEvents.push(`${at} ringlink ${q.name} exited: ${q.describeExit()}`);
+    },
+  });
 
   async function startCluster(): Promise<void> {
     const t = performance.now();
-    const server = join(root, 'dist', 'server.mjs');
-    if (!existsSync(server)) throw new Error(`${server} is missing: run node scripts/build.mjs (npm run bench:live builds it)`);
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ringlinkConfigVars) delete env[k];
-    const secret = randomBytes(24).toString('hex');
+    requireBundle('npm run bench:live builds it');
     const names = Array.from({ length: settings.nodes }, (_, i) => `n${i + 1}`);
-    const ports = await Promise.all(names.map(() => freePort()));
-    for (const [i, name] of names.entries()) {
-      const port = ports[i]!;
-      const proc = startProc(`ringlink ${name}`, process.execPath, ['--enable-source-maps', server], {
-        ...env,
-        NODE_ENV: 'production',
-        CLUSTER_SECRET: secret,
-        NODE_NAME: name,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        SEEDS: i === 0 ? '' : `127.0.0.1:${ports[0]}`,
-        SERVE_UI: '0',
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_CREATE_PER_MIN: '0',
-        RINGLINK_TEST_FAULTS: '1',
-        ADMIN_TOKEN: adminToken,
-      });
+    // One at a time: each joins a settled ring.
+    const start = { oneAtATime: true, readyTimeoutMs: 60_000, settleTimeoutMs: 120_000 };
+    const started = await ringlink.startCluster(names, start);
+    for (const proc of started) {
+      procs.add(proc);
       const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
       agents.push(agent);
-      nodes.push({ name, port, url: `http://127.0.0.1:${port}`, proc, agent });
-      // One at a time: each joins a settled ring.
-      await waitFor(`${name} /readyz`, async () => ((await getJson(`http://127.0.0.1:${port}/readyz`)).status === 200 ? true : undefined), 60_000);
+      nodes.push({ name: proc.name, port: proc.port, url: proc.url, proc, agent });
     }
     await waitSettled(120_000);
     log(`cluster: ${nodes.length} nodes ready and the ring settled in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
 
-  /** Every node sees every member valid and alive, no partition moving, no handoff, the same owners. */
+  /** Until every node sees every member valid and alive, no partition moving, no handoff, the same owners (ms). */
   async function waitSettled(timeoutMs: number): Promise<number> {
     const t = performance.now();
-    await waitFor(
-      'the ring to settle (every member valid and alive, no handoff, no partition with next, same owners everywhere)',
-      async () => {
-        const views = await Promise.all(nodes.map(async (n) => (await getJson<ClusterView>(`${n.url}/api/cluster`)).body));
-        for (const v of views) {
-          if (v.members.length !== nodes.length || v.members.some((m) => m.status !== 'valid' || m.liveness !== 'alive')) return undefined;
-          if (v.handoffs.length > 0 || v.ring.partitions.some((p) => p.next != null || !p.owner)) return undefined;
-        }
-        return new Set(views.map((v) => v.ring.partitions.map((p) => p.owner).join())).size === 1 ? true : undefined;
-      },
-      timeoutMs,
-    );
+    await settled(nodes.map((n) => n.proc), timeoutMs, { noHandoffs: true, casCaughtUp: false });
     return performance.now() - t;
   }
 
@@ -598,12 +524,6 @@ async function runMain(): Promise<void> {
     const out: Record<string, number> = {};
     for (const n of nodes) out[n.name] = round1((await metric(n, 'process_resident_memory_bytes')) / 2 ** 20);
     return out;
-  }
-
-  async function setBlocked(node: RingNode, block: string[]): Promise<void> {
-    const r = await fetch(`${node.url}/api/admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ block }), signal: AbortSignal.timeout(5000) });
-    const text = await r.text();
-    if (r.status !== 200) throw new Error(`POST /api/admin/faults on ${node.name} answered ${r.status}: ${text.slice(0, 300)}`);
   }
 
   // -------------------------------------------------------------------------------------
@@ -956,7 +876,7 @@ async function runMain(): Promise<void> {
       return true;
     }, 20_000, 100);
     log(`partition run ${run}: {n1} | {n2, n3} for ${settings.partitionSeconds} s, ${settings.partitionRatePerSide} clicks/s on each side, the same ${L} links`);
-    await Promise.all([setBlocked(n1, ['n2', 'n3']), setBlocked(n2, ['n1']), setBlocked(n3, ['n1'])]);
+    await Promise.all([setBlocked(n1.proc, ['n2', 'n3']), setBlocked(n2.proc, ['n1']), setBlocked(n3.proc, ['n1'])]);
     const partitionedAt = mono();
     const cpu0 = cpuSnapshot();
     const load = runLoad(
@@ -994,7 +914,7 @@ async function runMain(): Promise<void> {
 
     // Heal, then poll every node for every link every 50 ms.
     const healAt = mono();
-    await Promise.all(nodes.map((n) => setBlocked(n, [])));
+    await Promise.all(nodes.map((n) => setBlocked(n.proc, [])));
     const healRequestMs = mono() - healAt;
     const want = slugs.map((s) => served.get(s)!);
     const firstExact = new Map<string, number>(); // node/link → ms after the heal
@@ -1103,7 +1023,7 @@ async function runMain(): Promise<void> {
   async function phaseFanout() {
     const want = settings.fanoutSockets;
     const selfLimit = fdLimit('self');
-    const nodeLimits = Object.fromEntries(nodes.map((n) => [n.name, fdLimit(n.proc.child.pid!)]));
+    const nodeLimits = Object.fromEntries(nodes.map((n) => [n.name, fdLimit(n.proc.pid!)]));
     const portRange = (() => {
       try {
         return readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
@@ -1483,7 +1403,7 @@ async function runMain(): Promise<void> {
           log(`partition run ${run} failed: ${(err as Error).message}`);
           code = 1;
           // Heal whatever is left before going on.
-          await Promise.all(nodes.map((n) => setBlocked(n, []).catch(() => undefined)));
+          await Promise.all(nodes.map((n) => setBlocked(n.proc, [], 5_000).catch(() => undefined)));
         }
       }
     }

@@ -11,6 +11,7 @@
 //
 // npm run bench:ratelimits [-- --seconds 8 --concurrency 32 --json]
 import { parseArgs } from 'node:util';
+import { ApiClient, newAccount } from '../testkit';
 import { LocalCluster, type ClusterNode } from './lib/cluster';
 
 const { values } = parseArgs({
@@ -117,19 +118,12 @@ function checkCost(before: Buckets, after: Buckets): Record<string, CheckCost> {
 
 /** An account's API key (a script's way of creating), made through node 0. */
 async function apiKey(c: LocalCluster): Promise<string> {
-  const n = c.nodes[0]!;
-  const headers = { 'content-type': 'application/json', origin: n.url };
-  const body = JSON.stringify({ username: 'bench', password: 'bench password' });
-  const signup = await c.request(n, 'POST', '/api/auth/signup', { headers, body });
-  const cookie = String(signup.headers['set-cookie']?.[0]).split(';')[0]!;
-  const keyBody = JSON.stringify({ name: 'bench' });
-  const r = await c.request(n, 'POST', '/api/keys', { headers: { ...headers, cookie }, body: keyBody });
-  return (JSON.parse(r.body) as { key: string }).key;
+  return (await (await newAccount(c.nodes[0]!, 'bench')).createKey('bench')).key;
 }
 
 async function createsWith(createsPerMin: number): Promise<{ creates: Load; checks: Record<string, CheckCost> }> {
   const env = { RATE_LIMIT_CREATE_PER_MIN: String(createsPerMin) };
-  const c = await LocalCluster.start({ nodes: 3, root: process.cwd(), env });
+  const c = await LocalCluster.start({ nodes: 3, env });
   try {
     const key = await apiKey(c);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
@@ -148,19 +142,12 @@ async function createsWith(createsPerMin: number): Promise<{ creates: Load; chec
 }
 
 async function guesses(): Promise<{ guesses: Load; checks: Record<string, CheckCost> }> {
-  const c = await LocalCluster.start({ nodes: 3, root: process.cwd() });
+  const c = await LocalCluster.start({ nodes: 3 });
   try {
     const n0 = c.nodes[0]!;
     const link = { url: 'https://example.com/secret', password: 'open sesame' };
-    const headers = { 'content-type': 'application/json', origin: n0.url };
-    // A fresh cluster claims slugs once its CAS acceptors caught up: retry, bounded.
-    let created = await c.request(n0, 'POST', '/api/links', { headers, body: JSON.stringify(link) });
-    for (let i = 0; created.status !== 201 && i < 60; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      created = await c.request(n0, 'POST', '/api/links', { headers, body: JSON.stringify(link) });
-    }
-    if (created.status !== 201) throw new Error(`bench:ratelimits: creating the password link answered ${created.status}: ${created.body}`);
-    const slug = (JSON.parse(created.body) as { slug: string }).slug;
+    // A fresh cluster claims slugs once its CAS acceptors caught up: createLink retries, bounded.
+    const slug = (await new ApiClient(n0).createLink(link)).body.slug;
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     const guess = async (n: ClusterNode) => {
       return (await c.request(n, 'POST', `/${slug}`, { headers: form, body: 'password=wrong' })).status;

@@ -48,15 +48,26 @@
 // Every process started here runs in its own process group and is killed (the whole group)
 // when a target is done, on errors, on SIGINT/SIGTERM and at exit. Only 127.0.0.1 is used.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { machineCpuTimes } from './lib/cpu';
-import { outputTail, signalGroup, spawnGroup, type GroupProc } from './lib/proc';
+import { machineCpuTimes, processGroupsCpuMs } from './lib/cpu';
+import {
+  canPin,
+  freePort,
+  getJson,
+  Harness,
+  outputTail,
+  pinToCpu,
+  type Proc as KitProc,
+  requireBundle,
+  type RingProcess,
+  spawnProc,
+  waitFor as kitWaitFor,
+} from '../testkit';
 
 // npm runs scripts from the package root (this file is bundled to node_modules/.cache first).
 const root = process.cwd();
@@ -112,7 +123,7 @@ const settings = {
   resumeSettleMs: 700,
   warmupSeconds: positiveInt('warmup', argv.warmup ?? (argv.quick ? '1' : '2')),
   quick: argv.quick!,
-  pin: argv.pin! && (os.cpus().length >= 2 && spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0),
+  pin: argv.pin! && canPin(os.cpus().length),
   ringlinkNodes: 4,
   ringlinkPersistence: argv.persist ? 'DATA_DIR per node (FSYNC=interval)' : 'none (in memory)',
   countCheckDelayMs: 1500,
@@ -325,20 +336,7 @@ function cpuSnapshot(): CpuSnapshot {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     oursMs += ((Number(f[13]) + Number(f[14])) * 1000) / clockTicksPerSecond;
   }
-  const groups = new Set([...procs].map((p) => p.child.pid));
-  if (process.platform === 'linux' && groups.size > 0) {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (groups.has(Number(f[2]))) oursMs += ((Number(f[11]) + Number(f[12])) * 1000) / clockTicksPerSecond;
-      } catch {
-        // exited meanwhile
-      }
-    }
-  }
+  oursMs += processGroupsCpuMs(new Set([...procs].map((p) => p.pid)));
   return { busyMs, totalMs, oursMs };
 }
 
@@ -353,29 +351,40 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 // ---------------------------------------------------------------------------------------
 // Processes: each in its own process group, all killed on the way out
 
-interface Proc extends GroupProc {
+interface Proc extends KitProc {
   /** What stops it: SIGTERM (then SIGKILL after 3 s) by default. */
   stopSignal: NodeJS.Signals;
 }
 const procs = new Set<Proc>();
 const tempDirs: string[] = [];
+/**
+ * The ringlink nodes: production settings (testkit's bench profile, with the node's default
+ * SERVE_UI and no create limit), each in its own process group, source maps on.
+ */
+const ringlink = new Harness({
+  profile: 'bench',
+  group: true,
+  nodeArgs: ['--enable-source-maps'],
+  env: { RATE_LIMIT_CREATE_PER_MIN: '0', SERVE_UI: undefined },
+});
 
 function startProc(name: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stopSignal?: NodeJS.Signals } = {}): Proc {
-  const p: Proc = Object.assign(spawnGroup(name, cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? process.env, keepBytes: 64 * 1024 }), { stopSignal: opts.stopSignal ?? 'SIGTERM' });
+  const spawned = spawnProc(name, cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? process.env, group: true });
+  const p: Proc = Object.assign(spawned, { stopSignal: opts.stopSignal ?? 'SIGTERM' });
   procs.add(p);
   return p;
 }
 
 /** Signal the process's group while its leader runs. */
 function killGroup(p: Proc, signal: NodeJS.Signals): void {
-  if (p.alive) signalGroup(p.child.pid, signal);
+  p.signal(signal);
 }
 
 /** Send the group its stop signal, SIGKILL it after 3 s; also SIGKILL whatever is left in the group once the leader exited. */
 async function stopProc(p: Proc): Promise<void> {
   killGroup(p, p.stopSignal);
   if (p.stopSignal !== 'SIGKILL') await Promise.race([p.exited, sleep(3000)]);
-  signalGroup(p.child.pid, 'SIGKILL'); // the group may outlive its leader (e.g. a worker): kill it regardless
+  p.signal('SIGKILL', { evenIfExited: true }); // the group may outlive its leader (e.g. a worker): kill it regardless
   await Promise.race([p.exited, sleep(1000)]);
   procs.delete(p);
 }
@@ -385,12 +394,14 @@ async function stopAll(): Promise<void> {
   for (const c of wrkChildren) c.kill('SIGKILL');
   await Promise.all([...procs].map(stopProc));
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  await ringlink.cleanup(); // nodes of a start that failed half-way, and the data directories
 }
 
 /** Synchronous last resort (process 'exit'). */
 function killAllNow(): void {
-  for (const p of procs) signalGroup(p.child.pid, 'SIGKILL');
+  for (const p of procs) p.signal('SIGKILL', { evenIfExited: true });
   for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  ringlink.removeDirs();
 }
 
 let interrupted = false;
@@ -410,44 +421,18 @@ const procOutput = (p: Proc) => outputTail(p);
 // Small helpers
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const usedPorts = new Set<number>();
-
-/** A free loopback port (listen on 0, close), never the same twice. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const addr = srv.address();
-        const p = typeof addr === 'object' && addr ? addr.port : 0;
-        srv.close(() => resolve(p));
-      });
-    });
-    if (!usedPorts.has(port)) {
-      usedPorts.add(port);
-      return port;
-    }
-  }
-}
-
+/** Wait (bounded) for fn to give a value, failing early when interrupted or when a process in `watch` exits. */
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, watch: Proc[] = []): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    if (interrupted) throw new Error('interrupted');
+  const failIf = () => {
+    if (interrupted) return 'interrupted';
     const dead = watch.find((p) => !p.alive);
-    if (dead) throw new Error(`${dead.name} exited while waiting for ${what}\n${procOutput(dead)}`);
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}\n${watch.map(procOutput).join('\n')}`);
-    }
-    await sleep(100);
+    return dead ? `${dead.name} exited\n${procOutput(dead)}` : undefined;
+  };
+  try {
+    return (await kitWaitFor(fn, { timeoutMs, what, failIf })) as T;
+  } catch (err) {
+    if (failIf() !== undefined) throw err;
+    throw new Error(`${(err as Error).message}\n${watch.map(procOutput).join('\n')}`);
   }
 }
 
@@ -509,9 +494,8 @@ interface TargetError {
  */
 function pinFor(serverPid: number | undefined): string | undefined {
   if (!settings.pin || serverPid === undefined) return undefined;
-  const set = (pid: number, cpu: number) => spawnSync('taskset', ['-a', '-pc', String(cpu), String(pid)], { stdio: 'ignore' }).status === 0;
-  let ok = set(process.pid, 0);
-  for (const p of procs) if (p.alive && p.child.pid !== undefined) ok = set(p.child.pid, p.child.pid === serverPid ? 1 : 0) && ok;
+  let ok = pinToCpu(process.pid, 0);
+  for (const p of procs) if (p.alive && p.pid !== undefined) ok = pinToCpu(p.pid, p.pid === serverPid ? 1 : 0) && ok;
   return ok ? 'pinned: the server on CPU 1, the load generator and every other process on CPU 0' : 'pinning with taskset failed: unpinned';
 }
 
@@ -701,7 +685,8 @@ async function startBare(): Promise<PairedTarget> {
   const base = `http://127.0.0.1:${port}`;
   await checkRedirect(`${base}/${slug}`, LINK_URL);
   const before = await bareCount(base, slug); // the check above counted one view
-  return { target: 'bare', url: `${base}/${slug}`, group: [p], serverPid: p.child.pid, notes: [], readCount: async () => (await bareCount(base, slug)) - before };
+  const readCount = async () => (await bareCount(base, slug)) - before;
+  return { target: 'bare', url: `${base}/${slug}`, group: [p], serverPid: p.pid, notes: [], readCount };
 }
 
 async function bareCount(base: string, slug: string): Promise<number> {
@@ -757,7 +742,7 @@ async function ensureNextBuilt(): Promise<{ built: boolean; seconds: number }> {
   const p = startProc('next build', process.execPath, [nextBin, 'build'], { cwd: nextDir, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' } });
   await p.exited;
   await stopProc(p); // whatever the build left in its process group
-  if (p.child.exitCode !== 0) throw new Error(`next build failed (exit ${p.child.exitCode ?? p.child.signalCode})\n${procOutput(p)}`);
+  if (p.exit?.code !== 0) throw new Error(`next build failed (${p.describeExit()})\n${procOutput(p)}`);
   // Hashed after the build: next build may rewrite tsconfig.json once.
   writeFileSync(stamp, nextSourcesHash());
   return { built: true, seconds: round2((performance.now() - t) / 1000) };
@@ -798,7 +783,9 @@ async function benchNextRedis(): Promise<TargetResult> {
     const counter = async () => Number((await client.get(`clicks:${slug}`)) ?? 0);
     const before = await counter();
     const notes = build.built ? [`next build ran first (${build.seconds} s)`] : [];
-    return await measure('next+redis', `${base}/${slug}`, async () => (await counter()) - before, { countDelayMs: settings.countCheckDelayMs, notes, serverPid: next.child.pid });
+    const readCount = async () => (await counter()) - before;
+    const opts = { countDelayMs: settings.countCheckDelayMs, notes, serverPid: next.pid };
+    return await measure('next+redis', `${base}/${slug}`, readCount, opts);
   } finally {
     client.disconnect();
     if (next) await stopProc(next);
@@ -809,83 +796,26 @@ async function benchNextRedis(): Promise<TargetResult> {
 // ---------------------------------------------------------------------------------------
 // ringlink
 
-/** Config variables never inherited from the caller's environment. */
-const ringlinkConfigVars = [
-  'NODE_ENV', 'HOST', 'PORT', 'NODE_NAME', 'ADVERTISE_ADDR', 'SEEDS', 'CLUSTER_SECRET', 'DATA_DIR', 'FSYNC', 'FSYNC_INTERVAL_MS',
-  'REDIS_URL', 'RING_SIZE', 'N_VAL', 'R', 'W', 'AUTO_DOWN_MS', 'LEAVE_TIMEOUT_MS', 'PUBLIC_URL', 'RATE_LIMIT_CREATE_PER_MIN',
-  'ADMIN_TOKEN', 'LOG_LEVEL', 'RINGLINK_TEST_FAULTS', 'NODE_OPTIONS',
-];
+type RingNodeProc = RingProcess & Proc;
 
-interface RingNodeProc {
-  name: string;
-  port: number;
-  proc: Proc;
-}
-
-interface ClusterView {
-  members: { name: string; status: string; liveness: string }[];
-  ring: { partitions: { owner: string | null; next?: string | null }[] };
-}
-
-async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // keep the text
-  }
-  return { status: res.status, body: body as T };
-}
-
+/** Four nodes, each joining a settled ring one at a time; waits until the ring settled. */
 async function startRinglink(): Promise<RingNodeProc[]> {
   const t = performance.now();
-  const server = join(root, 'dist', 'server.mjs');
-  if (!existsSync(server)) throw new Error(`${server} is missing: run node scripts/build.mjs (npm run bench:redirect builds it)`);
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ringlinkConfigVars) delete env[k];
-  const secret = randomBytes(24).toString('hex');
+  requireBundle('npm run bench:redirect builds it');
   const names = Array.from({ length: settings.ringlinkNodes }, (_, i) => `n${i + 1}`);
-  const ports = await Promise.all(names.map(() => freePort()));
-  const nodes: RingNodeProc[] = [];
-  for (const [i, name] of names.entries()) {
-    const port = ports[i]!;
-    const nodeEnv: NodeJS.ProcessEnv = {
-      ...env,
-      NODE_ENV: 'production',
-      CLUSTER_SECRET: secret,
-      NODE_NAME: name,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      SEEDS: ports.slice(0, i).map((p) => `127.0.0.1:${p}`).join(','),
-      RATE_LIMIT_CREATE_PER_MIN: '0',
-      LOG_LEVEL: 'warn',
-    };
-    if (argv.persist) {
-      const dir = mkdtempSync(join(os.tmpdir(), `ringlink-bench-redirect-${name}-`));
-      tempDirs.push(dir);
-      nodeEnv.DATA_DIR = dir;
-    }
-    // SIGTERM would make it leave the ring gracefully (handing its partitions off): nothing here is worth keeping.
-    const proc = startProc(`ringlink ${name}`, process.execPath, ['--enable-source-maps', server], { env: nodeEnv, stopSignal: 'SIGKILL' });
-    nodes.push({ name, port, proc });
-    // One at a time: each joins a settled ring.
-    await waitFor(`${name} /readyz`, async () => ((await getJson(`http://127.0.0.1:${port}/readyz`)).status === 200 ? true : undefined), 60_000, [proc]);
-  }
-  await waitFor(
-    'the ring to settle (every member valid and alive, no partition moving, same owners everywhere)',
-    async () => {
-      const views = await Promise.all(nodes.map(async (n) => (await getJson<ClusterView>(`http://127.0.0.1:${n.port}/api/cluster`)).body));
-      for (const v of views) {
-        if (v.members.length !== names.length || v.members.some((m) => m.status !== 'valid' || m.liveness !== 'alive')) return undefined;
-        if (v.ring.partitions.some((p) => p.next != null || !p.owner)) return undefined;
-      }
-      return new Set(views.map((v) => v.ring.partitions.map((p) => p.owner).join())).size === 1 ? true : undefined;
-    },
-    120_000,
-    nodes.map((n) => n.proc),
-  );
+  // SIGTERM would make a node leave the ring gracefully (handing its partitions off): nothing here is worth keeping.
+  const track = (n: RingProcess): RingNodeProc => {
+    const p = Object.assign(n, { stopSignal: 'SIGKILL' as NodeJS.Signals });
+    procs.add(p);
+    return p;
+  };
+  const started = await ringlink.startCluster(names, {
+    oneAtATime: true,
+    ...(argv.persist ? { dataDir: true } : {}),
+    readyTimeoutMs: 60_000,
+    settleTimeoutMs: 120_000,
+  });
+  const nodes = started.map(track);
   log(`ringlink: ${nodes.length} nodes ready and the ring settled in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   return nodes;
 }
@@ -929,7 +859,7 @@ async function linkStats(link: CreatedLink, node: RingNodeProc = link.via): Prom
 /** The ringlink targets on a running cluster: a fresh link each, loaded on a primary of it (local) and on a node that is not (cached/forwarded). */
 async function ringlinkTargets(nodes: RingNodeProc[]): Promise<PairedTarget[]> {
   const out: PairedTarget[] = [];
-  const group = nodes.map((n) => n.proc);
+  const group: Proc[] = nodes;
   for (const kind of ['local', 'cached'] as const) {
     const target = kind === 'local' ? 'ringlink local' : 'ringlink cached/forwarded';
     const link = await createLink(nodes[0]!);
@@ -948,7 +878,7 @@ async function ringlinkTargets(nodes: RingNodeProc[]): Promise<PairedTarget[]> {
       target,
       url,
       group,
-      serverPid: node.proc.child.pid,
+      serverPid: node.pid,
       notes,
       readCount: async () => {
         const s = await linkStats(link);
@@ -992,7 +922,7 @@ async function benchPaired(): Promise<(TargetResult | TargetError)[]> {
     if (only.has('ringlink')) {
       try {
         const nodes = await startRinglink();
-        started.push(...nodes.map((n) => n.proc));
+        started.push(...nodes);
         targets.push(...(await ringlinkTargets(nodes)));
       } catch (err) {
         if (interrupted) throw err;

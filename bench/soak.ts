@@ -40,7 +40,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
 import { LocalCluster, parseMetrics, procCpuSeconds, procRss, type ClusterNode } from './lib/cluster';
-import { waitFor } from './lib/wait';
+import { newAccount, waitFor } from '../testkit';
 
 const root = process.cwd();
 const { values: argv } = parseArgs({
@@ -181,7 +181,8 @@ let browserCount = 0;
 async function newBrowser(): Promise<Owner> {
   // A browser's session starts with its first write: its first link, made right away and alone.
   const o: Owner = { id: `browser-${++browserCount}`, kind: 'browser' };
-  await waitFor(`${o.id}'s first link`, async () => ((await createLink(o, nextNode(), false)).status === 201 && o.cookie ? true : undefined), 30_000);
+  const firstLink = async () => (await createLink(o, nextNode(), false)).status === 201 && o.cookie !== undefined;
+  await waitFor(firstLink, { timeoutMs: 30_000, intervalMs: 50, what: `${o.id}'s first link` });
   owners.push(o);
   return o;
 }
@@ -554,7 +555,7 @@ async function sampleNode(n: ClusterNode): Promise<NodeSample> {
     keys: m?.get('ringlink_keys') ?? null,
     openFds: m?.get('process_open_fds') ?? null,
     handles: m?.get('nodejs_active_handles_total') ?? null,
-    dataDirMiB: n.dataDir ? round1(dirBytes(n.dataDir) / MiB) : null,
+    dataDirMiB: n.options.dataDir ? round1(dirBytes(n.options.dataDir) / MiB) : null,
   };
 }
 
@@ -923,23 +924,21 @@ async function checkCorrectness() {
 async function main(): Promise<number> {
   const startedAt = new Date();
   log(`soak: ${settings.nodes} nodes, ${durationSec} s of load at ${settings.rate} requests/s (+${settings.createsPerSecond} creates/s, ${settings.deletesPerSecond} deletes/s), ${settings.sockets} sockets, samples every ${settings.sampleSeconds} s${settings.dataDir ? ', DATA_DIR on' : ', memory only'}`);
-  cluster = await LocalCluster.start({ nodes: settings.nodes, root, dataDirs: settings.dataDir, env: { RATE_LIMIT_CREATE_PER_MIN: '0' }, log });
+  const env = { RATE_LIMIT_CREATE_PER_MIN: '0' };
+  cluster = await LocalCluster.start({ nodes: settings.nodes, dataDirs: settings.dataDir, env, log });
   nodes = cluster.nodes;
   log(`cluster ready: ${nodes.map((n) => `${n.name} ${n.url} pid ${n.pid}`).join(', ')}`);
 
   // The account with an API key, and the first anonymous browsers.
-  const origin = nodes[0]!.url;
-  const signup = await cluster.request(nodes[0]!, 'POST', '/api/auth/signup', { headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ username: `soak-${randomBytes(3).toString('hex')}`, password: `soak-${randomBytes(8).toString('hex')}` }) });
-  if (signup.status !== 201) throw new Error(`sign-up answered ${signup.status}: ${signup.body}`);
-  const accountCookie = String(signup.headers['set-cookie']).split(';', 1)[0]!;
-  const keyReply = await cluster.request(nodes[0]!, 'POST', '/api/keys', { headers: { 'content-type': 'application/json', origin, cookie: accountCookie }, body: JSON.stringify({ name: 'soak' }) });
-  keyOwner = { id: 'api-key', kind: 'key', token: (JSON.parse(keyReply.body) as { key: string }).key };
+  const account = await newAccount(nodes[0]!, 'soak');
+  keyOwner = { id: 'api-key', kind: 'key', token: (await account.createKey('soak')).key };
   owners.push(keyOwner);
   // Slug claims (compare-and-set) serve once every acceptor caught up after the joins.
-  await waitFor('creates to succeed through every node', async () => {
-    for (const n of nodes) if ((await createLink(keyOwner, n, false)).status !== 201) return undefined;
+  const createsEverywhere = async () => {
+    for (const n of nodes) if ((await createLink(keyOwner, n, false)).status !== 201) return false;
     return true;
-  }, 60_000);
+  };
+  await waitFor(createsEverywhere, { timeoutMs: 60_000, intervalMs: 50, what: 'creates through every node' });
   for (let i = 0; i < 10; i++) await newBrowser();
   for (let i = 0; i < settings.hotLinks; i++) {
     const o = i % 2 === 0 ? keyOwner : owners[1 + (i % (owners.length - 1))]!;
@@ -977,7 +976,7 @@ async function main(): Promise<number> {
   const correctness = await checkCorrectness();
   stopping = true;
   for (const w of watchers) w.socket.close();
-  const deadNodes = nodes.filter((n) => !n.alive).map((n) => `${n.name}: exited ${n.exit}`);
+  const deadNodes = nodes.filter((n) => !n.alive).map((n) => `${n.name}: exited ${n.describeExit()}`);
   const errorLines = nodes.flatMap((n) => n.output().split('\n').filter((l) => /"level":(5|6)0/.test(l)).slice(-5).map((l) => `${n.name}: ${l.slice(0, 300)}`));
   await cluster.stop();
 

@@ -20,7 +20,7 @@
 //             winner's target, or an unknown-outcome contender's when nobody got 201
 //   CAS       checkCasHistories (Wing-Gong linearizability per key, ring/sim/linearizability.ts)
 import { checkCasHistories } from '../ring/sim/linearizability';
-import { pool, waitSettled } from '../tests/cluster/harness';
+import { pool, waitSettled } from '../testkit';
 import type { ChaosCluster, ChaosNode, Life } from './cluster';
 import { visit } from './http';
 import type { LinkRec, RaceRec, Workload } from './workload';

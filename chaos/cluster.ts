@@ -2,33 +2,29 @@
 // own DATA_DIR, in one of two network modes:
 //   loopback  every node on 127.0.0.1 at a free port; partitions through the transport fault
 //             hook (POST /api/admin/faults, RINGLINK_TEST_FAULTS=1)
-//   netns     every node in its own network namespace (chaos/netns.ts); partitions are iptables
-//             DROPs by address, one-way partitions included
+//   netns     every node in its own network namespace (testkit/netns.ts); partitions are
+//             iptables DROPs by address, one-way partitions included
 // Faults: SIGKILL / SIGTERM / SIGINT and restart with the same DATA_DIR, SIGSTOP / SIGCONT,
 // partitions (groups, bridge, one-way), and wall-clock jumps through libfaketime (every node
 // started with LD_PRELOAD and its own FAKETIME_TIMESTAMP_FILE, re-read on every clock read).
 //
-// Nodes are RingProcess objects (tests/cluster/harness.ts) with the URL of their mode, so the
-// harness's helpers (waitReady, waitSettled, admin, cluster) work on them unchanged.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// The processes are testkit's (a Harness with the test profile); this adds what the checkers
+// need: slots, process lives, a timeline of every fault, and the nodes' warnings.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { admin, freePort, RingProcess, SECRET_A, sleep, testNodeEnv, waitFor, waitReady, waitSettled } from '../tests/cluster/harness';
-import { bundlePath as serverBundle, repoRoot as root } from './paths';
-import { NetNs } from './netns';
+import {
+  faketimeEnv,
+  Harness,
+  NetNs,
+  type RingProcess,
+  waitReady,
+  waitSettled,
+  writeClock,
+} from '../testkit';
 
 export type NetMode = 'loopback' | 'netns';
 export type StopSignal = 'SIGKILL' | 'SIGTERM' | 'SIGINT';
-
-/** Debian's libfaketime (apt-get install faketime), wherever this architecture keeps it. */
-export const FAKETIME_LIB =
-  [`/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/faketime/libfaketime.so.1`, '/usr/lib/faketime/libfaketime.so.1', '/usr/local/lib/faketime/libfaketime.so.1'].find((p) => existsSync(p)) ??
-  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
-
-export function faketimeAvailable(): boolean {
-  return existsSync(FAKETIME_LIB);
-}
 
 export interface ClusterSpec {
   size: number;
@@ -57,26 +53,8 @@ export interface Life {
   exit?: { code: number | null; signal: string | null };
 }
 
-export class ChaosNode extends RingProcess {
-  constructor(
-    name: string,
-    port: number,
-    host: string,
-    dataDir: string,
-    proc: ChildProcess,
-    readonly slot: number,
-    readonly life: Life,
-  ) {
-    super(name, port, { seeds: [], secret: SECRET_A, env: {}, dataDir }, proc);
-    // The mode's address (RingProcess assumes 127.0.0.1).
-    Object.assign(this, { url: `http://${host}:${port}`, addr: `${host}:${port}` });
-  }
-}
-
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+/** A node process with its slot in the cluster and its life. */
+export type ChaosNode = RingProcess & { readonly slot: number; readonly life: Life };
 
 /** Log lines at warn level or worse, kept per cluster for the report (bounded). */
 export interface NodeLogLine {
@@ -84,6 +62,11 @@ export interface NodeLogLine {
   gen: number;
   level: number;
   msg: string;
+}
+
+/** The /24 of slot 0..4999 inside 10.200.0.0-10.219.255.255 (apart from the tests' namespaces). */
+function chaosSubnet(slot: number): string {
+  return `10.${200 + (slot % 20)}.${Math.floor(slot / 20) % 250}`;
 }
 
 export class ChaosCluster {
@@ -95,11 +78,8 @@ export class ChaosCluster {
   readonly logLines: NodeLogLine[] = [];
   logLinesDropped = 0;
   readonly t0 = performance.now();
-  private readonly ports: number[] = [];
-  private readonly hosts: string[] = [];
-  private readonly dataDirs: string[] = [];
+  private readonly harness = new Harness();
   private readonly clockFiles: string[] = [];
-  private readonly clockOffsets: string[] = [];
   private readonly netns: NetNs | undefined;
   private readonly tmp: string;
   private gens: number[];
@@ -109,7 +89,9 @@ export class ChaosCluster {
     this.names = Array.from({ length: spec.size }, (_, i) => `n${i + 1}`);
     this.gens = this.names.map(() => 0);
     this.tmp = mkdtempSync(join(tmpdir(), `ringlink-chaos-${spec.tag}-`));
-    if (spec.mode === 'netns') this.netns = new NetNs(spec.tag, spec.size, spec.netSlot);
+    if (spec.mode === 'netns') {
+      this.netns = new NetNs({ prefix: 'rlc', tag: spec.tag, size: spec.size, subnet: chaosSubnet(spec.netSlot) });
+    }
   }
 
   note(what: string): void {
@@ -124,44 +106,40 @@ export class ChaosCluster {
   async start(): Promise<void> {
     if (this.netns) this.netns.setup();
     for (let i = 0; i < this.spec.size; i++) {
-      this.ports.push(this.netns ? 8080 : await freePort());
-      this.hosts.push(this.netns ? this.netns.ip(i) : '127.0.0.1');
-      const dir = join(this.tmp, this.names[i]!);
-      this.dataDirs.push(dir);
       const clock = join(this.tmp, `${this.names[i]}.faketime`);
       this.clockFiles.push(clock);
-      this.clockOffsets.push('+0');
-      if (this.spec.faketime) writeFileSync(clock, '+0\n');
+      if (this.spec.faketime) writeClock(clock, '+0');
     }
-    const first = this.spawnLife(0);
+    const first = await this.spawnLife(0);
     await waitReady(first, 30_000);
-    const rest = this.names.slice(1).map((_, j) => this.spawnLife(j + 1));
+    const rest = await Promise.all(this.names.slice(1).map((_, j) => this.spawnLife(j + 1)));
     await Promise.all(rest.map((n) => waitReady(n, 60_000)));
     await waitSettled(this.nodes, 90_000);
     this.note(`cluster of ${this.spec.size} up (${this.spec.mode}${this.spec.faketime ? ', libfaketime' : ''})`);
   }
 
-  private spawnLife(slot: number): ChaosNode {
+  /** A new life of the node in `slot`: its first start, or a restart with the same port and DATA_DIR. */
+  private async spawnLife(slot: number): Promise<ChaosNode> {
     const name = this.names[slot]!;
-    const port = this.ports[slot]!;
-    const host = this.hosts[slot]!;
-    const env = testNodeEnv(
-      { host, port, name, seeds: slot === 0 ? '' : `${this.hosts[0]}:${this.ports[0]}`, secret: SECRET_A, dataDir: this.dataDirs[slot]! },
-      {
-        RATE_LIMIT_CREATE_PER_MIN: '0',
-        ...this.spec.env,
-        ...(this.spec.faketime ? { LD_PRELOAD: FAKETIME_LIB, FAKETIME_TIMESTAMP_FILE: this.clockFiles[slot]!, FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1' } : {}),
-      },
-    );
-    const [cmd, args] = this.netns ? ['ip', ['netns', 'exec', this.netns.ns(slot), process.execPath, serverBundle]] : [process.execPath, [serverBundle]];
-    const proc = spawn(cmd as string, args as string[], { cwd: root, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(proc);
+    const previous = this.nodes[slot];
+    const proc = previous
+      ? await this.harness.respawn(previous)
+      : await this.harness.spawnNode({
+          name,
+          ...(this.netns ? { host: this.netns.ip(slot), port: 8080, wrap: this.netns.exec(slot) } : {}),
+          seeds: slot === 0 ? [] : [this.nodes[0]!],
+          dataDir: join(this.tmp, name),
+          env: {
+            RATE_LIMIT_CREATE_PER_MIN: '0',
+            ...this.spec.env,
+            ...(this.spec.faketime ? faketimeEnv(this.clockFiles[slot]!) : {}),
+          },
+        });
     const life: Life = { slot, name, gen: ++this.gens[slot]!, pid: proc.pid, startedAt: performance.now() };
     this.lives.push(life);
-    const node = new ChaosNode(name, port, host, this.dataDirs[slot]!, proc, slot, life);
+    const node = Object.assign(proc, { slot, life }) as ChaosNode;
     this.watchLog(node);
-    proc.once('exit', (code, signal) => {
-      children.delete(proc);
+    void node.exited.then(({ code, signal }) => {
       life.exitedAt = performance.now();
       life.endedAt ??= life.exitedAt;
       life.exit = { code, signal };
@@ -194,8 +172,8 @@ export class ChaosCluster {
         else this.logLinesDropped++;
       }
     };
-    node.proc.stdout?.on('data', onData);
-    node.proc.stderr?.on('data', onData);
+    node.child.stdout?.on('data', onData);
+    node.child.stderr?.on('data', onData);
   }
 
   /** Nodes whose process is running (paused ones included: a client cannot tell). */
@@ -214,34 +192,22 @@ export class ChaosCluster {
     n.life.end = signal;
     n.life.endedAt = performance.now();
     if (this.paused.has(slot)) this.resume(slot); // a stopped process never handles SIGTERM/SIGINT
-    n.proc.kill(signal);
+    const stopping = this.harness.stop(n, signal, timeoutMs);
     this.note(`${signal} ${n.name}`);
-    const t0 = performance.now();
-    const r = await Promise.race([n.exited, sleep(timeoutMs).then(() => undefined)]);
-    if (r !== undefined && signal !== 'SIGKILL') this.note(`${n.name} exited (code ${r.code}${r.signal ? `, signal ${r.signal}` : ''}) ${Math.round(performance.now() - t0)} ms after ${signal}`);
-    if (r === undefined) {
-      this.note(`${n.name} did not exit within ${timeoutMs} ms of ${signal}: SIGKILL`);
-      n.proc.kill('SIGKILL');
-      await Promise.race([n.exited, sleep(10_000)]);
+    const r = await stopping;
+    if (r.forced) this.note(`${n.name} did not exit within ${timeoutMs} ms of ${signal}: SIGKILL`);
+    else if (r.exit && signal !== 'SIGKILL') {
+      const how = `code ${r.exit.code}${r.exit.signal ? `, signal ${r.exit.signal}` : ''}`;
+      this.note(`${n.name} exited (${how}) ${Math.round(r.ms)} ms after ${signal}`);
     }
   }
 
-  /** Start a stopped node again with its DATA_DIR, port and name; waits for /readyz. */
+  /** Start a stopped node again with its DATA_DIR, port and name; waits for /readyz (failing as soon as it exits). */
   async restart(slot: number, readyTimeoutMs = 60_000): Promise<ChaosNode> {
     if (this.nodes[slot]?.alive) throw new Error(`restart: ${this.names[slot]} is still running`);
-    const n = this.spawnLife(slot);
+    const n = await this.spawnLife(slot);
     this.note(`restart ${n.name} (life ${n.life.gen})`);
-    // waitReady polls until its timeout even when the process is gone: fail as soon as it exits.
-    let settled = false;
-    const exitedFirst = n.exited.then((e) => {
-      if (!settled) throw new Error(`${n.name} exited (${JSON.stringify(e)}) before /readyz answered 200`);
-    });
-    exitedFirst.catch(() => {});
-    try {
-      await Promise.race([waitReady(n, readyTimeoutMs), exitedFirst.then(() => new Promise<never>(() => {}))]);
-    } finally {
-      settled = true;
-    }
+    await waitReady(n, readyTimeoutMs);
     n.life.readyAt = performance.now();
     this.note(`${n.name} ready`);
     return n;
@@ -250,7 +216,7 @@ export class ChaosCluster {
   pause(slot: number): void {
     const n = this.nodes[slot]!;
     if (!n.alive || n.pid === undefined) return;
-    process.kill(n.pid, 'SIGSTOP');
+    this.harness.pause(n);
     this.paused.add(slot);
     this.note(`SIGSTOP ${n.name}`);
   }
@@ -259,7 +225,7 @@ export class ChaosCluster {
     const n = this.nodes[slot]!;
     this.paused.delete(slot);
     if (!n.alive || n.pid === undefined) return;
-    process.kill(n.pid, 'SIGCONT');
+    this.harness.resume(n);
     this.note(`SIGCONT ${n.name}`);
   }
 
@@ -283,12 +249,7 @@ export class ChaosCluster {
         }
       }
     } else {
-      await Promise.all(
-        this.nodes.map((node, i) => {
-          const block = this.names.filter((_, j) => j !== i && !sees(i, j));
-          return this.setBlocked(node, block);
-        }),
-      );
+      await this.harness.partition(this.nodes, sees);
     }
     this.note(`partition: ${label}`);
   }
@@ -302,27 +263,14 @@ export class ChaosCluster {
 
   async heal(): Promise<void> {
     if (this.netns) this.netns.heal();
-    else await Promise.all(this.nodes.filter((n) => n.alive).map((n) => this.setBlocked(n, [])));
+    else await this.harness.heal(this.nodes);
     this.note('network healed');
-  }
-
-  private async setBlocked(node: ChaosNode, block: string[]): Promise<void> {
-    if (!node.alive) return;
-    await waitFor(
-      async () => {
-        const r = await admin(node, 'POST', 'faults', { block }, 3000);
-        if (r.status !== 200) throw new Error(`faults on ${node.name}: ${r.status} ${JSON.stringify(r.body)}`);
-        return true;
-      },
-      { timeoutMs: 15_000, intervalMs: 300, what: `fault hook on ${node.name}` },
-    );
   }
 
   /** Jump a node's wall clock: offset as libfaketime reads it, e.g. "+3600" (seconds) or "+0". */
   setClock(slot: number, offset: string): void {
     if (!this.spec.faketime) throw new Error('setClock needs a cluster started with faketime');
-    writeFileSync(this.clockFiles[slot]!, `${offset}\n`);
-    this.clockOffsets[slot] = offset;
+    writeClock(this.clockFiles[slot]!, offset);
     this.note(`clock of ${this.names[slot]} set to ${offset} s`);
   }
 
@@ -330,12 +278,8 @@ export class ChaosCluster {
   async teardown(): Promise<void> {
     if (this.torn) return;
     this.torn = true;
-    const running = this.nodes.filter((n) => n?.alive);
-    for (const n of running) {
-      n.life.end ??= 'SIGKILL';
-      n.proc.kill('SIGKILL');
-    }
-    await Promise.race([Promise.all(running.map((n) => n.exited)), sleep(10_000)]);
+    for (const n of this.nodes) if (n?.alive) n.life.end ??= 'SIGKILL';
+    await this.harness.cleanup();
     this.netns?.teardown();
     rmSync(this.tmp, { recursive: true, force: true, maxRetries: 3 });
   }

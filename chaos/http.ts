@@ -5,13 +5,13 @@
 //   info  the outcome is unknown (timeout, reset, malformed answer): it may or may not have
 //         taken effect
 //
-// Browser keeps a session cookie like tests/cluster/client.ts's ApiClient (Origin on writes,
+// Browser keeps a session cookie like testkit's ApiClient (Origin on writes,
 // no redirects followed), but with a timeout per call, classified errors, and a cookie that
 // does not silently change: when a node answers with a different rl_sid (it did not find the
 // session and issued a new one), the browser records it and keeps the session it had, so the
 // checkers can tell "this user was signed out" from "this user's data is gone".
 
-export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
+import { BROWSER_UA, type Endpoint } from '../testkit';
 
 export interface Answer<T = any> {
   kind: 'ok';
@@ -27,10 +27,7 @@ export interface Failure {
 }
 export type Outcome<T = any> = Answer<T> | Failure;
 
-export interface Target {
-  readonly name: string;
-  readonly url: string;
-}
+export type Target = Endpoint;
 
 function classify(err: unknown): Failure {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };

@@ -8,11 +8,9 @@
 // Exit code 1 when any checker found an anomaly (or a scenario failed to run), 2 on bad usage.
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '../tests/cluster/harness';
-import { bundlePath as serverBundle, repoRoot as root } from './paths';
+import { faketimeAvailable, netnsAvailable, root, serverBundle, waitFor } from '../testkit';
 import { checkScenario } from './check';
-import { ChaosCluster, faketimeAvailable, type NetMode } from './cluster';
-import { netnsAvailable } from './netns';
+import { ChaosCluster, type NetMode } from './cluster';
 import { chaosMarkdown, type RunReport, type ScenarioResult, scenarioSummary, summaryTable, writeJson } from './report';
 import { ciScenario, type FaultContext, type Scenario, scenarios } from './scenarios';
 import { defaultWorkload, type OpCounts, Workload } from './workload';

@@ -2,7 +2,7 @@
 // client workload (chaos/workload.ts); every schedule is bounded in rounds and time and ends
 // with every fault healed (every node running, network whole, clocks right), so the
 // checkers (chaos/check.ts) can measure convergence from that moment.
-import { waitSettled } from '../tests/cluster/harness';
+import { waitSettled } from '../testkit';
 import type { ChaosCluster } from './cluster';
 import type { Workload, WorkloadOptions } from './workload';
 

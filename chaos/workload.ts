@@ -16,7 +16,7 @@
 //             tests/cluster/histories.test.ts), keys rotating every epoch so each key's history
 //             stays small enough for the linearizability checker
 import type { CasOp, HistoryEntry, RegisterValue } from '../ring/sim/linearizability';
-import { ADMIN_TOKEN } from '../tests/cluster/harness';
+import { ADMIN_TOKEN } from '../testkit';
 import type { ChaosCluster, ChaosNode, Life } from './cluster';
 import { Browser, call, type Outcome, visit } from './http';
 

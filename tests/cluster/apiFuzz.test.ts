@@ -37,8 +37,16 @@ import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { reservedSlugs } from '../../server/http/reservedSlugs';
-import { ADMIN_TOKEN, ensureBuilt, Harness, waitFor, waitReady, waitSettled, type RingProcess } from './harness';
-import { ApiClient } from './client';
+import {
+  ADMIN_TOKEN,
+  ApiClient,
+  ensureBuilt,
+  Harness,
+  type RingProcess,
+  waitFor,
+  waitReady,
+  waitSettled,
+} from '../../testkit';
 import { rawRequest, type RawReply, type RawRequest } from './rawHttp';
 
 const requests = Number(process.env.FUZZ_REQUESTS ?? 400);

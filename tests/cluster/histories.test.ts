@@ -7,19 +7,29 @@
 //     deleted keys stay deleted) on the sibling values read through every node;
 //   - CAS: checkCasHistories (Wing-Gong linearizability per key), at most one create per key;
 //   - counters: every node's total equals the sum of the accepted (202) increments.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkRegisterHistories } from '../../ring/sim/checkers';
 import { checkCasHistories, type CasOp, type HistoryEntry, type RegisterValue } from '../../ring/sim/linearizability';
 import type { RegisterOp } from '../../ring/sim/workload';
-import { admin, ctr, ensureBuilt, type Harness, useHarness, kill, kv, pool, type RingProcess, sleep, waitExit, waitFor, waitReady, waitSettled } from './harness';
+import {
+  admin,
+  ctr,
+  type Harness,
+  kill,
+  kv,
+  pool,
+  type RingProcess,
+  setBlocked,
+  sleep,
+  waitExit,
+  waitFor,
+  waitReady,
+  waitSettled,
+} from '../../testkit';
+import { useHarness } from '../../testkit/vitest';
 
 let h!: Harness;
-
-beforeAll(() => {
-  ensureBuilt();
-}, 150_000);
-
-useHarness((x) => (h = x));
+useHarness((x) => (h = x), { build: true });
 
 const ms = (x: number) => `${Math.round(x)} ms`;
 const rand = (n: number) => Math.floor(Math.random() * n);
@@ -104,13 +114,9 @@ describe.sequential('client histories under faults (real processes)', () => {
   }, 60_000);
 
   it('registers, CAS and counters stay correct through kill -9, restart and a partition', async () => {
-    const first = await h.startNode({ name: 'n1', dataDir: true });
-    await waitReady(first, 20_000);
-    const rest = await Promise.all(['n2', 'n3'].map((name) => h.startNode({ name, seeds: [first], dataDir: true })));
-    await Promise.all(rest.map((n) => waitReady(n, 30_000)));
-    const nodes: RingProcess[] = [first, ...rest];
+    const start = { dataDir: true, readyTimeoutMs: 30_000, settleTimeoutMs: 40_000 };
+    const nodes = await h.startCluster(['n1', 'n2', 'n3'], start);
     const casKeys = ['hc-0', 'hc-1', 'hc-2'];
-    await waitSettled(nodes, 40_000);
     // A settled ring is not yet a working CAS: the joiners' acceptors answer not-ready until they
     // caught up (about 2 s). Wait (bounded) until a CAS read of every key succeeds through every node.
     const settledAt = performance.now();
@@ -222,10 +228,6 @@ describe.sequential('client histories under faults (real processes)', () => {
     // ---- faults: SIGKILL n2 at 2 s, restart it from its DATA_DIR at 4 s; cut n3 off at 5 s (or once n2
     // is ready), heal at 6.5 s; stop the clients at 8 s
     let killedAt = 0;
-    const setBlocked = async (node: RingProcess, block: string[]) => {
-      const r = await admin(node, 'POST', 'faults', { block });
-      if (r.status !== 200) throw new Error(`faults ${JSON.stringify(block)} on ${node.name}: ${r.status} ${JSON.stringify(r.body)}`);
-    };
     const chaos = async () => {
       await at(2000);
       up.delete(victim.name);

@@ -2,13 +2,12 @@
 // graceful leave, kill -9 under writes, whole-cluster restart from DATA_DIR, a partition
 // through the transport's fault hook, a wrong CLUSTER_SECRET, and bad configuration.
 // Timings (join-to-ready, failure detection, restart-to-ready) are printed with console.log.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   admin,
   cluster,
   type ClusterView,
   ctr,
-  ensureBuilt,
   expectReadable,
   get,
   type Harness,
@@ -26,16 +25,11 @@ import {
   waitFor,
   waitReady,
   waitSettled,
-  useHarness,
-} from './harness';
+} from '../../testkit';
+import { useHarness } from '../../testkit/vitest';
 
 let h!: Harness;
-
-beforeAll(() => {
-  ensureBuilt();
-}, 150_000);
-
-useHarness((x) => (h = x));
+useHarness((x) => (h = x), { build: true });
 
 const ms = (x: number) => `${Math.round(x)} ms`;
 
@@ -76,14 +70,9 @@ function expectBalanced(names: readonly string[], views: readonly ClusterView[])
 }
 
 /** Start n nodes (the first founds the cluster, the others seed from it) and wait until settled. */
-async function startCluster(n: number, opts: { dataDir?: boolean; env?: Record<string, string> } = {}): Promise<RingProcess[]> {
-  const first = await h.startNode({ name: 'n1', dataDir: opts.dataDir, env: opts.env });
-  await waitReady(first, 20_000);
-  const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => h.startNode({ name: `n${i + 2}`, seeds: [first], dataDir: opts.dataDir, env: opts.env })));
-  const nodes = [first, ...rest];
-  await Promise.all(rest.map((x) => waitReady(x, 30_000)));
-  await waitSettled(nodes, 40_000);
-  return nodes;
+function startCluster(n: number, opts: { dataDir?: boolean } = {}): Promise<RingProcess[]> {
+  const names = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+  return h.startCluster(names, { ...opts, readyTimeoutMs: 30_000, settleTimeoutMs: 40_000 });
 }
 
 describe.sequential('cluster lifecycle (real processes)', () => {

@@ -5,10 +5,23 @@
 // partition heals every node reports exact totals; with Redis, losing Redis never stops
 // redirects or creates, and live updates resume when it returns.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, ensureBuilt, freePort, Harness, kill, sleep, waitExit, waitFor, waitReady, waitSettled, type RingProcess } from './harness';
-import { ApiClient, visit } from './client';
+import {
+  admin,
+  ApiClient,
+  connectSocket,
+  ensureBuilt,
+  freePort,
+  Harness,
+  kill,
+  type RingProcess,
+  sleep,
+  trackStats as track,
+  visit,
+  waitExit,
+  waitFor,
+} from '../../testkit';
 
 const hasRedis = spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
 
@@ -34,18 +47,7 @@ class RedisServer {
 }
 
 function connect(node: RingProcess, cookie: string | undefined): Promise<Socket> {
-  const s = io(node.url, { transports: ['websocket'], reconnectionDelay: 100, reconnectionDelayMax: 500, extraHeaders: { ...(cookie ? { cookie } : {}), origin: node.url } });
-  return new Promise((resolve, reject) => {
-    s.once('connect', () => resolve(s));
-    s.once('connect_error', reject);
-  });
-}
-
-/** The latest `stats` total per slug a socket has seen. */
-function track(s: Socket): Map<string, number> {
-  const seen = new Map<string, number>();
-  s.on('stats', (st: { slug: string; total: number }) => seen.set(st.slug, Math.max(seen.get(st.slug) ?? 0, st.total)));
-  return seen;
+  return connectSocket(node, { cookie }, { reconnectionDelay: 100, reconnectionDelayMax: 500 });
 }
 
 const adapters = [{ name: 'ring adapter', redis: false }, ...(hasRedis ? [{ name: 'Redis sharded adapter', redis: true }] : [])];
@@ -65,11 +67,7 @@ describe.each(adapters)('live updates with the $name', ({ redis }) => {
       await redisServer.start();
       env = { ...env, REDIS_URL: `redis://127.0.0.1:${redisServer.port}` };
     }
-    const n1 = await h.startNode({ name: 'n1', env });
-    const rest = await Promise.all(['n2', 'n3'].map((name) => h.startNode({ name, seeds: [n1], env })));
-    nodes = [n1, ...rest];
-    await Promise.all(nodes.map((n) => waitReady(n)));
-    await waitSettled(nodes, 30_000);
+    nodes = await h.startCluster(['n1', 'n2', 'n3'], { env, settleTimeoutMs: 30_000 });
   }, 120_000);
 
   afterAll(async () => {
@@ -80,10 +78,7 @@ describe.each(adapters)('live updates with the $name', ({ redis }) => {
 
   async function ownerWithLink(): Promise<{ owner: ApiClient; slug: string; cookie: string }> {
     const owner = new ApiClient(nodes[0]!);
-    const r = await waitFor(async () => {
-      const x = await owner.post('/api/links', { url: 'https://example.com/live' });
-      return x.status === 201 ? x : null;
-    }, { timeoutMs: 15_000, intervalMs: 200, what: 'a create' });
+    const r = await owner.createLink({ url: 'https://example.com/live' }, 15_000);
     const cookie = owner.sessionCookie!;
     return { owner, slug: r.body.slug, cookie };
   }

@@ -7,11 +7,10 @@
 //   - referrer hosts named like object properties ("__proto__", "constructor", ...) are
 //     counted under their own names on every node, and no node logs an error.
 import { randomBytes } from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultLiveLimits } from '../../server/live/liveServer';
-import { ensureBuilt, Harness, sleep, waitFor, waitReady, waitSettled, type RingProcess } from './harness';
-import { ApiClient, visit } from './client';
+import { ApiClient, connectSocket, ensureBuilt, Harness, type RingProcess, sleep, visit, waitFor } from '../../testkit';
 
 let h: Harness;
 let nodes: RingProcess[];
@@ -20,12 +19,7 @@ const sockets: Socket[] = [];
 beforeAll(async () => {
   ensureBuilt();
   h = new Harness();
-  const env = { RATE_LIMIT_CREATE_PER_MIN: '0' };
-  const n1 = await h.startNode({ name: 'ls1', env });
-  const rest = await Promise.all(['ls2', 'ls3'].map((name) => h.startNode({ name, seeds: [n1], env })));
-  nodes = [n1, ...rest];
-  await Promise.all(nodes.map((n) => waitReady(n)));
-  await waitSettled(nodes, 60_000);
+  nodes = await h.startCluster(['ls1', 'ls2', 'ls3'], { env: { RATE_LIMIT_CREATE_PER_MIN: '0' } });
 }, 120_000);
 
 afterAll(async () => {
@@ -33,18 +27,10 @@ afterAll(async () => {
   await h?.cleanup();
 }, 30_000);
 
-function connect(node: RingProcess, opts: { cookie?: string; token?: string }): Promise<Socket> {
-  const s = io(node.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { ...(opts.cookie ? { cookie: opts.cookie } : {}), origin: node.url },
-    ...(opts.token ? { auth: { token: opts.token } } : {}),
-  });
+async function connect(node: RingProcess, opts: { cookie?: string; token?: string }): Promise<Socket> {
+  const s = await connectSocket(node, opts, { reconnection: false });
   sockets.push(s);
-  return new Promise((resolve, reject) => {
-    s.once('connect', () => resolve(s));
-    s.once('connect_error', reject);
-  });
+  return s;
 }
 
 /** What a socket was told: its stats events per slug, `unauthorized` events, and why it disconnected. */
@@ -57,11 +43,7 @@ function watch(s: Socket) {
 }
 
 async function createLink(client: ApiClient, path: string): Promise<string> {
-  const r = await waitFor(async () => {
-    const x = await client.post('/api/links', { url: `https://example.com/${path}` });
-    return x.status === 201 ? x : null;
-  }, { timeoutMs: 30_000, intervalMs: 200, what: 'a create' });
-  return r.body.slug as string;
+  return (await client.createLink({ url: `https://example.com/${path}` })).body.slug;
 }
 
 /** Subscribe, then wait until the link's total reaches `total` on the socket (the subscription is live end to end). */

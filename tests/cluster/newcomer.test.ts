@@ -7,8 +7,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WsTransport } from '../../server/transport/wsTransport';
 import type { WireMessage } from '../../ring/runtime';
-import { ApiClient, visit } from './client';
-import { admin, cluster, ensureBuilt, Harness, metric, SECRET_A, sleep, waitExit, waitFor, waitReady, waitSettled, type RingProcess } from './harness';
+import {
+  admin,
+  ApiClient,
+  cluster,
+  ensureBuilt,
+  Harness,
+  metric,
+  type RingProcess,
+  SECRET_A,
+  sleep,
+  visit,
+  waitExit,
+  waitFor,
+  waitReady,
+  waitSettled,
+} from '../../testkit';
 import { rawRequest } from './rawHttp';
 
 let h: Harness;
@@ -75,7 +89,7 @@ describe('a cluster with fewer members than N_VAL', () => {
     await waitSettled([n1, n2, n3], 60_000);
     const c = new ApiClient(n1);
     expect((await c.post('/api/links', { url: 'https://example.com/before' })).status).toBe(201);
-    for (const n of [n2, n3]) n.proc.kill('SIGKILL');
+    for (const n of [n2, n3]) h.kill(n);
     await waitFor(async () => (await cluster(n1)).members.filter((m) => m.name !== 'n1').every((m) => m.liveness === 'dead'), { timeoutMs: 15_000, intervalMs: 200, what: 'n1 to see n2 and n3 dead' });
     const members = (await cluster(n1)).members;
     expect(members.filter((m) => m.status === 'valid')).toHaveLength(3);

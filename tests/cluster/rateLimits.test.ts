@@ -7,8 +7,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initHash, partitionOf } from '../../ring/hash';
-import { admin, cluster, ensureBuilt, Harness, TEST_RING_SIZE, waitFor, waitReady, waitSettled } from './harness';
-import type { RingProcess } from './harness';
+import { admin, cluster, ensureBuilt, Harness, type RingProcess, TEST_RING_SIZE, waitFor } from '../../testkit';
 
 const createsPerMin = 6;
 const writesPerMin = 5;
@@ -25,11 +24,7 @@ beforeAll(async () => {
   await initHash();
   h = new Harness();
   const env = { RATE_LIMIT_CREATE_PER_MIN: String(createsPerMin), RATE_LIMIT_WRITES_PER_MIN: String(writesPerMin) };
-  const n1 = await h.startNode({ name: 'rl1', env });
-  const rest = await Promise.all(['rl2', 'rl3'].map((name) => h.startNode({ name, seeds: [n1], env })));
-  nodes = [n1, ...rest];
-  await Promise.all(nodes.map((n) => waitReady(n)));
-  await waitSettled(nodes, 60_000);
+  nodes = await h.startCluster(['rl1', 'rl2', 'rl3'], { env });
 }, 180_000);
 
 afterAll(async () => {

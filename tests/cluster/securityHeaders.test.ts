@@ -3,7 +3,7 @@
 // metrics, the cluster view, admin, problem+json errors, socket.io's HTTP answers) carries
 // nosniff, Referrer-Policy, X-Frame-Options and a CSP that lets nothing load.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, ensureBuilt, Harness, waitReady, type RingProcess } from './harness';
+import { ADMIN_TOKEN, ensureBuilt, Harness, waitReady, type RingProcess } from '../../testkit';
 import { rawRequest } from './rawHttp';
 
 let h: Harness;

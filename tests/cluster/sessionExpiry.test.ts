@@ -6,11 +6,21 @@
 // Sessions live 30 days; a session in use whose remaining life is under 29 days is stored
 // again with expiresAt = now + 30 days and its cookie re-sent (at most once a day). So a
 // session used on day 20 is still valid on day 40, while one left alone since day 0 is not.
-import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { FAKETIME_LIB, faketimeAvailable } from '../../chaos/cluster';
-import { ensureBuilt, type Harness, type RingProcess, useHarness, waitFor, waitReady, waitSettled } from './harness';
+import {
+  ensureBuilt,
+  FAKETIME_LIB,
+  faketimeAvailable,
+  faketimeEnv,
+  type Harness,
+  type RingProcess,
+  waitFor,
+  waitReady,
+  waitSettled,
+  writeClock,
+} from '../../testkit';
+import { useHarness } from '../../testkit/vitest';
 
 const DAY_MS = 24 * 3600_000;
 const TTL_S = 30 * 24 * 3600;
@@ -79,25 +89,15 @@ it.skipIf(!faketimeAvailable())(
   `a session in use slides past its original 30-day expiry, on every node; an unused one expires${reason}`,
   async () => {
     ensureBuilt();
-    // One clock file per node, as chaos/cluster.ts does; written atomically (rename) so that
-    // a clock read never sees a half-written offset.
+    // One clock file per node, as the chaos runner has (testkit/faketime.ts writes it atomically).
     const clockDir = h.tempDir('clock');
     const names = ['n1', 'n2', 'n3'];
     const clockFile = (name: string) => join(clockDir, `${name}.faketime`);
     const setClocks = (days: number) => {
-      for (const name of names) {
-        writeFileSync(`${clockFile(name)}.tmp`, `+${days * 86_400}\n`);
-        renameSync(`${clockFile(name)}.tmp`, clockFile(name));
-      }
+      for (const name of names) writeClock(clockFile(name), `+${days * 86_400}`);
     };
     setClocks(0);
-    const envOf = (name: string) => ({
-      RATE_LIMIT_CREATE_PER_MIN: '0',
-      LD_PRELOAD: FAKETIME_LIB,
-      FAKETIME_TIMESTAMP_FILE: clockFile(name),
-      FAKETIME_NO_CACHE: '1',
-      DONT_FAKE_MONOTONIC: '1',
-    });
+    const envOf = (name: string) => ({ RATE_LIMIT_CREATE_PER_MIN: '0', ...faketimeEnv(clockFile(name)) });
     const n1 = await h.startNode({ name: 'n1', env: envOf('n1') });
     const [n2, n3] = await Promise.all([h.startNode({ name: 'n2', seeds: [n1], env: envOf('n2') }), h.startNode({ name: 'n3', seeds: [n1], env: envOf('n3') })]);
     const nodes = [n1, n2, n3];

@@ -5,9 +5,21 @@
 // never exceeded, sessions and accounts on any node, API keys, passwords, expiry, input
 // errors as 4xx, rate limits, and creates under a partition.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, ADMIN_TOKEN, ensureBuilt, Harness, pool, sleep, waitFor, waitReady, waitSettled, type RingProcess } from './harness';
+import {
+  admin,
+  ADMIN_TOKEN,
+  ApiClient,
+  ensureBuilt,
+  Harness,
+  pool,
+  type RingProcess,
+  sleep,
+  visit,
+  waitFor,
+  waitReady,
+  waitSettled,
+} from '../../testkit';
 import { rawRequest } from './rawHttp';
-import { ApiClient, visit } from './client';
 
 let h: Harness;
 let nodes: RingProcess[];
@@ -16,11 +28,7 @@ beforeAll(async () => {
   ensureBuilt();
   h = new Harness();
   const env = { RATE_LIMIT_CREATE_PER_MIN: '0', SERVE_UI: '0' };
-  const n1 = await h.startNode({ name: 'n1', env });
-  const rest = await Promise.all(['n2', 'n3', 'n4'].map((name) => h.startNode({ name, seeds: [n1], env })));
-  nodes = [n1, ...rest];
-  await Promise.all(nodes.map((n) => waitReady(n)));
-  await waitSettled(nodes, 30_000);
+  nodes = await h.startCluster(['n1', 'n2', 'n3', 'n4'], { env, settleTimeoutMs: 30_000 });
 }, 180_000);
 
 afterAll(async () => {
@@ -416,7 +424,7 @@ describe('cluster-wide figures', () => {
     expect((await fetch(`${nodes[1]!.url}/api/cluster/summary`).then((r) => r.json() as Promise<{ top?: unknown }>)).top).toBeUndefined();
 
     const victim = nodes[3]!;
-    victim.proc.kill('SIGKILL');
+    h.kill(victim);
     await victim.exited;
     try {
       await sleep(2_500);

@@ -6,11 +6,10 @@
 // (vitest.fresh.config.ts), after the other suites.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { BoundedLog, configVars, root, waitFor } from '../cluster/harness';
+import { BoundedLog, configVars, freePortRun, root, waitFor } from '../../testkit';
 
 /** Install, two builds and three nodes starting, on a loaded 2-core machine. */
 const startTimeoutMs = 420_000;
@@ -32,21 +31,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Three consecutive ports that are free now. */
-async function freePortRun(): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    if ((await free(base)) && (await free(base + 1)) && (await free(base + 2))) return base;
-  }
-  throw new Error('no three consecutive free ports found');
-}
-
 function gitStatus(): string {
   const r = spawnSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: dir, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
@@ -59,7 +43,7 @@ it('npm start on a fresh clone installs, builds and runs a 3-node cluster that s
   expect(existsSync(join(dir, 'node_modules'))).toBe(false);
   expect(gitStatus()).toBe('');
 
-  const base = await freePortRun();
+  const base = await freePortRun(3);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !configVars.includes(k)) env[k] = v;
   env.START_PORT = String(base);

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { WireMessage } from '../../ring/runtime';
 import { WsTransport, type WsTransportLimits } from '../../server/transport/wsTransport';
+import { freePort } from '../../testkit';
 
 const SECRET = 'test-cluster-secret';
 const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -51,14 +52,6 @@ function closeServer(server: Server): Promise<void> {
     server.closeAllConnections();
     server.close(() => resolve());
   });
-}
-
-/** A port that was free a moment ago (listen on 0, close). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  const port = await listen(s, 0);
-  await closeServer(s);
-  return port;
 }
 
 async function startNode(
