@@ -53,8 +53,8 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { io, type Socket } from 'socket.io-client';
-import { initHash, partitionOf } from '../ring/hash';
-import { walk } from '../ring/placement/preference';
+import { initHash, partitionOf } from '../ring';
+import { walk } from '../ring';
 import { machineCpuTimes, processGroupsCpuMs } from './lib/cpu';
 import {
   type ClusterView,

@@ -16,7 +16,7 @@ import {
   countMoves,
   ownershipCounts,
   windowViolations,
-} from '../ring/placement/claim';
+} from '../ring';
 
 const RING_SIZES = [64, 256];
 const N_VAL = 3;

@@ -9,9 +9,9 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initHash } from '../ring/hash';
-import type { VersionVector } from '../ring/storage/versions';
-import { SimWorld, simRingConfig } from '../ring/sim/world';
+import { initHash } from '../ring';
+import type { VersionVector } from '../ring';
+import { SimWorld, simRingConfig } from '../ring/sim';
 
 const { values } = parseArgs({
   options: {

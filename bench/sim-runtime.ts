@@ -3,11 +3,11 @@
 // that the response clears (the shape of a quorum RPC). Prints events/second.
 //
 //   npx tsx bench/sim-runtime.ts [messages=1000000]
-import { SimRandom } from '../ring/sim/prng';
-import { SimScheduler } from '../ring/sim/scheduler';
-import { SimNetwork } from '../ring/sim/network';
-import type { NetworkFaults } from '../ring/sim/network';
-import type { TimerHandle, WireMessage } from '../ring/runtime';
+import { SimRandom } from '../ring/sim';
+import { SimScheduler } from '../ring/sim';
+import { SimNetwork } from '../ring/sim';
+import type { NetworkFaults } from '../ring/sim';
+import type { TimerHandle, WireMessage } from '../ring';
 
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
 const OUTSTANDING_PER_NODE = 40;

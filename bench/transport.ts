@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Packr } from 'msgpackr';
-import type { WireMessage } from '../ring/runtime';
+import type { WireMessage } from '../ring';
 import { WsTransport } from '../server/transport/wsTransport';
 
 const { values } = parseArgs({

@@ -19,7 +19,7 @@
 //   slugs     at most one 201 per raced custom slug; the slug's link (if any) has the
 //             winner's target, or an unknown-outcome contender's when nobody got 201
 //   CAS       checkCasHistories (Wing-Gong linearizability per key, ring/sim/linearizability.ts)
-import { checkCasHistories } from '../ring/sim/linearizability';
+import { checkCasHistories } from '../ring/sim';
 import { pool, waitSettled } from '../testkit';
 import type { ChaosCluster, ChaosNode, Life } from './cluster';
 import { visit } from './http';

@@ -15,7 +15,7 @@
 //   cas       compare-and-set operations on a few registers through the admin CAS route (as in
 //             tests/cluster/histories.test.ts), keys rotating every epoch so each key's history
 //             stays small enough for the linearizability checker
-import type { CasOp, HistoryEntry, RegisterValue } from '../ring/sim/linearizability';
+import type { CasOp, HistoryEntry, RegisterValue } from '../ring/sim';
 import { ADMIN_TOKEN } from '../testkit';
 import type { ChaosCluster, ChaosNode, Life } from './cluster';
 import { Browser, call, type Outcome, visit } from './http';

@@ -37,6 +37,19 @@ export type { Liveness } from './membership/swim';
 export type { Member, MemberStatus, PartitionClaim, RingState } from './membership/ringState';
 export type { PreferenceLists } from './placement/preference';
 
+// Placement: the claim algorithm and its measures (bench:placement), and the clockwise walk that
+// gives a key's preference list from partition owners (bench:live places its links with it).
+export {
+  claimGuarantee,
+  claimPartitions,
+  countMoves,
+  ownershipCounts,
+  windowViolations,
+  type ClaimGuarantee,
+  type ClaimInput,
+} from './placement/claim';
+export { walk } from './placement/preference';
+
 // Durability: the node's journal port, and the state it is restored from.
 export {
   restoreDurableState,

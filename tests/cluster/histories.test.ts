@@ -8,9 +8,9 @@
 //   - CAS: checkCasHistories (Wing-Gong linearizability per key), at most one create per key;
 //   - counters: every node's total equals the sum of the accepted (202) increments.
 import { describe, expect, it } from 'vitest';
-import { checkRegisterHistories } from '../../ring/sim/checkers';
-import { checkCasHistories, type CasOp, type HistoryEntry, type RegisterValue } from '../../ring/sim/linearizability';
-import type { RegisterOp } from '../../ring/sim/workload';
+import { checkRegisterHistories } from '../../ring/sim';
+import { checkCasHistories, type CasOp, type HistoryEntry, type RegisterValue } from '../../ring/sim';
+import type { RegisterOp } from '../../ring/sim';
 import {
   admin,
   ctr,

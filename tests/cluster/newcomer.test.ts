@@ -6,7 +6,7 @@
 // reflected into a short URL.
 import { afterEach, describe, expect, it } from 'vitest';
 import { WsTransport } from '../../server/transport/wsTransport';
-import type { WireMessage } from '../../ring/runtime';
+import type { WireMessage } from '../../ring';
 import {
   admin,
   ApiClient,

@@ -6,7 +6,7 @@
 // Each test sends from its own loopback source address (127.0.0.x), so its limit keys are its own.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initHash, partitionOf } from '../../ring/hash';
+import { initHash, partitionOf } from '../../ring';
 import { admin, cluster, ensureBuilt, Harness, type RingProcess, TEST_RING_SIZE, waitFor } from '../../testkit';
 
 const createsPerMin = 6;

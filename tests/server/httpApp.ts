@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import type { RingNode } from '../../ring/node/ringNode';
+import type { RingNode } from '../../ring';
 import { createApp, type AppDeps } from '../../server/http/app';
 import type { ApiDeps } from '../../server/http/callers';
 

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hash53, initHash } from '../../ring/hash';
+import { hash53, initHash } from '../../ring';
 import { LocalStats, mergeStats, seriesRetentionMinutes, statsType, summarizeStats, type LinkStats } from '../../server/links/stats';
 import { mergeTwoPhase, twoPhaseMembers, type TwoPhaseSet } from '../../server/datatypes/twoPhaseSet';
 import { resolveLink, type LinkDoc } from '../../server/links/linkDoc';

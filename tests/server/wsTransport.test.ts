@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Packr, Unpackr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { WireMessage } from '../../ring/runtime';
+import type { WireMessage } from '../../ring';
 import { WsTransport, type WsTransportLimits } from '../../server/transport/wsTransport';
 import { freePort } from '../../testkit';
 
