@@ -153,7 +153,7 @@ export function chaosMarkdown(report: RunReport, jsonPath: string): string {
   }
   L.push('');
   L.push(
-    '*lost*: acknowledged writes that did not survive (links, targets, sessions; views beyond the at-risk window). *unexpected*: what must never happen (a deleted link back, a slug granted twice, a target nobody wrote, more views than visits, a non-linearizable CAS history, a new session issued to a browser that had one, a node exiting by itself). *views lost at risk*: lost / acknowledged 302s answered by a node life within 2 s before it was SIGKILLed, the loss the design documents (deltas ship every 100 ms). *convergence*: from the last heal until every node answers every link as the history allows and reports the same view totals twice in a row, with the ring settled.',
+    '*lost*: acknowledged writes that did not survive (links, targets, sessions; views beyond the at-risk window). *unexpected*: what must never happen (a deleted link back, a slug granted twice, a target nobody wrote, more views than visits, a non-linearizable CAS history, a new session issued to a browser that had one, a node exiting by itself). *views lost at risk*: lost / acknowledged 302s answered by a node life within 2 s before it was SIGKILLed, the loss README.md documents (Running a node: deltas ship every 100 ms). *convergence*: from the last heal until every node answers every link as the history allows and reports the same view totals twice in a row, with the ring settled.',
   );
   L.push('');
   L.push(...findings(report));

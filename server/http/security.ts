@@ -49,7 +49,7 @@ const common: Array<[string, string]> = [
 ];
 
 /**
- * Before handing a request to Next: response headers set later are dropped (PITFALLS.md), and Next
+ * Before handing a request to Next: response headers set later are dropped, and Next
  * takes the nonce for its scripts from the request's Content-Security-Policy header, so the same
  * policy goes on the request too (replacing any the client sent, report-only ones included).
  */

@@ -1,6 +1,6 @@
-// Every rate limit the node applies, named with its unit (STYLE.md: a limit on everything,
-// in one place). A policy is either a window (at most `points` per `windowMs` per key) or a
-// failure delay (progressive delays after repeated failures of one key).
+// Every rate limit the node applies, named with its unit (docs/architecture.md, Conventions:
+// a limit on everything, in one place). A policy is either a window (at most `points` per
+// `windowMs` per key) or a failure delay (progressive delays after repeated failures of one key).
 
 /** `points` decisions per key per `windowMs`, as a rate with a burst of `points` (GCRA, gcra.ts). */
 export interface WindowPolicy {

@@ -1,6 +1,6 @@
 // Playwright's globalSetup: notes `git status` before the end-to-end run and returns the
-// teardown, which fails the run when the tests left anything new in the clone (PITFALLS.md:
-// after the tests a clone must be as clean as before). Files already dirty before the run are
+// teardown, which fails the run when the tests left anything new in the clone (README.md:
+// tests leave a clone as they found it). Files already dirty before the run are
 // the developer's and are not judged.
 import { execFileSync } from 'node:child_process';
 import { refreshingReadmeScreenshots } from './screenshots';
