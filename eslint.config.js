@@ -51,7 +51,7 @@ export default tseslint.config(
   },
   // Layering: outside ring/, the ring is reached only through its public faces.
   {
-    files: ['server/**', 'app/**', 'bench/**', 'chaos/**', 'scripts/**', 'tests/**', 'testkit/**'],
+    files: ['server/**', 'bench/**', 'chaos/**', 'scripts/**', 'tests/**', 'testkit/**'],
     ignores: ['tests/ring/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -75,7 +75,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: String.raw`(^|/)(server|app|tests|bench|chaos)/`, message: 'ring/ must not import other layers.' },
+            { regex: String.raw`(^|/)(server|app|contract|tests|bench|chaos|testkit)/`, message: 'ring/ must not import other layers.' },
           ],
           paths: [
             { name: 'next', message: 'ring/ knows nothing of Next.js.' },
@@ -86,7 +86,7 @@ export default tseslint.config(
       ],
     },
   },
-  // app/ reaches the server only through HTTP and socket.io: type-only imports of the wire types.
+  // app/ reaches the server only through HTTP and socket.io: type-only imports of the wire contract.
   {
     files: ['app/**'],
     rules: {
@@ -95,18 +95,61 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: String.raw`(^|/)(ring|tests|bench|chaos)/`,
+              regex: String.raw`(^|/)(ring|server|tests|bench|chaos|testkit)/`,
               message: 'app/ talks to the server only through HTTP and socket.io.',
             },
             {
-              regex: String.raw`(^|/)server/(?!wire/)`,
-              message: 'app/ may import only the wire types from server/wire (type-only).',
-            },
-            {
-              regex: String.raw`(^|/)server/wire/`,
+              regex: String.raw`(^|/)contract/`,
               allowTypeImports: true,
-              message: 'app/ imports the wire types with `import type` only.',
+              message: 'app/ imports the wire contract with `import type` only.',
             },
+          ],
+        },
+      ],
+    },
+  },
+  // contract/ is the wire: zod schemas and types shared by server/ and app/, nothing else.
+  {
+    files: ['contract/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`(^|/)(ring|server|app|tests|bench|chaos|testkit)/`,
+              message: 'contract/ depends on nothing of the project.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // The evidence folders depend in one direction: chaos/ and bench/ never import tests/, and the
+  // test-support module imports none of them.
+  {
+    files: ['chaos/**', 'bench/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: ringInternal, message: 'Import the ring through ring/index.ts (or ring/sim/index.ts).' },
+            { regex: String.raw`(^|/)tests/`, message: 'bench/ and chaos/ use testkit/, never tests/.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['testkit/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: ringInternal, message: 'Import the ring through ring/index.ts (or ring/sim/index.ts).' },
+            { regex: String.raw`(^|/)(tests|bench|chaos)/`, message: 'testkit/ is imported by the evidence, never the other way.' },
           ],
         },
       ],
@@ -119,7 +162,7 @@ export default tseslint.config(
   },
   // Production code: no `any` in what a module exports, no promise nobody awaits in server/.
   {
-    files: ['ring/**/*.ts', 'server/**/*.ts', 'app/**/*.ts', 'app/**/*.tsx'],
+    files: ['ring/**/*.ts', 'server/**/*.ts', 'contract/**/*.ts', 'app/**/*.ts', 'app/**/*.tsx'],
     ignores: ['ring/sim/**'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
