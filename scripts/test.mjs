@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: everything, on a fresh machine. Installs what is missing (Debian packages,
-// npm packages), builds, type-checks, runs the unit, property (fuzzers at a small size),
+// npm packages), builds, type-checks, lints, checks formatting, runs the unit, property (fuzzers at a small size),
 // simulation, multi-process, deployment and browser tests, one short chaos scenario, then a
 // rotating batch of simulator seeds.
 import { spawnSync } from 'node:child_process';
@@ -40,6 +40,9 @@ ensureDependencies(root);
 run('node', ['scripts/build.mjs']);
 run('npx', ['tsc', '--noEmit', '-p', '.']);
 run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.next.json']);
+// Layering, promises and `any` (eslint.config.js), then formatting at 120 columns (Prettier).
+run('npx', ['eslint', '.']);
+run('npx', ['prettier', '--check', '.']);
 run('npx', ['vitest', 'run']);
 // End to end in Debian's chromium against a 3-node cluster of production builds.
 run('npx', ['playwright', 'test']);
