@@ -199,7 +199,10 @@ function runWorker(): void {
         got = 0;
         eluStart = performance.eventLoopUtilization();
         // Already there (should not happen: the click comes after the arm).
-        for (let i = 0; i < sockets.length; i++) if (alive[i] && latest[i]! >= target) ((arrivals[i] = mono()), got++);
+        for (let i = 0; i < sockets.length; i++) if (alive[i] && latest[i]! >= target) {
+          arrivals[i] = mono();
+          got++;
+        }
         reply(m.req, { armed });
         if (armed > 0 && got === armed) port.postMessage({ type: 'all' });
         return;
@@ -1190,7 +1193,8 @@ async function runMain(): Promise<void> {
         const post = await collectAll();
         const lat: number[] = [];
         let missing = 0;
-        for (const r of post) for (const a of r.arrivals) if (a >= 0 || Number.isNaN(a)) Number.isNaN(a) ? missing++ : lat.push(a - c.sentAt);
+        for (const r of post) for (const a of r.arrivals) if (Number.isNaN(a)) missing++;
+          else if (a >= 0) lat.push(a - c.sentAt);
         const s = summarize(lat);
         allArrivals.push(...lat);
         const disconnects: Record<string, number> = {};

@@ -432,7 +432,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
     return (await kitWaitFor(fn, { timeoutMs, what, failIf })) as T;
   } catch (err) {
     if (failIf() !== undefined) throw err;
-    throw new Error(`${(err as Error).message}\n${watch.map(procOutput).join('\n')}`);
+    throw new Error(`${(err as Error).message}\n${watch.map(procOutput).join('\n')}`, { cause: err });
   }
 }
 

@@ -865,7 +865,7 @@ async function checkCorrectness() {
   }
   const t = performance.now();
   let pending = counted;
-  let last = new Map<string, string>();
+  let last: Map<string, string>;
   for (;;) {
     const still: Link[] = [];
     const seen = new Map<string, string>();

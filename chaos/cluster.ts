@@ -159,7 +159,7 @@ export class ChaosCluster {
       partial = lines.pop() ?? '';
       for (const line of lines) {
         if (!line.trim()) continue;
-        let level = 40;
+        let level: number;
         let msg = line;
         try {
           const j = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };

@@ -30,7 +30,6 @@ export function QrCode({ url, size = 168 }: { url: string; size?: number }) {
       <div className={styles.frame} style={{ width: size, height: size }}>
         {src !== null ? (
           // A data: URL of generated SVG; next/image would add nothing here.
-          // eslint-disable-next-line @next/next/no-img-element
           <img src={src} width={size} height={size} alt={`QR code for ${url}`} data-testid="qr-code" />
         ) : failed ? (
           <span className={styles.failed}>QR code unavailable</span>

@@ -25,7 +25,7 @@ function copyWithTextarea(text: string): void {
   document.body.appendChild(textarea);
   textarea.select();
   textarea.setSelectionRange(0, text.length);
-  let copied = false;
+  let copied: boolean;
   try {
     copied = document.execCommand('copy');
   } finally {

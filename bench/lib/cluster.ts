@@ -40,8 +40,7 @@ export class LocalCluster {
   /** Starts the nodes one at a time (each joins a settled ring) and waits for the ring to settle. */
   static async start(opts: ClusterOptions): Promise<LocalCluster> {
     requireBundle('npm run soak builds it');
-    let c: LocalCluster | undefined;
-    const harness = new Harness({
+    const harness: Harness = new Harness({
       profile: 'bench',
       group: true,
       logBytes: 256 * 1024,
@@ -50,7 +49,7 @@ export class LocalCluster {
         if (!c?.stopping) opts.log?.(`${n.name} (pid ${n.pid}) exited: ${n.describeExit()}`);
       },
     });
-    c = new LocalCluster(harness);
+    const c = new LocalCluster(harness);
     try {
       const names = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
       const started = await harness.startCluster(names, {

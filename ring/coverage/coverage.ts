@@ -35,7 +35,7 @@ export interface CoverageResult<A> {
 }
 
 export class Coverage {
-  private readonly queries = new Map<string, CoverageQuery<any>>();
+  private readonly queries = new Map<string, CoverageQuery<unknown>>();
 
   constructor(private readonly ctx: NodeContext) {
     ctx.rpc.on('cover', (_from, body: { name: string; args: unknown; parts: number[] }, reply, refuse) => {
@@ -45,7 +45,7 @@ export class Coverage {
     });
   }
 
-  register(query: CoverageQuery<any>): void {
+  register(query: CoverageQuery<unknown>): void {
     this.queries.set(query.name, query);
   }
 

@@ -161,7 +161,6 @@ export class RingNode {
     this.app = this.appRegistry;
     this.prefs = computePreferenceLists(this.durable.ring, this.config.nVal);
     this.replicasPerKey = replicasPerKey(this.durable.ring, this.config.nVal);
-    const node = this;
     this.ctx = {
       name: this.name,
       bootId: this.durable.bootId,
@@ -172,14 +171,14 @@ export class RingNode {
       rpc: this.rpc,
       detector: this.detector,
       stats: this.stats,
-      ring: () => node.durable.ring,
-      prefs: () => node.prefs,
-      partitionOf: (key) => partitionOf(key, node.config.ringSize),
-      targets: (p) => node.targets(p),
-      quorum: (p) => node.quorum(p),
-      isUp: (n) => n === node.name || node.detector.isUp(n),
-      updateRing: (change) => node.setRing(change(node.durable.ring), true),
-      running: () => node.isRunning,
+      ring: () => this.durable.ring,
+      prefs: () => this.prefs,
+      partitionOf: (key) => partitionOf(key, this.config.ringSize),
+      targets: (p) => this.targets(p),
+      quorum: (p) => this.quorum(p),
+      isUp: (n) => n === this.name || this.detector.isUp(n),
+      updateRing: (change) => this.setRing(change(this.durable.ring), true),
+      running: () => this.isRunning,
     };
     installQuorumHandlers(this.ctx);
     this.casEngine = new CasEngine(this.ctx, this.durable.cas);
@@ -359,7 +358,7 @@ export class RingNode {
     return name === this.name || this.detector.isUp(name);
   }
 
-  registerCoverage(query: CoverageQuery<any>): void {
+  registerCoverage(query: CoverageQuery<unknown>): void {
     this.coverage.register(query);
   }
 

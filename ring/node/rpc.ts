@@ -10,7 +10,13 @@ import type { Runtime, TimerHandle, WireMessage } from '../runtime';
 
 export type RpcError = { kind: 'timeout' | 'overloaded' | 'refused' | 'unknown-method'; detail: string };
 export type RpcReply = (err: RpcError | null, body?: unknown) => void;
-export type RpcHandler = (from: string, body: any, reply: (body: unknown) => void, refuse: (detail: string) => void) => void;
+/** Handles one method's requests; B is the body its senders send (the handler still checks it: the wire is untyped). */
+export type RpcHandler<B = unknown> = (
+  from: string,
+  body: B,
+  reply: (body: unknown) => void,
+  refuse: (detail: string) => void,
+) => void;
 
 interface Pending {
   to: string;
@@ -42,8 +48,9 @@ export class Rpc {
     this.life = rt.random.hex(4);
   }
 
-  on(method: string, handler: RpcHandler): void {
-    this.handlers.set(method, handler);
+  on<B>(method: string, handler: RpcHandler<B>): void {
+    // The map holds handlers of every body type; each checks what arrives (see RpcHandler).
+    this.handlers.set(method, handler as RpcHandler);
   }
 
   call(to: string, method: string, body: unknown, timeoutMs: number, done: RpcReply): void {

@@ -1,6 +1,10 @@
 // npm run ringctl -- status|members|ring|leave NODE|remove NODE [--node host:port]
 // Talks to any node's admin API (default 127.0.0.1:3000) with ADMIN_TOKEN from the environment.
 import { parseArgs } from 'node:util';
+import type { ClusterView, Problem } from '../../contract/types';
+
+/** GET /api/admin/status: the cluster view plus this node's own figures (server/http/routes/admin.ts). */
+type AdminStatus = ClusterView & { ready: boolean; keys: number };
 
 const usage = 'usage: npm run ringctl -- status|members|ring|leave NODE|remove NODE [--node host:port]   (ADMIN_TOKEN must be set)';
 
@@ -17,18 +21,21 @@ async function main(): Promise<number> {
     try {
       res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
     } catch (err) {
-      throw new Error(`cannot reach ${base}: ${(err as Error).message}`);
+      throw new Error(`cannot reach ${base}: ${(err as Error).message}`, { cause: err });
     }
-    const data = (await res.json().catch(() => ({}))) as Record<string, any>;
-    if (!res.ok) throw new Error(`${res.status} ${data.title ?? ''}: ${data.detail ?? ''}`);
+    const data: unknown = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const p = data as Partial<Problem>;
+      throw new Error(`${res.status} ${p.title ?? ''}: ${p.detail ?? ''}`);
+    }
     return data;
   };
   if (command === 'leave' || command === 'remove') {
-    const r = await call('POST', `/api/admin/${command}`, { node: target });
+    const r = (await call('POST', `/api/admin/${command}`, { node: target })) as { leaving?: string; removed?: string };
     console.log(command === 'leave' ? `${r.leaving} is leaving: it hands its partitions off, then exits` : `${r.removed} removed: its partitions are reassigned and re-replicated`);
     return 0;
   }
-  const s = await call('GET', '/api/admin/status');
+  const s = (await call('GET', '/api/admin/status')) as AdminStatus;
   if (values.json) {
     console.log(JSON.stringify(command === 'members' ? s.members : command === 'ring' ? s.ring : s, null, 2));
     return 0;

@@ -122,11 +122,12 @@ export class Persistence implements DurableJournal {
           case 'ring':
             yield { t: 'ring', ring: c.ring };
             break;
-          case 'entry':
+          case 'entry': {
             if (!c.entry) break;
             const e = encodeEntry(types.get(typeOfKey(c.key)), c.entry);
             yield { t: 's', p: c.partition, k: c.key, e, si: c.since };
             break;
+          }
           case 'cas':
             yield { t: 'c', p: c.p, k: c.key, s: c.state };
             break;

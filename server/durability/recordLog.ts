@@ -377,11 +377,13 @@ export class RecordLog {
     const snapshotGens: number[] = [];
     const logGens: number[] = [];
     for (const name of names) {
-      let m: RegExpExecArray | null;
-      if ((m = SNAPSHOT_TMP_RE.exec(name))) {
+      if (SNAPSHOT_TMP_RE.test(name)) {
         logger.warn('recordLog: removing an interrupted snapshot', { file: name });
         tryUnlink(path.join(dir, name));
-      } else if ((m = SNAPSHOT_RE.exec(name) ?? LOG_RE.exec(name))) {
+        continue;
+      }
+      const m = SNAPSHOT_RE.exec(name) ?? LOG_RE.exec(name);
+      if (m) {
         // Only names this log writes: "snapshot-01" or "log-99999999999999999999" would be
         // read and renamed as "snapshot-1"/"log-1e+20" (files that do not exist): not ours.
         const g = Number(m[1]);

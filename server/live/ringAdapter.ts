@@ -3,6 +3,7 @@
 // goes only to the nodes that announced sockets in them (see channels.ts); anything else
 // goes to every member that is up.
 import { ClusterAdapterWithHeartbeat, MessageType, type ClusterMessage, type ClusterResponse } from 'socket.io-adapter';
+import type { Namespace } from 'socket.io';
 import type { RingNode } from '../../ring';
 import { appMessages } from '../appMessages';
 import type { ChannelDirectory } from './channels';
@@ -28,7 +29,7 @@ export function ringAdapter(node: RingNode, channels: ChannelDirectory) {
   });
 
   class RingAdapter extends ClusterAdapterWithHeartbeat {
-    constructor(nsp: any) {
+    constructor(nsp: Namespace) {
       super(nsp, { heartbeatInterval: 5_000, heartbeatTimeout: 15_000 });
       adapters.add(this);
     }

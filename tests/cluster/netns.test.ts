@@ -10,7 +10,7 @@ const tag = String(process.pid % 1000);
 // Names and a subnet of this test's own (the chaos runner uses the prefix rlc and 10.200-219).
 const net = new NetNs({ prefix: 'rlt', tag, size: 3, subnet: `10.${77 + (process.pid % 100)}.0` });
 const names = ['n1', 'n2', 'n3'];
-let nodes: RingProcess[] = [];
+const nodes: RingProcess[] = [];
 
 const admin = (i: number, path: string, init: RequestInit = {}) =>
   fetch(`${nodes[i]!.url}${path}`, {
