@@ -38,7 +38,14 @@ export function ClusterDashboard() {
 
   const addClientEntries = useCallback((entries: { kind: string; message: string }[], at = Date.now()) => {
     if (entries.length === 0) return;
-    const additions = entries.map((e) => ({ id: `c${++seq.current}`, seq: seq.current, at, kind: e.kind, message: e.message, source: 'client' as const }));
+    const additions = entries.map((e) => ({
+      id: `c${++seq.current}`,
+      seq: seq.current,
+      at,
+      kind: e.kind,
+      message: e.message,
+      source: 'client' as const,
+    }));
     setLog((current) => mergeLog(current ?? [], additions, logMax));
   }, []);
 
@@ -48,9 +55,24 @@ export function ClusterDashboard() {
     const additions: LogEntry[] = [];
     const before = previous.current;
     if (before !== null) {
-      if (before.node !== update.node) additions.push({ id: `c${++seq.current}`, seq: seq.current, at, kind: 'connection', message: `now connected to node ${update.node}`, source: 'client' });
+      if (before.node !== update.node)
+        additions.push({
+          id: `c${++seq.current}`,
+          seq: seq.current,
+          at,
+          kind: 'connection',
+          message: `now connected to node ${update.node}`,
+          source: 'client',
+        });
       for (const change of memberChanges(before.members, update.members)) {
-        additions.push({ id: `c${++seq.current}`, seq: seq.current, at, kind: change.kind, message: change.message, source: 'client' });
+        additions.push({
+          id: `c${++seq.current}`,
+          seq: seq.current,
+          at,
+          kind: change.kind,
+          message: change.message,
+          source: 'client',
+        });
       }
     }
     previous.current = update;
@@ -59,11 +81,20 @@ export function ClusterDashboard() {
       const key = serverEventKey(e);
       if (seenEvents.current.has(key)) continue;
       seenEvents.current.add(key);
-      additions.push({ id: `s${key}`, seq: ++seq.current, at: eventTime(e.at, now), kind: e.kind, message: e.message, source: 'server' });
+      additions.push({
+        id: `s${key}`,
+        seq: ++seq.current,
+        at: eventTime(e.at, now),
+        kind: e.kind,
+        message: e.message,
+        source: 'server',
+      });
     }
     // The node keeps its last 100 events; older keys can never come back.
     if (seenEvents.current.size > 1000) seenEvents.current = new Set(events.map(serverEventKey));
-    setView((current) => (update.events === undefined && current?.events !== undefined ? { ...update, events: current.events } : update));
+    setView((current) =>
+      update.events === undefined && current?.events !== undefined ? { ...update, events: current.events } : update,
+    );
     setViewError(null);
     setLog((current) => mergeLog(current ?? [], additions, logMax));
   }, []);
@@ -151,16 +182,24 @@ export function ClusterDashboard() {
           <p className="page-lead" data-testid="cluster-node-line">
             {view !== null ? (
               <>
-                Connected to node <strong className={styles.mono} data-testid="cluster-node">{view.node}</strong>
+                Connected to node{' '}
+                <strong className={styles.mono} data-testid="cluster-node">
+                  {view.node}
+                </strong>
                 {' · '}
-                {plural(view.members.length, 'member')} · ring of {view.ring.size} partitions, {view.ring.nVal} replicas each
+                {plural(view.members.length, 'member')} · ring of {view.ring.size} partitions, {view.ring.nVal} replicas
+                each
               </>
             ) : (
               'Connecting to the cluster…'
             )}
           </p>
         </div>
-        <LiveIndicator state={connection} live={connection === 'connected' && subscribeError === null} testId="cluster-live" />
+        <LiveIndicator
+          state={connection}
+          live={connection === 'connected' && subscribeError === null}
+          testId="cluster-live"
+        />
       </div>
 
       {subscribeError !== null && (
@@ -185,7 +224,11 @@ export function ClusterDashboard() {
         <h2 id="ring-title" className="card-title">
           Ring
         </h2>
-        {view !== null ? <RingDiagram ring={view.ring} colors={colors} node={view.node} /> : <div className={`skeleton ${styles.ringSkeleton}`} aria-hidden="true" />}
+        {view !== null ? (
+          <RingDiagram ring={view.ring} colors={colors} node={view.node} />
+        ) : (
+          <div className={`skeleton ${styles.ringSkeleton}`} aria-hidden="true" />
+        )}
       </section>
 
       <section className="card" aria-labelledby="members-title">
@@ -222,7 +265,13 @@ export function ClusterDashboard() {
           </div>
         </div>
         {view !== null ? (
-          <ClusterMembers view={view} colors={colors} canAdmin={token !== ''} adminHintId={adminHintId} onAction={(action, member) => setPending({ action, member })} />
+          <ClusterMembers
+            view={view}
+            colors={colors}
+            canAdmin={token !== ''}
+            adminHintId={adminHintId}
+            onAction={(action, member) => setPending({ action, member })}
+          />
         ) : (
           <div className={styles.rowSkeletons} aria-hidden="true">
             <span className="skeleton" />
@@ -235,9 +284,16 @@ export function ClusterDashboard() {
       <div className={styles.columns}>
         <section className="card" aria-labelledby="handoffs-title" data-testid="handoffs">
           <h2 id="handoffs-title" className="card-title">
-            Handoffs in progress {view !== null && view.handoffs.length > 0 && <span className="badge badge-accent">{view.handoffs.length}</span>}
+            Handoffs in progress{' '}
+            {view !== null && view.handoffs.length > 0 && (
+              <span className="badge badge-accent">{view.handoffs.length}</span>
+            )}
           </h2>
-          {view !== null ? <ClusterHandoffs view={view} colors={colors} /> : <div className={`skeleton ${styles.blockSkeleton}`} aria-hidden="true" />}
+          {view !== null ? (
+            <ClusterHandoffs view={view} colors={colors} />
+          ) : (
+            <div className={`skeleton ${styles.blockSkeleton}`} aria-hidden="true" />
+          )}
         </section>
 
         <section className="card" aria-labelledby="events-title" data-testid="event-log">
@@ -250,20 +306,26 @@ export function ClusterDashboard() {
 
       <ConfirmDialog
         open={pending !== null}
-        title={pending === null ? 'Confirm' : pending.action === 'leave' ? `Ask ${pending.member.name} to leave?` : `Remove ${pending.member.name}?`}
+        title={
+          pending === null
+            ? 'Confirm'
+            : pending.action === 'leave'
+              ? `Ask ${pending.member.name} to leave?`
+              : `Remove ${pending.member.name}?`
+        }
         confirmLabel={pending?.action === 'remove' ? 'Remove node' : 'Leave the ring'}
         onConfirm={() => (pending !== null ? runAction(pending.action, pending.member) : Promise.resolve())}
         onClose={() => setPending(null)}
       >
         {pending?.action === 'leave' ? (
           <p>
-            <strong>{pending.member.name}</strong> hands its partitions to the other members, then stops serving. Links stay available while it
-            leaves.
+            <strong>{pending.member.name}</strong> hands its partitions to the other members, then stops serving. Links
+            stay available while it leaves.
           </p>
         ) : (
           <p>
-            <strong>{pending?.member.name}</strong> is dropped from the ring at once and its partitions are reassigned. Use this for a node that is
-            gone for good; its copies are rebuilt from the other replicas.
+            <strong>{pending?.member.name}</strong> is dropped from the ring at once and its partitions are reassigned.
+            Use this for a node that is gone for good; its copies are rebuilt from the other replicas.
           </p>
         )}
       </ConfirmDialog>
@@ -333,7 +395,11 @@ function ClusterTotals({ adminToken }: { adminToken: string }) {
             Cluster totals
           </h2>
           {summary?.partial === true && (
-            <span className="badge badge-warning" title="Some partitions could not be read; the counts are lower bounds." data-testid="summary-partial">
+            <span
+              className="badge badge-warning"
+              title="Some partitions could not be read; the counts are lower bounds."
+              data-testid="summary-partial"
+            >
               Partial
             </span>
           )}
@@ -362,7 +428,9 @@ function ClusterTotals({ adminToken }: { adminToken: string }) {
           Top links
         </h2>
         {adminToken === '' ? (
-          <p className={styles.empty}>Enter the admin token (Members, below) to see the most viewed links. Slugs are not public.</p>
+          <p className={styles.empty}>
+            Enter the admin token (Members, below) to see the most viewed links. Slugs are not public.
+          </p>
         ) : topError !== null ? (
           <FormError>{topError}</FormError>
         ) : top === undefined ? (
@@ -412,7 +480,11 @@ function Tile({ label, value, testId }: { label: string; value: number | undefin
     <div className={styles.tile}>
       <p className={styles.tileLabel}>{label}</p>
       <p className={styles.tileValue}>
-        {value === undefined ? <span className={`skeleton ${styles.tileSkeleton}`} aria-hidden="true" /> : <span data-testid={testId}>{value.toLocaleString()}</span>}
+        {value === undefined ? (
+          <span className={`skeleton ${styles.tileSkeleton}`} aria-hidden="true" />
+        ) : (
+          <span data-testid={testId}>{value.toLocaleString()}</span>
+        )}
       </p>
     </div>
   );

@@ -32,7 +32,8 @@ const comparators: Record<LinkSort, (a: Link, b: Link) => number> = {
 /** Filters (slug or URL contains the query, case-insensitive) and sorts without a round trip. */
 export function visibleLinks(links: readonly Link[], query: string, sort: LinkSort): Link[] {
   const q = query.trim().toLowerCase();
-  const matching = q === '' ? [...links] : links.filter((l) => l.slug.toLowerCase().includes(q) || l.url.toLowerCase().includes(q));
+  const matching =
+    q === '' ? [...links] : links.filter((l) => l.slug.toLowerCase().includes(q) || l.url.toLowerCase().includes(q));
   return matching.sort(comparators[sort]);
 }
 
@@ -67,7 +68,9 @@ export function MyLinks() {
       (current) =>
         current?.map((l) => {
           const c = counts.get(l.slug);
-          return c !== undefined && (c.total !== l.total || c.bots !== l.bots) ? { ...l, total: c.total, bots: c.bots } : l;
+          return c !== undefined && (c.total !== l.total || c.bots !== l.bots)
+            ? { ...l, total: c.total, bots: c.bots }
+            : l;
         }) ?? null,
     );
   }, []);
@@ -117,7 +120,13 @@ export function MyLinks() {
           <label htmlFor="links-sort" className="label">
             Sort by
           </label>
-          <select id="links-sort" className="select" value={sort} onChange={(e) => setSort(e.target.value as LinkSort)} data-testid="sort-select">
+          <select
+            id="links-sort"
+            className="select"
+            value={sort}
+            onChange={(e) => setSort(e.target.value as LinkSort)}
+            data-testid="sort-select"
+          >
             {sorts.map((s) => (
               <option key={s.value} value={s.value}>
                 {s.label}
@@ -129,10 +138,17 @@ export function MyLinks() {
 
       <div className={styles.countLine}>
         <p className={styles.count} role="status" aria-live="polite" data-testid="links-count">
-          {links === null ? '\u00a0' : query.trim() === '' ? plural(links.length, 'link') : `${shown.length} of ${plural(links.length, 'link')} match`}
+          {links === null
+            ? '\u00a0'
+            : query.trim() === ''
+              ? plural(links.length, 'link')
+              : `${shown.length} of ${plural(links.length, 'link')} match`}
         </p>
         {liveSlugs.length > 0 && (
-          <LiveIndicator state={connection} suffix={shown.length > liveLinksMax ? `view counts of the first ${liveLinksMax}` : 'view counts'} />
+          <LiveIndicator
+            state={connection}
+            suffix={shown.length > liveLinksMax ? `view counts of the first ${liveLinksMax}` : 'view counts'}
+          />
         )}
       </div>
       <p className="visually-hidden" role="status" aria-live="polite">

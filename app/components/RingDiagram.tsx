@@ -112,11 +112,27 @@ export function RingDiagram({ ring, colors, node }: { ring: Ring; colors: Readon
               <rect width="3" height="7" fill="rgb(255 255 255 / 0.6)" />
             </pattern>
           </defs>
-          <Segments ring={ring} colors={colors} tabStop={selected ?? 0} onHover={setHovered} onSelect={setSelected} onKeyDown={stableKeyDown} />
+          <Segments
+            ring={ring}
+            colors={colors}
+            tabStop={selected ?? 0}
+            onHover={setHovered}
+            onSelect={setSelected}
+            onKeyDown={stableKeyDown}
+          />
           {moving > 0 && (
             <g className={styles.overlay} aria-hidden="true">
               {ring.partitions.map((p, i) =>
-                p.next ? <path key={i} d={sectorPath(i, size)} fill={`url(#${stripesId})`} stroke={colors.get(p.next) ?? '#111827'} strokeWidth={1.5} strokeDasharray="3 2" /> : null,
+                p.next ? (
+                  <path
+                    key={i}
+                    d={sectorPath(i, size)}
+                    fill={`url(#${stripesId})`}
+                    stroke={colors.get(p.next) ?? '#111827'}
+                    strokeWidth={1.5}
+                    strokeDasharray="3 2"
+                  />
+                ) : null,
               )}
             </g>
           )}
@@ -213,13 +229,25 @@ const Segments = memo(function Segments({
   );
 });
 
-function PartitionDetail({ ring, colors, index, node }: { ring: Ring; colors: ReadonlyMap<string, string>; index: number | null; node: string }) {
+function PartitionDetail({
+  ring,
+  colors,
+  index,
+  node,
+}: {
+  ring: Ring;
+  colors: ReadonlyMap<string, string>;
+  index: number | null;
+  node: string;
+}) {
   const p = index !== null ? ring.partitions[index] : undefined;
   if (p === undefined || index === null) {
     return (
       <div className={styles.detail} data-testid="partition-detail">
         <h3 className={styles.sideTitle}>Partition</h3>
-        <p className={styles.placeholder}>Hover, tap or focus a partition (Tab, then the arrow keys) to see its owner and preference list.</p>
+        <p className={styles.placeholder}>
+          Hover, tap or focus a partition (Tab, then the arrow keys) to see its owner and preference list.
+        </p>
       </div>
     );
   }

@@ -71,7 +71,14 @@ export function ShortenForm() {
 
   return (
     <>
-      <form ref={formRef} className={`card ${styles.form}`} onSubmit={submit} noValidate data-testid="shorten-form" aria-label="Shorten a link">
+      <form
+        ref={formRef}
+        className={`card ${styles.form}`}
+        onSubmit={submit}
+        noValidate
+        data-testid="shorten-form"
+        aria-label="Shorten a link"
+      >
         <div className={styles.mainRow}>
           <Field name="url" label="Long URL" problem={problem}>
             {(control) => (
@@ -91,7 +98,12 @@ export function ShortenForm() {
               />
             )}
           </Field>
-          <button type="submit" className={`btn btn-primary ${styles.submit}`} disabled={submitting} data-testid="shorten-submit">
+          <button
+            type="submit"
+            className={`btn btn-primary ${styles.submit}`}
+            disabled={submitting}
+            data-testid="shorten-submit"
+          >
             {submitting ? 'Shortening…' : 'Shorten'}
           </button>
         </div>
@@ -144,7 +156,13 @@ export function ShortenForm() {
                 />
               )}
             </Field>
-            <Field name="maxClicks" label="Max clicks" optional problem={problem} hint="The link stops after this many views">
+            <Field
+              name="maxClicks"
+              label="Max clicks"
+              optional
+              problem={problem}
+              hint="The link stops after this many views"
+            >
               {(control) => (
                 <input
                   {...control}
@@ -163,7 +181,9 @@ export function ShortenForm() {
               )}
             </Field>
             <Field name="redirectStatus" label="Redirect type" problem={problem}>
-              {(control) => <RedirectStatusSelect control={control} value={redirectStatus} onChange={setRedirectStatus} />}
+              {(control) => (
+                <RedirectStatusSelect control={control} value={redirectStatus} onChange={setRedirectStatus} />
+              )}
             </Field>
           </div>
         </details>

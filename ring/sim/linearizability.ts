@@ -176,7 +176,9 @@ export function checkCasRegister(
     if (e.completedAt !== undefined) {
       if (!Number.isFinite(e.completedAt)) throw new Error(`linearizability: op #${e.id} has invalid completedAt`);
       if (e.completedAt < e.invokedAt) {
-        throw new Error(`linearizability: op #${e.id} completes (${e.completedAt}) before it is invoked (${e.invokedAt})`);
+        throw new Error(
+          `linearizability: op #${e.id} completes (${e.completedAt}) before it is invoked (${e.invokedAt})`,
+        );
       }
     }
   }
@@ -408,9 +410,7 @@ export function checkCasRegister(
       `(register = ${stateName} after it), and no op can be linearized next.`,
   );
   if (best.recent.length > 0) {
-    lines.push(
-      `  last linearized ops: ${best.recent.map((i) => describeOp(ops[i]!.entry)).join('; ')}`,
-    );
+    lines.push(`  last linearized ops: ${best.recent.map((i) => describeOp(ops[i]!.entry)).join('; ')}`);
   }
   if (failing.length > 0) {
     lines.push(`  ops that cannot be linearized there (register = ${stateName}):`);

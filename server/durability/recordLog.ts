@@ -387,7 +387,8 @@ export class RecordLog {
         // Only names this log writes: "snapshot-01" or "log-99999999999999999999" would be
         // read and renamed as "snapshot-1"/"log-1e+20" (files that do not exist): not ours.
         const g = Number(m[1]);
-        if (!Number.isSafeInteger(g) || String(g) !== m[1]) logger.warn('recordLog: ignoring a file that is not one of its generations', { file: name });
+        if (!Number.isSafeInteger(g) || String(g) !== m[1])
+          logger.warn('recordLog: ignoring a file that is not one of its generations', { file: name });
         else (name.startsWith('snapshot-') ? snapshotGens : logGens).push(g);
       }
     }
