@@ -166,8 +166,33 @@ export function checkCasRegister(
   opts: CheckOptions = {},
 ): LinearizabilityResult {
   const maxExplored = opts.maxExplored ?? DEFAULT_MAX_EXPLORED;
+  validateHistory(history);
+  const values = new ValueTable();
+  const initialState = values.intern(initial);
+  const ops = prepareOps(history, values);
+  if (!ops.some((p) => p.required)) return { ok: true, explored: 0 };
 
-  // ---- validation & value interning --------------------------------------------------
+  const outcome = searchLinearization(ops, initialState, maxExplored);
+  switch (outcome.kind) {
+    case 'linearized':
+      return { ok: true, explored: outcome.explored };
+    case 'limit':
+      return {
+        ok: false,
+        inconclusive: true,
+        explored: outcome.explored,
+        reason:
+          `search limit reached (${maxExplored} explored states) before the history of ${history.length} ops ` +
+          `could be proven or refuted linearizable; deepest partial linearization covered ${outcome.depth} ops`,
+        failingOpIds: [],
+      };
+    case 'stuck':
+      return notLinearizableResult(ops, outcome.deepest, outcome.explored, values);
+  }
+}
+
+/** Throws on duplicate ids, non-finite times and `completedAt < invokedAt`. */
+function validateHistory(history: readonly HistoryEntry[]): void {
   const seenIds = new Set<number>();
   for (const e of history) {
     if (seenIds.has(e.id)) throw new Error(`linearizability: duplicate op id ${e.id}`);
@@ -182,235 +207,317 @@ export function checkCasRegister(
       }
     }
   }
+}
 
-  const valueIds = new Map<string, number>();
-  const valueNames: RegisterValue[] = [null];
-  const intern = (v: RegisterValue | undefined): number => {
+/** Register values interned as small integers (the model's states); id 0 is null. */
+class ValueTable {
+  private readonly ids = new Map<string, number>();
+  private readonly names: RegisterValue[] = [null];
+
+  intern(v: RegisterValue | undefined): number {
     if (v === null || v === undefined) return NULL_ID;
-    let id = valueIds.get(v);
+    let id = this.ids.get(v);
     if (id === undefined) {
-      id = valueNames.length;
-      valueIds.set(v, id);
-      valueNames.push(v);
+      id = this.names.length;
+      this.ids.set(v, id);
+      this.names.push(v);
     }
     return id;
-  };
-  const initialState = intern(initial);
-
-  // ---- preparation ------------------------------------------------------------------
-  // Unknown-outcome reads cannot affect anything: drop them.
-  const entries = history.filter((e) => !(e.completedAt === undefined && e.op.kind === 'read'));
-  const ops: Prepared[] = entries.map((e) => {
-    const required = e.completedAt !== undefined;
-    const okOut = !required || e.output?.ok === undefined ? OUT_ANY : e.output.ok ? OUT_OK : OUT_FAIL;
-    const base = {
-      entry: e,
-      required,
-      invokedAt: e.invokedAt,
-      completedAt: e.completedAt ?? Infinity,
-      procPred: -1,
-    };
-    switch (e.op.kind) {
-      case 'read':
-        return { ...base, kind: K_READ, val: intern(e.output?.value ?? null), exp: -1, out: OUT_ANY, dedupKey: '' };
-      case 'create':
-        return { ...base, kind: K_CREATE, val: intern(e.op.value), exp: -1, out: okOut, dedupKey: '' };
-      case 'cas':
-        return { ...base, kind: K_CAS, val: intern(e.op.value), exp: intern(e.op.expected), out: okOut, dedupKey: '' };
-      case 'write':
-        return { ...base, kind: K_WRITE, val: intern(e.op.value), exp: -1, out: OUT_ANY, dedupKey: '' };
-    }
-  });
-  for (const p of ops) p.dedupKey = `${p.kind}:${p.exp}:${p.val}`;
-  const n = ops.length;
-
-  // Process order (only matters for ties; strict real-time order covers the rest).
-  {
-    const byProc = new Map<string, number[]>();
-    ops.forEach((p, i) => {
-      let list = byProc.get(p.entry.process);
-      if (!list) byProc.set(p.entry.process, (list = []));
-      list.push(i);
-    });
-    for (const list of byProc.values()) {
-      list.sort((a, b) => ops[a]!.invokedAt - ops[b]!.invokedAt || ops[a]!.entry.id - ops[b]!.entry.id);
-      for (let k = 1; k < list.length; k++) {
-        const prev = list[k - 1]!;
-        if (ops[prev]!.required) ops[list[k]!]!.procPred = prev;
-      }
-    }
   }
 
-  let requiredLeft = 0;
-  for (const p of ops) if (p.required) requiredLeft++;
-  if (requiredLeft === 0) return { ok: true, explored: 0 };
+  name(id: number): RegisterValue | undefined {
+    return this.names[id];
+  }
+}
 
-  // ---- dancing-links lists ------------------------------------------------------------
-  // Invocation-ordered list of all ops, and completion-ordered list of required ops.
-  // Index n is the sentinel head of both lists. Linearized ops are lifted out and
-  // restored on backtrack (always LIFO, so the links restore exactly).
-  const H = n;
-  const invNext = new Int32Array(n + 1);
-  const invPrev = new Int32Array(n + 1);
-  const cmpNext = new Int32Array(n + 1);
-  const cmpPrev = new Int32Array(n + 1);
-  {
-    const inv = ops.map((_, i) => i).sort((a, b) => ops[a]!.invokedAt - ops[b]!.invokedAt || a - b);
-    let prev = H;
-    for (const i of inv) {
-      invNext[prev] = i;
-      invPrev[i] = prev;
-      prev = i;
+/** The ops the search considers, with interned values and their process order. */
+function prepareOps(history: readonly HistoryEntry[], values: ValueTable): Prepared[] {
+  // Unknown-outcome reads cannot affect anything: drop them.
+  const entries = history.filter((e) => !(e.completedAt === undefined && e.op.kind === 'read'));
+  const ops = entries.map((e) => prepareOp(e, values));
+  for (const p of ops) p.dedupKey = `${p.kind}:${p.exp}:${p.val}`;
+  linkProcessOrder(ops);
+  return ops;
+}
+
+function prepareOp(e: HistoryEntry, values: ValueTable): Prepared {
+  const required = e.completedAt !== undefined;
+  const okOut = !required || e.output?.ok === undefined ? OUT_ANY : e.output.ok ? OUT_OK : OUT_FAIL;
+  const base = {
+    entry: e,
+    required,
+    invokedAt: e.invokedAt,
+    completedAt: e.completedAt ?? Infinity,
+    procPred: -1,
+  };
+  switch (e.op.kind) {
+    case 'read':
+      return {
+        ...base,
+        kind: K_READ,
+        val: values.intern(e.output?.value ?? null),
+        exp: -1,
+        out: OUT_ANY,
+        dedupKey: '',
+      };
+    case 'create':
+      return { ...base, kind: K_CREATE, val: values.intern(e.op.value), exp: -1, out: okOut, dedupKey: '' };
+    case 'cas': {
+      const val = values.intern(e.op.value);
+      return { ...base, kind: K_CAS, val, exp: values.intern(e.op.expected), out: okOut, dedupKey: '' };
     }
-    invNext[prev] = H;
-    invPrev[H] = prev;
+    case 'write':
+      return { ...base, kind: K_WRITE, val: values.intern(e.op.value), exp: -1, out: OUT_ANY, dedupKey: '' };
+  }
+}
 
-    const cmp = ops
+/** Sets `procPred`: process order only matters for ties; strict real-time order covers the rest. */
+function linkProcessOrder(ops: Prepared[]): void {
+  const byProc = new Map<string, number[]>();
+  ops.forEach((p, i) => {
+    let list = byProc.get(p.entry.process);
+    if (!list) byProc.set(p.entry.process, (list = []));
+    list.push(i);
+  });
+  for (const list of byProc.values()) {
+    list.sort((a, b) => ops[a]!.invokedAt - ops[b]!.invokedAt || ops[a]!.entry.id - ops[b]!.entry.id);
+    for (let k = 1; k < list.length; k++) {
+      const prev = list[k - 1]!;
+      if (ops[prev]!.required) ops[list[k]!]!.procPred = prev;
+    }
+  }
+}
+
+/**
+ * The ops not linearized yet, as dancing-links lists: all of them in invocation order, and the required ones in
+ * completion order. Index n is the sentinel head of both lists. Linearized ops are lifted out and restored on
+ * backtrack (always LIFO, so the links restore exactly).
+ */
+class PendingOps {
+  /** The sentinel: iteration over either list ends when it comes back here. */
+  readonly end: number;
+  private readonly invNext: Int32Array;
+  private readonly invPrev: Int32Array;
+  private readonly cmpNext: Int32Array;
+  private readonly cmpPrev: Int32Array;
+
+  constructor(private readonly ops: readonly Prepared[]) {
+    const n = ops.length;
+    this.end = n;
+    this.invNext = new Int32Array(n + 1);
+    this.invPrev = new Int32Array(n + 1);
+    this.cmpNext = new Int32Array(n + 1);
+    this.cmpPrev = new Int32Array(n + 1);
+    const byInvocation = ops.map((_, i) => i).sort((a, b) => ops[a]!.invokedAt - ops[b]!.invokedAt || a - b);
+    this.link(this.invNext, this.invPrev, byInvocation);
+    const byCompletion = ops
       .map((_, i) => i)
       .filter((i) => ops[i]!.required)
       .sort((a, b) => ops[a]!.completedAt - ops[b]!.completedAt || a - b);
-    prev = H;
-    for (const i of cmp) {
-      cmpNext[prev] = i;
-      cmpPrev[i] = prev;
+    this.link(this.cmpNext, this.cmpPrev, byCompletion);
+  }
+
+  private link(next: Int32Array, prevOf: Int32Array, order: readonly number[]): void {
+    let prev = this.end;
+    for (const i of order) {
+      next[prev] = i;
+      prevOf[i] = prev;
       prev = i;
     }
-    cmpNext[prev] = H;
-    cmpPrev[H] = prev;
+    next[prev] = this.end;
+    prevOf[this.end] = prev;
   }
-  const lift = (i: number): void => {
+
+  /** The first pending op in invocation order (`end` when none is left). */
+  firstInvoked(): number {
+    return this.invNext[this.end]!;
+  }
+
+  /** The pending op invoked after `i` (`end` after the last). */
+  nextInvoked(i: number): number {
+    return this.invNext[i]!;
+  }
+
+  /** The earliest completion time of a pending required op (Infinity when none is left). */
+  earliestCompletion(): number {
+    const head = this.cmpNext[this.end]!;
+    return head === this.end ? Infinity : this.ops[head]!.completedAt;
+  }
+
+  lift(i: number): void {
+    const { invNext, invPrev, cmpNext, cmpPrev } = this;
     invNext[invPrev[i]!] = invNext[i]!;
     invPrev[invNext[i]!] = invPrev[i]!;
-    if (ops[i]!.required) {
+    if (this.ops[i]!.required) {
       cmpNext[cmpPrev[i]!] = cmpNext[i]!;
       cmpPrev[cmpNext[i]!] = cmpPrev[i]!;
     }
-  };
-  const unlift = (i: number): void => {
+  }
+
+  unlift(i: number): void {
+    const { invNext, invPrev, cmpNext, cmpPrev } = this;
     invNext[invPrev[i]!] = i;
     invPrev[invNext[i]!] = i;
-    if (ops[i]!.required) {
+    if (this.ops[i]!.required) {
       cmpNext[cmpPrev[i]!] = i;
       cmpPrev[cmpNext[i]!] = i;
     }
-  };
+  }
+}
 
-  // ---- memo ------------------------------------------------------------------------
-  const words = Math.ceil(n / 16);
-  const bits = new Uint16Array(Math.max(words, 1));
-  const memo = new Set<string>();
-  const keyOf = (state: number): string => {
+/** The set of linearized ops as a bit set; with a register state it makes the memo key of a search node. */
+class LinearizedSet {
+  private readonly bits: Uint16Array;
+
+  constructor(n: number) {
+    this.bits = new Uint16Array(Math.max(Math.ceil(n / 16), 1));
+  }
+
+  has(i: number): boolean {
+    return (this.bits[i >>> 4]! & (1 << (i & 15))) !== 0;
+  }
+
+  add(i: number): void {
+    this.bits[i >>> 4]! |= 1 << (i & 15);
+  }
+
+  delete(i: number): void {
+    this.bits[i >>> 4]! &= ~(1 << (i & 15));
+  }
+
+  key(state: number): string {
+    const bits = this.bits;
     let s = '';
     for (let k = 0; k < bits.length; k += 4096) s += String.fromCharCode(...bits.subarray(k, k + 4096));
     // State ids may exceed 16 bits in principle; encode in two chars.
     s += String.fromCharCode(state & 0xffff, state >>> 16);
     return s;
-  };
-  const isLinearized = (i: number): boolean => (bits[i >>> 4]! & (1 << (i & 15))) !== 0;
-
-  // ---- candidates --------------------------------------------------------------------
-  const candidates = (state: number): number[] => {
-    const head = cmpNext[H]!;
-    const minCompletion = head === H ? Infinity : ops[head]!.completedAt;
-    const out: number[] = [];
-    let seenUnknown: Set<string> | undefined;
-    for (let i = invNext[H]!; i !== H; i = invNext[i]!) {
-      const p = ops[i]!;
-      if (p.invokedAt > minCompletion) break;
-      if (p.procPred >= 0 && !isLinearized(p.procPred)) continue;
-      if (!p.required) {
-        // Optional op: linearizing it as a no-op is the same as leaving it out
-        // (it stays available for later), and invoked optional ops with the same
-        // operation are interchangeable (nothing is ordered after them).
-        if (apply(p, state) === state) continue;
-        if (!seenUnknown) seenUnknown = new Set();
-        if (seenUnknown.has(p.dedupKey)) continue;
-        seenUnknown.add(p.dedupKey);
-      }
-      out.push(i);
-    }
-    return out;
-  };
-
-  // ---- iterative DFS ------------------------------------------------------------------
-  interface Frame {
-    cands: number[];
-    next: number;
-    /** Op linearized to enter this frame (-1 at the root). */
-    op: number;
-    /** State before `op` was applied. */
-    prevState: number;
   }
-  let state = initialState;
-  const stack: Frame[] = [{ cands: candidates(state), next: 0, op: -1, prevState: state }];
-  memo.add(keyOf(state));
-  let explored = 1;
+}
 
-  // Deepest point reached, for the failure report.
-  let best = { depth: 0, state, cands: stack[0]!.cands, recent: [] as number[] };
+/** The minimal pending ops worth linearizing next from `state`, in invocation order. */
+function candidates(ops: readonly Prepared[], pending: PendingOps, linearized: LinearizedSet, state: number): number[] {
+  const minCompletion = pending.earliestCompletion();
+  const out: number[] = [];
+  let seenUnknown: Set<string> | undefined;
+  for (let i = pending.firstInvoked(); i !== pending.end; i = pending.nextInvoked(i)) {
+    const p = ops[i]!;
+    if (p.invokedAt > minCompletion) break;
+    if (p.procPred >= 0 && !linearized.has(p.procPred)) continue;
+    if (!p.required) {
+      // Optional op: linearizing it as a no-op is the same as leaving it out
+      // (it stays available for later), and invoked optional ops with the same
+      // operation are interchangeable (nothing is ordered after them).
+      if (apply(p, state) === state) continue;
+      if (!seenUnknown) seenUnknown = new Set();
+      if (seenUnknown.has(p.dedupKey)) continue;
+      seenUnknown.add(p.dedupKey);
+    }
+    out.push(i);
+  }
+  return out;
+}
+
+interface SearchFrame {
+  cands: number[];
+  next: number;
+  /** Op linearized to enter this frame (-1 at the root). */
+  op: number;
+  /** State before `op` was applied. */
+  prevState: number;
+}
+
+/** The deepest point the search reached, for the failure report. */
+interface DeepestPoint {
+  depth: number;
+  state: number;
+  cands: number[];
+  /** The last (up to 8) ops linearized on the way there, oldest first. */
+  recent: number[];
+}
+
+type SearchOutcome =
+  | { kind: 'linearized'; explored: number }
+  | { kind: 'limit'; explored: number; depth: number }
+  | { kind: 'stuck'; explored: number; deepest: DeepestPoint };
+
+/** Iterative depth-first search for a linearization of `ops` (at least one of them required). */
+function searchLinearization(ops: readonly Prepared[], initialState: number, maxExplored: number): SearchOutcome {
+  const pending = new PendingOps(ops);
+  const linearized = new LinearizedSet(ops.length);
+  const memo = new Set<string>();
+  let requiredLeft = 0;
+  for (const p of ops) if (p.required) requiredLeft++;
+
+  let state = initialState;
+  const stack: SearchFrame[] = [
+    { cands: candidates(ops, pending, linearized, state), next: 0, op: -1, prevState: state },
+  ];
+  memo.add(linearized.key(state));
+  let explored = 1;
+  let deepest: DeepestPoint = { depth: 0, state, cands: stack[0]!.cands, recent: [] };
 
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
-    if (frame.next < frame.cands.length) {
-      const i = frame.cands[frame.next++]!;
-      const p = ops[i]!;
-      const nextState = apply(p, state);
-      if (nextState < 0) continue;
-      bits[i >>> 4]! |= 1 << (i & 15);
-      const key = keyOf(nextState);
-      if (memo.has(key)) {
-        bits[i >>> 4]! &= ~(1 << (i & 15));
-        continue;
-      }
-      memo.add(key);
-      explored++;
-      if (p.required) requiredLeft--;
-      if (requiredLeft === 0) return { ok: true, explored };
-      if (explored >= maxExplored) {
-        return {
-          ok: false,
-          inconclusive: true,
-          explored,
-          reason:
-            `search limit reached (${maxExplored} explored states) before the history of ${history.length} ops ` +
-            `could be proven or refuted linearizable; deepest partial linearization covered ${best.depth} ops`,
-          failingOpIds: [],
-        };
-      }
-      lift(i);
-      const cands = candidates(nextState);
-      stack.push({ cands, next: 0, op: i, prevState: state });
-      state = nextState;
-      if (stack.length - 1 > best.depth) {
-        const recent: number[] = [];
-        for (let k = stack.length - 1; k >= 1 && recent.length < 8; k--) recent.push(stack[k]!.op);
-        recent.reverse();
-        best = { depth: stack.length - 1, state, cands, recent };
-      }
-    } else {
+    if (frame.next >= frame.cands.length) {
+      // Backtrack.
       stack.pop();
       if (frame.op >= 0) {
         const i = frame.op;
-        unlift(i);
-        bits[i >>> 4]! &= ~(1 << (i & 15));
+        pending.unlift(i);
+        linearized.delete(i);
         if (ops[i]!.required) requiredLeft++;
         state = frame.prevState;
       }
+      continue;
+    }
+    const i = frame.cands[frame.next++]!;
+    const p = ops[i]!;
+    const nextState = apply(p, state);
+    if (nextState < 0) continue;
+    linearized.add(i);
+    const key = linearized.key(nextState);
+    if (memo.has(key)) {
+      linearized.delete(i);
+      continue;
+    }
+    memo.add(key);
+    explored++;
+    if (p.required) requiredLeft--;
+    if (requiredLeft === 0) return { kind: 'linearized', explored };
+    if (explored >= maxExplored) return { kind: 'limit', explored, depth: deepest.depth };
+    pending.lift(i);
+    const cands = candidates(ops, pending, linearized, nextState);
+    stack.push({ cands, next: 0, op: i, prevState: state });
+    state = nextState;
+    if (stack.length - 1 > deepest.depth) {
+      const recent: number[] = [];
+      for (let k = stack.length - 1; k >= 1 && recent.length < 8; k--) recent.push(stack[k]!.op);
+      recent.reverse();
+      deepest = { depth: stack.length - 1, state, cands, recent };
     }
   }
+  return { kind: 'stuck', explored, deepest };
+}
 
-  // ---- failure report ----------------------------------------------------------------
-  const stateName = fmtValue(valueNames[best.state]);
-  const requiredCands = best.cands.filter((i) => ops[i]!.required);
-  const inconsistent = requiredCands.filter((i) => apply(ops[i]!, best.state) < 0);
+/** The result for a history with no linearization: where the search got furthest, and which ops failed there. */
+function notLinearizableResult(
+  ops: readonly Prepared[],
+  deepest: DeepestPoint,
+  explored: number,
+  values: ValueTable,
+): LinearizabilityResult {
+  const stateName = fmtValue(values.name(deepest.state));
+  const requiredCands = deepest.cands.filter((i) => ops[i]!.required);
+  const inconsistent = requiredCands.filter((i) => apply(ops[i]!, deepest.state) < 0);
   const failing = inconsistent.length > 0 ? inconsistent : requiredCands;
   const lines: string[] = [];
   lines.push(
-    `history is not linearizable: a longest valid partial linearization covers ${best.depth} of ${n} ops ` +
+    `history is not linearizable: a longest valid partial linearization covers ${deepest.depth} of ${ops.length} ops ` +
       `(register = ${stateName} after it), and no op can be linearized next.`,
   );
-  if (best.recent.length > 0) {
-    lines.push(`  last linearized ops: ${best.recent.map((i) => describeOp(ops[i]!.entry)).join('; ')}`);
+  if (deepest.recent.length > 0) {
+    lines.push(`  last linearized ops: ${deepest.recent.map((i) => describeOp(ops[i]!.entry)).join('; ')}`);
   }
   if (failing.length > 0) {
     lines.push(`  ops that cannot be linearized there (register = ${stateName}):`);
