@@ -335,6 +335,197 @@ function validatePolicy(p: FsyncPolicy): void {
   throw new RangeError(`invalid fsync policy ${JSON.stringify(p)}`);
 }
 
+/** The generations found in the directory, after removing interrupted snapshots (recovery step 1). */
+interface DirectoryScan {
+  /** Newest first. */
+  snapshotGens: number[];
+  logGens: number[];
+}
+
+function scanDirectory(dir: string, logger: RecordLogLogger): DirectoryScan {
+  const snapshotGens: number[] = [];
+  const logGens: number[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    if (SNAPSHOT_TMP_RE.test(name)) {
+      logger.warn('recordLog: removing an interrupted snapshot', { file: name });
+      tryUnlink(path.join(dir, name));
+      continue;
+    }
+    const m = SNAPSHOT_RE.exec(name) ?? LOG_RE.exec(name);
+    if (m) {
+      // Only names this log writes: "snapshot-01" or "log-99999999999999999999" would be
+      // read and renamed as "snapshot-1"/"log-1e+20" (files that do not exist): not ours.
+      const g = Number(m[1]);
+      if (!Number.isSafeInteger(g) || String(g) !== m[1]) {
+        logger.warn('recordLog: ignoring a file that is not one of its generations', { file: name });
+      } else (name.startsWith('snapshot-') ? snapshotGens : logGens).push(g);
+    }
+  }
+  snapshotGens.sort((a, b) => b - a);
+  return { snapshotGens, logGens };
+}
+
+interface LoadedSnapshot {
+  gen: number;
+  records: unknown[];
+  bytesRead: number;
+}
+
+/** The newest valid snapshot, or generation 0's implicit empty one (recovery step 2). */
+function loadNewestSnapshot(
+  dir: string,
+  snapshotGens: readonly number[],
+  recordBytesMax: number,
+  logger: RecordLogLogger,
+): LoadedSnapshot {
+  for (const g of snapshotGens) {
+    const read = readSnapshot(path.join(dir, snapshotFileName(g)), g, recordBytesMax);
+    if (read.ok) return { gen: g, records: read.records, bytesRead: read.bytes };
+    logger.warn('recordLog: ignoring an invalid snapshot', { file: snapshotFileName(g), reason: read.reason });
+  }
+  return { gen: 0, records: [], bytesRead: 0 };
+}
+
+/**
+ * Moves the unusable files of newer generations aside and deletes the stale ones of older generations
+ * (recovery step 4, done before the replay so that only generation `gen` is left).
+ */
+function retireOtherGenerations(dir: string, scan: DirectoryScan, gen: number, logger: RecordLogLogger): void {
+  const stamp = Date.now();
+  const setAside = (name: string): void => {
+    const to = `${name}.corrupt-${stamp}`;
+    logger.warn('recordLog: setting aside a file newer than the recovered snapshot', { file: name, renamedTo: to });
+    fs.renameSync(path.join(dir, name), path.join(dir, to));
+  };
+  let removed = false;
+  for (const g of scan.snapshotGens) {
+    if (g > gen) setAside(snapshotFileName(g));
+    else if (g < gen) {
+      tryUnlink(path.join(dir, snapshotFileName(g)));
+      removed = true;
+    }
+  }
+  for (const g of scan.logGens) {
+    if (g > gen) setAside(logFileName(g));
+    else if (g < gen) {
+      tryUnlink(path.join(dir, logFileName(g)));
+      removed = true;
+    }
+  }
+  if (removed) fsyncDir(dir);
+}
+
+interface ReplayedLog {
+  /** Open for appends at `size`. */
+  fd: number;
+  size: number;
+  tail: unknown[];
+  bytesRead: number;
+  truncatedBytes: number;
+}
+
+/** Replays log-<gen>, creating it when it is missing (recovery step 3). */
+function replayLog(
+  dir: string,
+  gen: number,
+  exists: boolean,
+  recordBytesMax: number,
+  logger: RecordLogLogger,
+): ReplayedLog {
+  if (!exists) {
+    const fd = createFile(dir, logFileName(gen), encodeHeader(KIND_LOG, gen));
+    return { fd, size: HEADER_BYTES, tail: [], bytesRead: 0, truncatedBytes: 0 };
+  }
+  const fd = fs.openSync(path.join(dir, logFileName(gen)), 'r+');
+  try {
+    return { fd, ...readAndRepairLog(fd, gen, recordBytesMax, logger) };
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * Reads the records of an open log file up to the first torn or corrupt one, and truncates the file there
+ * (a log with a torn or foreign header becomes an empty log).
+ */
+function readAndRepairLog(
+  fd: number,
+  gen: number,
+  recordBytesMax: number,
+  logger: RecordLogLogger,
+): Omit<ReplayedLog, 'fd'> {
+  const tail: unknown[] = [];
+  const fileSize = fs.fstatSync(fd).size;
+  let stop: ScanStop;
+  if (fileSize < HEADER_BYTES || !headerValid(readExactly(fd, HEADER_BYTES, 0), KIND_LOG, gen)) {
+    stop = { offset: 0, reason: fileSize < HEADER_BYTES ? 'torn file header' : 'bad file header' };
+  } else {
+    stop = scanFrames(fd, HEADER_BYTES, fileSize, recordBytesMax, (r) => tail.push(r));
+  }
+  let size = stop.offset;
+  let truncatedBytes = 0;
+  if (stop.reason) {
+    truncatedBytes = fileSize - stop.offset;
+    logger.warn('recordLog: truncating a torn or corrupt log tail', {
+      file: logFileName(gen),
+      offset: stop.offset,
+      bytes: truncatedBytes,
+      reason: stop.reason,
+      recordsKept: tail.length,
+    });
+    fs.ftruncateSync(fd, stop.offset);
+    if (stop.offset === 0) {
+      writeAll(fd, encodeHeader(KIND_LOG, gen), 0);
+      size = HEADER_BYTES;
+    }
+    fs.fdatasyncSync(fd);
+  }
+  return { size, tail, bytesRead: fileSize, truncatedBytes };
+}
+
+/**
+ * Writes a complete snapshot of `records` as generation `gen` to the open file `fd` (header, frames, footer)
+ * and fdatasyncs it. Throws RangeError for a record larger than recordBytesMax.
+ */
+function writeSnapshotFile(fd: number, gen: number, records: Iterable<unknown>, recordBytesMax: number): void {
+  const chunk = Buffer.allocUnsafe(WRITE_CHUNK);
+  let used = 0;
+  let pos = 0;
+  let count = 0;
+  const emit = (b: Uint8Array): void => {
+    if (used + b.length > chunk.length) {
+      writeAll(fd, chunk.subarray(0, used), pos);
+      pos += used;
+      used = 0;
+    }
+    if (b.length > chunk.length) {
+      writeAll(fd, b, pos);
+      pos += b.length;
+    } else {
+      chunk.set(b, used);
+      used += b.length;
+    }
+  };
+  emit(encodeHeader(KIND_SNAPSHOT, gen));
+  const frame = Buffer.allocUnsafe(FRAME_BYTES);
+  for (const record of records) {
+    const payload = packr.pack(record);
+    if (payload.length > recordBytesMax) {
+      throw new RangeError(`record of ${payload.length} bytes exceeds recordBytesMax ${recordBytesMax}`);
+    }
+    frame.writeUInt32LE(payload.length, 0);
+    frame.writeUInt32LE(crc32(payload), 4);
+    emit(frame);
+    emit(payload);
+    count++;
+  }
+  const bodyBytes = pos + used - HEADER_BYTES;
+  emit(encodeFooter(gen, count, bodyBytes));
+  writeAll(fd, chunk.subarray(0, used), pos);
+  fs.fdatasyncSync(fd);
+}
+
 export class RecordLog {
   private readonly dir: string;
   private readonly policy: FsyncPolicy;
@@ -373,119 +564,22 @@ export class RecordLog {
     const logger = opts.logger ?? noopLogger;
     fs.mkdirSync(dir, { recursive: true });
 
-    const names = fs.readdirSync(dir);
-    const snapshotGens: number[] = [];
-    const logGens: number[] = [];
-    for (const name of names) {
-      if (SNAPSHOT_TMP_RE.test(name)) {
-        logger.warn('recordLog: removing an interrupted snapshot', { file: name });
-        tryUnlink(path.join(dir, name));
-        continue;
-      }
-      const m = SNAPSHOT_RE.exec(name) ?? LOG_RE.exec(name);
-      if (m) {
-        // Only names this log writes: "snapshot-01" or "log-99999999999999999999" would be
-        // read and renamed as "snapshot-1"/"log-1e+20" (files that do not exist): not ours.
-        const g = Number(m[1]);
-        if (!Number.isSafeInteger(g) || String(g) !== m[1])
-          logger.warn('recordLog: ignoring a file that is not one of its generations', { file: name });
-        else (name.startsWith('snapshot-') ? snapshotGens : logGens).push(g);
-      }
-    }
-    snapshotGens.sort((a, b) => b - a);
+    const scan = scanDirectory(dir, logger);
+    const snapshot = loadNewestSnapshot(dir, scan.snapshotGens, recordBytesMax, logger);
+    const gen = snapshot.gen;
+    retireOtherGenerations(dir, scan, gen, logger);
+    const replayed = replayLog(dir, gen, scan.logGens.includes(gen), recordBytesMax, logger);
 
-    // 1. The newest valid snapshot.
-    let gen = 0;
-    let snapshot: unknown[] = [];
-    let bytesRead = 0;
-    for (const g of snapshotGens) {
-      const read = readSnapshot(path.join(dir, snapshotFileName(g)), g, recordBytesMax);
-      if (read.ok) {
-        gen = g;
-        snapshot = read.records;
-        bytesRead += read.bytes;
-        break;
-      }
-      logger.warn('recordLog: ignoring an invalid snapshot', { file: snapshotFileName(g), reason: read.reason });
-    }
-
-    // 2. Move unusable newer files aside, delete stale older ones.
-    const stamp = Date.now();
-    const setAside = (name: string): void => {
-      const to = `${name}.corrupt-${stamp}`;
-      logger.warn('recordLog: setting aside a file newer than the recovered snapshot', { file: name, renamedTo: to });
-      fs.renameSync(path.join(dir, name), path.join(dir, to));
-    };
-    let removed = false;
-    for (const g of snapshotGens) {
-      if (g > gen) setAside(snapshotFileName(g));
-      else if (g < gen) {
-        tryUnlink(path.join(dir, snapshotFileName(g)));
-        removed = true;
-      }
-    }
-    for (const g of logGens) {
-      if (g > gen) setAside(logFileName(g));
-      else if (g < gen) {
-        tryUnlink(path.join(dir, logFileName(g)));
-        removed = true;
-      }
-    }
-    if (removed) fsyncDir(dir);
-
-    // 3. Replay the log of that generation.
-    const tail: unknown[] = [];
-    let truncatedBytes = 0;
-    let fd: number;
-    let size: number;
-    const logName = logFileName(gen);
-    if (!logGens.includes(gen)) {
-      fd = createFile(dir, logName, encodeHeader(KIND_LOG, gen));
-      size = HEADER_BYTES;
-    } else {
-      fd = fs.openSync(path.join(dir, logName), 'r+');
-      try {
-        const fileSize = fs.fstatSync(fd).size;
-        bytesRead += fileSize;
-        let stop: ScanStop;
-        if (fileSize < HEADER_BYTES || !headerValid(readExactly(fd, HEADER_BYTES, 0), KIND_LOG, gen)) {
-          stop = { offset: 0, reason: fileSize < HEADER_BYTES ? 'torn file header' : 'bad file header' };
-        } else {
-          stop = scanFrames(fd, HEADER_BYTES, fileSize, recordBytesMax, (r) => tail.push(r));
-        }
-        size = stop.offset;
-        if (stop.reason) {
-          truncatedBytes = fileSize - stop.offset;
-          logger.warn('recordLog: truncating a torn or corrupt log tail', {
-            file: logName,
-            offset: stop.offset,
-            bytes: truncatedBytes,
-            reason: stop.reason,
-            recordsKept: tail.length,
-          });
-          fs.ftruncateSync(fd, stop.offset);
-          if (stop.offset === 0) {
-            writeAll(fd, encodeHeader(KIND_LOG, gen), 0);
-            size = HEADER_BYTES;
-          }
-          fs.fdatasyncSync(fd);
-        }
-      } catch (err) {
-        fs.closeSync(fd);
-        throw err;
-      }
-    }
-
-    const log = new RecordLog(dir, opts, gen, fd, size);
+    const log = new RecordLog(dir, opts, gen, replayed.fd, replayed.size);
     const stats = {
-      snapshotRecords: snapshot.length,
-      tailRecords: tail.length,
-      bytesRead,
-      truncatedBytes,
+      snapshotRecords: snapshot.records.length,
+      tailRecords: replayed.tail.length,
+      bytesRead: snapshot.bytesRead + replayed.bytesRead,
+      truncatedBytes: replayed.truncatedBytes,
       millis: performance.now() - started,
     };
     logger.info('recordLog: opened', { dir, generation: gen, ...stats });
-    return { log, snapshot, tail, stats };
+    return { log, snapshot: snapshot.records, tail: replayed.tail, stats };
   }
 
   /** Encodes and writes one record; durable per the fsync policy (see the file header). */
@@ -528,42 +622,7 @@ export class RecordLog {
     const tmpFd = fs.openSync(tmpPath, 'w');
     let installed = false;
     try {
-      // Write the new snapshot to the .tmp file.
-      const chunk = Buffer.allocUnsafe(WRITE_CHUNK);
-      let used = 0;
-      let pos = 0;
-      let count = 0;
-      const emit = (b: Uint8Array): void => {
-        if (used + b.length > chunk.length) {
-          writeAll(tmpFd, chunk.subarray(0, used), pos);
-          pos += used;
-          used = 0;
-        }
-        if (b.length > chunk.length) {
-          writeAll(tmpFd, b, pos);
-          pos += b.length;
-        } else {
-          chunk.set(b, used);
-          used += b.length;
-        }
-      };
-      emit(encodeHeader(KIND_SNAPSHOT, next));
-      const frame = Buffer.allocUnsafe(FRAME_BYTES);
-      for (const record of records) {
-        const payload = packr.pack(record);
-        if (payload.length > this.recordBytesMax) {
-          throw new RangeError(`record of ${payload.length} bytes exceeds recordBytesMax ${this.recordBytesMax}`);
-        }
-        frame.writeUInt32LE(payload.length, 0);
-        frame.writeUInt32LE(crc32(payload), 4);
-        emit(frame);
-        emit(payload);
-        count++;
-      }
-      const bodyBytes = pos + used - HEADER_BYTES;
-      emit(encodeFooter(next, count, bodyBytes));
-      writeAll(tmpFd, chunk.subarray(0, used), pos);
-      fs.fdatasyncSync(tmpFd);
+      writeSnapshotFile(tmpFd, next, records, this.recordBytesMax);
       fs.closeSync(tmpFd);
     } catch (err) {
       try {
