@@ -38,13 +38,60 @@ export function visibleLinks(links: readonly Link[], query: string, sort: LinkSo
 }
 
 export function MyLinks() {
-  const [links, setLinks] = useState<Link[] | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const { links, loadError, load, replaceLink, dropLink, applyCounts } = useMyLinkList();
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState<LinkSort>('newest');
   const [editing, setEditing] = useState<Link | null>(null);
   const [deleting, setDeleting] = useState<Link | null>(null);
   const [announcement, setAnnouncement] = useState('');
+
+  const shown = useMemo(() => (links === null ? [] : visibleLinks(links, query, sort)), [links, query, sort]);
+
+  // Views and bots of the visible rows follow the `stats` events of their links.
+  const liveSlugs = useMemo(() => shown.slice(0, liveLinksMax).map((l) => l.slug), [shown]);
+  useLiveLinkCounts(liveSlugs, applyCounts);
+
+  function saved(link: Link) {
+    replaceLink(link);
+    setEditing(null);
+    setAnnouncement(`Saved /${link.slug}`);
+  }
+
+  async function remove(link: Link) {
+    await api.deleteLink(link.slug);
+    dropLink(link.slug);
+    setAnnouncement(`Deleted /${link.slug}`);
+  }
+
+  return (
+    <div className="page">
+      <MyLinksHeader />
+      <LinksToolbar query={query} onQueryChange={setQuery} sort={sort} onSortChange={setSort} />
+      <LinksCountLine links={links} shownCount={shown.length} query={query} live={liveSlugs.length > 0} />
+      <p className="visually-hidden" role="status" aria-live="polite">
+        {announcement}
+      </p>
+
+      <LinksListBody
+        links={links}
+        shown={shown}
+        query={query}
+        loadError={loadError}
+        onRetry={() => void load()}
+        onEdit={setEditing}
+        onDelete={setDeleting}
+      />
+
+      <EditLinkDialog link={editing} onClose={() => setEditing(null)} onSaved={saved} />
+      <DeleteLinkDialog link={deleting} onConfirm={remove} onClose={() => setDeleting(null)} />
+    </div>
+  );
+}
+
+/** The links of this browser or account (GET /api/links), kept current by edits, deletes and live counts. */
+function useMyLinkList() {
+  const [links, setLinks] = useState<Link[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     setLoadError(null);
@@ -59,10 +106,6 @@ export function MyLinks() {
     void load();
   }, [load]);
 
-  const shown = useMemo(() => (links === null ? [] : visibleLinks(links, query, sort)), [links, query, sort]);
-
-  // Views and bots of the visible rows follow the `stats` events of their links.
-  const liveSlugs = useMemo(() => shown.slice(0, liveLinksMax).map((l) => l.slug), [shown]);
   const applyCounts = useCallback((counts: ReadonlyMap<string, LiveCounts>) => {
     setLinks(
       (current) =>
@@ -74,126 +117,185 @@ export function MyLinks() {
         }) ?? null,
     );
   }, []);
-  useLiveLinkCounts(liveSlugs, applyCounts);
-  const connection = useLiveState();
 
-  function saved(link: Link) {
+  function replaceLink(link: Link) {
     setLinks((current) => current?.map((l) => (l.slug === link.slug ? link : l)) ?? null);
-    setEditing(null);
-    setAnnouncement(`Saved /${link.slug}`);
   }
 
-  async function remove(link: Link) {
-    await api.deleteLink(link.slug);
-    setLinks((current) => current?.filter((l) => l.slug !== link.slug) ?? null);
-    setAnnouncement(`Deleted /${link.slug}`);
+  function dropLink(slug: string) {
+    setLinks((current) => current?.filter((l) => l.slug !== slug) ?? null);
   }
 
+  return { links, loadError, load, replaceLink, dropLink, applyCounts };
+}
+
+function MyLinksHeader() {
   return (
-    <div className="page">
-      <div className="page-header">
-        <div>
-          <h1 className="page-title">My links</h1>
-          <p className="page-lead">Links created in this browser or with your account.</p>
-        </div>
-        <NextLink href="/" className="btn btn-primary">
-          New link
-        </NextLink>
+    <div className="page-header">
+      <div>
+        <h1 className="page-title">My links</h1>
+        <p className="page-lead">Links created in this browser or with your account.</p>
       </div>
-
-      <div className={`card ${styles.toolbar}`}>
-        <div className="field">
-          <label htmlFor="links-search" className="label">
-            Search
-          </label>
-          <input
-            id="links-search"
-            className="input"
-            type="search"
-            placeholder="Slug or URL"
-            value={query}
-            onChange={(e) => setQuery(e.target.value)}
-            data-testid="search-input"
-          />
-        </div>
-        <div className={`field ${styles.sort}`}>
-          <label htmlFor="links-sort" className="label">
-            Sort by
-          </label>
-          <select
-            id="links-sort"
-            className="select"
-            value={sort}
-            onChange={(e) => setSort(e.target.value as LinkSort)}
-            data-testid="sort-select"
-          >
-            {sorts.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </div>
-      </div>
-
-      <div className={styles.countLine}>
-        <p className={styles.count} role="status" aria-live="polite" data-testid="links-count">
-          {links === null
-            ? '\u00a0'
-            : query.trim() === ''
-              ? plural(links.length, 'link')
-              : `${shown.length} of ${plural(links.length, 'link')} match`}
-        </p>
-        {liveSlugs.length > 0 && (
-          <LiveIndicator
-            state={connection}
-            suffix={shown.length > liveLinksMax ? `view counts of the first ${liveLinksMax}` : 'view counts'}
-          />
-        )}
-      </div>
-      <p className="visually-hidden" role="status" aria-live="polite">
-        {announcement}
-      </p>
-
-      {loadError !== null ? (
-        <div className="card">
-          <FormError boxed>{loadError}</FormError>
-          <button type="button" className={`btn btn-secondary ${styles.retry}`} onClick={() => void load()}>
-            Try again
-          </button>
-        </div>
-      ) : links === null ? (
-        <LinksTableSkeleton />
-      ) : links.length === 0 ? (
-        <MessageCard
-          title="No links yet"
-          testId="links-empty"
-          actions={
-            <NextLink href="/" className="btn btn-primary">
-              Shorten your first link
-            </NextLink>
-          }
-        >
-          <p>Links you create show up here with their views. Sign in to keep them across browsers.</p>
-        </MessageCard>
-      ) : shown.length === 0 ? (
-        <MessageCard title="No matching links" testId="links-no-match">
-          <p>Nothing matches “{query.trim()}”. Try part of the slug or of the long URL.</p>
-        </MessageCard>
-      ) : (
-        <LinksTable links={shown} onEdit={setEditing} onDelete={setDeleting} />
-      )}
-
-      <EditLinkDialog link={editing} onClose={() => setEditing(null)} onSaved={saved} />
-      <ConfirmDialog
-        open={deleting !== null}
-        title={deleting !== null ? `Delete /${deleting.slug}?` : 'Delete link?'}
-        confirmLabel="Delete link"
-        onConfirm={() => (deleting !== null ? remove(deleting) : Promise.resolve())}
-        onClose={() => setDeleting(null)}
-      >
-        <p>The short URL will stop working for everyone (visitors get “gone”), and the slug can never be used again.</p>
-      </ConfirmDialog>
+      <NextLink href="/" className="btn btn-primary">
+        New link
+      </NextLink>
     </div>
+  );
+}
+
+function LinksToolbar({
+  query,
+  onQueryChange,
+  sort,
+  onSortChange,
+}: {
+  query: string;
+  onQueryChange: (query: string) => void;
+  sort: LinkSort;
+  onSortChange: (sort: LinkSort) => void;
+}) {
+  return (
+    <div className={`card ${styles.toolbar}`}>
+      <div className="field">
+        <label htmlFor="links-search" className="label">
+          Search
+        </label>
+        <input
+          id="links-search"
+          className="input"
+          type="search"
+          placeholder="Slug or URL"
+          value={query}
+          onChange={(e) => onQueryChange(e.target.value)}
+          data-testid="search-input"
+        />
+      </div>
+      <div className={`field ${styles.sort}`}>
+        <label htmlFor="links-sort" className="label">
+          Sort by
+        </label>
+        <select
+          id="links-sort"
+          className="select"
+          value={sort}
+          onChange={(e) => onSortChange(e.target.value as LinkSort)}
+          data-testid="sort-select"
+        >
+          {sorts.map((s) => (
+            <option key={s.value} value={s.value}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+      </div>
+    </div>
+  );
+}
+
+/** How many links there are (and match the search), and whether their view counts are live. */
+function LinksCountLine({
+  links,
+  shownCount,
+  query,
+  live,
+}: {
+  links: readonly Link[] | null;
+  shownCount: number;
+  query: string;
+  live: boolean;
+}) {
+  const connection = useLiveState();
+  return (
+    <div className={styles.countLine}>
+      <p className={styles.count} role="status" aria-live="polite" data-testid="links-count">
+        {links === null
+          ? '\u00a0'
+          : query.trim() === ''
+            ? plural(links.length, 'link')
+            : `${shownCount} of ${plural(links.length, 'link')} match`}
+      </p>
+      {live && (
+        <LiveIndicator
+          state={connection}
+          suffix={shownCount > liveLinksMax ? `view counts of the first ${liveLinksMax}` : 'view counts'}
+        />
+      )}
+    </div>
+  );
+}
+
+/** The table, or what stands in for it: the load error, a skeleton, or why there is no row. */
+function LinksListBody({
+  links,
+  shown,
+  query,
+  loadError,
+  onRetry,
+  onEdit,
+  onDelete,
+}: {
+  links: readonly Link[] | null;
+  shown: readonly Link[];
+  query: string;
+  loadError: string | null;
+  onRetry: () => void;
+  onEdit: (link: Link) => void;
+  onDelete: (link: Link) => void;
+}) {
+  if (loadError !== null) {
+    return (
+      <div className="card">
+        <FormError boxed>{loadError}</FormError>
+        <button type="button" className={`btn btn-secondary ${styles.retry}`} onClick={onRetry}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  if (links === null) return <LinksTableSkeleton />;
+  if (links.length === 0) {
+    return (
+      <MessageCard
+        title="No links yet"
+        testId="links-empty"
+        actions={
+          <NextLink href="/" className="btn btn-primary">
+            Shorten your first link
+          </NextLink>
+        }
+      >
+        <p>Links you create show up here with their views. Sign in to keep them across browsers.</p>
+      </MessageCard>
+    );
+  }
+  if (shown.length === 0) {
+    return (
+      <MessageCard title="No matching links" testId="links-no-match">
+        <p>Nothing matches “{query.trim()}”. Try part of the slug or of the long URL.</p>
+      </MessageCard>
+    );
+  }
+  return <LinksTable links={shown} onEdit={onEdit} onDelete={onDelete} />;
+}
+
+function DeleteLinkDialog({
+  link,
+  onConfirm,
+  onClose,
+}: {
+  link: Link | null;
+  onConfirm: (link: Link) => Promise<void>;
+  onClose: () => void;
+}) {
+  return (
+    <ConfirmDialog
+      open={link !== null}
+      title={link !== null ? `Delete /${link.slug}?` : 'Delete link?'}
+      confirmLabel="Delete link"
+      onConfirm={() => (link !== null ? onConfirm(link) : Promise.resolve())}
+      onClose={onClose}
+    >
+      <p>The short URL will stop working for everyone (visitors get “gone”), and the slug can never be used again.</p>
+    </ConfirmDialog>
   );
 }
