@@ -1,11 +1,13 @@
 'use client';
 
-import { memo, useCallback, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useCallback, useId, useMemo, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
 import type { ClusterView, RingPartition } from '../lib/api';
 import { ownership, preferenceList } from '../lib/cluster';
 import styles from './RingDiagram.module.css';
 
 type Ring = ClusterView['ring'];
+type NodeColors = ReadonlyMap<string, string>;
+type Ownership = ReturnType<typeof ownership>;
 
 const outerRadius = 188;
 const innerRadius = 128;
@@ -40,7 +42,7 @@ function describe(p: RingPartition, prefs: readonly string[]): string {
  * node. Hover, focus or click a partition for its owner and preference list; arrow keys
  * walk the ring (one tab stop for the whole ring).
  */
-export function RingDiagram({ ring, colors, node }: { ring: Ring; colors: ReadonlyMap<string, string>; node: string }) {
+export function RingDiagram({ ring, colors, node }: { ring: Ring; colors: NodeColors; node: string }) {
   const id = useId();
   const titleId = `${id}-title`;
   const descId = `${id}-desc`;
@@ -54,41 +56,7 @@ export function RingDiagram({ ring, colors, node }: { ring: Ring; colors: Readon
 
   const counts = useMemo(() => ownership(ring), [ring]);
   const moving = useMemo(() => ring.partitions.filter((p) => p.next).length, [ring]);
-  const legend = useMemo(() => [...colors.keys()].filter((n) => counts.has(n)), [colors, counts]);
-
-  const focusPartition = useCallback((index: number) => {
-    setSelected(index);
-    svgRef.current?.querySelector<SVGPathElement>(`[data-testid="ring-partition"][data-index="${index}"]`)?.focus();
-  }, []);
-
-  // One stable handler for the memoized arcs; it reads the latest state through the ref.
-  const keyDownRef = useRef(onKeyDown);
-  keyDownRef.current = onKeyDown;
-  const stableKeyDown = useCallback((event: KeyboardEvent<SVGGElement>) => keyDownRef.current(event), []);
-
-  function onKeyDown(event: KeyboardEvent<SVGGElement>) {
-    if (size === 0) return;
-    const current = selected ?? 0;
-    const jump = Math.max(1, Math.round(size / 8));
-    const next: Record<string, number> = {
-      ArrowRight: current + 1,
-      ArrowDown: current + 1,
-      ArrowLeft: current - 1,
-      ArrowUp: current - 1,
-      PageDown: current + jump,
-      PageUp: current - jump,
-      Home: 0,
-      End: size - 1,
-    };
-    const target = next[event.key];
-    if (target === undefined) {
-      if (event.key === 'Escape') setSelected(null);
-      return;
-    }
-    event.preventDefault();
-    setHovered(null);
-    focusPartition(((target % size) + size) % size);
-  }
+  const onKeyDown = useRingKeyboard(svgRef, size, selected, setSelected, setHovered);
 
   return (
     <div className={styles.layout}>
@@ -118,69 +86,141 @@ export function RingDiagram({ ring, colors, node }: { ring: Ring; colors: Readon
             tabStop={selected ?? 0}
             onHover={setHovered}
             onSelect={setSelected}
-            onKeyDown={stableKeyDown}
+            onKeyDown={onKeyDown}
           />
-          {moving > 0 && (
-            <g className={styles.overlay} aria-hidden="true">
-              {ring.partitions.map((p, i) =>
-                p.next ? (
-                  <path
-                    key={i}
-                    d={sectorPath(i, size)}
-                    fill={`url(#${stripesId})`}
-                    stroke={colors.get(p.next) ?? '#111827'}
-                    strokeWidth={1.5}
-                    strokeDasharray="3 2"
-                  />
-                ) : null,
-              )}
-            </g>
-          )}
+          {moving > 0 && <MovingOverlay ring={ring} colors={colors} stripesId={stripesId} />}
           {activePartition !== undefined && active !== null && (
             <path className={styles.highlight} d={sectorPath(active, size)} aria-hidden="true" />
           )}
-          <g className={styles.center} aria-hidden="true">
-            <text y={-22} className={styles.centerBig}>
-              {size}
-            </text>
-            <text y={2} className={styles.centerLabel}>
-              partitions
-            </text>
-            <text y={26} className={styles.centerLabel}>
-              N = {ring.nVal} · {counts.size} node{counts.size === 1 ? '' : 's'}
-            </text>
-          </g>
+          <RingCenter size={size} nVal={ring.nVal} nodes={counts.size} />
         </svg>
       </div>
 
       <div className={styles.side}>
         <PartitionDetail ring={ring} colors={colors} index={active} node={node} />
-        <div>
-          <h3 className={styles.sideTitle}>Owners</h3>
-          <ul className={styles.legend} data-testid="ring-legend">
-            {legend.map((name) => {
-              const c = counts.get(name)!;
-              return (
-                <li key={name} data-node={name}>
-                  <span className={styles.swatch} style={{ background: colors.get(name) }} aria-hidden="true" />
-                  <span className={styles.legendName}>{name}</span>
-                  <span className={styles.legendCount}>
-                    {c.owned} partition{c.owned === 1 ? '' : 's'}
-                    {c.incoming > 0 && ` · +${c.incoming} incoming`}
-                  </span>
-                </li>
-              );
-            })}
-            {moving > 0 && (
-              <li>
-                <span className={`${styles.swatch} ${styles.swatchMoving}`} aria-hidden="true" />
-                <span className={styles.legendNote}>Striped</span>
-                <span className={styles.legendCount}>moving to the outlined node ({moving})</span>
-              </li>
-            )}
-          </ul>
-        </div>
+        <OwnersLegend colors={colors} counts={counts} moving={moving} />
       </div>
+    </div>
+  );
+}
+
+/** Where a key moves the selection from `current` on a ring of `size` (not yet wrapped), if it moves it. */
+function keyTarget(key: string, current: number, size: number): number | undefined {
+  const jump = Math.max(1, Math.round(size / 8));
+  const next: Record<string, number> = {
+    ArrowRight: current + 1,
+    ArrowDown: current + 1,
+    ArrowLeft: current - 1,
+    ArrowUp: current - 1,
+    PageDown: current + jump,
+    PageUp: current - jump,
+    Home: 0,
+    End: size - 1,
+  };
+  return next[key];
+}
+
+/**
+ * The ring's keyboard: arrow keys, Page Up/Down, Home and End select and focus another arc, Escape clears the
+ * selection. Returns one stable handler for the memoized arcs; it reads the latest state through a ref.
+ */
+function useRingKeyboard(
+  svgRef: RefObject<SVGSVGElement | null>,
+  size: number,
+  selected: number | null,
+  setSelected: (index: number | null) => void,
+  setHovered: (index: number | null) => void,
+): (event: KeyboardEvent<SVGGElement>) => void {
+  const focusPartition = useCallback(
+    (index: number) => {
+      setSelected(index);
+      svgRef.current?.querySelector<SVGPathElement>(`[data-testid="ring-partition"][data-index="${index}"]`)?.focus();
+    },
+    [svgRef, setSelected],
+  );
+
+  function onKeyDown(event: KeyboardEvent<SVGGElement>) {
+    if (size === 0) return;
+    const target = keyTarget(event.key, selected ?? 0, size);
+    if (target === undefined) {
+      if (event.key === 'Escape') setSelected(null);
+      return;
+    }
+    event.preventDefault();
+    setHovered(null);
+    focusPartition(((target % size) + size) % size);
+  }
+
+  const keyDownRef = useRef(onKeyDown);
+  keyDownRef.current = onKeyDown;
+  return useCallback((event: KeyboardEvent<SVGGElement>) => keyDownRef.current(event), []);
+}
+
+/** Stripes over the arcs that are moving, outlined in the color of the node they move to. */
+function MovingOverlay({ ring, colors, stripesId }: { ring: Ring; colors: NodeColors; stripesId: string }) {
+  const size = ring.partitions.length;
+  return (
+    <g className={styles.overlay} aria-hidden="true">
+      {ring.partitions.map((p, i) =>
+        p.next ? (
+          <path
+            key={i}
+            d={sectorPath(i, size)}
+            fill={`url(#${stripesId})`}
+            stroke={colors.get(p.next) ?? '#111827'}
+            strokeWidth={1.5}
+            strokeDasharray="3 2"
+          />
+        ) : null,
+      )}
+    </g>
+  );
+}
+
+function RingCenter({ size, nVal, nodes }: { size: number; nVal: number; nodes: number }) {
+  return (
+    <g className={styles.center} aria-hidden="true">
+      <text y={-22} className={styles.centerBig}>
+        {size}
+      </text>
+      <text y={2} className={styles.centerLabel}>
+        partitions
+      </text>
+      <text y={26} className={styles.centerLabel}>
+        N = {nVal} · {nodes} node{nodes === 1 ? '' : 's'}
+      </text>
+    </g>
+  );
+}
+
+/** Each owner with its color and partition count (in the order of `colors`), and the stripes if any arc moves. */
+function OwnersLegend({ colors, counts, moving }: { colors: NodeColors; counts: Ownership; moving: number }) {
+  const legend = useMemo(() => [...colors.keys()].filter((n) => counts.has(n)), [colors, counts]);
+  return (
+    <div>
+      <h3 className={styles.sideTitle}>Owners</h3>
+      <ul className={styles.legend} data-testid="ring-legend">
+        {legend.map((name) => {
+          const c = counts.get(name)!;
+          return (
+            <li key={name} data-node={name}>
+              <span className={styles.swatch} style={{ background: colors.get(name) }} aria-hidden="true" />
+              <span className={styles.legendName}>{name}</span>
+              <span className={styles.legendCount}>
+                {c.owned} partition{c.owned === 1 ? '' : 's'}
+                {c.incoming > 0 && ` · +${c.incoming} incoming`}
+              </span>
+            </li>
+          );
+        })}
+        {moving > 0 && (
+          <li>
+            <span className={`${styles.swatch} ${styles.swatchMoving}`} aria-hidden="true" />
+            <span className={styles.legendNote}>Striped</span>
+            <span className={styles.legendCount}>moving to the outlined node ({moving})</span>
+          </li>
+        )}
+      </ul>
     </div>
   );
 }
