@@ -519,6 +519,7 @@ function useClusterSummary(adminToken: string) {
 }
 
 function TotalsCard({ summary, error }: { summary: ClusterSummary | null; error: unknown }) {
+  const partitions = summary?.partitions !== undefined ? ` (${summary.partitions})` : '';
   return (
     <section className={`card ${styles.totals}`} aria-labelledby="totals-title" data-testid="cluster-summary">
       <div className={styles.cardHeader}>
@@ -549,7 +550,7 @@ function TotalsCard({ summary, error }: { summary: ClusterSummary | null; error:
         <p className={styles.totalsNote}>
           {summary?.partial === true
             ? 'Some partitions could not be read, so these are lower bounds.'
-            : `Every partition read once${summary?.partitions !== undefined ? ` (${summary.partitions})` : ''}; refreshed every 5 s.`}
+            : `Every partition read once${partitions}; refreshed every 5 s.`}
         </p>
       )}
     </section>

@@ -57,6 +57,7 @@ export function RingDiagram({ ring, colors, node }: { ring: Ring; colors: NodeCo
   const counts = useMemo(() => ownership(ring), [ring]);
   const moving = useMemo(() => ring.partitions.filter((p) => p.next).length, [ring]);
   const onKeyDown = useRingKeyboard(svgRef, size, selected, setSelected, setHovered);
+  const movingNote = moving > 0 ? `; ${moving} striped arcs are moving to another node` : '';
 
   return (
     <div className={styles.layout}>
@@ -72,7 +73,7 @@ export function RingDiagram({ ring, colors, node }: { ring: Ring; colors: NodeCo
         >
           <title id={titleId}>Consistent-hash ring of {size} partitions</title>
           <desc id={descId}>
-            {`Each arc is a partition, colored by the node that owns it${moving > 0 ? `; ${moving} striped arcs are moving to another node` : ''}. ` +
+            {`Each arc is a partition, colored by the node that owns it${movingNote}. ` +
               'Use the arrow keys to move between partitions; the panel next to the ring shows the selected one.'}
           </desc>
           <defs>
