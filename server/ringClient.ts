@@ -5,6 +5,7 @@ import type { RingNode } from '../ring/node/ringNode';
 import type { ReadResult, WriteResult } from '../ring/coordinator/quorum';
 import type { CoverageResult } from '../ring/coverage/coverage';
 import type { VersionVector } from '../ring/storage/versions';
+import type { ServiceRuntime } from './runtime';
 
 export class RingCallError extends Error {
   constructor(readonly ringError: RingError) {
@@ -21,7 +22,11 @@ export const casAttemptsMax = 6;
 const casRetryBackoffMs = 25;
 
 export class RingClient {
-  constructor(readonly node: RingNode) {}
+  constructor(
+    readonly node: RingNode,
+    /** Timers and randomness for the retries' jittered backoff. */
+    private readonly rt: Pick<ServiceRuntime, 'timers' | 'random'>,
+  ) {}
 
   /**
    * Whether a majority of the key's primary replicas is reachable from this node. Only then
@@ -76,7 +81,8 @@ export class RingClient {
       } catch (err) {
         const kind = err instanceof RingCallError ? err.ringError.kind : undefined;
         if ((kind !== 'timeout' && kind !== 'unavailable') || attempt >= casAttemptsMax) throw err;
-        await new Promise((r) => setTimeout(r, casRetryBackoffMs * attempt * (0.5 + Math.random())));
+        const backoffMs = casRetryBackoffMs * attempt * (0.5 + this.rt.random.next());
+        await new Promise<void>((r) => this.rt.timers.setTimeout(r, backoffMs));
       }
     }
   }

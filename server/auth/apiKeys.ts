@@ -26,7 +26,7 @@ export class ApiKeys {
     private readonly ring: RingClient,
     private readonly now: () => number,
   ) {
-    this.docs = new ReadThroughCache(node, ring, 'apikey', cacheLimits);
+    this.docs = new ReadThroughCache(node, ring, 'apikey', cacheLimits, now);
   }
 
   async list(accountId: string): Promise<ApiKeyDoc[]> {

@@ -1,17 +1,29 @@
 // Browser sessions on the ring (README.md, Security; docs/api.md, Who is calling): a random 128-bit id in an HttpOnly,
 // SameSite=Lax cookie; the ring stores the session under a hash of the id, so a replica
 // (or its disk) never holds a usable cookie. Expiry slides: a session in use is extended,
-// at most once per `refreshEveryMs`, and the ring itself forgets expired ones.
-import { createHash, randomBytes } from 'node:crypto';
+// at most once per `refreshEveryMs`, and the ring itself forgets expired ones. Ids come
+// from the runtime's randomness (ring/runtime.ts Random.hex): node:crypto's CSPRNG in
+// production (server/runtime.ts cryptoRandom), the seeded one in the simulator.
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RingNode } from '../../ring/node/ringNode';
+import type { Random } from '../../ring/runtime';
 import { liveValue, RingCallError, type RingClient } from '../ringClient';
 import { sessionKey, type SessionDoc } from '../links/types';
 import { ReadThroughCache } from '../readThrough';
+import { randomBytesOf } from '../runtime';
 
 export const sessionCookie = 'rl_sid';
 export const sessionTtlMs = 30 * 24 * 3600_000;
-const refreshEveryMs = 24 * 3600_000;
+
+export interface SessionLimits {
+  /** A session lives this long after it was last extended. */
+  ttlMs: number;
+  /** A session in use is extended at most once per this interval. */
+  refreshEveryMs: number;
+}
+
+export const defaultSessionLimits: SessionLimits = { ttlMs: sessionTtlMs, refreshEveryMs: 24 * 3600_000 };
 const sessionIdPattern = /^[A-Za-z0-9_-]{22}$/;
 /** Sessions a node caches, and for how long. */
 const cacheLimits = { entriesMax: 50_000, ttlMs: 5_000 };
@@ -44,15 +56,21 @@ export class Sessions {
     node: RingNode,
     private readonly ring: RingClient,
     private readonly now: () => number,
+    /** Draws session ids: 16 bytes of `hex`, crypto-strength in production. */
+    private readonly random: Random,
     private readonly secureCookies: boolean,
+    private readonly limits: SessionLimits = defaultSessionLimits,
   ) {
-    this.docs = new ReadThroughCache(node, ring, 'session', cacheLimits);
+    this.docs = new ReadThroughCache(node, ring, 'session', cacheLimits, now);
   }
 
   /** The caller's session, or null (no cookie, unknown, or expired). */
   async current(req: IncomingMessage, res: ServerResponse): Promise<Session | null> {
     const session = await this.identify(req);
-    if (session && session.doc.expiresAt - this.now() < sessionTtlMs - refreshEveryMs) await this.store(res, session.id, { ...session.doc, expiresAt: this.now() + sessionTtlMs });
+    const { ttlMs, refreshEveryMs } = this.limits;
+    if (session && session.doc.expiresAt - this.now() < ttlMs - refreshEveryMs) {
+      await this.store(res, session.id, { ...session.doc, expiresAt: this.now() + ttlMs });
+    }
     return session;
   }
 
@@ -87,16 +105,26 @@ export class Sessions {
         throw new RingCallError({ kind: 'unavailable', message: 'the nodes holding your session cannot be reached from this node right now; your links are safe, try again in a moment' });
       }
     }
-    const id = randomBytes(16).toString('base64url');
-    const doc: SessionDoc = { accountId: null, username: null, createdAt: this.now(), expiresAt: this.now() + sessionTtlMs };
+    const id = this.newId();
+    const doc: SessionDoc = {
+      accountId: null,
+      username: null,
+      createdAt: this.now(),
+      expiresAt: this.now() + this.limits.ttlMs,
+    };
     await this.store(res, id, doc);
     return { id, idHash: hashSessionId(id), doc };
   }
 
   /** Sign in: a new session id (rotation defeats fixation); the old session is ended. */
   async signIn(res: ServerResponse, old: Session | null, account: { id: string; username: string }): Promise<Session> {
-    const id = randomBytes(16).toString('base64url');
-    const doc: SessionDoc = { accountId: account.id, username: account.username, createdAt: this.now(), expiresAt: this.now() + sessionTtlMs };
+    const id = this.newId();
+    const doc: SessionDoc = {
+      accountId: account.id,
+      username: account.username,
+      createdAt: this.now(),
+      expiresAt: this.now() + this.limits.ttlMs,
+    };
     await this.store(res, id, doc);
     if (old) await this.end(old.idHash);
     return { id, idHash: hashSessionId(id), doc };
@@ -115,6 +143,11 @@ export class Sessions {
     res.appendHeader('set-cookie', `${sessionCookie}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${this.secureCookies ? '; Secure' : ''}`);
   }
 
+  /** A random 128-bit id, base64url (22 characters). */
+  private newId(): string {
+    return randomBytesOf(this.random, 16).toString('base64url');
+  }
+
   private async end(idHash: string): Promise<void> {
     const r = await this.ring.get(sessionKey(idHash));
     await this.ring.delete(sessionKey(idHash), r.found ? r.context : {});
@@ -126,6 +159,8 @@ export class Sessions {
     const prior = await this.ring.get(sessionKey(idHash));
     await this.ring.put(sessionKey(idHash), doc, prior.found ? prior.context : {});
     this.docs.set(sessionKey(idHash), doc);
-    res.appendHeader('set-cookie', `${sessionCookie}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${Math.floor(sessionTtlMs / 1000)}${this.secureCookies ? '; Secure' : ''}`);
+    const age = Math.floor(this.limits.ttlMs / 1000);
+    const secure = this.secureCookies ? '; Secure' : '';
+    res.appendHeader('set-cookie', `${sessionCookie}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${age}${secure}`);
   }
 }

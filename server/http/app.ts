@@ -12,6 +12,7 @@ import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
 import type { CasOp } from '../../ring/sim/linearizability';
 import { applyCasOp } from '../../ring/cas/registerOps';
 import { RingCallError, RingClient } from '../ringClient';
+import { cryptoRandom, nodeTimers } from '../runtime';
 import { reservedSlugs } from '../links/rules';
 import { HttpError, json, problem, readJson } from './respond';
 import { redirectHeads, setApiHeaders, setPageHeaders, type RedirectHeads } from './security';
@@ -98,7 +99,7 @@ function rawProblem(socket: Duplex, status: number, title: string, detail: strin
 
 export function createApp(deps: AppDeps) {
   const { node } = deps;
-  const ring = new RingClient(node);
+  const ring = new RingClient(node, { timers: nodeTimers(), random: cryptoRandom() });
   const writeBody = z.object({ value: z.unknown(), context: z.string().optional() });
   const incrementBody = z.object({ by: z.number().int().min(1).max(1_000_000).default(1) });
   const memberBody = z.object({ node: z.string().min(1).optional() });

@@ -3,9 +3,11 @@
 // everything else is available under partition (quorum writes over a sloppy quorum).
 import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
 import type { RingNode } from '../../ring/node/ringNode';
+import type { Random, TimerHandle, Timers } from '../../ring/runtime';
 import { hashPassword } from '../auth/passwords';
 import { inputError, HttpError } from '../http/respond';
 import { contextOf, liveValue, RingCallError, type RingClient } from '../ringClient';
+import { randomBytesOf } from '../runtime';
 import type { ClickBudget } from './clickBudget';
 import type { LinkDirectory } from './linkDirectory';
 import { randomSlug, validateSlug, validateTarget } from './rules';
@@ -74,6 +76,9 @@ export interface LinkServiceDeps {
   budget: ClickBudget;
   recorder: ViewRecorder;
   now: () => number;
+  /** The runtime's timers (claim deadlines) and randomness (random slugs): ring/runtime.ts. */
+  timers: Timers;
+  random: Random;
   /** This service's own hosts, for the no-loops rule. */
   selfHosts: () => string[];
   allowPrivateTargets: boolean;
@@ -93,16 +98,16 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (t: T) =
 }
 
 /** The promise's value, or undefined when `ms` pass first; a later rejection is ignored. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
+async function within<T>(p: Promise<T>, ms: number, timers: Timers): Promise<T | undefined> {
+  let timer: TimerHandle | undefined;
   const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+    timer = timers.setTimeout(() => resolve(undefined), Math.max(0, ms));
   });
   p.catch(() => {});
   try {
     return await Promise.race([p, late]);
   } finally {
-    clearTimeout(timer);
+    if (timer) timers.clearTimeout(timer);
   }
 }
 
@@ -181,7 +186,7 @@ export class LinkService {
     const claim: SlugClaim = { owner, at: this.d.now() };
     const claiming = this.d.ring.casRetrying(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
     // Past the deadline the claim may still land; its owner can simply create again (below).
-    const held = await within(claiming, slugClaimDeadlineMs);
+    const held = await within(claiming, slugClaimDeadlineMs, this.d.timers);
     if (!held) throw claimTimedOut(slug);
     const taken = () => inputError(409, 'slug', 'slug_taken', `The slug "${slug}" is already taken. Choose another one, or leave it empty for a random one.`);
     if (held.owner !== owner) throw taken();
@@ -203,7 +208,10 @@ export class LinkService {
       const claim: SlugClaim = { owner, at: this.d.now() };
       try {
         // A claim that lands after the deadline only reserves a random slug nobody uses.
-        const held = await within(this.d.ring.casRetrying(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim })), deadline - this.d.now());
+        const claiming = this.d.ring.casRetrying(slugClaimKey(slug), (cur) =>
+          cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim },
+        );
+        const held = await within(claiming, deadline - this.d.now(), this.d.timers);
         if (!held) {
           lastError = new Error(`no slug claimed within ${slugClaimDeadlineMs} ms`);
           break;
@@ -219,7 +227,7 @@ export class LinkService {
 
   private reachableRandomSlug(): string | undefined {
     for (let i = 0; i < randomSlugAttemptsMax; i++) {
-      const slug = randomSlug();
+      const slug = randomSlug((n) => randomBytesOf(this.d.random, n));
       const { primaries } = this.d.node.placement(slugClaimKey(slug));
       const up = primaries.filter((n) => this.d.node.isUp(n)).length;
       if (primaries.length > 0 && up * 2 > primaries.length) return slug;

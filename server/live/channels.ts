@@ -4,6 +4,7 @@
 // `announceEveryMs`, so a new owner after a ring change learns them, and a lost message
 // heals); the owner then knows whether to publish and where the packets must go.
 import type { RingNode } from '../../ring/node/ringNode';
+import type { TimerHandle, Timers } from '../../ring/runtime';
 import { viewsKey } from '../links/types';
 
 export const announceEveryMs = 5_000;
@@ -21,7 +22,7 @@ export function linkRoom(slug: string): string {
 export class ChannelDirectory {
   /** room → node → expiry (owner side). */
   private readonly subscribers = new Map<string, Map<string, number>>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
 
   private upMembers = '';
 
@@ -30,6 +31,7 @@ export class ChannelDirectory {
     /** The rooms with sockets on this node right now. */
     private readonly localRooms: () => Iterable<string>,
     private readonly now: () => number,
+    private readonly timers: Timers,
     /** A node this owner had no live record of announced sockets in a room: it needs the current state. */
     private readonly onNewSubscriber: (room: string) => void = () => {},
   ) {
@@ -45,7 +47,7 @@ export class ChannelDirectory {
     // Announce every `announceEveryMs`, and at once when the set of reachable members
     // changes (a healed partition, a restart): owners then learn their subscribers again
     // without waiting for the next round.
-    this.timer = setInterval(() => {
+    const tick = () => {
       const up = this.node
         .members()
         .filter((m) => m.liveness !== 'dead')
@@ -56,12 +58,14 @@ export class ChannelDirectory {
         this.upMembers = up;
         this.announceAll();
       }
-    }, changeCheckMs);
-    this.timer.unref();
+      this.timer = this.timers.setTimeout(tick, changeCheckMs);
+    };
+    this.timer = this.timers.setTimeout(tick, changeCheckMs);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /** The node that publishes a room: the first reachable primary of the link's counter. */

@@ -3,6 +3,7 @@
 // changed, pushed to the node's own sockets when something changes and at least every
 // `heartbeatMs`. Each node describes what it sees, so no fan-out is needed.
 import type { RingNode } from '../../ring/node/ringNode';
+import type { Clock, TimerHandle, Timers } from '../../ring/runtime';
 
 export const eventLogMax = 100;
 const checkEveryMs = 250;
@@ -20,31 +21,37 @@ export class ClusterFeed {
   private lastSentAt = 0;
   private members = new Map<string, { status: string; liveness: string }>();
   private handoffs = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
 
   constructor(
     private readonly node: RingNode,
     private readonly view: () => Record<string, unknown>,
     private readonly send: (snapshot: Record<string, unknown>) => void,
+    private readonly rt: { clock: Clock; timers: Timers },
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.check(), checkEveryMs);
-    this.timer.unref();
+    const tick = () => {
+      this.check();
+      this.timer = this.rt.timers.setTimeout(tick, checkEveryMs);
+    };
+    this.timer = this.rt.timers.setTimeout(tick, checkEveryMs);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) this.rt.timers.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   snapshot(): Record<string, unknown> {
     const v = this.view();
     const ring = v.ring as Record<string, unknown>;
-    return { ...v, ring: { ...ring, preferenceLists: this.node.preferenceLists().primaries }, events: this.events, at: new Date().toISOString() };
+    const at = new Date(this.rt.clock.now()).toISOString();
+    return { ...v, ring: { ...ring, preferenceLists: this.node.preferenceLists().primaries }, events: this.events, at };
   }
 
   private log(kind: ClusterEvent['kind'], message: string): void {
-    this.events.push({ at: new Date().toISOString(), kind, message });
+    this.events.push({ at: new Date(this.rt.clock.now()).toISOString(), kind, message });
     if (this.events.length > eventLogMax) this.events.splice(0, this.events.length - eventLogMax);
   }
 
@@ -69,7 +76,7 @@ export class ClusterFeed {
     for (const id of this.handoffs) if (!active.has(id)) this.log('handoff', `handoff of partition ${id.split(':')[1]} to ${id.split(':')[2]} finished`);
     this.handoffs = active;
     const print = JSON.stringify([[...seen], [...active], this.node.ring().partitions.map((p) => `${p.owner}>${p.next ?? ''}`), this.events.length]);
-    const now = Date.now();
+    const now = this.rt.clock.now();
     if (print !== this.last || now - this.lastSentAt >= heartbeatMs) {
       this.last = print;
       this.lastSentAt = now;

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type pino from 'pino';
 import type { RingNode } from '../../ring/node/ringNode';
+import type { TimerHandle } from '../../ring/runtime';
 import { apiKeyRef, type ApiKeys } from '../auth/apiKeys';
 import type { Sessions } from '../auth/sessions';
 import type { LinkService } from '../links/linkService';
@@ -20,6 +21,7 @@ import { ChannelDirectory, linkRoom } from './channels';
 import { ClusterFeed } from './clusterFeed';
 import { MessageBudget, type MessageBudgetLimits } from './messageBudget';
 import { ringAdapter } from './ringAdapter';
+import type { ServiceRuntime } from '../runtime';
 
 export interface LiveLimits extends MessageBudgetLimits {
   /** At most one `stats` per link per this interval. */
@@ -69,6 +71,8 @@ export interface LiveDeps {
   redisUrl: string | undefined;
   log: pino.Logger;
   clusterView(): Record<string, unknown>;
+  /** Clock and timers of the publish scheduler, the channel directory and the cluster feed. */
+  runtime: ServiceRuntime;
   limits?: LiveLimits;
 }
 
@@ -85,15 +89,16 @@ interface SocketData {
 }
 
 interface Pending {
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
   last: number;
-  trailing: NodeJS.Timeout | undefined;
+  trailing: TimerHandle | undefined;
   /** The next publish goes out even if unchanged (a subscriber node just arrived). */
   force: boolean;
 }
 
 export function createLive(deps: LiveDeps) {
   const { node, links, log } = deps;
+  const { clock, timers } = deps.runtime;
   const limits = deps.limits ?? defaultLiveLimits;
   const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
   const engine = new Engine({ transports: ['websocket'], maxHttpBufferSize: limits.messageBytesMax, pingInterval: 20_000, pingTimeout: 20_000 });
@@ -102,7 +107,8 @@ export function createLive(deps: LiveDeps) {
   const channels = new ChannelDirectory(
     node,
     () => localLinkRooms(),
-    () => Date.now(),
+    () => clock.now(),
+    timers,
     (room) => {
       // A node (re)announced sockets in a room this node owns: send it the current state.
       if (channels.isOwner(room)) schedule(room.slice('link:'.length), true);
@@ -164,9 +170,14 @@ export function createLive(deps: LiveDeps) {
     })().catch((err: Error) => next(new Error(`could not check the session: ${err.message}`)));
   });
 
-  const feed = new ClusterFeed(node, deps.clusterView, (snapshot) => {
-    if (localCount('cluster') > 0) nsp.local.to('cluster').emit('cluster', snapshot);
-  });
+  const feed = new ClusterFeed(
+    node,
+    deps.clusterView,
+    (snapshot) => {
+      if (localCount('cluster') > 0) nsp.local.to('cluster').emit('cluster', snapshot);
+    },
+    deps.runtime,
+  );
 
   // ---- dropping the sockets of a credential that ended (sign-out, API key revoked) ----
   /** Local sockets by credential, so a sign-out finds its sockets without a scan. */
@@ -211,7 +222,7 @@ export function createLive(deps: LiveDeps) {
 
   /** Every message spends from the socket's budget; excess is refused (with an ack if asked), a flood disconnects. */
   function limitMessages(socket: Socket<any, any, any, SocketData>): void {
-    socket.data.budget = new MessageBudget(limits, () => Date.now());
+    socket.data.budget = new MessageBudget(limits, () => clock.now());
     socket.use((packet, next) => {
       const verdict = socket.data.budget.take();
       if (verdict === 'ok') return next();
@@ -321,13 +332,13 @@ export function createLive(deps: LiveDeps) {
     if (force) p.force = true;
     if (p.timer) return;
     const entry = p;
-    const delay = Math.max(0, entry.last + limits.statsIntervalMs - Date.now());
-    entry.timer = setTimeout(() => {
+    const delay = Math.max(0, entry.last + limits.statsIntervalMs - clock.now());
+    entry.timer = timers.setTimeout(() => {
       entry.timer = undefined;
-      entry.last = Date.now();
+      entry.last = clock.now();
       publish(slug);
-      if (entry.trailing) clearTimeout(entry.trailing);
-      entry.trailing = setTimeout(() => {
+      if (entry.trailing) timers.clearTimeout(entry.trailing);
+      entry.trailing = timers.setTimeout(() => {
         entry.trailing = undefined;
         publish(slug);
         if (!entry.timer) pending.delete(slug);
@@ -368,8 +379,8 @@ export function createLive(deps: LiveDeps) {
       channels.stop();
       feed.stop();
       for (const p of pending.values()) {
-        if (p.timer) clearTimeout(p.timer);
-        if (p.trailing) clearTimeout(p.trailing);
+        if (p.timer) timers.clearTimeout(p.timer);
+        if (p.trailing) timers.clearTimeout(p.trailing);
       }
       io.disconnectSockets(true);
       engine.close();
