@@ -21,12 +21,16 @@ export interface SessionLimits {
   ttlMs: number;
   /** A session in use is extended at most once per this interval. */
   refreshEveryMs: number;
+  /** Sessions a node caches, and for how long. */
+  cache: { entriesMax: number; ttlMs: number };
 }
 
-export const defaultSessionLimits: SessionLimits = { ttlMs: sessionTtlMs, refreshEveryMs: 24 * 3600_000 };
+export const defaultSessionLimits: SessionLimits = {
+  ttlMs: sessionTtlMs,
+  refreshEveryMs: 24 * 3600_000,
+  cache: { entriesMax: 50_000, ttlMs: 5_000 },
+};
 const sessionIdPattern = /^[A-Za-z0-9_-]{22}$/;
-/** Sessions a node caches, and for how long. */
-const cacheLimits = { entriesMax: 50_000, ttlMs: 5_000 };
 
 export interface Session {
   readonly id: string;
@@ -61,7 +65,7 @@ export class Sessions {
     private readonly secureCookies: boolean,
     private readonly limits: SessionLimits = defaultSessionLimits,
   ) {
-    this.docs = new ReadThroughCache(node, ring, 'session', cacheLimits, now);
+    this.docs = new ReadThroughCache(node, ring, 'session', limits.cache, now);
   }
 
   /** The caller's session, or null (no cookie, unknown, or expired). */

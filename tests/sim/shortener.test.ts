@@ -1,0 +1,88 @@
+// The shortener simulation (server/sim): the real LinkService, ClickBudget, ViewRecorder,
+// LinkDirectory, Sessions and redirect path over the simulated ring, under the fault
+// schedule of ring/sim. A few seeds pass; a seed replays exactly; each checker catches a
+// deliberately broken component end to end; and the seeds that found real bugs stay green.
+// `npm run sim` runs hundreds of these seeds next to the ring's own.
+import type { IncomingMessage } from 'node:http';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initHash } from '../../ring/hash';
+import { Sessions } from '../../server/auth/sessions';
+import { defaultShortenerScenario, runShortenerSeed, type ShortenerScenarioOptions } from '../../server/sim/scenario';
+import type { ShortenerNode } from '../../server/sim/services';
+
+beforeAll(async () => {
+  await initHash();
+});
+
+const run = (seed: number, sabotage?: (sn: ShortenerNode) => void) =>
+  runShortenerSeed(seed, { ...defaultShortenerScenario, sabotage } satisfies ShortenerScenarioOptions);
+
+const invariants = (r: Awaited<ReturnType<typeof run>>) => [...new Set(r.violations.map((v) => v.invariant))];
+
+describe('shortener simulation', () => {
+  it.each([1, 2, 3])('seed %i: every invariant holds', async (seed) => {
+    const r = await run(seed);
+    expect(r.violations).toEqual([]);
+    expect(r.stats.creates).toBeGreaterThan(0);
+    expect(r.stats.redirects).toBeGreaterThan(0);
+    expect(r.stats.exhausted).toBe(true);
+  });
+
+  it('a seed replays exactly', async () => {
+    const a = await run(11);
+    const b = await run(11);
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+
+  // Real bugs the simulator found in server/links/clickBudget.ts (see the comments of acquire
+  // and returnIdle); each of these seeds fails without its fix and passes with it.
+  //   - A hand-back in flight undid a grant chosen after it: the link served more clicks than
+  //     its maximum (first found by seed 5 when this simulation was written).
+  //   - A lease round retried after its first attempt was chosen answered "used up" while the
+  //     register held the click for that node: fewer clicks than the maximum were ever served
+  //     (first found by seed 2 then).
+  it.each([
+    [5, 'clicks above the maximum'],
+    [9, 'clicks above the maximum'],
+    [71, 'a click stranded by a retried lease round'],
+    [114, 'a click stranded by a retried lease round'],
+  ])('regression seed %i (%s): max clicks exact', async (seed) => {
+    expect((await run(seed)).violations).toEqual([]);
+  });
+});
+
+describe('each checker catches a broken component', () => {
+  it('a ClickBudget that skips its check serves more clicks than the maximum', async () => {
+    const r = await run(1, (sn) => {
+      sn.budget.trySpendLocal = () => true;
+    });
+    expect(invariants(r)).toContain('max-clicks');
+    expect(r.violations.some((v) => /clicks served, max/.test(v.detail))).toBe(true);
+  });
+
+  it('a LinkService whose slug claims skip compare-and-set grants a slug to two owners', async () => {
+    const r = await run(1, (sn) => {
+      const cas = sn.ring.casRetrying.bind(sn.ring);
+      sn.ring.casRetrying = (key, change) => (key.startsWith('slug/') ? Promise.resolve(change(undefined).result) : cas(key, change));
+    });
+    expect(invariants(r)).toContain('slug-once');
+  });
+
+  it('a ViewRecorder that counts a view twice breaks the exact totals', async () => {
+    const r = await run(1, (sn) => {
+      const record = sn.recorder.record.bind(sn.recorder);
+      sn.recorder.record = (slug, human, event) => {
+        record(slug, human, event);
+        record(slug, human, event);
+      };
+    });
+    expect(invariants(r)).toEqual(['views-exact']);
+  });
+
+  it('Sessions that ignore the cookie replace sessions whose primaries are reachable', async () => {
+    const r = await run(1, (sn) => {
+      sn.sessions.ensure = (_req, res) => Sessions.prototype.ensure.call(sn.sessions, { headers: {} } as IncomingMessage, res);
+    });
+    expect(invariants(r)).toEqual(['session-kept']);
+  });
+});
