@@ -86,6 +86,10 @@ export class RingClient {
       }
     }
   }
+  /** An application request to one member (RingNode.serveApp on its side). */
+  callApp(to: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    return call((cb) => this.node.callApp(to, method, body, timeoutMs, cb));
+  }
   coverage<A>(name: string, args: unknown): Promise<CoverageResult<A>> {
     return call((cb) => this.node.coverageQuery(name, args, cb));
   }

@@ -4,6 +4,14 @@
 // at most once per `refreshEveryMs`, and the ring itself forgets expired ones. Ids come
 // from the runtime's randomness (ring/runtime.ts Random.hex): node:crypto's CSPRNG in
 // production (server/runtime.ts cryptoRandom), the seeded one in the simulator.
+//
+// A session is never replaced while a majority of its primaries is reachable: a new one is
+// handed out only once a majority of its key's primaries hold it, and a cookie whose
+// session this node cannot find is replaced only when a majority of those primaries answer
+// that they do not hold it (two majorities share a primary). A write acknowledged by the
+// sloppy quorum alone is not enough: during a partition it may sit on fallbacks only, which
+// the other side cannot ask (the shortener simulation found it: server/sim, regression
+// seeds in tests/sim/shortener.test.ts).
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RingNode } from '../../ring/node/ringNode';
@@ -31,6 +39,19 @@ export const defaultSessionLimits: SessionLimits = {
   cache: { entriesMax: 50_000, ttlMs: 5_000 },
 };
 const sessionIdPattern = /^[A-Za-z0-9_-]{22}$/;
+/** The app request a session key's primaries answer with their own copy (primaryCopy). */
+const primaryCopyMethod = 'session:primary-copy';
+/** How long a primary has to answer it. */
+const primaryAskTimeoutMs = 1_000;
+/** Ids drawn for a new session, looking for one whose key has a majority of its primaries up here. */
+const newIdDrawsMax = 64;
+/** New sessions stored before giving up (each is confirmed by a majority of its primaries). */
+const newSessionAttemptsMax = 2;
+/** Rounds asking the primaries whether they hold a new session (the put reaches the last ones a little later). */
+const confirmRoundsMax = 3;
+
+/** A primary's answer: its live copy, "absent" (none, expired or ended), or that it is not a primary of the key. */
+type PrimaryCopy = SessionDoc | 'absent' | 'not-primary';
 
 export interface Session {
   readonly id: string;
@@ -57,7 +78,7 @@ export class Sessions {
   private readonly signedOutListeners: ((idHash: string) => void)[] = [];
 
   constructor(
-    node: RingNode,
+    private readonly node: RingNode,
     private readonly ring: RingClient,
     private readonly now: () => number,
     /** Draws session ids: 16 bytes of `hex`, crypto-strength in production. */
@@ -66,6 +87,10 @@ export class Sessions {
     private readonly limits: SessionLimits = defaultSessionLimits,
   ) {
     this.docs = new ReadThroughCache(node, ring, 'session', limits.cache, now);
+    node.serveApp(primaryCopyMethod, (_from, body: { key?: unknown } | null, reply) => {
+      const key = body?.key;
+      reply(typeof key === 'string' && key.startsWith(sessionKey('')) ? this.primaryCopy(key) : 'not-primary');
+    });
   }
 
   /** The caller's session, or null (no cookie, unknown, or expired). */
@@ -93,45 +118,50 @@ export class Sessions {
     if (existing) return existing;
     // The cookie names a session this node did not find. Replacing it would orphan whatever
     // that session owns, so first ask every member up (after a partition heals, a fallback may
-    // still hold it as a hint that the primaries have not received yet), and replace it only
-    // when the answer is authoritative: a majority of its primaries is reachable (during a
-    // partition, fallbacks answer "not found" for what they never held).
+    // still hold it as a hint that the primaries have not received yet), then its primaries:
+    // it is replaced only when a majority of them answer that they do not hold it.
     const old = readCookie(req, sessionCookie);
     if (old && sessionIdPattern.test(old)) {
       const idHash = hashSessionId(old);
-      const everywhere = await this.ring.getEverywhere(sessionKey(idHash));
-      const doc = liveValue<SessionDoc>(everywhere);
-      if (doc && doc.expiresAt > this.now()) {
-        this.docs.set(sessionKey(idHash), doc);
+      const key = sessionKey(idHash);
+      const unreachable = () => {
+        const message =
+          'the nodes holding your session cannot be reached from this node right now; your links are safe, try again in a moment';
+        return new RingCallError({ kind: 'unavailable', message });
+      };
+      const found = liveValue<SessionDoc>(await this.ring.getEverywhere(key));
+      let copies: (PrimaryCopy | undefined)[] = [];
+      if (found && found.expiresAt > this.now()) copies = [found];
+      else if (this.ring.primaryQuorumUp(key)) copies = await this.askPrimaries(key, () => false);
+      else throw unreachable();
+      const doc = copies.find((c): c is SessionDoc => typeof c === 'object');
+      if (doc) {
+        this.docs.set(key, doc);
         return { id: old, idHash, doc };
       }
-      if (!everywhere.found && !this.ring.primaryQuorumUp(sessionKey(idHash))) {
-        throw new RingCallError({ kind: 'unavailable', message: 'the nodes holding your session cannot be reached from this node right now; your links are safe, try again in a moment' });
-      }
+      if (copies.filter((c) => c === 'absent').length < majorityOf(copies.length)) throw unreachable();
     }
-    const id = this.newId();
     const doc: SessionDoc = {
       accountId: null,
       username: null,
       createdAt: this.now(),
       expiresAt: this.now() + this.limits.ttlMs,
     };
-    await this.store(res, id, doc);
-    return { id, idHash: hashSessionId(id), doc };
+    const { id, idHash } = await this.storeNew(res, doc);
+    return { id, idHash, doc };
   }
 
   /** Sign in: a new session id (rotation defeats fixation); the old session is ended. */
   async signIn(res: ServerResponse, old: Session | null, account: { id: string; username: string }): Promise<Session> {
-    const id = this.newId();
     const doc: SessionDoc = {
       accountId: account.id,
       username: account.username,
       createdAt: this.now(),
       expiresAt: this.now() + this.limits.ttlMs,
     };
-    await this.store(res, id, doc);
+    const { id, idHash } = await this.storeNew(res, doc);
     if (old) await this.end(old.idHash);
-    return { id, idHash: hashSessionId(id), doc };
+    return { id, idHash, doc };
   }
 
   /** Called with the session id hash after every sign-out (live sockets of that session are dropped). */
@@ -152,6 +182,71 @@ export class Sessions {
     return randomBytesOf(this.random, 16).toString('base64url');
   }
 
+  /**
+   * Store a new session and set its cookie, once a majority of its key's primaries hold it.
+   * Its id is drawn among those whose key has a majority of its primaries up here.
+   */
+  private async storeNew(res: ServerResponse, doc: SessionDoc): Promise<{ id: string; idHash: string }> {
+    let draws = 0;
+    for (let attempt = 0; attempt < newSessionAttemptsMax; attempt++) {
+      let id = this.newId();
+      while (!this.ring.primaryQuorumUp(sessionKey(hashSessionId(id))) && ++draws < newIdDrawsMax) id = this.newId();
+      const idHash = hashSessionId(id);
+      const key = sessionKey(idHash);
+      await this.ring.put(key, doc, {});
+      for (let round = 0; round < confirmRoundsMax; round++) {
+        const copies = await this.askPrimaries(key, (held, of) => held >= majorityOf(of));
+        if (copies.filter((c) => typeof c === 'object').length >= majorityOf(copies.length)) {
+          this.docs.set(key, doc);
+          this.setCookie(res, id);
+          return { id, idHash };
+        }
+      }
+    }
+    const message = 'too few of the nodes that would hold a new session can be reached from this node right now; try again';
+    throw new RingCallError({ kind: 'unavailable', message });
+  }
+
+  /** This node's own copy of a session, as one of its key's primaries. */
+  private primaryCopy(key: string): PrimaryCopy {
+    const r = this.node.localRead(key);
+    if (!r) return 'not-primary';
+    const doc = liveValue<SessionDoc>(r);
+    return doc && doc.expiresAt > this.now() ? doc : 'absent';
+  }
+
+  /**
+   * Each of the key's primaries' own copy (this node's directly), in placement order;
+   * undefined for one that did not answer. Settles early once `enough(held, of)` says so.
+   */
+  private askPrimaries(key: string, enough: (held: number, of: number) => boolean): Promise<(PrimaryCopy | undefined)[]> {
+    const { primaries } = this.node.placement(key);
+    const answers = new Array<PrimaryCopy | undefined>(primaries.length);
+    return new Promise((resolve) => {
+      let pending = primaries.length;
+      let held = 0;
+      const answer = (i: number, copy: PrimaryCopy | undefined) => {
+        answers[i] = copy;
+        if (typeof copy === 'object') held++;
+        if (--pending === 0 || enough(held, primaries.length)) resolve(answers);
+      };
+      if (pending === 0) return resolve(answers);
+      primaries.forEach((name, i) => {
+        if (name === this.node.name) return answer(i, this.primaryCopy(key));
+        this.ring.callApp(name, primaryCopyMethod, { key }, primaryAskTimeoutMs).then(
+          (copy) => answer(i, isPrimaryCopy(copy) ? copy : undefined),
+          () => answer(i, undefined),
+        );
+      });
+    });
+  }
+
+  private setCookie(res: ServerResponse, id: string): void {
+    const age = Math.floor(this.limits.ttlMs / 1000);
+    const secure = this.secureCookies ? '; Secure' : '';
+    res.appendHeader('set-cookie', `${sessionCookie}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${age}${secure}`);
+  }
+
   private async end(idHash: string): Promise<void> {
     const r = await this.ring.get(sessionKey(idHash));
     await this.ring.delete(sessionKey(idHash), r.found ? r.context : {});
@@ -163,8 +258,14 @@ export class Sessions {
     const prior = await this.ring.get(sessionKey(idHash));
     await this.ring.put(sessionKey(idHash), doc, prior.found ? prior.context : {});
     this.docs.set(sessionKey(idHash), doc);
-    const age = Math.floor(this.limits.ttlMs / 1000);
-    const secure = this.secureCookies ? '; Secure' : '';
-    res.appendHeader('set-cookie', `${sessionCookie}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${age}${secure}`);
+    this.setCookie(res, id);
   }
+}
+
+const majorityOf = (n: number) => Math.floor(n / 2) + 1;
+
+function isPrimaryCopy(v: unknown): v is PrimaryCopy {
+  if (v === 'absent' || v === 'not-primary') return true;
+  const d = v as SessionDoc | null;
+  return typeof d === 'object' && d !== null && typeof d.expiresAt === 'number' && typeof d.createdAt === 'number';
 }

@@ -158,12 +158,12 @@ export class ShortenerWorkload {
     const roll = this.random.next();
     // Now and then a browser starts afresh (a new profile, cleared cookies): sessions are
     // also created while the faults play, not only at the start.
-    if (this.random.chance(0.03)) c.cookie = undefined;
+    if (this.random.chance(0.08)) c.cookie = undefined;
     const from = this.world.now();
     let what: string;
     try {
-      if (!c.cookie || roll < 0.1) what = await this.session(c, sn);
-      else if (roll < 0.3) what = await this.create(c, sn);
+      if (!c.cookie || roll < 0.25) what = await this.session(c, sn);
+      else if (roll < 0.45) what = await this.create(c, sn);
       else if (roll < 0.92) what = await this.follow(c, sn);
       else what = await this.totals(sn);
       this.history.stats.ok++;
