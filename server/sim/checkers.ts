@@ -1,7 +1,8 @@
 // The shortener's invariants, checked on what the simulated clients saw (the history) and
 // on the cluster's state once the faults healed and the cluster went quiet. Pure functions
 // of plain data, so tests can feed them a bad history (tests/sim/shortenerCheckers.test.ts).
-//   slug-once      a slug is granted to one owner only, whatever the partitions
+//   slug-once      a slug is granted once (to one owner, and to it again only after a create
+//                  that failed), whatever the partitions
 //   max-clicks     a link never serves more clicks than its maximum, and once idle the
 //                  clicks served plus those stranded with dead node lives equal the maximum
 //   views-exact    every view a redirect counted is in the link's total exactly once (only
@@ -49,6 +50,15 @@ export function checkSlugsGrantedOnce(creates: readonly CreateRecord[], finalLin
     else if (!set.has(doc.owner)) violation(`"${slug}" belongs to ${doc.owner}, not to the owner it was granted to`);
   }
   for (const [slug, n] of randomGrants) if (n > 1) violation(`random slug "${slug}" was granted ${n} times`);
+  // An owner may create a slug again after a create that failed, not after one that succeeded.
+  const done = new Map<string, CreateRecord>();
+  for (const c of [...creates].filter((c) => c.outcome === 'ok').sort((a, b) => a.invokedAt - b.invokedAt)) {
+    const first = done.get(c.slug!);
+    if (first && first.completedAt! < c.invokedAt) {
+      violation(`"${c.slug}" was granted again to ${c.owner} at ${c.invokedAt}, after ${first.client}'s create succeeded`);
+    }
+    if (!first) done.set(c.slug!, c);
+  }
   return out;
 }
 

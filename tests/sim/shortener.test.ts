@@ -42,7 +42,9 @@ describe('shortener simulation', () => {
   //     clicks than the maximum could ever be served;
   //   - server/auth/sessions.ts: a session acknowledged by the sloppy quorum sat on fallbacks
   //     only (a partition), and the other side replaced it while a majority of its primaries
-  //     was reachable, orphaning the links it owned.
+  //     was reachable, orphaning the links it owned;
+  //   - server/links/linkService.ts markCreated: an owner's second create of its custom slug
+  //     read "no link" from fallbacks and replaced the link its first create made.
   it.each([
     [17, 'clicks above the maximum'],
     [18, 'clicks above the maximum'],
@@ -50,6 +52,7 @@ describe('shortener simulation', () => {
     [45, 'a click stranded by a retried lease round'],
     [27, 'a session replaced'],
     [103, 'a session replaced'],
+    [121, 'a custom slug granted again to its owner'],
   ])('regression seed %i (%s): every invariant holds', async (seed) => {
     expect((await run(seed)).violations).toEqual([]);
   });

@@ -24,10 +24,10 @@ const create = (c: Partial<CreateRecord>): CreateRecord => ({
 });
 
 describe('slug granted once', () => {
-  it('accepts one owner per slug, retries by that owner, and refusals', () => {
+  it('accepts one owner per slug, a retry by that owner after a create that failed, and refusals', () => {
     const creates = [
-      create({}),
-      create({ client: 'b0', node: 'n1' }),
+      create({ outcome: 'failed', slug: undefined, completedAt: 10 }),
+      create({ invokedAt: 20, completedAt: 30, node: 'n1' }),
       create({ client: 'b1', owner: 's:b', outcome: 'taken', slug: undefined }),
       create({ custom: undefined, slug: 'Ab3dE5f' }),
     ];
@@ -43,6 +43,12 @@ describe('slug granted once', () => {
     const v = checkSlugsGrantedOnce(creates, new Map([['launch', { owner: 's:b' }]]));
     expect(v.map((x) => x.invariant)).toEqual(['slug-once']);
     expect(v[0]!.detail).toContain('granted to 2 owners');
+  });
+
+  it('flags a slug granted again to its owner after a create that succeeded (its link silently replaced)', () => {
+    const creates = [create({ completedAt: 10 }), create({ invokedAt: 20, completedAt: 30, node: 'n3' })];
+    const v = checkSlugsGrantedOnce(creates, new Map([['launch', { owner: 's:a' }]]));
+    expect(v.map((x) => x.detail)).toEqual([`"launch" was granted again to s:a at 20, after b0's create succeeded`]);
   });
 
   it('flags a random slug granted twice, and a granted slug whose link belongs to someone else or is gone', () => {
