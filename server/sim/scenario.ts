@@ -49,7 +49,7 @@ export const defaultShortenerScenario: ShortenerScenarioOptions = {
   nodes: 5,
   formMs: 2_000,
   activeMs: 5_000,
-  settleMs: 2_000,
+  settleMs: 1_500,
   quiesceMaxMs: 30_000,
   clients: 4,
   thinkMs: 50,
@@ -206,7 +206,7 @@ async function exhaust(
     const settled = await runUntilSettled(world, Promise.all(clicks), 10_000);
     if (!settled || !('value' in settled)) return false;
     usedUp = settled.value.every((status) => status === 410) ? usedUp + 1 : 0;
-    await runFor(world, simBudgetLimits.idleReturnMs * 2.5);
+    await runFor(world, simBudgetLimits.idleReturnMs * 2);
   }
   return usedUp >= 2 || capped.length === 0;
 }

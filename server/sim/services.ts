@@ -24,8 +24,8 @@ export const simSessionLimits: SessionLimits = {
   refreshEveryMs: 1_000,
   cache: { entriesMax: 1_000, ttlMs: 5_000 },
 };
-/** Stats shipped every half second (production: 200 ms): the same merges, fewer of them. */
-const simRecorderLimits: ViewRecorderLimits = { ...defaultViewRecorderLimits, flushIntervalMs: 500 };
+/** Stats shipped every second (production: 200 ms): the same merges, fewer of them. */
+const simRecorderLimits: ViewRecorderLimits = { ...defaultViewRecorderLimits, flushIntervalMs: 1_000 };
 /** Small caches: lru-cache allocates its whole capacity up front, at every boot. */
 const simDirectoryLimits: LinkDirectoryLimits = { ...defaultLinkDirectoryLimits, cacheEntriesMax: 1_000 };
 
