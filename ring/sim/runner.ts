@@ -143,7 +143,12 @@ export async function simCli(kinds: readonly SimKind[], entryUrl: string, replay
   const seeds = Array.from({ length: count }, (_, i) => start + i);
   let results: SeedSummary[] = [];
   if (opts.verbose) {
-    for (const seed of seeds) for (const kind of selected) results.push(await kind.replay(seed, opts));
+    for (const seed of seeds) {
+      for (const kind of selected) {
+        const t0 = performance.now();
+        results.push({ ...(await kind.replay(seed, opts)), elapsedMs: Math.round(performance.now() - t0) });
+      }
+    }
   } else if (workers > 1) {
     const workerUrl = entryUrl.endsWith('.ts') ? new URL('./worker.mjs', entryUrl) : new URL(entryUrl);
     results = await runParallel({ seeds, kinds: selected.map((k) => k.name), opts }, workers, workerUrl);
