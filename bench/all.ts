@@ -10,7 +10,7 @@
 //   links      bench/links.ts      creates with W=2; memory per link at 1M links
 //   live       bench/live.ts       click-to-browser latency, convergence after a partition, fan-out
 //   cluster    bench/cluster.ts    join + handoff of K keys, failure detection, restart
-//   sim        ring/sim/cli.ts     simulator seeds per second
+//   sim        server/sim/cli.ts   simulator seeds per second (ring and shortener scenarios)
 //   quorum     bench/quorum.ts     in-process quorum put+get
 //   placement  bench/placement.ts  partition claim quality
 //
@@ -55,7 +55,7 @@ const specs: Spec[] = [
   { name: 'links', npm: 'bench:links', entry: 'bench/links.ts', args: (q) => (q ? ['--seconds', '3', '--links', '30000'] : ['--links', '1000000']), jsonOut: true, expected: [150, 25] },
   { name: 'live', npm: 'bench:live', entry: 'bench/live.ts', args: (q) => (q ? ['--quick'] : []), jsonOut: true, expected: [170, 75] },
   { name: 'cluster', npm: 'bench:cluster', entry: 'bench/cluster.ts', args: (q) => ['--keys', q ? '10000' : '100000'], jsonOut: true, expected: [60, 15] },
-  { name: 'sim', npm: 'sim', entry: 'ring/sim/cli.ts', args: (q) => ['--seeds', q ? '10' : '200', '--start', '1'], jsonOut: true, expected: [140, 10] },
+  { name: 'sim', npm: 'sim', entry: 'server/sim/cli.ts', args: (q) => ['--seeds', q ? '10' : '200', '--start', '1'], jsonOut: true, expected: [140, 10] },
   { name: 'quorum', npm: 'bench:quorum', entry: 'bench/quorum.ts', args: (q) => (q ? ['--ops', '20000'] : []), jsonOut: true, expected: [15, 3] },
   { name: 'placement', npm: 'bench:placement', entry: 'bench/placement.ts', args: () => [], jsonOut: true, expected: [5, 5] },
 ];

@@ -87,7 +87,7 @@ export {
   type DataType,
   type RegisterType,
 } from './storage/datatype';
-export { decodeEntry, encodeEntry, type Entry, type WireEntry } from './storage/entry';
+export { decodeEntry, encodeEntry, liveSiblingValues, type Entry, type WireEntry } from './storage/entry';
 export type { VersionVector } from './storage/versions';
 export { gcounterType, pncounterType } from './crdt/counterShipper';
 export * from './crdt';

@@ -50,7 +50,8 @@ run('npx', ['playwright', 'test']);
 // `npm run chaos` runs them all and writes CHAOS.md.
 run('node', ['scripts/run-bundled.mjs', 'chaos/run.ts', '--ci']);
 // Seeds rotate daily so CI keeps exploring new schedules; a failure prints its replay command.
+// Each seed runs the ring's scenario and the shortener's (server/sim/cli.ts, as `npm run sim`).
 const start = Math.floor(Date.now() / 86_400_000) * 1000;
-run('node', ['scripts/run-bundled.mjs', 'ring/sim/cli.ts', '--seeds', String(simSeeds), '--start', String(start)]);
+run('node', ['scripts/run-bundled.mjs', 'server/sim/cli.ts', '--seeds', String(simSeeds), '--start', String(start)]);
 // Last and alone: `npm start` on a fresh clone of HEAD (installs and builds a second copy).
 run('npx', ['vitest', 'run', '--config', 'vitest.fresh.config.ts']);

@@ -4,6 +4,7 @@
 import type { ClusterMessage, ClusterResponse } from 'socket.io-adapter';
 import { appMessage, appProtocol, appRpc } from '../ring';
 import type { LimitDecision, LimitRequest } from './limits/localLimits';
+import type { PrimaryCopy } from './auth/sessions';
 import type { LinkDoc } from './links/linkDoc';
 import type { Unauthorized } from './live/liveServer';
 
@@ -28,5 +29,7 @@ export const appMessages = appProtocol({
   rpcs: {
     /** A rate-limit decision, asked of the limit key's owner (limits/clusterLimiter.ts). */
     'limits.decide': appRpc<LimitRequest, LimitDecision>(),
+    /** A session key's primary answers with its own copy (auth/sessions.ts: never replace a session a majority holds). */
+    'session.primary-copy': appRpc<{ key: string }, PrimaryCopy>(),
   },
 });

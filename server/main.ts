@@ -3,7 +3,7 @@
 //   SIGINT:  stop without leaving (flush, close, exit 0); a restart with the same DATA_DIR resumes.
 import { createServer } from 'node:http';
 import pino from 'pino';
-import { DataTypeRegistry, initHash, ringConfig, RingNode, type DurableState, type Logger } from '../ring';
+import { DataTypeRegistry, initHash, ringConfig, RingNode, type DurableState, type Logger, type Runtime } from '../ring';
 import { ConfigError, isLoopbackHost, loadConfig, type ServerConfig } from './config';
 import { Persistence } from './durability/persistence';
 import { createApp } from './http/app';
@@ -29,7 +29,6 @@ import { linkSummaryQuery, MonotoneTotals, type LinkSummary } from './links/summ
 import { createLive, defaultLiveLimits } from './live/liveServer';
 import { clusterSnapshot } from './http/routes/cluster';
 import { RingClient } from './ringClient';
-import { randomBytes } from 'node:crypto';
 
 /** Largest admin request body. */
 const adminBodyBytesMax = 64 * 1024;
@@ -75,11 +74,19 @@ async function main(config: ServerConfig): Promise<void> {
     resolve: (name) => node.ring().members[name]?.addr,
     logger: ringLogger(log.child({ part: 'transport' })),
   });
+  // The node's runtime; the shortener's services run on the same clock, timers and randomness.
+  const runtime: Runtime = {
+    clock: wallClock,
+    timers: nodeTimers(),
+    random: cryptoRandom(),
+    transport,
+    logger: ringLogger(log),
+  };
   node = new RingNode({
     name: config.nodeName,
     addr: config.advertiseAddr,
     config: ringCfg,
-    runtime: { clock: wallClock, timers: nodeTimers(), random: cryptoRandom(), transport, logger: ringLogger(log) },
+    runtime,
     types,
     seeds: config.SEEDS,
     ...(durable ? { durable } : {}),
@@ -88,7 +95,7 @@ async function main(config: ServerConfig): Promise<void> {
   persistence?.attach(node);
 
   const metrics = createMetrics(node, () => ({ ...transport.stats() }));
-  const shortener = createShortener(config, node, log);
+  const shortener = createShortener(config, node, runtime, log);
   observeLimits(metrics, shortener.limiter);
   const pages = config.SERVE_UI === '1' ? await loadNextPages(process.cwd(), config.PORT, config.HOST) : undefined;
   if (config.SERVE_UI === '1' && !pages) log.warn('the web UI is not built (run npm run build): serving redirects and the API only');
@@ -170,11 +177,11 @@ const loopbackNames = ['localhost', '127.0.0.1', '[::1]'];
 const shutdownDrainMs = 3_000;
 
 /** The link shortener on this node: its services over the ring, the API and the redirect path. */
-function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger) {
-  const now = () => Date.now();
-  const ring = new RingClient(node);
-  const life = `${node.bootId}:${randomBytes(4).toString('hex')}`;
-  const timers = nodeTimers();
+function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime, log: pino.Logger) {
+  const { clock, timers, random } = runtime;
+  const now = () => clock.now();
+  const ring = new RingClient(node, runtime);
+  const life = `${node.bootId}:${random.hex(4)}`;
   const directory = new LinkDirectory(node, ring, now);
   const recorder = new ViewRecorder(node, life, timers, now);
   const budget = new ClickBudget(ring, life, () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length, timers, now);
@@ -188,10 +195,10 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const selfHosts = () => [...(publicUrl ? [publicUrl] : []), `${config.HOST}:${config.PORT}`, ...node.members().map((m) => m.addr)];
   const allowPrivateTargets = config.ALLOW_PRIVATE_TARGETS === '1';
   const links = new LinkService({
-    node, ring, directory, budget, recorder, now, selfHosts, allowPrivateTargets, reservedSlugs,
+    node, ring, directory, budget, recorder, now, timers, random, selfHosts, allowPrivateTargets, reservedSlugs,
   });
   const trustProxy = config.TRUST_PROXY === '1';
-  const sessions = new Sessions(node, ring, now);
+  const sessions = new Sessions(node, ring, now, random);
   const apiKeys = new ApiKeys(node, ring, now);
   const ownHosts = [config.advertiseAddr, `${config.HOST}:${config.PORT}`, ...loopbackNames.map((h) => `${h}:${config.PORT}`), ...config.ALLOWED_HOSTS];
   const isOwnHost = (host: string) => {
@@ -204,7 +211,7 @@ function createShortener(config: ServerConfig, node: RingNode, log: pino.Logger)
   const api: ApiDeps = {
     links, sessions, accounts, apiKeys, limits, publicUrl, isOwnHost, defaultBaseUrl, trustProxy, secureCookies,
   };
-  const live = createLive({ node, links, sessions, apiKeys, publicUrl, redisUrl: config.REDIS_URL, log: log.child({ part: 'live' }), clusterView: () => clusterSnapshot(node), limits: { ...defaultLiveLimits, statsIntervalMs: config.LIVE_STATS_INTERVAL_MS } });
+  const live = createLive({ node, links, sessions, apiKeys, publicUrl, redisUrl: config.REDIS_URL, log: log.child({ part: 'live' }), clusterView: () => clusterSnapshot(node), runtime, limits: { ...defaultLiveLimits, statsIntervalMs: config.LIVE_STATS_INTERVAL_MS } });
   node.registerCoverage(linkSummaryQuery);
   const shownTotals = new MonotoneTotals();
   const summary = async (withTop: boolean) => {

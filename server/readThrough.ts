@@ -15,8 +15,10 @@ export class ReadThroughCache<T extends {}> {
     /** The message that tells every member a key changed. */
     private readonly channel: AppMessage<string>,
     limits: { entriesMax: number; ttlMs: number },
+    /** The runtime's clock: entries age on it (lru-cache would read performance.now and set a real timer). */
+    now: () => number,
   ) {
-    this.cache = new LRUCache({ max: limits.entriesMax, ttl: limits.ttlMs });
+    this.cache = new LRUCache({ max: limits.entriesMax, ttl: limits.ttlMs, perf: { now }, ttlResolution: 0 });
     node.app.on(channel, (_from, key) => {
       if (typeof key === 'string') this.cache.delete(key);
     });

@@ -1,6 +1,7 @@
 // Promise wrappers over the ring node's callback API, for server code. (The ring core is
 // callback-based so the simulator controls every step; the server lives in real time.)
-import type { CoverageResult, ReadResult, RingError, RingNode, VersionVector, WriteResult } from '../ring';
+import type { AppRpc, CoverageResult, ReadResult, RingError, RingNode, VersionVector, WriteResult } from '../ring';
+import type { ServiceRuntime } from './runtime';
 
 export class RingCallError extends Error {
   constructor(readonly ringError: RingError) {
@@ -17,7 +18,11 @@ export const casAttemptsMax = 6;
 const casRetryBackoffMs = 25;
 
 export class RingClient {
-  constructor(readonly node: RingNode) {}
+  constructor(
+    readonly node: RingNode,
+    /** Timers and randomness for the retries' jittered backoff. */
+    private readonly rt: Pick<ServiceRuntime, 'timers' | 'random'>,
+  ) {}
 
   /**
    * Whether a majority of the key's primary replicas is reachable from this node. Only then
@@ -72,9 +77,14 @@ export class RingClient {
       } catch (err) {
         const kind = err instanceof RingCallError ? err.ringError.kind : undefined;
         if ((kind !== 'timeout' && kind !== 'unavailable') || attempt >= casAttemptsMax) throw err;
-        await new Promise((r) => setTimeout(r, casRetryBackoffMs * attempt * (0.5 + Math.random())));
+        const backoffMs = casRetryBackoffMs * attempt * (0.5 + this.rt.random.next());
+        await new Promise<void>((r) => this.rt.timers.setTimeout(r, backoffMs));
       }
     }
+  }
+  /** An application request to one member (served there with node.app.serve). */
+  callApp<Req, Rep>(to: string, rpc: AppRpc<Req, Rep>, body: Req, timeoutMs: number): Promise<Rep> {
+    return call((cb) => this.node.app.call(to, rpc, body, timeoutMs, cb));
   }
   coverage<A>(name: string, args: unknown): Promise<CoverageResult<A>> {
     return call((cb) => this.node.coverageQuery(name, args, cb));

@@ -1,6 +1,14 @@
 // The real effects behind ring/runtime.ts: wall clock, Node timers, CSPRNG-backed randomness.
 import { randomBytes } from 'node:crypto';
-import type { Clock, Random, TimerHandle, Timers } from '../ring';
+import type { Clock, Random, Runtime, TimerHandle, Timers } from '../ring';
+
+/**
+ * What the shortener's stateful services (server/links, server/auth/sessions.ts, server/live,
+ * the RingClient's retries) take from the world: the ring's clock, timers and randomness.
+ * Production passes the node's real ones (below); the shortener simulation (server/sim/)
+ * passes the simulated node's, so every delay and random draw is a function of the seed.
+ */
+export type ServiceRuntime = Pick<Runtime, 'clock' | 'timers' | 'random'>;
 
 export const wallClock: Clock = { now: () => Date.now() };
 
@@ -64,4 +72,9 @@ export function cryptoRandom(): Random {
     int: (n) => Math.floor((u32() / 2 ** 32) * n),
     hex: (n) => randomBytes(n).toString('hex'),
   };
+}
+
+/** `n` bytes from a runtime's randomness (crypto-strength with cryptoRandom()). */
+export function randomBytesOf(random: Random, n: number): Buffer {
+  return Buffer.from(random.hex(n), 'hex');
 }

@@ -49,8 +49,10 @@ const descriptions: Record<BenchName, string> = {
   sim: [
     'The deterministic simulator (ring/sim): per seed, a simulated 5-node ring runs clients for 10 virtual seconds while a',
     'randomized fault schedule plays (message loss, duplication and reordering, partitions, crashes with and without disk, clock',
-    'skew, a join and a graceful leave), then heals, quiesces and is checked against the invariants. Seeds run on one worker thread',
-    'per core; the figure is seeds per second of wall time (fixed seeds: the same schedules every run).',
+    'skew, a join and a graceful leave), then heals, quiesces and is checked against the invariants. Each seed also runs the',
+    "shortener's scenario (server/sim): the real link service, click budgets, view counters and sessions over a simulated ring",
+    'under the same faults, checked for slugs granted once, exact max-clicks, exact views and kept sessions. Seeds run on one',
+    'worker thread per core; the figure is seeds per second of wall time (fixed seeds: the same schedules every run).',
   ].join('\n'),
   quorum: [
     'In process: a 5-node ring on the simulated network (1 ms links, no faults), 64 clients looping put-then-get through random',

@@ -39,4 +39,6 @@ export {
   type LinearizabilityResult,
   type RegisterValue,
 } from './linearizability';
-export { defaultScenario, runSeed, type ScenarioOptions, type SeedResult } from './scenario';
+export { defaultScenario, quiet, ringSim, runSeed, type ScenarioOptions, type SeedResult } from './scenario';
+export { FaultSchedule } from './faults';
+export { simCli, simWorker, type RunOptions, type SeedSummary, type SimKind } from './runner';

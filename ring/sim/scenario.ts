@@ -3,6 +3,8 @@
 // without disk, clock skew, a join and a graceful leave), then heal, let the cluster
 // quiesce, and check the invariants.
 import { checkCas, checkConvergence, checkCounters, checkPreferenceLists, checkRegisters, finalState, type Violation } from './checkers';
+import { FaultSchedule } from './faults';
+import type { RunOptions, SeedSummary, SimKind } from './runner';
 import { Workload } from './workload';
 import { SimRandom } from './prng';
 import { SimWorld, simRingConfig } from './world';
@@ -35,131 +37,30 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
   const autoDownAfterMs = pre.chance(0.4) ? 1_500 + pre.int(2_000) : 0;
   const world = new SimWorld(seed, simRingConfig({ autoDownAfterMs }), { verbose: opts.verbose });
   const rnd = world.random.fork('scenario');
-  const faults: string[] = [];
-  const note = (s: string) => {
-    faults.push(`${world.now()}ms ${s}`);
-    world.trace?.push(`${world.now()} FAULT ${s}`);
-  };
+  const schedule = new FaultSchedule(world, rnd);
   const names = Array.from({ length: opts.nodes }, (_, i) => `n${i}`);
   world.addNode(names[0]!, []);
   for (const name of names.slice(1)) world.scheduler.after(50 + rnd.int(400), () => world.addNode(name, [names[0]!]));
   world.run(3_000);
 
-  world.net.setFaults({
-    dropRate: rnd.chance(0.7) ? rnd.int(6) / 100 : 0,
-    duplicateRate: rnd.chance(0.5) ? rnd.int(4) / 100 : 0,
-    minDelayMs: 1,
-    maxDelayMs: 2 + rnd.int(25),
-    reorder: rnd.chance(0.5),
-  });
+  schedule.start();
   const workload = new Workload(world, rnd.fork('workload'), { clients: 6, keysPerClient: 6, casKeys: 4, counterKeys: 5, thinkMs: 25 });
   workload.start();
 
   const violations: Violation[] = [];
   const sampleEvery = 500;
   const end = world.now() + opts.activeMs;
-  let amnesiaUsed = false;
-  let joined = false;
-  let left = false;
-  let removed = false;
-  const pendingRemovals: (() => void)[] = [];
-  const retired = new Set<string>();
-  let crashed: string | undefined;
-  // A node that left or was removed exits, as its process would.
-  world.onNodeExit = (name, why) => {
-    retired.add(name);
-    if (!world.nodes.get(name)?.up) return;
-    world.scheduler.after(1, () => {
-      world.crash(name, true);
-      note(`${name} ${why} and exited`);
-    });
-  };
-  let nextFault = world.now() + 500 + rnd.int(1500);
   while (world.now() < end) {
     world.run(sampleEvery);
     violations.push(...checkPreferenceLists(world));
-    if (world.now() < nextFault) continue;
-    nextFault = world.now() + 800 + rnd.int(2000);
-    const live = world.upNodes().map((n) => n.name).filter((n) => !retired.has(n));
-    const roll = rnd.next();
-    if (roll < 0.25) {
-      const shuffled = rnd.shuffle([...live]);
-      const cut = 1 + rnd.int(Math.max(1, Math.floor(shuffled.length / 2)));
-      world.net.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
-      note(`partition [${shuffled.slice(0, cut)}] | [${shuffled.slice(cut)}]`);
-      world.scheduler.after(1_000 + rnd.int(3_000), () => {
-        world.net.heal();
-        note('heal');
-      });
-    } else if (roll < 0.5 && !crashed) {
-      const victim = rnd.pick(live);
-      const keepDisk = amnesiaUsed || rnd.chance(0.6);
-      if (!keepDisk) amnesiaUsed = true;
-      world.crash(victim, keepDisk);
-      crashed = victim;
-      note(`crash ${victim} ${keepDisk ? 'with disk' : 'without disk'}`);
-      // Now and then an operator gives up on the dead node and removes it for good.
-      // Removal loses the node's data for good, like a crash without disk: the fault model
-      // (W = 2 copies of every acknowledged write) survives one such loss at a time.
-      const removeIt = keepDisk && !amnesiaUsed && !removed && live.length > world.config.nVal + 1 && rnd.chance(0.15);
-      if (removeIt) amnesiaUsed = true;
-      const removal = () => {
-        removed = true;
-        retired.add(victim);
-        const by = world.upNodes().find((n) => n.name !== victim && !retired.has(n.name));
-        by?.node.remove(victim);
-        note(`remove ${victim} (by ${by?.name})`);
-      };
-      if (removeIt) pendingRemovals.push(removal);
-      world.scheduler.after(1_000 + rnd.int(3_000), () => {
-        crashed = undefined;
-        if (removeIt) {
-          if (pendingRemovals.includes(removal)) {
-            pendingRemovals.splice(pendingRemovals.indexOf(removal), 1);
-            removal();
-          }
-          return;
-        }
-        world.restart(victim);
-        note(`restart ${victim}`);
-      });
-    } else if (roll < 0.6) {
-      const a = rnd.pick(live);
-      const b = rnd.pick(live.filter((n) => n !== a));
-      world.net.blockOneWay(a, b);
-      note(`block ${a} -> ${b}`);
-      world.scheduler.after(1_000 + rnd.int(2_000), () => {
-        world.net.unblockOneWay(a, b);
-        note(`unblock ${a} -> ${b}`);
-      });
-    } else if (roll < 0.75) {
-      const victim = rnd.pick(live);
-      const jump = rnd.range(-1_000, 1_000);
-      world.nodes.get(victim)!.clock.jump(jump);
-      note(`clock ${victim} ${jump > 0 ? '+' : ''}${jump}ms`);
-    } else if (roll < 0.87 && !joined) {
-      joined = true;
-      const name = `n${world.nodes.size}`;
-      world.addNode(name, live);
-      note(`join ${name}`);
-    } else if (!left && live.length > world.config.nVal + 1) {
-      left = true;
-      const leaver = rnd.pick(live);
-      world.nodes.get(leaver)!.node.leave();
-      note(`leave ${leaver}`);
-    }
+    schedule.tick();
   }
   workload.stop();
 
   // Heal everything and let the cluster converge.
   // Let scheduled heals and restarts fire, then heal whatever is left.
   world.run(3_000);
-  // An operator's removal still pending happens now, before healing starts.
-  for (const removal of pendingRemovals.splice(0)) removal();
-  world.net.heal();
-  world.net.setFaults({ dropRate: 0, duplicateRate: 0, reorder: false, minDelayMs: 1, maxDelayMs: 5 });
-  for (const sim of world.nodes.values()) if (!sim.up && !retired.has(sim.name)) world.restart(sim.name);
-  note('heal all');
+  schedule.healAll();
   const healedAt = world.now();
   let convergedAfterMs = -1;
   while (world.now() - healedAt < opts.quiesceMaxMs) {
@@ -190,7 +91,7 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
     autoDownAfterMs,
     ops: workload.stats.ops,
     acked: workload.stats.acked,
-    faults,
+    faults: schedule.faults,
     virtualMs: world.now(),
     convergedAfterMs,
     lostIncrements: counters.lost,
@@ -198,7 +99,8 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
   };
 }
 
-function quiet(world: SimWorld): boolean {
+/** Membership settled, no handoff or counter delta pending, and every partition's primaries hold identical data. */
+export function quiet(world: SimWorld): boolean {
   const up = world.upNodes();
   const first = up[0]?.node.ring();
   if (!first) return true;
@@ -222,3 +124,29 @@ function quiet(world: SimWorld): boolean {
   }
   return true;
 }
+
+function scenarioOptions(opts: RunOptions): ScenarioOptions {
+  const { nodes, activeMs } = defaultScenario;
+  return { ...defaultScenario, nodes: opts.nodes ?? nodes, activeMs: opts.activeMs ?? activeMs, verbose: opts.verbose };
+}
+
+/** The ring's own workload: registers, counters and CAS under the fault schedule (scenario.ts). */
+export const ringSim: SimKind = {
+  name: 'ring',
+  run(seed, opts): SeedSummary {
+    const { trace: _trace, faults: _faults, ...rest } = runSeed(seed, scenarioOptions(opts));
+    return { ...rest, kind: 'ring' };
+  },
+  replay(seed, opts): SeedSummary {
+    const r = runSeed(seed, scenarioOptions(opts));
+    for (const line of r.trace ?? []) console.log(line);
+    console.log(`faults: ${r.faults.join('; ')}`);
+    console.log(
+      `ops ${r.ops}, acked ${r.acked}, converged after heal in ${r.convergedAfterMs} ms, ` +
+        `increments lost in crashes ${r.lostIncrements}, tombstones reaped ${r.reaped}, ` +
+        `auto-down ${r.autoDownAfterMs || 'off'}`,
+    );
+    const { trace: _trace, faults: _faults, ...rest } = r;
+    return { ...rest, kind: 'ring' };
+  },
+};

@@ -77,13 +77,21 @@ export class SimWorld {
   readonly trace: string[] | undefined;
   /** Called when a node finished a graceful leave or learned an operator removed it; its process would exit. */
   onNodeExit: ((name: string, why: 'left' | 'removed') => void) | undefined;
+  /**
+   * Called after every boot (first start and each restart) with the node's new life: a
+   * workload that runs services of its own on each node (server/sim/) builds them here, on
+   * that life's clock and timers, so a crash stops them with the node.
+   */
+  onBoot: ((sim: SimNode) => void) | undefined;
   private readonly logger: Logger;
+  private readonly types: () => DataTypeRegistry;
 
   constructor(
     readonly seed: number,
     config: RingConfig,
-    opts: { verbose?: boolean } = {},
+    opts: { verbose?: boolean; types?: () => DataTypeRegistry } = {},
   ) {
+    this.types = opts.types ?? simTypes;
     this.random = new SimRandom(seed);
     this.config = config;
     this.net = new SimNetwork(this.scheduler, { random: this.random.fork('network') });
@@ -139,7 +147,7 @@ export class SimWorld {
         transport: this.net.transportFor(sim.name),
         logger: this.logger,
       },
-      types: simTypes(),
+      types: this.types(),
       seeds,
       clusterId: 'sim',
       ...(sim.durable ? { durable: sim.durable } : {}),
@@ -151,6 +159,7 @@ export class SimWorld {
     node.events.on('removed', () => this.onNodeExit?.(sim.name, 'removed'));
     sim.up = true;
     node.start();
+    this.onBoot?.(sim);
   }
 
   crash(name: string, keepDisk: boolean): void {

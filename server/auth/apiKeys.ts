@@ -29,7 +29,7 @@ export class ApiKeys {
     private readonly ring: RingClient,
     private readonly now: () => number,
   ) {
-    this.docs = new ReadThroughCache(node, ring, appMessages.messages.apikey, cacheLimits);
+    this.docs = new ReadThroughCache(node, ring, appMessages.messages.apikey, cacheLimits, now);
   }
 
   async list(accountId: string): Promise<ApiKeyDoc[]> {

@@ -19,6 +19,7 @@ import { createRouter } from './router';
 import type { ClusterDeps } from './routes/cluster';
 import { mountedRoutes, routeTable } from './routes';
 import { checkOrigin, redirectHeads, setApiHeaders, setPageHeaders, type RedirectHeads } from './security';
+import { cryptoRandom, nodeTimers } from '../runtime';
 
 /** The slug when the request target is one path segment that could be a slug, with an optional query string; else null. */
 export function slugOfTarget(target: string): string | null {
@@ -65,7 +66,7 @@ function rawProblem(socket: Duplex, status: number, title: string, detail: strin
 /** The route table of this node (./routes/), with what is not in it: pages, and the API's 404s. */
 function routerFor(deps: AppDeps) {
   const { node } = deps;
-  const ring = new RingClient(node);
+  const ring = new RingClient(node, { timers: nodeTimers(), random: cryptoRandom() });
   const api = apiOf(deps.api);
   const requireAdmin = (req: IncomingMessage) => requireAdminToken(req, deps.adminToken);
   let openapi: object | undefined;

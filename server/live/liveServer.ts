@@ -11,9 +11,8 @@ import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type pino from 'pino';
-import type { RingNode } from '../../ring';
+import type { RingNode, TimerHandle } from '../../ring';
 import { appMessages } from '../appMessages';
-import { nodeTimers } from '../runtime';
 import { apiKeyRef, type ApiKeys } from '../auth/apiKeys';
 import type { Sessions } from '../auth/sessions';
 import { readSessionId } from '../http/sessionCookie';
@@ -23,6 +22,7 @@ import { ChannelDirectory, linkRoom } from './channels';
 import { ClusterFeed } from './clusterFeed';
 import { MessageBudget, type MessageBudgetLimits } from './messageBudget';
 import { ringAdapter } from './ringAdapter';
+import type { ServiceRuntime } from '../runtime';
 
 export interface LiveLimits extends MessageBudgetLimits {
   /** At most one `stats` per link per this interval. */
@@ -72,6 +72,8 @@ export interface LiveDeps {
   redisUrl: string | undefined;
   log: pino.Logger;
   clusterView(): Record<string, unknown>;
+  /** Clock and timers of the publish scheduler, the channel directory and the cluster feed. */
+  runtime: ServiceRuntime;
   limits?: LiveLimits;
 }
 
@@ -88,25 +90,25 @@ interface SocketData {
 }
 
 interface Pending {
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
   last: number;
-  trailing: NodeJS.Timeout | undefined;
+  trailing: TimerHandle | undefined;
   /** The next publish goes out even if unchanged (a subscriber node just arrived). */
   force: boolean;
 }
 
 export function createLive(deps: LiveDeps) {
   const { node, links, log } = deps;
+  const { clock, timers } = deps.runtime;
   const limits = deps.limits ?? defaultLiveLimits;
   const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
   const engine = new Engine({ transports: ['websocket'], maxHttpBufferSize: limits.messageBytesMax, pingInterval: 20_000, pingTimeout: 20_000 });
 
   let redis: { pub: Redis; sub: Redis } | undefined;
-  const timers = nodeTimers();
   const channels = new ChannelDirectory(
     node,
     () => localLinkRooms(),
-    () => Date.now(),
+    () => clock.now(),
     timers,
     (room) => {
       // A node (re)announced sockets in a room this node owns: send it the current state.
@@ -175,8 +177,8 @@ export function createLive(deps: LiveDeps) {
     (snapshot) => {
       if (localCount('cluster') > 0) nsp.local.to('cluster').emit('cluster', snapshot);
     },
-    timers,
-    () => Date.now(),
+    deps.runtime.timers,
+    () => deps.runtime.clock.now(),
   );
 
   // ---- dropping the sockets of a credential that ended (sign-out, API key revoked) ----
@@ -222,7 +224,7 @@ export function createLive(deps: LiveDeps) {
 
   /** Every message spends from the socket's budget; excess is refused (with an ack if asked), a flood disconnects. */
   function limitMessages(socket: Socket<any, any, any, SocketData>): void {
-    socket.data.budget = new MessageBudget(limits, () => Date.now());
+    socket.data.budget = new MessageBudget(limits, () => clock.now());
     socket.use((packet, next) => {
       const verdict = socket.data.budget.take();
       if (verdict === 'ok') return next();
@@ -333,13 +335,13 @@ export function createLive(deps: LiveDeps) {
     if (force) p.force = true;
     if (p.timer) return;
     const entry = p;
-    const delay = Math.max(0, entry.last + limits.statsIntervalMs - Date.now());
-    entry.timer = setTimeout(() => {
+    const delay = Math.max(0, entry.last + limits.statsIntervalMs - clock.now());
+    entry.timer = timers.setTimeout(() => {
       entry.timer = undefined;
-      entry.last = Date.now();
+      entry.last = clock.now();
       publish(slug);
-      if (entry.trailing) clearTimeout(entry.trailing);
-      entry.trailing = setTimeout(() => {
+      if (entry.trailing) timers.clearTimeout(entry.trailing);
+      entry.trailing = timers.setTimeout(() => {
         entry.trailing = undefined;
         publish(slug);
         if (!entry.timer) pending.delete(slug);
@@ -380,8 +382,8 @@ export function createLive(deps: LiveDeps) {
       channels.stop();
       feed.stop();
       for (const p of pending.values()) {
-        if (p.timer) clearTimeout(p.timer);
-        if (p.trailing) clearTimeout(p.trailing);
+        if (p.timer) timers.clearTimeout(p.timer);
+        if (p.trailing) timers.clearTimeout(p.trailing);
       }
       io.disconnectSockets(true);
       engine.close();

@@ -1,0 +1,12 @@
+// npm run sim: every seed runs the ring's scenario (ring/sim/scenario.ts) and the
+// shortener's (scenario.ts here), on worker threads. Flags (ring/sim/runner.ts):
+//   npm run sim -- --seeds N [--start S] [--workers W] [--nodes 5] [--active-ms MS] [--only ring|shortener]
+//   npm run sim -- --seed S --verbose      (replays one seed and prints its trace)
+import { isMainThread } from 'node:worker_threads';
+import { simCli, simWorker } from '../../ring/sim/runner';
+import { ringSim } from '../../ring/sim/scenario';
+import { shortenerSim } from './scenario';
+
+const kinds = [ringSim, shortenerSim];
+if (isMainThread) void simCli(kinds, import.meta.url, 'npm run sim --');
+else await simWorker(kinds);
