@@ -66,6 +66,8 @@ async function main(config: ServerConfig): Promise<void> {
     log.info({ dataDir: config.DATA_DIR, ...opened.restored.stats, ms: Math.round(performance.now() - t0) }, durable ? 'restored state from disk' : 'new data directory');
   }
 
+  // Assigned once below; the transport's callbacks, built first, read it only after the node exists.
+  // eslint-disable-next-line prefer-const
   let node!: RingNode;
   const transport = new WsTransport({
     name: config.nodeName,

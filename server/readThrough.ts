@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import type { AppMessage, RingNode } from '../ring';
 import { liveValue, type RingClient } from './ringClient';
 
-export class ReadThroughCache<T extends {}> {
+export class ReadThroughCache<T extends object> {
   private readonly cache: LRUCache<string, { value: T | null }>;
 
   constructor(

@@ -117,7 +117,7 @@ export class Sessions {
           'The nodes holding your session cannot be reached from this node right now; your links are safe. Try again in a moment.',
         );
       const found = liveValue<SessionDoc>(await this.ring.getEverywhere(key));
-      let copies: (PrimaryCopy | undefined)[] = [];
+      let copies: (PrimaryCopy | undefined)[];
       if (found && found.expiresAt > this.now()) copies = [found];
       else if (this.ring.primaryQuorumUp(key)) copies = await this.askPrimaries(key, () => false);
       else throw unreachable();

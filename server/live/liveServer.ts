@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Server as Engine } from 'engine.io';
-import { Server, type Socket } from 'socket.io';
+import { Server, type DefaultEventsMap, type ServerOptions, type Socket } from 'socket.io';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
@@ -23,6 +23,9 @@ import { ClusterFeed } from './clusterFeed';
 import { MessageBudget, type MessageBudgetLimits } from './messageBudget';
 import { ringAdapter } from './ringAdapter';
 import type { ServiceRuntime } from '../runtime';
+
+/** A live socket: events are checked by hand at the edge (serveSubscribe), so their maps stay socket.io's defaults. */
+type LiveSocket = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
 
 export interface LiveLimits extends MessageBudgetLimits {
   /** At most one `stats` per link per this interval. */
@@ -131,8 +134,12 @@ export function createLive(deps: LiveDeps) {
   } else {
     adapter = ringAdapter(node, channels);
   }
-  const io = new Server<any, any, any, SocketData>({ serveClient: false, adapter: adapter as any });
-  io.bind(engine as any);
+  const io = new Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>({
+    serveClient: false,
+    adapter: adapter as ServerOptions['adapter'],
+  });
+  // engine.io's own Server, pinned (package.json) to the version socket.io binds to.
+  io.bind(engine as unknown as Parameters<typeof io.bind>[0]);
   const nsp = io.of('/');
 
   function localLinkRooms(): string[] {
@@ -183,7 +190,7 @@ export function createLive(deps: LiveDeps) {
 
   // ---- dropping the sockets of a credential that ended (sign-out, API key revoked) ----
   /** Local sockets by credential, so a sign-out finds its sockets without a scan. */
-  const byCredential = new Map<string, Set<Socket<any, any, any, SocketData>>>();
+  const byCredential = new Map<string, Set<LiveSocket>>();
 
   function dropLocal(credential: string, reason: Unauthorized): void {
     const sockets = byCredential.get(credential);
@@ -210,7 +217,7 @@ export function createLive(deps: LiveDeps) {
   deps.sessions.onSignedOut((idHash) => dropCredential(`session:${idHash}`, 'signed_out'));
   deps.apiKeys.onRevoked((keyRef) => dropCredential(`key:${keyRef}`, 'key_revoked'));
 
-  function track(socket: Socket<any, any, any, SocketData>): void {
+  function track(socket: LiveSocket): void {
     const credential = socket.data.credential;
     if (!credential) return;
     let sockets = byCredential.get(credential);
@@ -223,7 +230,7 @@ export function createLive(deps: LiveDeps) {
   }
 
   /** Every message spends from the socket's budget; excess is refused (with an ack if asked), a flood disconnects. */
-  function limitMessages(socket: Socket<any, any, any, SocketData>): void {
+  function limitMessages(socket: LiveSocket): void {
     socket.data.budget = new MessageBudget(limits, () => clock.now());
     socket.use((packet, next) => {
       const verdict = socket.data.budget.take();
@@ -238,7 +245,7 @@ export function createLive(deps: LiveDeps) {
     });
   }
 
-  io.on('connection', (socket: Socket<any, any, any, SocketData>) => {
+  io.on('connection', (socket: LiveSocket) => {
     socket.data.subscribing = 0;
     socket.data.queue = [];
     socket.data.revoked = false;
@@ -261,7 +268,7 @@ export function createLive(deps: LiveDeps) {
    * would otherwise pass the check before any of them joined), and at most
    * subscribesInFlightPerSocketMax are served at once, the rest waiting in order.
    */
-  async function serveSubscribe(socket: Socket<any, any, any, SocketData>, arg: unknown): Promise<unknown> {
+  async function serveSubscribe(socket: LiveSocket, arg: unknown): Promise<unknown> {
     const a = arg as { slug?: unknown; cluster?: unknown } | null;
     const room = a?.cluster === true ? 'cluster' : typeof a?.slug === 'string' ? linkRoom(a.slug) : undefined;
     // The socket's own room (its id) is not a subscription.
@@ -280,9 +287,9 @@ export function createLive(deps: LiveDeps) {
   }
 
   /** False once the socket is gone or its credential ended: it must not join rooms any more. */
-  const mayJoin = (socket: Socket<any, any, any, SocketData>) => socket.connected && !socket.data.revoked;
+  const mayJoin = (socket: LiveSocket) => socket.connected && !socket.data.revoked;
 
-  async function subscribe(socket: Socket<any, any, any, SocketData>, a: { slug?: unknown; cluster?: unknown } | null): Promise<unknown> {
+  async function subscribe(socket: LiveSocket, a: { slug?: unknown; cluster?: unknown } | null): Promise<unknown> {
     const gone = { ok: false, error: 'the connection was closed or its sign-in ended' };
     if (!mayJoin(socket)) return gone;
     if (a?.cluster === true) {

@@ -3,8 +3,7 @@
 //   npm run sim -- --seeds N [--start S] [--workers W] [--nodes 5] [--active-ms MS] [--only ring|shortener]
 //   npm run sim -- --seed S --verbose      (replays one seed and prints its trace)
 import { isMainThread } from 'node:worker_threads';
-import { simCli, simWorker } from '../../ring/sim/runner';
-import { ringSim } from '../../ring/sim/scenario';
+import { ringSim, simCli, simWorker } from '../../ring/sim';
 import { shortenerSim } from './scenario';
 
 const kinds = [ringSim, shortenerSim];

@@ -12,7 +12,7 @@
 // or settled any promise; only such an instant can have queued a continuation, so only
 // then is the turn taken. (Our code queues no microtask other than through promises.)
 import { promiseHooks } from 'node:v8';
-import type { SimWorld } from '../../ring/sim/world';
+import type { SimWorld } from '../../ring/sim';
 
 let touched = true;
 const touch = () => {

@@ -2,7 +2,7 @@
 // round is chosen and in which order, so the two races the shortener simulation found
 // (server/sim; regression seeds in tests/sim/shortener.test.ts) play out exactly.
 import { describe, expect, it } from 'vitest';
-import { SimScheduler } from '../../ring/sim/scheduler';
+import { SimScheduler } from '../../ring/sim';
 import { ClickBudget, type BudgetState } from '../../server/links/clickBudget';
 import type { RingClient } from '../../server/ringClient';
 

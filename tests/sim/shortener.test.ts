@@ -4,7 +4,7 @@
 // deliberately broken component end to end; and the seeds that found real bugs stay green.
 // `npm run sim` runs hundreds of these seeds next to the ring's own.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initHash } from '../../ring/hash';
+import { initHash } from '../../ring';
 import { Sessions } from '../../server/auth/sessions';
 import { defaultShortenerScenario, runShortenerSeed, type ShortenerScenarioOptions } from '../../server/sim/scenario';
 import type { ShortenerNode } from '../../server/sim/services';
