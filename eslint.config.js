@@ -75,7 +75,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: String.raw`(^|/)(server|app|contract|tests|bench|chaos|testkit)/`, message: 'ring/ must not import other layers.' },
+            {
+              regex: String.raw`(^|/)(server|app|contract|tests|bench|chaos|testkit)/`,
+              message: 'ring/ must not import other layers.',
+            },
           ],
           paths: [
             { name: 'next', message: 'ring/ knows nothing of Next.js.' },
@@ -149,7 +152,10 @@ export default tseslint.config(
         {
           patterns: [
             { regex: ringInternal, message: 'Import the ring through ring/index.ts (or ring/sim/index.ts).' },
-            { regex: String.raw`(^|/)(tests|bench|chaos)/`, message: 'testkit/ is imported by the evidence, never the other way.' },
+            {
+              regex: String.raw`(^|/)(tests|bench|chaos)/`,
+              message: 'testkit/ is imported by the evidence, never the other way.',
+            },
           ],
         },
       ],

@@ -27,11 +27,31 @@
 // benchmark leaves in its group when it exits is SIGKILLed. Only 127.0.0.1 is used (the
 // benchmarks pick free ports).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BenchDoc, type BenchEntry, type BenchName, benchNames, benchTitles, extractFigures, textTable, warnings } from './lib/benchdoc';
+import {
+  type BenchDoc,
+  type BenchEntry,
+  type BenchName,
+  benchNames,
+  benchTitles,
+  extractFigures,
+  textTable,
+  warnings,
+} from './lib/benchdoc';
 import { writeReport } from './lib/markdown';
 import { machineCpuTimes } from './lib/cpu';
 
@@ -51,13 +71,62 @@ interface Spec {
 }
 
 const specs: Spec[] = [
-  { name: 'redirect', npm: 'bench:redirect', entry: 'bench/redirect.ts', args: (q) => (q ? ['--quick'] : []), jsonOut: false, expected: [240, 90] },
-  { name: 'links', npm: 'bench:links', entry: 'bench/links.ts', args: (q) => (q ? ['--seconds', '3', '--links', '30000'] : ['--links', '1000000']), jsonOut: true, expected: [150, 25] },
-  { name: 'live', npm: 'bench:live', entry: 'bench/live.ts', args: (q) => (q ? ['--quick'] : []), jsonOut: true, expected: [170, 75] },
-  { name: 'cluster', npm: 'bench:cluster', entry: 'bench/cluster.ts', args: (q) => ['--keys', q ? '10000' : '100000'], jsonOut: true, expected: [60, 15] },
-  { name: 'sim', npm: 'sim', entry: 'server/sim/cli.ts', args: (q) => ['--seeds', q ? '10' : '200', '--start', '1'], jsonOut: true, expected: [140, 10] },
-  { name: 'quorum', npm: 'bench:quorum', entry: 'bench/quorum.ts', args: (q) => (q ? ['--ops', '20000'] : []), jsonOut: true, expected: [15, 3] },
-  { name: 'placement', npm: 'bench:placement', entry: 'bench/placement.ts', args: () => [], jsonOut: true, expected: [5, 5] },
+  {
+    name: 'redirect',
+    npm: 'bench:redirect',
+    entry: 'bench/redirect.ts',
+    args: (q) => (q ? ['--quick'] : []),
+    jsonOut: false,
+    expected: [240, 90],
+  },
+  {
+    name: 'links',
+    npm: 'bench:links',
+    entry: 'bench/links.ts',
+    args: (q) => (q ? ['--seconds', '3', '--links', '30000'] : ['--links', '1000000']),
+    jsonOut: true,
+    expected: [150, 25],
+  },
+  {
+    name: 'live',
+    npm: 'bench:live',
+    entry: 'bench/live.ts',
+    args: (q) => (q ? ['--quick'] : []),
+    jsonOut: true,
+    expected: [170, 75],
+  },
+  {
+    name: 'cluster',
+    npm: 'bench:cluster',
+    entry: 'bench/cluster.ts',
+    args: (q) => ['--keys', q ? '10000' : '100000'],
+    jsonOut: true,
+    expected: [60, 15],
+  },
+  {
+    name: 'sim',
+    npm: 'sim',
+    entry: 'server/sim/cli.ts',
+    args: (q) => ['--seeds', q ? '10' : '200', '--start', '1'],
+    jsonOut: true,
+    expected: [140, 10],
+  },
+  {
+    name: 'quorum',
+    npm: 'bench:quorum',
+    entry: 'bench/quorum.ts',
+    args: (q) => (q ? ['--ops', '20000'] : []),
+    jsonOut: true,
+    expected: [15, 3],
+  },
+  {
+    name: 'placement',
+    npm: 'bench:placement',
+    entry: 'bench/placement.ts',
+    args: () => [],
+    jsonOut: true,
+    expected: [5, 5],
+  },
 ];
 
 const { values: argv } = parseArgs({
@@ -72,7 +141,10 @@ const { values: argv } = parseArgs({
 const quick = argv.quick!;
 const parseNames = (flag: string, v: string | undefined): Set<BenchName> => {
   const names = new Set<BenchName>();
-  for (const n of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const n of (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!(benchNames as readonly string[]).includes(n)) {
       console.error(`--${flag}: unknown benchmark ${n} (one of ${benchNames.join(', ')})`);
       process.exit(2);
@@ -94,10 +166,12 @@ const commandOf = (s: Spec) => {
   return `npm run ${s.npm}${args.length ? ` -- ${args.join(' ')}` : ''}`;
 };
 const expectedOf = (s: Spec) => s.expected[quick ? 1 : 0];
-const fmtDuration = (sec: number) => (sec < 90 ? `${Math.round(sec)} s` : `${Math.floor(sec / 60)} min ${String(Math.round(sec % 60)).padStart(2, '0')} s`);
+const fmtDuration = (sec: number) =>
+  sec < 90 ? `${Math.round(sec)} s` : `${Math.floor(sec / 60)} min ${String(Math.round(sec % 60)).padStart(2, '0')} s`;
 
 if (argv.list) {
-  for (const s of selected) console.log(`${s.name.padEnd(10)} ~${fmtDuration(expectedOf(s)).padStart(10)}  ${commandOf(s)}`);
+  for (const s of selected)
+    console.log(`${s.name.padEnd(10)} ~${fmtDuration(expectedOf(s)).padStart(10)}  ${commandOf(s)}`);
   console.log(`${'total'.padEnd(10)} ~${fmtDuration(selected.reduce((t, s) => t + expectedOf(s), 0)).padStart(10)}`);
   process.exit(0);
 }
@@ -141,7 +215,10 @@ function git(args: string[]): string | null {
 
 function pkgVersion(name: string): string | null {
   try {
-    return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string }).version ?? null;
+    return (
+      (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string })
+        .version ?? null
+    );
   } catch {
     return null;
   }
@@ -234,7 +311,12 @@ interface ChildResult {
 
 function runChild(spec: Spec, args: string[], log: NodeJS.WritableStream, timeoutMs: number): Promise<ChildResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['scripts/run-bundled.mjs', spec.entry, ...args], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, ['scripts/run-bundled.mjs', spec.entry, ...args], {
+      cwd: root,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     current = child;
     let stdout = '';
     const tail: string[] = [];
@@ -264,10 +346,11 @@ function runChild(spec: Spec, args: string[], log: NodeJS.WritableStream, timeou
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       current = null;
-      for (const which of ['out', 'err'] as const) if (pending[which]) {
-        process.stderr.write(`${prefix}${pending[which]}\n`);
-        tail.push(pending[which]);
-      }
+      for (const which of ['out', 'err'] as const)
+        if (pending[which]) {
+          process.stderr.write(`${prefix}${pending[which]}\n`);
+          tail.push(pending[which]);
+        }
       resolve({ pgid: child.pid, exitCode: code, signal, timedOut, stdout, tail });
     });
   });
@@ -296,8 +379,12 @@ async function runOne(spec: Spec, tmp: string, log: NodeJS.WritableStream): Prom
   const t0 = performance.now();
   const machineBefore = cpuTimes();
   const oursBefore = ourCpuMs();
-  console.error(`\n=== ${spec.name}: ${benchTitles[spec.name]} — ${commandOf(spec)} (expected ~${fmtDuration(expectedOf(spec))}; CPU ${Math.round(cpuBusyBefore * 100)}% busy before)`);
-  log.write(`\n=== ${spec.name} ${startedAt.toISOString()}: node scripts/run-bundled.mjs ${spec.entry} ${childArgs.join(' ')}\n`);
+  console.error(
+    `\n=== ${spec.name}: ${benchTitles[spec.name]} — ${commandOf(spec)} (expected ~${fmtDuration(expectedOf(spec))}; CPU ${Math.round(cpuBusyBefore * 100)}% busy before)`,
+  );
+  log.write(
+    `\n=== ${spec.name} ${startedAt.toISOString()}: node scripts/run-bundled.mjs ${spec.entry} ${childArgs.join(' ')}\n`,
+  );
   const timeoutMs = Math.max(10 * 60_000, expectedOf(spec) * 5_000);
   const r = await runChild(spec, childArgs, log, timeoutMs);
   const leftovers = await reapGroup(r.pgid, log);
@@ -306,7 +393,9 @@ async function runOne(spec: Spec, tmp: string, log: NodeJS.WritableStream): Prom
   const oursAfter = ourCpuMs();
   const totalMs = machineAfter.totalMs - machineBefore.totalMs;
   const othersCpu =
-    oursBefore !== null && oursAfter !== null && totalMs > 0 ? round2(Math.max(0, (machineAfter.busyMs - machineBefore.busyMs - (oursAfter - oursBefore)) / totalMs)) : null;
+    oursBefore !== null && oursAfter !== null && totalMs > 0
+      ? round2(Math.max(0, (machineAfter.busyMs - machineBefore.busyMs - (oursAfter - oursBefore)) / totalMs))
+      : null;
 
   const entry: BenchEntry = {
     name: spec.name,
@@ -329,7 +418,8 @@ async function runOne(spec: Spec, tmp: string, log: NodeJS.WritableStream): Prom
     figures: null,
   };
   const problems: string[] = [];
-  if (leftovers.length) console.error(`${spec.name}: killed ${leftovers.length} process(es) it left behind (pids ${leftovers.join(', ')})`);
+  if (leftovers.length)
+    console.error(`${spec.name}: killed ${leftovers.length} process(es) it left behind (pids ${leftovers.join(', ')})`);
   if (r.timedOut) problems.push(`timed out after ${fmtDuration(timeoutMs / 1000)}`);
   else if (r.exitCode !== 0) problems.push(`exited with ${r.exitCode ?? r.signal}`);
   let json: unknown = null;
@@ -344,7 +434,8 @@ async function runOne(spec: Spec, tmp: string, log: NodeJS.WritableStream): Prom
   else {
     entry.result = json;
     const settings = (json as { settings?: unknown }).settings;
-    if (settings && typeof settings === 'object') entry.parameters = { ...(settings as Record<string, unknown>), args: entry.parameters.args };
+    if (settings && typeof settings === 'object')
+      entry.parameters = { ...(settings as Record<string, unknown>), args: entry.parameters.args };
     try {
       entry.figures = extractFigures(spec.name, json);
     } catch (err) {
@@ -355,7 +446,9 @@ async function runOne(spec: Spec, tmp: string, log: NodeJS.WritableStream): Prom
     entry.error = problems.join('; ');
     entry.outputTail = r.tail.slice(-30).join('\n');
   }
-  console.error(`=== ${spec.name}: ${entry.error ? `PROBLEM: ${entry.error}` : 'done'} in ${fmtDuration(wallSeconds)}${othersCpu !== null ? `; other processes' CPU meanwhile ${Math.round(othersCpu * 100)}%` : ''}`);
+  console.error(
+    `=== ${spec.name}: ${entry.error ? `PROBLEM: ${entry.error}` : 'done'} in ${fmtDuration(wallSeconds)}${othersCpu !== null ? `; other processes' CPU meanwhile ${Math.round(othersCpu * 100)}%` : ''}`,
+  );
   return entry;
 }
 
@@ -365,10 +458,14 @@ async function runOne(spec: Spec, tmp: string, log: NodeJS.WritableStream): Prom
 async function main(): Promise<number> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const stamp = startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  const stamp = startedAt
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  if (!existsSync(join(root, 'dist', 'server.mjs'))) console.error('warning: dist/server.mjs is missing: run through `npm run bench` (it builds first)');
+  if (!existsSync(join(root, 'dist', 'server.mjs')))
+    console.error('warning: dist/server.mjs is missing: run through `npm run bench` (it builds first)');
   const cpus = os.cpus();
   const dirty = git(['status', '--porcelain', '--untracked-files=no']);
   const doc: BenchDoc = {
@@ -409,7 +506,8 @@ async function main(): Promise<number> {
   console.error(
     `npm run bench${quick ? ' --quick' : ''}: ${selected.map((s) => s.name).join(', ')} — one at a time, expected ~${fmtDuration(total)}; ${doc.machine.cpus}x ${doc.machine.cpuModel}, node ${doc.machine.node}, CPU ${Math.round(doc.machine.cpuBusyBefore * 100)}% busy before`,
   );
-  if (doc.machine.cpuBusyBefore > 0.15) console.error('warning: other work is running on this machine: it will skew the figures');
+  if (doc.machine.cpuBusyBefore > 0.15)
+    console.error('warning: other work is running on this machine: it will skew the figures');
 
   const logFile = join(dir, `bench-${stamp}.log`);
   const log = createWriteStream(logFile);
@@ -431,10 +529,22 @@ async function main(): Promise<number> {
   writeFileSync(`${file}.tmp`, `${JSON.stringify(doc, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
 
-  console.log(`\nringlink benchmarks${quick ? ' (--quick: pipeline check, not representative)' : ''}: ${doc.machine.cpus}x ${doc.machine.cpuModel}, node ${doc.machine.node}, commit ${doc.machine.gitCommit?.slice(0, 12) ?? '?'}${doc.machine.gitDirtyFiles ? ` +${doc.machine.gitDirtyFiles} changed` : ''}; ${fmtDuration(doc.wallSeconds)}`);
-  console.log('One machine: the load generator, the baselines and every node share its cores. Ratios: figure / the baseline of this run (latency pairs: p50 / p99).\n');
+  console.log(
+    `\nringlink benchmarks${quick ? ' (--quick: pipeline check, not representative)' : ''}: ${doc.machine.cpus}x ${doc.machine.cpuModel}, node ${doc.machine.node}, commit ${doc.machine.gitCommit?.slice(0, 12) ?? '?'}${doc.machine.gitDirtyFiles ? ` +${doc.machine.gitDirtyFiles} changed` : ''}; ${fmtDuration(doc.wallSeconds)}`,
+  );
+  console.log(
+    'One machine: the load generator, the baselines and every node share its cores. Ratios: figure / the baseline of this run (latency pairs: p50 / p99).\n',
+  );
   console.log(textTable(doc));
-  console.log('\nwall time: ' + doc.benchmarks.map((b) => `${b.name} ${fmtDuration(b.wallSeconds)}${b.othersCpu !== null && b.othersCpu > 0.1 ? ` (others' CPU ${Math.round(b.othersCpu * 100)}%)` : ''}`).join(', '));
+  console.log(
+    '\nwall time: ' +
+      doc.benchmarks
+        .map(
+          (b) =>
+            `${b.name} ${fmtDuration(b.wallSeconds)}${b.othersCpu !== null && b.othersCpu > 0.1 ? ` (others' CPU ${Math.round(b.othersCpu * 100)}%)` : ''}`,
+        )
+        .join(', '),
+  );
   const warn = warnings(doc);
   if (warn.length) console.log(`\nwarnings:\n${warn.map((w) => `  - ${w}`).join('\n')}`);
   for (const b of doc.benchmarks) if (b.outputTail) console.log(`\n${b.name} output (last lines):\n${b.outputTail}`);

@@ -14,7 +14,14 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { admin, Harness, type RingProcess, requireBundle, waitFor, waitReady } from '../testkit';
 
-const { values } = parseArgs({ options: { keys: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '64' }, json: { type: 'boolean', default: false }, 'json-out': { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '100000' },
+    concurrency: { type: 'string', default: '64' },
+    json: { type: 'boolean', default: false },
+    'json-out': { type: 'string' },
+  },
+});
 const keyCount = Number(values.keys);
 const concurrency = Number(values.concurrency);
 
@@ -65,10 +72,16 @@ try {
   const b = await h.startNode({ name: 'b', seeds: [a], dataDir: true }, 60_000);
   await waitReady(b, 60_000);
   const joinToReadyMs = performance.now() - t;
-  await wait('handoff to finish', async () => {
-    const [sa, sb] = [await status(a), await status(b)];
-    return sa.ring.partitions.every((c) => !c.next) && sb.ring.partitions.every((c) => !c.next) && sb.keys >= keyCount;
-  }, 600_000);
+  await wait(
+    'handoff to finish',
+    async () => {
+      const [sa, sb] = [await status(a), await status(b)];
+      return (
+        sa.ring.partitions.every((c) => !c.next) && sb.ring.partitions.every((c) => !c.next) && sb.keys >= keyCount
+      );
+    },
+    600_000,
+  );
   const handoffSeconds = (performance.now() - t) / 1000;
 
   t = performance.now();
@@ -90,7 +103,12 @@ try {
       return {};
     }
   };
-  const restored = a2.log.text().split('\n').map(parse).find((l) => l.msg === 'restored state from disk') ?? {};
+  const restored =
+    a2.log
+      .text()
+      .split('\n')
+      .map(parse)
+      .find((l) => l.msg === 'restored state from disk') ?? {};
 
   const result = {
     keys: keyCount,
@@ -105,14 +123,19 @@ try {
     restartToReadyMs: Math.round(restartToReadyMs),
     replayRecords: (restored.snapshotRecords ?? 0) + (restored.tailRecords ?? 0),
     replayMs: Math.round(restored.millis ?? 0),
-    replayRecordsPerSecond: restored.millis ? Math.round(((restored.snapshotRecords ?? 0) + (restored.tailRecords ?? 0)) / (restored.millis / 1000)) : null,
+    replayRecordsPerSecond: restored.millis
+      ? Math.round(((restored.snapshotRecords ?? 0) + (restored.tailRecords ?? 0)) / (restored.millis / 1000))
+      : null,
   };
   if (values.json) console.log(JSON.stringify(result));
   else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(24)} ${v}`);
   if (values['json-out']) {
     const file = values['json-out'];
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp`, `${JSON.stringify({ benchmark: 'cluster', settings: { keys: keyCount, concurrency, r: 1, w: 1 }, result }, null, 2)}\n`);
+    writeFileSync(
+      `${file}.tmp`,
+      `${JSON.stringify({ benchmark: 'cluster', settings: { keys: keyCount, concurrency, r: 1, w: 1 }, result }, null, 2)}\n`,
+    );
     renameSync(`${file}.tmp`, file);
   }
 } finally {

@@ -14,7 +14,15 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Harness, newAccount, requireBundle, waitFor } from '../testkit';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '64' }, links: { type: 'string', default: '1000000' }, json: { type: 'boolean', default: false }, 'json-out': { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '64' },
+    links: { type: 'string', default: '1000000' },
+    json: { type: 'boolean', default: false },
+    'json-out': { type: 'string' },
+  },
+});
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 const linkCount = Number(values.links);
@@ -57,7 +65,12 @@ async function main(): Promise<void> {
 
   // Compare-and-set serves once every acceptor caught up after the joins (a few seconds):
   // warm up until a create succeeds quickly through every node.
-  const createVia = (port: number, n: number) => fetch(`http://127.0.0.1:${port}/api/links`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ url: `https://example.com/warm/${n}` }) });
+  const createVia = (port: number, n: number) =>
+    fetch(`http://127.0.0.1:${port}/api/links`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ url: `https://example.com/warm/${n}` }),
+    });
   const quickEverywhere = async () => {
     for (const p of ports) {
       const t = performance.now();
@@ -78,7 +91,11 @@ async function main(): Promise<void> {
       while (performance.now() < deadline) {
         const port = ports[i++ % 3]!;
         const t = performance.now();
-        const r = await fetch(`http://127.0.0.1:${port}/api/links`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ url: `https://example.com/bench/${i}` }) });
+        const r = await fetch(`http://127.0.0.1:${port}/api/links`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({ url: `https://example.com/bench/${i}` }),
+        });
         await r.arrayBuffer();
         if (r.status === 201) {
           created++;
@@ -89,8 +106,17 @@ async function main(): Promise<void> {
   );
   const elapsed = (performance.now() - (deadline - seconds * 1000)) / 1000;
   latencies.sort((a, b) => a - b);
-  const creates = { perSecond: Math.round(created / Math.min(elapsed, seconds)), created, failed, p50Ms: +percentile(latencies, 50).toFixed(1), p99Ms: +percentile(latencies, 99).toFixed(1), concurrency };
-  console.log(`creates: ${creates.perSecond}/s (${created} in ${Math.min(elapsed, seconds).toFixed(1)} s, ${failed} failed), p50 ${creates.p50Ms} ms, p99 ${creates.p99Ms} ms, ${concurrency} in flight, W=2`);
+  const creates = {
+    perSecond: Math.round(created / Math.min(elapsed, seconds)),
+    created,
+    failed,
+    p50Ms: +percentile(latencies, 50).toFixed(1),
+    p99Ms: +percentile(latencies, 99).toFixed(1),
+    concurrency,
+  };
+  console.log(
+    `creates: ${creates.perSecond}/s (${created} in ${Math.min(elapsed, seconds).toFixed(1)} s, ${failed} failed), p50 ${creates.p50Ms} ms, p99 ${creates.p99Ms} ms, ${concurrency} in flight, W=2`,
+  );
 
   // Memory per link.
   const before = await memory(ports);
@@ -111,13 +137,27 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 3_000));
   const after = await memory(ports);
   const copies = perNode * 3 * 3;
-  const mem = { links: perNode * 3, copies, loadSeconds: +loadSec.toFixed(1), loadPerSecond: Math.round((perNode * 3) / loadSec), rssBytesPerCopy: Math.round((after.rss - before.rss) / copies), heapBytesPerCopy: Math.round((after.heap - before.heap) / copies), rssBefore: before.rss, rssAfter: after.rss };
-  console.log(`memory: ${mem.links} links (${copies} stored copies, N=3) loaded in ${mem.loadSeconds} s (${mem.loadPerSecond} links/s); RSS +${((after.rss - before.rss) / 2 ** 20).toFixed(0)} MiB → ${mem.rssBytesPerCopy} B per copy (${mem.rssBytesPerCopy * 3} B per link); V8 heap +${((after.heap - before.heap) / 2 ** 20).toFixed(0)} MiB → ${mem.heapBytesPerCopy} B per copy`);
+  const mem = {
+    links: perNode * 3,
+    copies,
+    loadSeconds: +loadSec.toFixed(1),
+    loadPerSecond: Math.round((perNode * 3) / loadSec),
+    rssBytesPerCopy: Math.round((after.rss - before.rss) / copies),
+    heapBytesPerCopy: Math.round((after.heap - before.heap) / copies),
+    rssBefore: before.rss,
+    rssAfter: after.rss,
+  };
+  console.log(
+    `memory: ${mem.links} links (${copies} stored copies, N=3) loaded in ${mem.loadSeconds} s (${mem.loadPerSecond} links/s); RSS +${((after.rss - before.rss) / 2 ** 20).toFixed(0)} MiB → ${mem.rssBytesPerCopy} B per copy (${mem.rssBytesPerCopy * 3} B per link); V8 heap +${((after.heap - before.heap) / 2 ** 20).toFixed(0)} MiB → ${mem.heapBytesPerCopy} B per copy`,
+  );
   if (values.json) console.log(JSON.stringify({ creates, memory: mem }));
   if (values['json-out']) {
     const file = values['json-out'];
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp`, `${JSON.stringify({ benchmark: 'links', settings: { seconds, concurrency, links: linkCount, nodes: 3, nVal: 3, w: 2 }, creates, memory: mem }, null, 2)}\n`);
+    writeFileSync(
+      `${file}.tmp`,
+      `${JSON.stringify({ benchmark: 'links', settings: { seconds, concurrency, links: linkCount, nodes: 3, nVal: 3, w: 2 }, creates, memory: mem }, null, 2)}\n`,
+    );
     renameSync(`${file}.tmp`, file);
   }
 }

@@ -74,7 +74,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const USER_AGENT =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 interface StatsEvent {
   slug: string;
@@ -130,7 +131,13 @@ function runWorker(): void {
 
   function openOne(url: string, cookie: string, slug: string, timeoutMs: number): Promise<number> {
     const t0 = mono();
-    const s = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: timeoutMs, extraHeaders: { cookie, origin: url } });
+    const s = io(url, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: timeoutMs,
+      extraHeaders: { cookie, origin: url },
+    });
     const idx = sockets.length;
     sockets.push(s);
     latest.push(-1);
@@ -163,10 +170,13 @@ function runWorker(): void {
         alive[idx] = true;
         s.timeout(timeoutMs)
           .emitWithAck('subscribe', { slug })
-          .then((ack: { ok?: boolean; error?: string }) => {
-            if (ack?.ok !== true) return fail(new Error(`subscribe refused: ${ack?.error ?? JSON.stringify(ack)}`));
-            resolve(mono() - t0);
-          }, (err: Error) => fail(new Error(`subscribe: ${err.message}`)));
+          .then(
+            (ack: { ok?: boolean; error?: string }) => {
+              if (ack?.ok !== true) return fail(new Error(`subscribe refused: ${ack?.error ?? JSON.stringify(ack)}`));
+              resolve(mono() - t0);
+            },
+            (err: Error) => fail(new Error(`subscribe: ${err.message}`)),
+          );
       });
     });
   }
@@ -199,10 +209,11 @@ function runWorker(): void {
         got = 0;
         eluStart = performance.eventLoopUtilization();
         // Already there (should not happen: the click comes after the arm).
-        for (let i = 0; i < sockets.length; i++) if (alive[i] && latest[i]! >= target) {
-          arrivals[i] = mono();
-          got++;
-        }
+        for (let i = 0; i < sockets.length; i++)
+          if (alive[i] && latest[i]! >= target) {
+            arrivals[i] = mono();
+            got++;
+          }
         reply(m.req, { armed });
         if (armed > 0 && got === armed) port.postMessage({ type: 'all' });
         return;
@@ -220,7 +231,17 @@ function runWorker(): void {
             max = Math.max(max, latest[i]!);
           }
         }
-        const body: CollectReply = { arrivals: a, sockets: n, latestMin: min, latestMax: max, disconnects: { ...disconnects }, elu: round2(performance.eventLoopUtilization(eluStart).utilization), events, idleMs: mono() - lastEventAt, sample };
+        const body: CollectReply = {
+          arrivals: a,
+          sockets: n,
+          latestMin: min,
+          latestMax: max,
+          disconnects: { ...disconnects },
+          elu: round2(performance.eventLoopUtilization(eluStart).utilization),
+          events,
+          idleMs: mono() - lastEventAt,
+          sample,
+        };
         sample = [];
         return reply(m.req, body, [a.buffer as ArrayBuffer]);
       }
@@ -287,7 +308,12 @@ async function runMain(): Promise<void> {
     userAgent: USER_AGENT,
     goals: { clickToBrowserP99Ms: 250, convergenceMs: 2_000 },
   };
-  const only = new Set(argv.only!.split(',').map((s) => s.trim()).filter(Boolean));
+  const only = new Set(
+    argv
+      .only!.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   for (const t of only) if (!['latency', 'partition', 'fanout'].includes(t)) usage(`--only: unknown phase ${t}`);
 
   function positiveInt(name: string, v: string): number {
@@ -296,7 +322,9 @@ async function runMain(): Promise<void> {
     return n;
   }
   function usage(msg: string): never {
-    console.error(`${msg}\nusage: npm run bench:live -- [--quick] [--json] [--json-out FILE] [--only latency,partition,fanout] [--links 10] [--rate 1000] [--seconds 20] [--partition-seconds 30] [--partition-rate 100] [--partition-runs 3] [--sockets 10000] [--fanout-trials 5] [--fanout-workers 2]`);
+    console.error(
+      `${msg}\nusage: npm run bench:live -- [--quick] [--json] [--json-out FILE] [--only latency,partition,fanout] [--links 10] [--rate 1000] [--seconds 20] [--partition-seconds 30] [--partition-rate 100] [--partition-runs 3] [--sockets 10000] [--fanout-trials 5] [--fanout-workers 2]`,
+    );
     process.exit(2);
   }
 
@@ -355,7 +383,10 @@ async function runMain(): Promise<void> {
           const v = (await getJson<ClusterView>(`${n.url}/api/cluster`, {}, 2000)).body;
           const view = v.members.map((m) => `${m.name}:${m.status}/${m.liveness}`).join(' ');
           if (last.get(n.name) !== view) {
-            if (last.has(n.name)) clusterEvents.push(`${new Date().toISOString()} (${((performance.now() - t0) / 1000).toFixed(1)} s) ${n.name} sees ${view}`);
+            if (last.has(n.name))
+              clusterEvents.push(
+                `${new Date().toISOString()} (${((performance.now() - t0) / 1000).toFixed(1)} s) ${n.name} sees ${view}`,
+              );
             last.set(n.name, view);
           }
         }),
@@ -372,7 +403,12 @@ async function runMain(): Promise<void> {
   // -------------------------------------------------------------------------------------
   // Small helpers
 
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 100): Promise<T> {
+  async function waitFor<T>(
+    what: string,
+    fn: () => Promise<T | undefined>,
+    timeoutMs: number,
+    intervalMs = 100,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     for (;;) {
@@ -385,7 +421,10 @@ async function runMain(): Promise<void> {
       } catch (err) {
         last = err;
       }
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+        );
       await sleep(intervalMs);
     }
   }
@@ -394,10 +433,26 @@ async function runMain(): Promise<void> {
     if (sorted.length === 0) return NaN;
     return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
   }
-  function summarize(values: number[]): { n: number; p50: number; p90: number; p99: number; max: number; min: number; mean: number } {
+  function summarize(values: number[]): {
+    n: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    max: number;
+    min: number;
+    mean: number;
+  } {
     const s = Float64Array.from(values).sort();
     const mean = s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN;
-    return { n: s.length, min: round1(s[0] ?? NaN), p50: round1(percentile(s, 50)), p90: round1(percentile(s, 90)), p99: round1(percentile(s, 99)), max: round1(s[s.length - 1] ?? NaN), mean: round1(mean) };
+    return {
+      n: s.length,
+      min: round1(s[0] ?? NaN),
+      p50: round1(percentile(s, 50)),
+      p90: round1(percentile(s, 90)),
+      p99: round1(percentile(s, 99)),
+      max: round1(s[s.length - 1] ?? NaN),
+      mean: round1(mean),
+    };
   }
 
   // CPU accounting: the machine's busy time, this process's (threads included), the nodes'.
@@ -415,12 +470,27 @@ async function runMain(): Promise<void> {
     return { at: performance.now(), busyMs, totalMs, selfMs: (self.user + self.system) / 1000, nodesMs };
   }
   /** Shares of the whole machine (all cores, 0-1) over the interval. */
-  function cpuSince(before: CpuSnapshot): { nodes: number; bench: number; others: number; wallSeconds: number; nodesCpuMs: number; benchCpuMs: number } {
+  function cpuSince(before: CpuSnapshot): {
+    nodes: number;
+    bench: number;
+    others: number;
+    wallSeconds: number;
+    nodesCpuMs: number;
+    benchCpuMs: number;
+  } {
     const now = cpuSnapshot();
     const total = now.totalMs - before.totalMs;
     const nodesMs = now.nodesMs - before.nodesMs;
     const selfMs = now.selfMs - before.selfMs;
-    if (total <= 0) return { nodes: 0, bench: 0, others: 0, wallSeconds: 0, nodesCpuMs: Math.round(nodesMs), benchCpuMs: Math.round(selfMs) };
+    if (total <= 0)
+      return {
+        nodes: 0,
+        bench: 0,
+        others: 0,
+        wallSeconds: 0,
+        nodesCpuMs: Math.round(nodesMs),
+        benchCpuMs: Math.round(selfMs),
+      };
     return {
       nodes: round2(nodesMs / total),
       bench: round2(selfMs / total),
@@ -443,13 +513,19 @@ async function runMain(): Promise<void> {
     h.enable();
     return () => {
       h.disable();
-      return { p50Ms: round1(h.percentile(50) / 1e6), p99Ms: round1(h.percentile(99) / 1e6), maxMs: round1(h.max / 1e6) };
+      return {
+        p50Ms: round1(h.percentile(50) / 1e6),
+        p99Ms: round1(h.percentile(99) / 1e6),
+        maxMs: round1(h.max / 1e6),
+      };
     };
   }
 
   function fdLimit(pid: number | 'self'): { soft: number; hard: number } | null {
     try {
-      const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+      const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('Max open files'));
       const m = line ? /Max open files\s+(\S+)\s+(\S+)/.exec(line) : null;
       return m ? { soft: Number(m[1]), hard: Number(m[2]) } : null;
     } catch {
@@ -508,19 +584,27 @@ async function runMain(): Promise<void> {
       nodes.push({ name: proc.name, port: proc.port, url: proc.url, proc, agent });
     }
     await waitSettled(120_000);
-    log(`cluster: ${nodes.length} nodes ready and the ring settled in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    log(
+      `cluster: ${nodes.length} nodes ready and the ring settled in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
   }
 
   /** Until every node sees every member valid and alive, no partition moving, no handoff, the same owners (ms). */
   async function waitSettled(timeoutMs: number): Promise<number> {
     const t = performance.now();
-    await settled(nodes.map((n) => n.proc), timeoutMs, { noHandoffs: true, casCaughtUp: false });
+    await settled(
+      nodes.map((n) => n.proc),
+      timeoutMs,
+      { noHandoffs: true, casCaughtUp: false },
+    );
     return performance.now() - t;
   }
 
   async function metric(node: RingNode, name: string): Promise<number> {
     const r = await getJson<string>(`${node.url}/metrics`);
-    const line = String(r.body).split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    const line = String(r.body)
+      .split('\n')
+      .find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     return Number(line?.split(' ').pop());
   }
   async function rssMiB(): Promise<Record<string, number>> {
@@ -533,7 +617,11 @@ async function runMain(): Promise<void> {
   // The session and its links
 
   let cookie = '';
-  async function createLink(via: RingNode, url: string, timeoutMs = 10_000): Promise<{ status: number; slug?: string; body: string }> {
+  async function createLink(
+    via: RingNode,
+    url: string,
+    timeoutMs = 10_000,
+  ): Promise<{ status: number; slug?: string; body: string }> {
     const res = await fetch(`${via.url}/api/links`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: via.url, ...(cookie ? { cookie } : {}) },
@@ -541,12 +629,21 @@ async function runMain(): Promise<void> {
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
-    const set = res.headers.getSetCookie().map((c) => c.split(';', 1)[0]!).find((c) => c.startsWith('rl_sid='));
+    const set = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';', 1)[0]!)
+      .find((c) => c.startsWith('rl_sid='));
     if (res.status === 201) {
       if (!cookie) {
-        if (!set) throw new Error(`POST /api/links set no rl_sid cookie (set-cookie: ${JSON.stringify(res.headers.getSetCookie())})`);
+        if (!set)
+          throw new Error(
+            `POST /api/links set no rl_sid cookie (set-cookie: ${JSON.stringify(res.headers.getSetCookie())})`,
+          );
         cookie = set;
-      } else if (set && set !== cookie) throw new Error(`POST /api/links with ${cookie} set another session cookie ${set}: the links would not share an owner`);
+      } else if (set && set !== cookie)
+        throw new Error(
+          `POST /api/links with ${cookie} set another session cookie ${set}: the links would not share an owner`,
+        );
     }
     let slug: string | undefined;
     try {
@@ -561,14 +658,19 @@ async function runMain(): Promise<void> {
   async function warmCreates(): Promise<number> {
     const t = performance.now();
     let n = 0;
-    await waitFor('creates to be quick (< 200 ms) through every node', async () => {
-      for (const node of nodes) {
-        const s = performance.now();
-        const r = await createLink(node, `https://example.com/warm/${n++}`, 5_000).catch(() => ({ status: 0 }));
-        if (r.status !== 201 || performance.now() - s > 200) return undefined;
-      }
-      return true;
-    }, 60_000, 200);
+    await waitFor(
+      'creates to be quick (< 200 ms) through every node',
+      async () => {
+        for (const node of nodes) {
+          const s = performance.now();
+          const r = await createLink(node, `https://example.com/warm/${n++}`, 5_000).catch(() => ({ status: 0 }));
+          if (r.status !== 201 || performance.now() - s > 200) return undefined;
+        }
+        return true;
+      },
+      60_000,
+      200,
+    );
     return performance.now() - t;
   }
 
@@ -576,12 +678,18 @@ async function runMain(): Promise<void> {
     const slugs: string[] = [];
     for (let i = 0; i < count; i++) {
       const via = nodes[i % nodes.length]!;
-      const r = await waitFor(`a create through ${via.name}`, async () => {
-        const x = await createLink(via, `https://example.com/live/${tag}/${i}`);
-        if (x.status === 201 && x.slug) return x;
-        if (x.status >= 400 && x.status < 500 && x.status !== 429 && x.status !== 409) throw new Error(`POST /api/links on ${via.name} answered ${x.status}: ${x.body.slice(0, 300)}`);
-        return undefined;
-      }, 30_000, 200);
+      const r = await waitFor(
+        `a create through ${via.name}`,
+        async () => {
+          const x = await createLink(via, `https://example.com/live/${tag}/${i}`);
+          if (x.status === 201 && x.slug) return x;
+          if (x.status >= 400 && x.status < 500 && x.status !== 429 && x.status !== 409)
+            throw new Error(`POST /api/links on ${via.name} answered ${x.status}: ${x.body.slice(0, 300)}`);
+          return undefined;
+        },
+        30_000,
+        200,
+      );
       slugs.push(r.slug!);
     }
     return slugs;
@@ -589,16 +697,30 @@ async function runMain(): Promise<void> {
 
   async function statsTotal(node: RingNode, slug: string, timeoutMs = 2000): Promise<number> {
     const r = await getJson<{ total?: number }>(`${node.url}/api/links/${slug}/stats`, { cookie }, timeoutMs);
-    if (r.status !== 200 || typeof r.body.total !== 'number') throw new Error(`GET /api/links/${slug}/stats on ${node.name} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
+    if (r.status !== 200 || typeof r.body.total !== 'number')
+      throw new Error(
+        `GET /api/links/${slug}/stats on ${node.name} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`,
+      );
     return r.body.total;
   }
 
   /** A link's channel owner candidates: the primaries of its view counter (`views/<slug>`), first reachable one publishes. */
   async function channelPrimaries(slug: string): Promise<{ partition: number; primaries: string[] }> {
     await initHash();
-    const v = (await getJson<{ ring: { size: number; nVal: number; partitions: { owner: string | null }[] } }>(`${nodes[0]!.url}/api/cluster`)).body;
+    const v = (
+      await getJson<{ ring: { size: number; nVal: number; partitions: { owner: string | null }[] } }>(
+        `${nodes[0]!.url}/api/cluster`,
+      )
+    ).body;
     const partition = partitionOf(`views/${slug}`, v.ring.size);
-    return { partition, primaries: walk(v.ring.partitions.map((p) => p.owner ?? ''), partition, v.ring.nVal) };
+    return {
+      partition,
+      primaries: walk(
+        v.ring.partitions.map((p) => p.owner ?? ''),
+        partition,
+        v.ring.nVal,
+      ),
+    };
   }
 
   // -------------------------------------------------------------------------------------
@@ -617,12 +739,22 @@ async function runMain(): Promise<void> {
   function click(node: RingNode, slug: string, c: Click): Promise<Click> {
     return new Promise((resolve) => {
       c.sentAt = mono();
-      const req = http.request({ host: '127.0.0.1', port: node.port, path: `/${slug}`, method: 'GET', agent: node.agent, headers: { 'user-agent': USER_AGENT } }, (res) => {
-        c.status = res.statusCode ?? 0;
-        c.doneAt = mono();
-        res.resume();
-        resolve(c);
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: node.port,
+          path: `/${slug}`,
+          method: 'GET',
+          agent: node.agent,
+          headers: { 'user-agent': USER_AGENT },
+        },
+        (res) => {
+          c.status = res.statusCode ?? 0;
+          c.doneAt = mono();
+          res.resume();
+          resolve(c);
+        },
+      );
       req.setTimeout(10_000, () => req.destroy(new Error('timeout after 10 s')));
       req.on('error', (err) => {
         if (c.status === 0) {
@@ -657,7 +789,11 @@ async function runMain(): Promise<void> {
   }
 
   /** Paced clicks on every stream for `seconds` (or until `stop()`); every response awaited. */
-  function runLoad(slugs: string[], streams: Stream[], seconds: number): { done: Promise<LoadResult>; stop: () => void } {
+  function runLoad(
+    slugs: string[],
+    streams: Stream[],
+    seconds: number,
+  ): { done: Promise<LoadResult>; stop: () => void } {
     const clicks: Click[][] = streams.map(() => []);
     const pending = new Set<Promise<Click>>();
     let stopped = false;
@@ -674,7 +810,14 @@ async function runMain(): Promise<void> {
           while (list.length < due && list.length < Math.round(stream.rate * seconds)) {
             const i = list.length;
             const { node, link } = stream.pick(i);
-            const c: Click = { link, node, sentAt: 0, scheduledAt: start + (i * 1000) / stream.rate, status: 0, doneAt: 0 };
+            const c: Click = {
+              link,
+              node,
+              sentAt: 0,
+              scheduledAt: start + (i * 1000) / stream.rate,
+              status: 0,
+              doneAt: 0,
+            };
             list.push(c);
             const p = click(nodes[node]!, slugs[link]!, c);
             pending.add(p);
@@ -732,8 +875,22 @@ async function runMain(): Promise<void> {
   async function openWatcher(nodeIndex: number, slugs: string[]): Promise<Watcher> {
     const node = nodes[nodeIndex]!;
     const index = new Map(slugs.map((s, i) => [s, i]));
-    const socket = io(node.url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 10_000, extraHeaders: { cookie, origin: node.url } });
-    const w: Watcher = { node: nodeIndex, socket, events: slugs.map(() => []), latest: slugs.map(() => -1), latestAt: slugs.map(() => 0), disconnects: [], recording: false };
+    const socket = io(node.url, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: 10_000,
+      extraHeaders: { cookie, origin: node.url },
+    });
+    const w: Watcher = {
+      node: nodeIndex,
+      socket,
+      events: slugs.map(() => []),
+      latest: slugs.map(() => -1),
+      latestAt: slugs.map(() => 0),
+      disconnects: [],
+      recording: false,
+    };
     socket.on('stats', (st: StatsEvent) => {
       const at = mono();
       const i = index.get(st?.slug);
@@ -766,31 +923,58 @@ async function runMain(): Promise<void> {
     const L = slugs.length;
     const N = nodes.length;
     // Warm-up: every node serves every link a few times (its link cache), then everything settles.
-    const warm = runLoad(slugs, [{ rate: 200, pick: (i) => ({ node: i % N, link: i % L }) }], Math.max(1, Math.ceil((N * L * 3) / 200)));
+    const warm = runLoad(
+      slugs,
+      [{ rate: 200, pick: (i) => ({ node: i % N, link: i % L }) }],
+      Math.max(1, Math.ceil((N * L * 3) / 200)),
+    );
     const w = await warm.done;
     for (const c of w.clicks.flat()) if (c.status === 302) addServed(slugs[c.link]!, 1);
-    if (w.served302 !== w.sent) throw new Error(`warm-up: ${w.sent - w.served302} of ${w.sent} clicks were not 302: ${JSON.stringify(w.statuses)} ${JSON.stringify(w.errors)}`);
-    await waitFor('every socket to see the warm-up totals', async () => (watchers.every((x) => slugs.every((s, i) => x.latest[i] === served.get(s))) ? true : undefined), 15_000, 20).catch((err: Error) => {
-      throw new Error(`${err.message}: sockets saw ${JSON.stringify(watchers.map((x) => x.latest))}, served ${JSON.stringify(slugs.map((s) => served.get(s)))}`);
+    if (w.served302 !== w.sent)
+      throw new Error(
+        `warm-up: ${w.sent - w.served302} of ${w.sent} clicks were not 302: ${JSON.stringify(w.statuses)} ${JSON.stringify(w.errors)}`,
+      );
+    await waitFor(
+      'every socket to see the warm-up totals',
+      async () => (watchers.every((x) => slugs.every((s, i) => x.latest[i] === served.get(s))) ? true : undefined),
+      15_000,
+      20,
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}: sockets saw ${JSON.stringify(watchers.map((x) => x.latest))}, served ${JSON.stringify(slugs.map((s) => served.get(s)))}`,
+      );
     });
     await sleep(1000); // trailing publishes of the warm-up
     const base = slugs.map((s) => served.get(s)!);
 
-    log(`latency: ${settings.clickRatePerSecond} clicks/s for ${settings.clickSeconds} s over ${N} nodes and ${L} links; ${watchers.length} sockets (${watchers.map((x) => nodes[x.node]!.name).join(', ')}) subscribed to every link`);
+    log(
+      `latency: ${settings.clickRatePerSecond} clicks/s for ${settings.clickSeconds} s over ${N} nodes and ${L} links; ${watchers.length} sockets (${watchers.map((x) => nodes[x.node]!.name).join(', ')}) subscribed to every link`,
+    );
     for (const x of watchers) {
       x.recording = true;
       x.events = slugs.map(() => []);
     }
     const cpu0 = cpuSnapshot();
     const loop = loopMonitor();
-    const load = runLoad(slugs, [{ rate: settings.clickRatePerSecond, pick: (i) => ({ node: i % N, link: i % L }) }], settings.clickSeconds);
+    const load = runLoad(
+      slugs,
+      [{ rate: settings.clickRatePerSecond, pick: (i) => ({ node: i % N, link: i % L }) }],
+      settings.clickSeconds,
+    );
     const r = await load.done;
     const loadLoop = loop();
     const cpu = cpuSince(cpu0);
     for (const c of r.clicks.flat()) if (c.status === 302) addServed(slugs[c.link]!, 1);
-    log(`latency: sent ${r.sent} clicks in ${r.seconds} s (${r.achievedPerSecond}/s asked ${settings.clickRatePerSecond}/s), ${r.served302} answered 302, HTTP p99 ${r.httpMs.p99} ms; waiting for the sockets to see the final totals`);
+    log(
+      `latency: sent ${r.sent} clicks in ${r.seconds} s (${r.achievedPerSecond}/s asked ${settings.clickRatePerSecond}/s), ${r.served302} answered 302, HTTP p99 ${r.httpMs.p99} ms; waiting for the sockets to see the final totals`,
+    );
     const tDrain = mono();
-    const drained = await waitFor('final totals on every socket', async () => (watchers.every((x) => slugs.every((s, i) => x.latest[i]! >= served.get(s)!)) ? true : undefined), 10_000, 10).then(
+    const drained = await waitFor(
+      'final totals on every socket',
+      async () => (watchers.every((x) => slugs.every((s, i) => x.latest[i]! >= served.get(s)!)) ? true : undefined),
+      10_000,
+      10,
+    ).then(
       () => true,
       () => false,
     );
@@ -842,12 +1026,28 @@ async function runMain(): Promise<void> {
       perSocket.push({ node: nodes[x.node]!.name, p50: s.p50, p99: s.p99, max: s.max, events, missing: mineMissing });
     }
     const lat = summarize(latencies);
-    const finalTotals = watchers.map((x) => ({ node: nodes[x.node]!.name, exact: slugs.every((s, i) => x.latest[i] === served.get(s)) }));
-    log(`latency: click-to-browser p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms over ${lat.n} (click, socket) pairs; ${missing} never showed up`);
+    const finalTotals = watchers.map((x) => ({
+      node: nodes[x.node]!.name,
+      exact: slugs.every((s, i) => x.latest[i] === served.get(s)),
+    }));
+    log(
+      `latency: click-to-browser p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms over ${lat.n} (click, socket) pairs; ${missing} never showed up`,
+    );
     return {
       clicksAsked: settings.clickRatePerSecond * settings.clickSeconds,
       askedPerSecond: settings.clickRatePerSecond,
-      load: { seconds: r.seconds, sent: r.sent, served302: r.served302, statuses: r.statuses, errors: r.errors, achievedPerSecond: r.achievedPerSecond, answeredPerSecond: r.answeredPerSecond, sendSlipMs: r.slipMs, httpLatencyMs: r.httpMs, maxInFlight: r.maxInFlight },
+      load: {
+        seconds: r.seconds,
+        sent: r.sent,
+        served302: r.served302,
+        statuses: r.statuses,
+        errors: r.errors,
+        achievedPerSecond: r.achievedPerSecond,
+        answeredPerSecond: r.answeredPerSecond,
+        sendSlipMs: r.slipMs,
+        httpLatencyMs: r.httpMs,
+        maxInFlight: r.maxInFlight,
+      },
       clickToBrowserMs: lat,
       pairs: lat.n,
       missingPairs: missing,
@@ -874,11 +1074,18 @@ async function runMain(): Promise<void> {
     const [n1, n2, n3] = nodes as [RingNode, RingNode, RingNode];
     const settleMs = await waitSettled(120_000);
     // Every node agrees on every total before the partition.
-    await waitFor('exact totals on every node before the partition', async () => {
-      for (const n of nodes) for (const s of slugs) if ((await statsTotal(n, s)) !== served.get(s)) return undefined;
-      return true;
-    }, 20_000, 100);
-    log(`partition run ${run}: {n1} | {n2, n3} for ${settings.partitionSeconds} s, ${settings.partitionRatePerSide} clicks/s on each side, the same ${L} links`);
+    await waitFor(
+      'exact totals on every node before the partition',
+      async () => {
+        for (const n of nodes) for (const s of slugs) if ((await statsTotal(n, s)) !== served.get(s)) return undefined;
+        return true;
+      },
+      20_000,
+      100,
+    );
+    log(
+      `partition run ${run}: {n1} | {n2, n3} for ${settings.partitionSeconds} s, ${settings.partitionRatePerSide} clicks/s on each side, the same ${L} links`,
+    );
     await Promise.all([setBlocked(n1.proc, ['n2', 'n3']), setBlocked(n2.proc, ['n1']), setBlocked(n3.proc, ['n1'])]);
     const partitionedAt = mono();
     const cpu0 = cpuSnapshot();
@@ -896,7 +1103,11 @@ async function runMain(): Promise<void> {
       while (mono() - partitionedAt < settings.partitionSeconds * 1000 - 1000) {
         await sleep(2000);
         for (const n of nodes) {
-          const k = await statsTotal(n, slugs[0]!, 1500).then(() => '200', (err: Error) => (/answered (\d+)/.exec(err.message)?.[1] ?? (err.name === 'TimeoutError' ? 'timeout' : 'error')));
+          const k = await statsTotal(n, slugs[0]!, 1500).then(
+            () => '200',
+            (err: Error) =>
+              /answered (\d+)/.exec(err.message)?.[1] ?? (err.name === 'TimeoutError' ? 'timeout' : 'error'),
+          );
           const m = (duringReads[n.name] ??= {});
           m[k] = (m[k] ?? 0) + 1;
         }
@@ -910,10 +1121,17 @@ async function runMain(): Promise<void> {
       const list = r.clicks[s]!;
       const statuses: Record<string, number> = {};
       for (const c of list) statuses[c.status] = (statuses[c.status] ?? 0) + 1;
-      return { sent: list.length, served302: list.filter((c) => c.status === 302).length, statuses, httpMs: summarize(list.filter((c) => c.status > 0).map((c) => c.doneAt - c.sentAt)) };
+      return {
+        sent: list.length,
+        served302: list.filter((c) => c.status === 302).length,
+        statuses,
+        httpMs: summarize(list.filter((c) => c.status > 0).map((c) => c.doneAt - c.sentAt)),
+      };
     };
     const sides = { n1: side(0), 'n2+n3': side(1) };
-    log(`partition run ${run}: clicks stopped (n1 side ${sides.n1.served302}/${sides.n1.sent} 302, n2+n3 side ${sides['n2+n3'].served302}/${sides['n2+n3'].sent} 302); healing`);
+    log(
+      `partition run ${run}: clicks stopped (n1 side ${sides.n1.served302}/${sides.n1.sent} 302, n2+n3 side ${sides['n2+n3'].served302}/${sides['n2+n3'].sent} 302); healing`,
+    );
 
     // Heal, then poll every node for every link every 50 ms.
     const healAt = mono();
@@ -935,7 +1153,13 @@ async function runMain(): Promise<void> {
       const results = await Promise.all(
         nodes.flatMap((n) =>
           slugs.map(async (s, i) => {
-            const v = await statsTotal(n, s, 2000).catch((err: Error) => (/answered (\d+)/.exec(err.message)?.[1] ? `http ${/answered (\d+)/.exec(err.message)![1]}` : err.name === 'TimeoutError' ? 'timeout' : 'error'));
+            const v = await statsTotal(n, s, 2000).catch((err: Error) =>
+              /answered (\d+)/.exec(err.message)?.[1]
+                ? `http ${/answered (\d+)/.exec(err.message)![1]}`
+                : err.name === 'TimeoutError'
+                  ? 'timeout'
+                  : 'error',
+            );
             (lastSeen[n.name] ??= [])[i] = v;
             const ok = v === want[i];
             if (typeof v === 'number' && v > want[i]!) overCount++;
@@ -956,17 +1180,39 @@ async function runMain(): Promise<void> {
       if (wait > 0) await sleep(wait);
     }
     // The sockets: when each saw the final total of every link.
-    const socketsExact = await waitFor('every socket to see the final totals', async () => (watchers.every((x) => slugs.every((s, i) => x.latest[i] === served.get(s))) ? true : undefined), 10_000, 20).then(
+    const socketsExact = await waitFor(
+      'every socket to see the final totals',
+      async () => (watchers.every((x) => slugs.every((s, i) => x.latest[i] === served.get(s))) ? true : undefined),
+      10_000,
+      20,
+    ).then(
       () => true,
       () => false,
     );
     const socketsMs = socketsExact ? Math.max(...watchers.flatMap((x) => x.latestAt.map((t) => t - healAt))) : null;
-    const staleSockets: { socketOn: string; slug: string; saw: number; want: number; lastPacketMsAfterHeal: number; viewCounterPrimaries: string[] }[] = [];
+    const staleSockets: {
+      socketOn: string;
+      slug: string;
+      saw: number;
+      want: number;
+      lastPacketMsAfterHeal: number;
+      viewCounterPrimaries: string[];
+    }[] = [];
     if (!socketsExact) {
       for (const x of watchers)
         for (const [i, slug] of slugs.entries())
-          if (x.latest[i] !== want[i]) staleSockets.push({ socketOn: nodes[x.node]!.name, slug, saw: x.latest[i]!, want: want[i]!, lastPacketMsAfterHeal: Math.round(x.latestAt[i]! - healAt), viewCounterPrimaries: (await channelPrimaries(slug)).primaries });
-      log(`partition run ${run}: sockets still stale 10 s after the heal: ${staleSockets.map((x) => `socket on ${x.socketOn}, link ${x.slug} (view counter primaries ${x.viewCounterPrimaries.join(',')}): saw ${x.saw}, want ${x.want}, last packet ${x.lastPacketMsAfterHeal} ms after the heal`).join('; ')}`);
+          if (x.latest[i] !== want[i])
+            staleSockets.push({
+              socketOn: nodes[x.node]!.name,
+              slug,
+              saw: x.latest[i]!,
+              want: want[i]!,
+              lastPacketMsAfterHeal: Math.round(x.latestAt[i]! - healAt),
+              viewCounterPrimaries: (await channelPrimaries(slug)).primaries,
+            });
+      log(
+        `partition run ${run}: sockets still stale 10 s after the heal: ${staleSockets.map((x) => `socket on ${x.socketOn}, link ${x.slug} (view counter primaries ${x.viewCounterPrimaries.join(',')}): saw ${x.saw}, want ${x.want}, last packet ${x.lastPacketMsAfterHeal} ms after the heal`).join('; ')}`,
+      );
     }
     // Does one more click on each stale link bring its sockets up to date?
     let staleRecovery: { clicked: string[]; exactAfterMs: number | null } | undefined;
@@ -974,22 +1220,38 @@ async function runMain(): Promise<void> {
       const stale = [...new Set(staleSockets.map((x) => x.slug))];
       const tr = mono();
       for (const slug of stale) {
-        const c = await click(n2, slug, { link: slugs.indexOf(slug), node: 1, sentAt: 0, scheduledAt: 0, status: 0, doneAt: 0 });
+        const c = await click(n2, slug, {
+          link: slugs.indexOf(slug),
+          node: 1,
+          sentAt: 0,
+          scheduledAt: 0,
+          status: 0,
+          doneAt: 0,
+        });
         if (c.status === 302) addServed(slug, 1);
       }
-      const ok = await waitFor('stale sockets to catch up after one more click', async () => (watchers.every((x) => slugs.every((s, i) => x.latest[i] === served.get(s))) ? true : undefined), 5_000, 20).then(
+      const ok = await waitFor(
+        'stale sockets to catch up after one more click',
+        async () => (watchers.every((x) => slugs.every((s, i) => x.latest[i] === served.get(s))) ? true : undefined),
+        5_000,
+        20,
+      ).then(
         () => true,
         () => false,
       );
       staleRecovery = { clicked: stale, exactAfterMs: ok ? Math.round(mono() - tr) : null };
-      log(`partition run ${run}: one more click on each stale link (through n2): every socket ${ok ? `exact ${staleRecovery.exactAfterMs} ms later` : 'STILL not exact after 5 s'}`);
+      log(
+        `partition run ${run}: one more click on each stale link (through n2): every socket ${ok ? `exact ${staleRecovery.exactAfterMs} ms later` : 'STILL not exact after 5 s'}`,
+      );
     }
     const perNodeMs: Record<string, number | null> = {};
     for (const n of nodes) {
       const times = slugs.map((s) => firstExact.get(`${n.name}/${s}`));
       perNodeMs[n.name] = times.every((t) => t !== undefined) ? Math.round(Math.max(...(times as number[]))) : null;
     }
-    log(`partition run ${run}: ${convergedMs === null ? `NOT converged within ${settings.convergenceTimeoutMs} ms` : `every node exact ${Math.round(convergedMs)} ms after the heal`}; sockets ${socketsMs === null ? 'NOT all exact' : `exact after ${Math.round(socketsMs)} ms`}`);
+    log(
+      `partition run ${run}: ${convergedMs === null ? `NOT converged within ${settings.convergenceTimeoutMs} ms` : `every node exact ${Math.round(convergedMs)} ms after the heal`}; sockets ${socketsMs === null ? 'NOT all exact' : `exact after ${Math.round(socketsMs)} ms`}`,
+    );
     return {
       run,
       partitionSeconds: settings.partitionSeconds,
@@ -1012,7 +1274,14 @@ async function runMain(): Promise<void> {
       /** When some socket did not see the final totals within 10 s: what each socket saw last, per link, against the 302s served. */
       staleSockets,
       staleRecovery,
-      socketsLastSeen: socketsExact ? undefined : watchers.map((x) => ({ node: nodes[x.node]!.name, connected: x.socket.connected, latest: [...x.latest], lastChangeMsAfterHeal: x.latestAt.map((t) => Math.round(t - healAt)) })),
+      socketsLastSeen: socketsExact
+        ? undefined
+        : watchers.map((x) => ({
+            node: nodes[x.node]!.name,
+            connected: x.socket.connected,
+            latest: [...x.latest],
+            lastChangeMsAfterHeal: x.latestAt.map((t) => Math.round(t - healAt)),
+          })),
       socketsExpected: socketsExact ? undefined : want,
       cpu,
       goalMs: settings.goals.convergenceMs,
@@ -1039,10 +1308,21 @@ async function runMain(): Promise<void> {
     // Every client socket is one fd here (worker threads share the process's table), plus a margin.
     if (selfLimit && selfLimit.soft < want + 512) {
       target = Math.max(0, selfLimit.soft - 512);
-      limitNotes.push(`the bench process's fd limit (ulimit -n) is ${selfLimit.soft}: at most ${target} sockets (asked ${want})`);
+      limitNotes.push(
+        `the bench process's fd limit (ulimit -n) is ${selfLimit.soft}: at most ${target} sockets (asked ${want})`,
+      );
     }
-    for (const [name, l] of Object.entries(nodeLimits)) if (l && l.soft < Math.ceil(target / nodes.length) + 512) limitNotes.push(`${name}'s fd limit ${l.soft} is below its share of sockets`);
-    if (portRange && portRange.length === 2 && portRange[1]! - portRange[0]! + 1 < Math.ceil(target / nodes.length) + 1000) limitNotes.push(`the ephemeral port range ${portRange.join('-')} is small for ${Math.ceil(target / nodes.length)} connections per node`);
+    for (const [name, l] of Object.entries(nodeLimits))
+      if (l && l.soft < Math.ceil(target / nodes.length) + 512)
+        limitNotes.push(`${name}'s fd limit ${l.soft} is below its share of sockets`);
+    if (
+      portRange &&
+      portRange.length === 2 &&
+      portRange[1]! - portRange[0]! + 1 < Math.ceil(target / nodes.length) + 1000
+    )
+      limitNotes.push(
+        `the ephemeral port range ${portRange.join('-')} is small for ${Math.ceil(target / nodes.length)} connections per node`,
+      );
 
     const [slug] = await createLinks(1, 'fanout');
     served.set(slug!, 0);
@@ -1096,7 +1376,9 @@ async function runMain(): Promise<void> {
 
     try {
       // Open: batches of 200 at a time, spread over the nodes and the workers.
-      log(`fan-out: opening ${target} sockets (${settings.fanoutBatch} at a time, ${W} worker threads) subscribed to ${slug}`);
+      log(
+        `fan-out: opening ${target} sockets (${settings.fanoutBatch} at a time, ${W} worker threads) subscribed to ${slug}`,
+      );
       const connectMs: number[] = [];
       const errors: Record<string, number> = {};
       let opened = 0;
@@ -1111,7 +1393,11 @@ async function runMain(): Promise<void> {
         const n = Math.min(settings.fanoutBatch, target - start);
         const urls: string[][] = ws.map(() => []);
         for (let j = 0; j < n; j++) urls[j % W]!.push(nodes[(start + j) % nodes.length]!.url);
-        const replies = await Promise.all(ws.map((w, i) => call<OpenReply>(w, { type: 'open', urls: urls[i]!, cookie, slug: slug!, timeoutMs: 20_000 })));
+        const replies = await Promise.all(
+          ws.map((w, i) =>
+            call<OpenReply>(w, { type: 'open', urls: urls[i]!, cookie, slug: slug!, timeoutMs: 20_000 }),
+          ),
+        );
         let batchFailed = 0;
         for (const r of replies) {
           opened += r.opened;
@@ -1120,7 +1406,8 @@ async function runMain(): Promise<void> {
           connectMs.push(...r.connectMs);
           for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
         }
-        if ((start / settings.fanoutBatch) % 10 === 9 || start + n >= target) log(`fan-out: ${opened} open, ${failed} failed (${((mono() - tOpen) / 1000).toFixed(1)} s)`);
+        if ((start / settings.fanoutBatch) % 10 === 9 || start + n >= target)
+          log(`fan-out: ${opened} open, ${failed} failed (${((mono() - tOpen) / 1000).toFixed(1)} s)`);
         consecutiveFailedBatches = batchFailed === n ? consecutiveFailedBatches + 1 : 0;
         if (consecutiveFailedBatches >= 3) {
           stopReason = `3 batches in a row failed entirely (errors: ${JSON.stringify(errors)})`;
@@ -1131,14 +1418,19 @@ async function runMain(): Promise<void> {
       const openCpu = cpuSince(cpu0);
       const openLoop = loop();
       const rssConnected = await rssMiB();
-      log(`fan-out: ${opened} sockets open and subscribed in ${openSeconds.toFixed(1)} s (${failed} failed); node RSS ${JSON.stringify(rssConnected)} MiB`);
+      log(
+        `fan-out: ${opened} sockets open and subscribed in ${openSeconds.toFixed(1)} s (${failed} failed); node RSS ${JSON.stringify(rssConnected)} MiB`,
+      );
 
       // The idle cost of holding the sockets (pings, gossip, the watchdog): the baseline of the per-click CPU figures.
       await sleep(1000);
       const idle0 = cpuSnapshot();
       await sleep(3000);
       const idle = cpuSince(idle0);
-      const idleCpuMsPerSecond = { nodes: Math.round(idle.nodesCpuMs / idle.wallSeconds), bench: Math.round(idle.benchCpuMs / idle.wallSeconds) };
+      const idleCpuMsPerSecond = {
+        nodes: Math.round(idle.nodesCpuMs / idle.wallSeconds),
+        bench: Math.round(idle.benchCpuMs / idle.wallSeconds),
+      };
 
       // Trials: arm every worker with the next total, one click, wait for every socket.
       const trials = [];
@@ -1170,7 +1462,14 @@ async function runMain(): Promise<void> {
         const node = nodes[t % nodes.length]!;
         const loopT = loopMonitor();
         const cpuAtClick = cpuSnapshot();
-        const c = await click(node, slug!, { link: 0, node: t % nodes.length, sentAt: 0, scheduledAt: 0, status: 0, doneAt: 0 });
+        const c = await click(node, slug!, {
+          link: 0,
+          node: t % nodes.length,
+          sentAt: 0,
+          scheduledAt: 0,
+          status: 0,
+          doneAt: 0,
+        });
         if (c.status !== 302) throw new Error(`fan-out click on ${node.name} answered ${c.status} ${c.error ?? ''}`);
         total++;
         served.set(slug!, total);
@@ -1193,12 +1492,15 @@ async function runMain(): Promise<void> {
         const post = await collectAll();
         const lat: number[] = [];
         let missing = 0;
-        for (const r of post) for (const a of r.arrivals) if (Number.isNaN(a)) missing++;
-          else if (a >= 0) lat.push(a - c.sentAt);
+        for (const r of post)
+          for (const a of r.arrivals)
+            if (Number.isNaN(a)) missing++;
+            else if (a >= 0) lat.push(a - c.sentAt);
         const s = summarize(lat);
         allArrivals.push(...lat);
         const disconnects: Record<string, number> = {};
-        for (const r of post) for (const [k, v] of Object.entries(r.disconnects)) disconnects[k] = (disconnects[k] ?? 0) + v;
+        for (const r of post)
+          for (const [k, v] of Object.entries(r.disconnects)) disconnects[k] = (disconnects[k] ?? 0) + v;
         trials.push({
           trial: t + 1,
           clickedOn: node.name,
@@ -1224,7 +1526,9 @@ async function runMain(): Promise<void> {
           benchEventLoopDelay: lp,
           disconnectsSoFar: disconnects,
         });
-        log(`fan-out trial ${t + 1}: click on ${node.name}; ${lat.length}/${connected} sockets got the new total: p50 ${s.p50} ms, p99 ${s.p99} ms, last ${s.max} ms${missing ? `, ${missing} missing after ${Math.round(waitedMs)} ms` : ''}`);
+        log(
+          `fan-out trial ${t + 1}: click on ${node.name}; ${lat.length}/${connected} sockets got the new total: p50 ${s.p50} ms, p99 ${s.p99} ms, last ${s.max} ms${missing ? `, ${missing} missing after ${Math.round(waitedMs)} ms` : ''}`,
+        );
       }
       {
         // The last trial's packet count.
@@ -1236,7 +1540,9 @@ async function runMain(): Promise<void> {
         }
         const prev = trials[trials.length - 1];
         if (prev) {
-          prev.statsPacketsPerSocket = round2((post.reduce((a, r) => a + r.events, 0) - prev.eventsAtArm) / Math.max(1, prev.sockets));
+          prev.statsPacketsPerSocket = round2(
+            (post.reduce((a, r) => a + r.events, 0) - prev.eventsAtArm) / Math.max(1, prev.sockets),
+          );
           prev.onePacketLog.push(...packetLog(takeSample(), prev.sentAt));
           prev.cpuClickToQuiet = cpuSince(prev.cpuAtClick);
         }
@@ -1245,12 +1551,18 @@ async function runMain(): Promise<void> {
       const rssAfter = await rssMiB();
       const disconnects: Record<string, number> = {};
       const last = await collectAll();
-      for (const r of last) for (const [k, v] of Object.entries(r.disconnects)) disconnects[k] = (disconnects[k] ?? 0) + v;
+      for (const r of last)
+        for (const [k, v] of Object.entries(r.disconnects)) disconnects[k] = (disconnects[k] ?? 0) + v;
       const benchRssMiB = round1(process.memoryUsage().rss / 2 ** 20);
       const benchFds = openFds('self');
       await Promise.all(ws.map((w) => call(w, { type: 'close' })));
       const perNodeSockets = Math.round(opened / nodes.length);
-      const rssPerSocketKiB = Object.fromEntries(nodes.map((n) => [n.name, round2(((rssConnected[n.name]! - rssBefore[n.name]!) * 1024) / Math.max(1, perNodeSockets))]));
+      const rssPerSocketKiB = Object.fromEntries(
+        nodes.map((n) => [
+          n.name,
+          round2(((rssConnected[n.name]! - rssBefore[n.name]!) * 1024) / Math.max(1, perNodeSockets)),
+        ]),
+      );
       return {
         socketsAsked: want,
         socketsTarget: target,
@@ -1263,7 +1575,13 @@ async function runMain(): Promise<void> {
         ephemeralPortRange: portRange,
         benchOpenFdsWithSockets: benchFds,
         workers: W,
-        connect: { seconds: round1(openSeconds), perSecond: Math.round(opened / openSeconds), perSocketMs: summarize(connectMs), cpu: openCpu, benchEventLoopDelay: openLoop },
+        connect: {
+          seconds: round1(openSeconds),
+          perSecond: Math.round(opened / openSeconds),
+          perSocketMs: summarize(connectMs),
+          cpu: openCpu,
+          benchEventLoopDelay: openLoop,
+        },
         nodeRssMiB: { before: rssBefore, connected: rssConnected, afterTrials: rssAfter },
         nodeRssPerSocketKiB: rssPerSocketKiB,
         benchRssMiB,
@@ -1282,7 +1600,10 @@ async function runMain(): Promise<void> {
   }
 
   let lastSampleJson = '';
-  function packetLog(sample: { at: number; json: string }[], since: number): { ms: number; total: number; changed: boolean }[] {
+  function packetLog(
+    sample: { at: number; json: string }[],
+    since: number,
+  ): { ms: number; total: number; changed: boolean }[] {
     return sample.map((e) => {
       const changed = e.json !== lastSampleJson;
       lastSampleJson = e.json;
@@ -1307,10 +1628,30 @@ async function runMain(): Promise<void> {
       if (isError(r.latency)) rows.push(['click-to-browser latency', 'FAILED', '', r.latency.error.split('\n')[0]!]);
       else {
         const l = r.latency;
-        rows.push(['click-to-browser p50 / p99 / max', `${l.clickToBrowserMs.p50} / ${l.clickToBrowserMs.p99} / ${l.clickToBrowserMs.max} ms`, `p99 <= ${l.goalP99Ms} ms: ${ok(l.clickToBrowserMs.p99 <= l.goalP99Ms)}`, `${l.pairs} (click, socket) pairs, ${l.perSocket.length} sockets`]);
-        rows.push(['clicks that never showed up', String(l.missingPairs), `0: ${ok(l.missingPairs === 0)}`, `${l.negativePairs} attributed before sent, ${l.overCounted} over-counted`]);
-        rows.push(['achieved click rate', `${l.load.achievedPerSecond}/s sent, ${l.load.answeredPerSecond}/s 302`, `${l.askedPerSecond}/s asked`, `${l.load.sent} sent, ${l.load.served302} 302 in ${l.load.seconds} s; send slip p99 ${l.load.sendSlipMs.p99} ms; HTTP p50/p99 ${l.load.httpLatencyMs.p50}/${l.load.httpLatencyMs.p99} ms`]);
-        rows.push(['  CPU during clicks', `nodes ${pct(l.cpu.nodes)}, bench ${pct(l.cpu.bench)}, others ${pct(l.cpu.others)}`, '', `bench event-loop delay p99 ${l.benchEventLoopDelay.p99Ms} ms, max ${l.benchEventLoopDelay.maxMs} ms`]);
+        rows.push([
+          'click-to-browser p50 / p99 / max',
+          `${l.clickToBrowserMs.p50} / ${l.clickToBrowserMs.p99} / ${l.clickToBrowserMs.max} ms`,
+          `p99 <= ${l.goalP99Ms} ms: ${ok(l.clickToBrowserMs.p99 <= l.goalP99Ms)}`,
+          `${l.pairs} (click, socket) pairs, ${l.perSocket.length} sockets`,
+        ]);
+        rows.push([
+          'clicks that never showed up',
+          String(l.missingPairs),
+          `0: ${ok(l.missingPairs === 0)}`,
+          `${l.negativePairs} attributed before sent, ${l.overCounted} over-counted`,
+        ]);
+        rows.push([
+          'achieved click rate',
+          `${l.load.achievedPerSecond}/s sent, ${l.load.answeredPerSecond}/s 302`,
+          `${l.askedPerSecond}/s asked`,
+          `${l.load.sent} sent, ${l.load.served302} 302 in ${l.load.seconds} s; send slip p99 ${l.load.sendSlipMs.p99} ms; HTTP p50/p99 ${l.load.httpLatencyMs.p50}/${l.load.httpLatencyMs.p99} ms`,
+        ]);
+        rows.push([
+          '  CPU during clicks',
+          `nodes ${pct(l.cpu.nodes)}, bench ${pct(l.cpu.bench)}, others ${pct(l.cpu.others)}`,
+          '',
+          `bench event-loop delay p99 ${l.benchEventLoopDelay.p99Ms} ms, max ${l.benchEventLoopDelay.maxMs} ms`,
+        ]);
       }
     }
     for (const p of r.partition ?? []) {
@@ -1320,21 +1661,82 @@ async function runMain(): Promise<void> {
           `convergence after heal (run ${p.run})`,
           p.convergedMs === null ? 'not converged' : `${p.convergedMs} ms`,
           `<= ${p.goalMs} ms: ${ok(p.goalMet)}`,
-          `per node ${Object.entries(p.perNodeMs).map(([k, v]) => `${k} ${v ?? '-'}`).join(', ')}; sockets ${p.socketsExactMs !== null ? `exact after ${p.socketsExactMs} ms` : `NOT exact 10 s after the heal: ${p.staleSockets.length} (socket, link) pairs stale (${p.staleSockets.slice(0, 3).map((x) => `on ${x.socketOn} ${x.slug} saw ${x.saw} want ${x.want}, owner candidates ${x.viewCounterPrimaries.join(',')}`).join('; ')}${p.staleSockets.length > 3 ? '; ...' : ''}); after one more click ${p.staleRecovery?.exactAfterMs != null ? `exact in ${p.staleRecovery.exactAfterMs} ms` : 'still stale'}`}; ${p.servedTotal} clicks in ${p.partitionSeconds} s partition (n1 ${p.sides.n1.served302}/${p.sides.n1.sent}, n2+n3 ${p.sides['n2+n3'].served302}/${p.sides['n2+n3'].sent} 302)`,
+          `per node ${Object.entries(p.perNodeMs)
+            .map(([k, v]) => `${k} ${v ?? '-'}`)
+            .join(', ')}; sockets ${
+            p.socketsExactMs !== null
+              ? `exact after ${p.socketsExactMs} ms`
+              : `NOT exact 10 s after the heal: ${p.staleSockets.length} (socket, link) pairs stale (${p.staleSockets
+                  .slice(0, 3)
+                  .map(
+                    (x) =>
+                      `on ${x.socketOn} ${x.slug} saw ${x.saw} want ${x.want}, owner candidates ${x.viewCounterPrimaries.join(',')}`,
+                  )
+                  .join(
+                    '; ',
+                  )}${p.staleSockets.length > 3 ? '; ...' : ''}); after one more click ${p.staleRecovery?.exactAfterMs != null ? `exact in ${p.staleRecovery.exactAfterMs} ms` : 'still stale'}`
+          }; ${p.servedTotal} clicks in ${p.partitionSeconds} s partition (n1 ${p.sides.n1.served302}/${p.sides.n1.sent}, n2+n3 ${p.sides['n2+n3'].served302}/${p.sides['n2+n3'].sent} 302)`,
         ]);
     }
     if (r.fanout) {
       if (isError(r.fanout)) rows.push(['fan-out', 'FAILED', '', r.fanout.error.split('\n')[0]!]);
       else {
         const f = r.fanout;
-        rows.push(['fan-out sockets', `${f.socketsOpen} of ${f.socketsAsked}`, '', `${f.socketsFailed} failed; fd limit ${f.fdLimit.bench ? `${f.fdLimit.bench.soft}/${f.fdLimit.bench.hard}` : '?'}${f.stopReason ? `; stopped: ${f.stopReason}` : ''}${f.limitNotes.length ? `; ${f.limitNotes.join('; ')}` : ''}`]);
-        rows.push(['  connect + subscribe', `${f.connect.seconds} s (${f.connect.perSecond}/s)`, '', `per socket p50/p99 ${f.connect.perSocketMs.p50}/${f.connect.perSocketMs.p99} ms, ${settings.fanoutBatch} at a time`]);
-        for (const t of f.trials) rows.push([`  trial ${t.trial} (click on ${t.clickedOn})`, `p50 ${t.arrivalMs.p50} / p99 ${t.arrivalMs.p99} / last ${t.untilLastMs} ms`, '', `${t.received}/${t.sockets} got it${t.missing ? `, ${t.missing} MISSING` : ''}; first socket ${t.arrivalMs.min} ms, first to last ${t.spreadMs} ms; worker loop busy ${t.workerEventLoopUtilization.map(pct).join('/')}; CPU for this click: nodes ${t.cpuClickToQuiet?.nodesCpuMs ?? '?'} ms, bench ${t.cpuClickToQuiet?.benchCpuMs ?? '?'} ms; ${t.statsPacketsPerSocket} stats packets per socket for this click (one socket's, ms after the click, * = content changed: ${t.onePacketLog.map((e: { ms: number; changed: boolean }) => `${Math.round(e.ms)}${e.changed ? '*' : ''}`).join(' ')})`]);
-        rows.push(['  idle CPU with the sockets open', `nodes ${f.idleCpuMsPerSecond.nodes} ms/s, bench ${f.idleCpuMsPerSecond.bench} ms/s`, '', 'the baseline included in the per-click CPU figures (from the click until every worker was quiet 600 ms)']);
-        rows.push(['  CPU during trials', `nodes ${pct(f.trialsCpu.nodes)}, bench ${pct(f.trialsCpu.bench)}, others ${pct(f.trialsCpu.others)}`, '', `over ${f.trialsCpu.wallSeconds} s (trials and the pauses between them)`]);
-        rows.push(['  all trials', `p50 ${f.allTrialsArrivalMs.p50} / p99 ${f.allTrialsArrivalMs.p99} / max ${f.allTrialsArrivalMs.max} ms`, '', `${f.allTrialsArrivalMs.n} arrivals`]);
-        rows.push(['  node RSS (MiB)', Object.entries(f.nodeRssMiB.connected).map(([k, v]) => `${k} ${v}`).join(', '), '', `before ${Object.entries(f.nodeRssMiB.before).map(([k, v]) => `${k} ${v}`).join(', ')}; after trials ${Object.entries(f.nodeRssMiB.afterTrials).map(([k, v]) => `${k} ${v}`).join(', ')}; ~${Object.values(f.nodeRssPerSocketKiB).join('/')} KiB per socket`]);
-        rows.push(['  bench process', `RSS ${f.benchRssMiB} MiB`, '', `${f.benchOpenFdsWithSockets} open fds with the sockets; ${f.workers} worker threads; disconnects ${JSON.stringify(f.disconnects)}`]);
+        rows.push([
+          'fan-out sockets',
+          `${f.socketsOpen} of ${f.socketsAsked}`,
+          '',
+          `${f.socketsFailed} failed; fd limit ${f.fdLimit.bench ? `${f.fdLimit.bench.soft}/${f.fdLimit.bench.hard}` : '?'}${f.stopReason ? `; stopped: ${f.stopReason}` : ''}${f.limitNotes.length ? `; ${f.limitNotes.join('; ')}` : ''}`,
+        ]);
+        rows.push([
+          '  connect + subscribe',
+          `${f.connect.seconds} s (${f.connect.perSecond}/s)`,
+          '',
+          `per socket p50/p99 ${f.connect.perSocketMs.p50}/${f.connect.perSocketMs.p99} ms, ${settings.fanoutBatch} at a time`,
+        ]);
+        for (const t of f.trials)
+          rows.push([
+            `  trial ${t.trial} (click on ${t.clickedOn})`,
+            `p50 ${t.arrivalMs.p50} / p99 ${t.arrivalMs.p99} / last ${t.untilLastMs} ms`,
+            '',
+            `${t.received}/${t.sockets} got it${t.missing ? `, ${t.missing} MISSING` : ''}; first socket ${t.arrivalMs.min} ms, first to last ${t.spreadMs} ms; worker loop busy ${t.workerEventLoopUtilization.map(pct).join('/')}; CPU for this click: nodes ${t.cpuClickToQuiet?.nodesCpuMs ?? '?'} ms, bench ${t.cpuClickToQuiet?.benchCpuMs ?? '?'} ms; ${t.statsPacketsPerSocket} stats packets per socket for this click (one socket's, ms after the click, * = content changed: ${t.onePacketLog.map((e: { ms: number; changed: boolean }) => `${Math.round(e.ms)}${e.changed ? '*' : ''}`).join(' ')})`,
+          ]);
+        rows.push([
+          '  idle CPU with the sockets open',
+          `nodes ${f.idleCpuMsPerSecond.nodes} ms/s, bench ${f.idleCpuMsPerSecond.bench} ms/s`,
+          '',
+          'the baseline included in the per-click CPU figures (from the click until every worker was quiet 600 ms)',
+        ]);
+        rows.push([
+          '  CPU during trials',
+          `nodes ${pct(f.trialsCpu.nodes)}, bench ${pct(f.trialsCpu.bench)}, others ${pct(f.trialsCpu.others)}`,
+          '',
+          `over ${f.trialsCpu.wallSeconds} s (trials and the pauses between them)`,
+        ]);
+        rows.push([
+          '  all trials',
+          `p50 ${f.allTrialsArrivalMs.p50} / p99 ${f.allTrialsArrivalMs.p99} / max ${f.allTrialsArrivalMs.max} ms`,
+          '',
+          `${f.allTrialsArrivalMs.n} arrivals`,
+        ]);
+        rows.push([
+          '  node RSS (MiB)',
+          Object.entries(f.nodeRssMiB.connected)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+          '',
+          `before ${Object.entries(f.nodeRssMiB.before)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}; after trials ${Object.entries(f.nodeRssMiB.afterTrials)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}; ~${Object.values(f.nodeRssPerSocketKiB).join('/')} KiB per socket`,
+        ]);
+        rows.push([
+          '  bench process',
+          `RSS ${f.benchRssMiB} MiB`,
+          '',
+          `${f.benchOpenFdsWithSockets} open fds with the sockets; ${f.workers} worker threads; disconnects ${JSON.stringify(f.disconnects)}`,
+        ]);
       }
     }
     const head = ['measure', 'value', 'goal', 'notes'];
@@ -1362,8 +1764,13 @@ async function runMain(): Promise<void> {
     loadAverageBefore: os.loadavg().map(round2),
     loadAverageAfter: [] as number[],
   };
-  if (machine.cpuBusyBefore > 0.15) log(`warning: the CPUs were ${Math.round(machine.cpuBusyBefore * 100)}% busy before the benchmark started: other work is running and will skew the figures`);
-  log(`${machine.cpus}x ${machine.cpuModel}, node ${machine.node}, socket.io-client ${machine.socketIoClient}; fd limit ${machine.fdLimit?.soft}/${machine.fdLimit?.hard}`);
+  if (machine.cpuBusyBefore > 0.15)
+    log(
+      `warning: the CPUs were ${Math.round(machine.cpuBusyBefore * 100)}% busy before the benchmark started: other work is running and will skew the figures`,
+    );
+  log(
+    `${machine.cpus}x ${machine.cpuModel}, node ${machine.node}, socket.io-client ${machine.socketIoClient}; fd limit ${machine.fdLimit?.soft}/${machine.fdLimit?.hard}`,
+  );
 
   const results: Results = {};
   const notes: string[] = [];
@@ -1379,7 +1786,8 @@ async function runMain(): Promise<void> {
       slugs = await createLinks(settings.links, 'latency');
       for (const s of slugs) served.set(s, 0);
       log(`${slugs.length} links created through ${nodes.map((n) => n.name).join(', ')} by one session`);
-      for (const [i] of nodes.entries()) for (let k = 0; k < settings.socketsPerNodeForLatency; k++) watchers.push(await openWatcher(i, slugs));
+      for (const [i] of nodes.entries())
+        for (let k = 0; k < settings.socketsPerNodeForLatency; k++) watchers.push(await openWatcher(i, slugs));
     }
     if (only.has('latency')) {
       try {
@@ -1412,14 +1820,19 @@ async function runMain(): Promise<void> {
       }
     }
     for (const w of watchers) {
-      if (w.disconnects.length) notes.push(`latency socket on ${nodes[w.node]!.name} disconnected: ${w.disconnects.join('; ')}`);
+      if (w.disconnects.length)
+        notes.push(`latency socket on ${nodes[w.node]!.name} disconnected: ${w.disconnects.join('; ')}`);
       w.socket.close();
     }
     if (only.has('fanout')) {
       try {
         await waitSettled(60_000);
         results.fanout = await phaseFanout();
-        if (results.fanout.trials.some((t) => t.missing > 0) || results.fanout.socketsOpen < results.fanout.socketsTarget) code = 1;
+        if (
+          results.fanout.trials.some((t) => t.missing > 0) ||
+          results.fanout.socketsOpen < results.fanout.socketsTarget
+        )
+          code = 1;
       } catch (err) {
         if (interrupted) throw err;
         results.fanout = { error: (err as Error).message };
@@ -1444,19 +1857,38 @@ async function runMain(): Promise<void> {
   await stopAll();
   if (interrupted) return;
 
-  console.log(`\nlive-updates benchmark: ${machine.cpus}x ${machine.cpuModel}, node ${machine.node}, socket.io ${machine.socketIo} / socket.io-client ${machine.socketIoClient}; ${settings.nodes} nodes${quick ? ' (--quick)' : ''}\n`);
+  console.log(
+    `\nlive-updates benchmark: ${machine.cpus}x ${machine.cpuModel}, node ${machine.node}, socket.io ${machine.socketIo} / socket.io-client ${machine.socketIoClient}; ${settings.nodes} nodes${quick ? ' (--quick)' : ''}\n`,
+  );
   console.log(table(results));
   for (const n of notes) console.log(`note: ${n}`);
-  if (clusterEvents.length) console.log(`\nmembership changes and exits seen during the run:\n  ${clusterEvents.join('\n  ')}`);
-  for (const [name, text] of Object.entries(nodeOutput)) console.log(`\n${name} wrote (last lines):\n${text.split('\n').slice(-10).join('\n')}`);
+  if (clusterEvents.length)
+    console.log(`\nmembership changes and exits seen during the run:\n  ${clusterEvents.join('\n  ')}`);
+  for (const [name, text] of Object.entries(nodeOutput))
+    console.log(`\n${name} wrote (last lines):\n${text.split('\n').slice(-10).join('\n')}`);
   if (warnings.length) console.log(`\nwarnings in the bench process: ${[...new Set(warnings)].join('; ')}`);
 
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  const stamp = startedAt
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
   const file = join(dir, `live-${stamp}.json`);
   machine.loadAverageAfter = os.loadavg().map(round2);
-  const json = { benchmark: 'live', startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), command: `npm run bench:live${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, machine, settings, results, notes, clusterEvents, nodeOutput, warnings: [...new Set(warnings)] };
+  const json = {
+    benchmark: 'live',
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench:live${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine,
+    settings,
+    results,
+    notes,
+    clusterEvents,
+    nodeOutput,
+    warnings: [...new Set(warnings)],
+  };
   writeFileSync(`${file}.tmp`, `${JSON.stringify(json, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
   console.log(`\nwrote ${relative(root, file)}`);

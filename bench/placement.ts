@@ -10,13 +10,7 @@
 //   ... --json-out FILE                  also write the JSON to FILE (used by `npm run bench`)
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  claimGuarantee,
-  claimPartitions,
-  countMoves,
-  ownershipCounts,
-  windowViolations,
-} from '../ring';
+import { claimGuarantee, claimPartitions, countMoves, ownershipCounts, windowViolations } from '../ring';
 
 const RING_SIZES = [64, 256];
 const N_VAL = 3;
@@ -113,7 +107,10 @@ const jsonOut = jsonOutAt >= 0 ? process.argv[jsonOutAt + 1] : undefined;
 if (jsonOutAt >= 0 && !jsonOut) throw new Error('--json-out needs a file name');
 if (jsonOut) {
   mkdirSync(dirname(jsonOut), { recursive: true });
-  writeFileSync(`${jsonOut}.tmp`, `${JSON.stringify({ benchmark: 'placement', nVal: N_VAL, rings: ringRows, leaves: leaveRows }, null, 2)}\n`);
+  writeFileSync(
+    `${jsonOut}.tmp`,
+    `${JSON.stringify({ benchmark: 'placement', nVal: N_VAL, rings: ringRows, leaves: leaveRows }, null, 2)}\n`,
+  );
   renameSync(`${jsonOut}.tmp`, jsonOut);
 }
 

@@ -83,12 +83,19 @@ const result = {
 };
 if (values.json) console.log(JSON.stringify(result));
 else {
-  console.log(`quorum put/get in process: ${nodeCount} nodes, N=${result.nVal} R=${result.r} W=${result.w}, ${clients} clients`);
-  console.log(`  ${puts} puts + ${gets} gets (${errors} errors) in ${result.wallSeconds} s wall = ${result.opsPerSecond} ops/s (${result.messages} messages delivered)`);
+  console.log(
+    `quorum put/get in process: ${nodeCount} nodes, N=${result.nVal} R=${result.r} W=${result.w}, ${clients} clients`,
+  );
+  console.log(
+    `  ${puts} puts + ${gets} gets (${errors} errors) in ${result.wallSeconds} s wall = ${result.opsPerSecond} ops/s (${result.messages} messages delivered)`,
+  );
 }
 if (values['json-out']) {
   const file = values['json-out'];
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, `${JSON.stringify({ benchmark: 'quorum', settings: { ops: opsTarget, clients, nodes: nodeCount }, result }, null, 2)}\n`);
+  writeFileSync(
+    `${file}.tmp`,
+    `${JSON.stringify({ benchmark: 'quorum', settings: { ops: opsTarget, clients, nodes: nodeCount }, result }, null, 2)}\n`,
+  );
   renameSync(`${file}.tmp`, file);
 }

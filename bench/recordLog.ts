@@ -37,7 +37,10 @@ function entry(i: number): unknown {
       s: [
         {
           d: [node, (i % 9) + 1],
-          v: { url: `https://example.com/some/path?x=${i}`, owner: `sess:${(i * 2654435761).toString(16).padStart(16, '0').slice(-16)}` },
+          v: {
+            url: `https://example.com/some/path?x=${i}`,
+            owner: `sess:${(i * 2654435761).toString(16).padStart(16, '0').slice(-16)}`,
+          },
           at: 1_700_000_000_000 + i,
         },
       ],
@@ -91,7 +94,12 @@ try {
     recordBytesAvg: Math.round((logBytes - 16) / total),
     interval: { intervalMs, appendMs, appendsPerSec: perSec(total, appendMs), logBytes, logMiB: mib(logBytes) },
     replay: { millis: replayMs, recordsPerSec: perSec(total, replayMs), bytesRead: replay.stats.bytesRead },
-    compact: { millis: compactMs, recordsPerSec: perSec(total, compactMs), snapshotBytes, snapshotMiB: mib(snapshotBytes) },
+    compact: {
+      millis: compactMs,
+      recordsPerSec: perSec(total, compactMs),
+      snapshotBytes,
+      snapshotMiB: mib(snapshotBytes),
+    },
     reopen: { millis: reopenMs, recordsPerSec: perSec(total, reopenMs) },
     always: { records: alwaysCount, millis: alwaysMs, appendsPerSec: perSec(alwaysCount, alwaysMs) },
     dir: values.dir ?? os.tmpdir(),
@@ -100,11 +108,23 @@ try {
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     const rows: Array<[string, string, string]> = [
-      ['append (interval ' + intervalMs + ' ms)', `${result.interval.appendsPerSec.toLocaleString('en-US')} rec/s`, `${appendMs} ms, log ${result.interval.logMiB} MiB (${result.recordBytesAvg} B/record)`],
+      [
+        'append (interval ' + intervalMs + ' ms)',
+        `${result.interval.appendsPerSec.toLocaleString('en-US')} rec/s`,
+        `${appendMs} ms, log ${result.interval.logMiB} MiB (${result.recordBytesAvg} B/record)`,
+      ],
       ['open: replay log', `${result.replay.recordsPerSec.toLocaleString('en-US')} rec/s`, `${replayMs} ms`],
-      ['compact: write snapshot', `${result.compact.recordsPerSec.toLocaleString('en-US')} rec/s`, `${compactMs} ms, snapshot ${result.compact.snapshotMiB} MiB`],
+      [
+        'compact: write snapshot',
+        `${result.compact.recordsPerSec.toLocaleString('en-US')} rec/s`,
+        `${compactMs} ms, snapshot ${result.compact.snapshotMiB} MiB`,
+      ],
       ['open: read snapshot', `${result.reopen.recordsPerSec.toLocaleString('en-US')} rec/s`, `${reopenMs} ms`],
-      [`append (always, ${alwaysCount})`, `${result.always.appendsPerSec.toLocaleString('en-US')} rec/s`, `${alwaysMs} ms`],
+      [
+        `append (always, ${alwaysCount})`,
+        `${result.always.appendsPerSec.toLocaleString('en-US')} rec/s`,
+        `${alwaysMs} ms`,
+      ],
     ];
     console.log(`record log, ${total.toLocaleString('en-US')} ring-entry records, dir ${result.dir}`);
     const w0 = Math.max(...rows.map((r) => r[0].length));

@@ -49,7 +49,18 @@
 // when a target is done, on errors, on SIGINT/SIGTERM and at exit. Only 127.0.0.1 is used.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  lstatSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join, relative } from 'node:path';
@@ -91,7 +102,8 @@ const { values: argv } = parseArgs({
   },
 });
 /** Sent with every request to every target: a browser's, so ringlink counts human views (its full path: device class, referrer, unique visitor, stats), not bot views. */
-const defaultUserAgent = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const defaultUserAgent =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 /**
  * The full-load runs use wrk when it is installed (installed here from Debian when missing and
  * running as root): a C load generator with one thread takes far less CPU per request than
@@ -99,16 +111,22 @@ const defaultUserAgent = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KH
  * competition with it. The half-load runs always use autocannon (wrk cannot pace requests).
  */
 function pickGenerator(asked: string | undefined): 'wrk' | 'autocannon' {
-  if (asked !== undefined && asked !== 'wrk' && asked !== 'autocannon') usage(`--generator: wrk or autocannon, not ${asked}`);
+  if (asked !== undefined && asked !== 'wrk' && asked !== 'autocannon')
+    usage(`--generator: wrk or autocannon, not ${asked}`);
   if (asked === 'autocannon') return 'autocannon';
   const hasWrk = () => spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status === 0;
   if (!hasWrk() && process.getuid?.() === 0) {
     console.error('[bench] wrk is not installed: apt-get install -y wrk');
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'wrk'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'wrk'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   }
   if (hasWrk()) return 'wrk';
   if (asked === 'wrk') usage('--generator wrk: wrk is not installed (apt-get install wrk)');
-  console.error('[bench] wrk is not available: the full-load runs use autocannon (figures are then lower, the generator competes for the CPUs)');
+  console.error(
+    '[bench] wrk is not available: the full-load runs use autocannon (figures are then lower, the generator competes for the CPUs)',
+  );
   return 'autocannon';
 }
 const settings = {
@@ -129,7 +147,12 @@ const settings = {
   countCheckDelayMs: 1500,
   userAgent: argv['user-agent'] ?? defaultUserAgent,
 };
-const only = new Set(argv.only!.split(',').map((s) => s.trim()).filter(Boolean));
+const only = new Set(
+  argv
+    .only!.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 for (const t of only) if (!['bare', 'next', 'ringlink'].includes(t)) usage(`--only: unknown target ${t}`);
 
 function positiveInt(name: string, v: string): number {
@@ -138,7 +161,9 @@ function positiveInt(name: string, v: string): number {
   return n;
 }
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 4] [--rounds 10] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--pin] [--user-agent UA]`);
+  console.error(
+    `${msg}\nusage: npm run bench:redirect -- [--connections 64] [--duration 4] [--rounds 10] [--warmup 2] [--quick] [--only bare,next,ringlink] [--persist] [--pin] [--user-agent UA]`,
+  );
   process.exit(2);
 }
 
@@ -169,7 +194,10 @@ interface AutocannonResult {
 interface AutocannonInstance extends NodeJS.EventEmitter {
   stop(): void;
 }
-const autocannon = require('autocannon') as (opts: AutocannonOptions, cb: (err: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
+const autocannon = require('autocannon') as (
+  opts: AutocannonOptions,
+  cb: (err: Error | null, result: AutocannonResult) => void,
+) => AutocannonInstance;
 const running = new Set<AutocannonInstance>();
 
 interface RunResult {
@@ -230,7 +258,13 @@ function load(url: string, kind: RunResult['kind'], seconds: number, overallRate
         statusCodes,
         errors: r.errors,
         timeouts: r.timeouts,
-        latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, mean: round2(r.latency.average), max: r.latency.max },
+        latencyMs: {
+          p50: r.latency.p50,
+          p90: r.latency.p90,
+          p99: r.latency.p99,
+          mean: round2(r.latency.average),
+          max: r.latency.max,
+        },
         othersCpu,
       };
       if (raw.length > 0) {
@@ -240,7 +274,8 @@ function load(url: string, kind: RunResult['kind'], seconds: number, overallRate
       }
       resolve(run);
     });
-    if (kind === 'half') instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => raw.push(ms));
+    if (kind === 'half')
+      instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => raw.push(ms));
     running.add(instance);
   });
 }
@@ -276,7 +311,18 @@ function loadWrk(url: string, kind: RunResult['kind'], seconds: number): Promise
     writeFileSync(wrkScriptFile, wrkScript);
   }
   const cpuBefore = cpuSnapshot();
-  const args = ['-t1', `-c${settings.connections}`, `-d${seconds}s`, '--timeout', '10s', '-H', `User-Agent: ${settings.userAgent}`, '-s', wrkScriptFile, url];
+  const args = [
+    '-t1',
+    `-c${settings.connections}`,
+    `-d${seconds}s`,
+    '--timeout',
+    '10s',
+    '-H',
+    `User-Agent: ${settings.userAgent}`,
+    '-s',
+    wrkScriptFile,
+    url,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     wrkChildren.add(child);
@@ -368,7 +414,12 @@ const ringlink = new Harness({
   env: { RATE_LIMIT_CREATE_PER_MIN: '0', SERVE_UI: undefined },
 });
 
-function startProc(name: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stopSignal?: NodeJS.Signals } = {}): Proc {
+function startProc(
+  name: string,
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; stopSignal?: NodeJS.Signals } = {},
+): Proc {
   const spawned = spawnProc(name, cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? process.env, group: true });
   const p: Proc = Object.assign(spawned, { stopSignal: opts.stopSignal ?? 'SIGTERM' });
   procs.add(p);
@@ -422,7 +473,12 @@ const procOutput = (p: Proc) => outputTail(p);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** Wait (bounded) for fn to give a value, failing early when interrupted or when a process in `watch` exits. */
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, watch: Proc[] = []): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+  watch: Proc[] = [],
+): Promise<T> {
   const failIf = () => {
     if (interrupted) return 'interrupted';
     const dead = watch.find((p) => !p.alive);
@@ -437,7 +493,10 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 }
 
 /** GET without following redirects. */
-async function probe(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: string }> {
+async function probe(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: string }> {
   const res = await fetch(url, { redirect: 'manual', headers, signal: AbortSignal.timeout(5000) });
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
@@ -448,8 +507,12 @@ async function checkRedirect(url: string, expected: string): Promise<void> {
   const problems: string[] = [];
   if (r.status !== 302) problems.push(`status ${r.status}`);
   if (r.headers.get('location') !== expected) problems.push(`location ${r.headers.get('location')}`);
-  if (!/no-store/.test(r.headers.get('cache-control') ?? '')) problems.push(`cache-control ${r.headers.get('cache-control')}`);
-  if (problems.length) throw new Error(`GET ${url} is not a 302 to ${expected} with cache-control no-store: ${problems.join(', ')}\n${r.body.slice(0, 500)}`);
+  if (!/no-store/.test(r.headers.get('cache-control') ?? ''))
+    problems.push(`cache-control ${r.headers.get('cache-control')}`);
+  if (problems.length)
+    throw new Error(
+      `GET ${url} is not a 302 to ${expected} with cache-control no-store: ${problems.join(', ')}\n${r.body.slice(0, 500)}`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -473,7 +536,12 @@ interface TargetResult {
   runs: RunResult[];
   reqPerSec: number;
   latencyMs: RunResult['latencyMs'];
-  half: { overallRate: number; reqPerSec: number; latencyMs: RunResult['latencyMs']; rawLatencyMs: RunResult['rawLatencyMs'] };
+  half: {
+    overallRate: number;
+    reqPerSec: number;
+    latencyMs: RunResult['latencyMs'];
+    rawLatencyMs: RunResult['rawLatencyMs'];
+  };
   counting: Counting;
   /** Paired targets: req/s of each full-load round (reqPerSec is their median). */
   rounds?: number[];
@@ -496,7 +564,9 @@ function pinFor(serverPid: number | undefined): string | undefined {
   if (!settings.pin || serverPid === undefined) return undefined;
   let ok = pinToCpu(process.pid, 0);
   for (const p of procs) if (p.alive && p.pid !== undefined) ok = pinToCpu(p.pid, p.pid === serverPid ? 1 : 0) && ok;
-  return ok ? 'pinned: the server on CPU 1, the load generator and every other process on CPU 0' : 'pinning with taskset failed: unpinned';
+  return ok
+    ? 'pinned: the server on CPU 1, the load generator and every other process on CPU 0'
+    : 'pinning with taskset failed: unpinned';
 }
 
 /** Whether every served redirect was counted, given the runs on a target and its counter's increase. */
@@ -519,12 +589,20 @@ function countingOf(runs: RunResult[], counted: number): Counting {
 function noteOddRuns(runs: RunResult[], notes: string[]): void {
   for (const r of runs) {
     const other = Object.entries(r.statusCodes).filter(([code]) => code !== '302');
-    if (other.length || r.errors || r.timeouts) notes.push(`${r.kind} run: ${other.map(([c, n]) => `${n}x ${c}`).join(', ')}${r.errors ? ` ${r.errors} errors` : ''}${r.timeouts ? ` ${r.timeouts} timeouts` : ''}`.trim());
+    if (other.length || r.errors || r.timeouts)
+      notes.push(
+        `${r.kind} run: ${other.map(([c, n]) => `${n}x ${c}`).join(', ')}${r.errors ? ` ${r.errors} errors` : ''}${r.timeouts ? ` ${r.timeouts} timeouts` : ''}`.trim(),
+      );
   }
 }
 
 /** One target on its own: a warm-up, a full-load run, a half-load run (next+redis). */
-async function measure(target: string, url: string, readCount: () => Promise<number>, opts: { countDelayMs: number; notes?: string[]; serverPid?: number }): Promise<TargetResult> {
+async function measure(
+  target: string,
+  url: string,
+  readCount: () => Promise<number>,
+  opts: { countDelayMs: number; notes?: string[]; serverPid?: number },
+): Promise<TargetResult> {
   const notes = opts.notes ?? []; // shared: readCount may add to it
   const pinned = pinFor(opts.serverPid);
   if (pinned) notes.push(pinned);
@@ -628,7 +706,9 @@ async function measurePaired(targets: PairedTarget[]): Promise<TargetResult[]> {
       noteOddRuns(all, t.notes);
       const reqPerSec = Math.round(median(rounds.map((r) => r.reqPerSec)));
       // The run nearest the median gives the full-load latency figures.
-      const typical = rounds.reduce((a, b) => (Math.abs(b.reqPerSec - reqPerSec) < Math.abs(a.reqPerSec - reqPerSec) ? b : a));
+      const typical = rounds.reduce((a, b) =>
+        Math.abs(b.reqPerSec - reqPerSec) < Math.abs(a.reqPerSec - reqPerSec) ? b : a,
+      );
       const { rate, run: half } = halves.get(t)!;
       const result: TargetResult = {
         target: t.target,
@@ -637,7 +717,12 @@ async function measurePaired(targets: PairedTarget[]): Promise<TargetResult[]> {
         runs: all,
         reqPerSec,
         latencyMs: typical.latencyMs,
-        half: { overallRate: rate, reqPerSec: half.reqPerSec, latencyMs: half.latencyMs, rawLatencyMs: half.rawLatencyMs },
+        half: {
+          overallRate: rate,
+          reqPerSec: half.reqPerSec,
+          latencyMs: half.latencyMs,
+          rawLatencyMs: half.rawLatencyMs,
+        },
         counting: countingOf(all, await t.readCount()),
         rounds: rounds.map((r) => r.reqPerSec),
       };
@@ -645,7 +730,12 @@ async function measurePaired(targets: PairedTarget[]): Promise<TargetResult[]> {
       if (bare && t !== bare) {
         const bareRounds = maxRuns.get(bare)!;
         const ratios = rounds.map((r, i) => round3(r.reqPerSec / bareRounds[i]!.reqPerSec));
-        result.vsBare = { median: round3(median(ratios)), min: Math.min(...ratios), max: Math.max(...ratios), rounds: ratios };
+        result.vsBare = {
+          median: round3(median(ratios)),
+          min: Math.min(...ratios),
+          max: Math.max(...ratios),
+          rounds: ratios,
+        };
       }
       out.push(result);
     }
@@ -666,7 +756,16 @@ function log(msg: string): void {
 async function bundle(entry: string, name: string): Promise<string> {
   const { build } = (await import('esbuild')) as typeof import('esbuild');
   const outfile = join(root, 'node_modules', '.cache', 'ringlink', name);
-  await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    packages: 'external',
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
@@ -677,11 +776,18 @@ async function bundle(entry: string, name: string): Promise<string> {
 async function startBare(): Promise<PairedTarget> {
   const slug = 'bench';
   const file = await bundle('bench/baselines/bareServer.ts', 'bareServer.mjs');
-  const p = startProc('bare', process.execPath, [file], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LINKS: JSON.stringify({ [slug]: LINK_URL }) } });
-  const port = await waitFor('bare server to listen', async () => {
-    const m = /\{"port":(\d+)\}/.exec(p.output());
-    return m ? Number(m[1]) : undefined;
-  }, 10_000, [p]);
+  const p = startProc('bare', process.execPath, [file], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LINKS: JSON.stringify({ [slug]: LINK_URL }) },
+  });
+  const port = await waitFor(
+    'bare server to listen',
+    async () => {
+      const m = /\{"port":(\d+)\}/.exec(p.output());
+      return m ? Number(m[1]) : undefined;
+    },
+    10_000,
+    [p],
+  );
   const base = `http://127.0.0.1:${port}`;
   await checkRedirect(`${base}/${slug}`, LINK_URL);
   const before = await bareCount(base, slug); // the check above counted one view
@@ -736,10 +842,18 @@ async function ensureNextBuilt(): Promise<{ built: boolean; seconds: number }> {
     symlinkSync(join('..', '..', '..', 'node_modules'), link, 'dir');
   }
   const stamp = join(nextDir, '.next', 'bench-sources.sha256');
-  if (existsSync(join(nextDir, '.next', 'BUILD_ID')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === nextSourcesHash()) return { built: false, seconds: 0 };
+  if (
+    existsSync(join(nextDir, '.next', 'BUILD_ID')) &&
+    existsSync(stamp) &&
+    readFileSync(stamp, 'utf8') === nextSourcesHash()
+  )
+    return { built: false, seconds: 0 };
   log('next+redis: next build (sources changed or no build yet)');
   const t = performance.now();
-  const p = startProc('next build', process.execPath, [nextBin, 'build'], { cwd: nextDir, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' } });
+  const p = startProc('next build', process.execPath, [nextBin, 'build'], {
+    cwd: nextDir,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+  });
   await p.exited;
   await stopProc(p); // whatever the build left in its process group
   if (p.exit?.code !== 0) throw new Error(`next build failed (${p.describeExit()})\n${procOutput(p)}`);
@@ -757,28 +871,62 @@ async function benchNextRedis(): Promise<TargetResult> {
   const slug = 'bench';
   const build = await ensureNextBuilt();
   const redisPort = await freePort();
-  const redis = startProc('redis-server', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning']);
+  const redis = startProc('redis-server', 'redis-server', [
+    '--port',
+    String(redisPort),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+  ]);
   let next: Proc | undefined;
   const { default: Redis } = (await import('ioredis')) as typeof import('ioredis');
-  const client = new Redis({ port: redisPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const client = new Redis({
+    port: redisPort,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
   client.on('error', () => {});
   try {
-    await waitFor('redis-server', async () => {
-      if (client.status !== 'ready') {
-        client.disconnect();
-        await client.connect();
-      }
-      return (await client.ping()) === 'PONG' ? true : undefined;
-    }, 10_000, [redis]);
+    await waitFor(
+      'redis-server',
+      async () => {
+        if (client.status !== 'ready') {
+          client.disconnect();
+          await client.connect();
+        }
+        return (await client.ping()) === 'PONG' ? true : undefined;
+      },
+      10_000,
+      [redis],
+    );
     await client.set(`link:${slug}`, LINK_URL);
     await client.del(`clicks:${slug}`);
     const port = await freePort();
     next = startProc('next start', process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
       cwd: nextDir,
-      env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', REDIS_URL: `redis://127.0.0.1:${redisPort}` },
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        NEXT_TELEMETRY_DISABLED: '1',
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      },
     });
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('next start to answer', async () => ((await probe(`${base}/${slug}`)).status > 0 ? true : undefined), 30_000, [next, redis]);
+    await waitFor(
+      'next start to answer',
+      async () => ((await probe(`${base}/${slug}`)).status > 0 ? true : undefined),
+      30_000,
+      [next, redis],
+    );
     await checkRedirect(`${base}/${slug}`, LINK_URL);
     const counter = async () => Number((await client.get(`clicks:${slug}`)) ?? 0);
     const before = await counter();
@@ -835,11 +983,16 @@ async function createLink(via: RingNodeProc): Promise<CreatedLink> {
     signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();
-  if (res.status !== 201) throw new Error(`POST /api/links on ${via.name} answered ${res.status}: ${text.slice(0, 500)}`);
+  if (res.status !== 201)
+    throw new Error(`POST /api/links on ${via.name} answered ${res.status}: ${text.slice(0, 500)}`);
   const slug = (JSON.parse(text) as { slug?: string }).slug;
   if (!slug) throw new Error(`POST /api/links answered 201 without a slug: ${text.slice(0, 500)}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';', 1)[0]!).find((c) => c.startsWith('rl_sid='));
-  if (!cookie) throw new Error(`POST /api/links set no rl_sid cookie (set-cookie: ${JSON.stringify(res.headers.getSetCookie())})`);
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';', 1)[0]!)
+    .find((c) => c.startsWith('rl_sid='));
+  if (!cookie)
+    throw new Error(`POST /api/links set no rl_sid cookie (set-cookie: ${JSON.stringify(res.headers.getSetCookie())})`);
   return { slug, cookie, via };
 }
 
@@ -850,9 +1003,15 @@ interface LinkStatsBody {
 }
 
 async function linkStats(link: CreatedLink, node: RingNodeProc = link.via): Promise<LinkStatsBody> {
-  const r = await getJson<LinkStatsBody>(`http://127.0.0.1:${node.port}/api/links/${link.slug}/stats`, { cookie: link.cookie });
-  if (r.status !== 200) throw new Error(`GET /api/links/${link.slug}/stats on ${node.name} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 500)}`);
-  if (typeof r.body.total !== 'number' || typeof r.body.bots !== 'number' || !Array.isArray(r.body.nodes)) throw new Error(`stats without total/bots/nodes: ${JSON.stringify(r.body).slice(0, 500)}`);
+  const r = await getJson<LinkStatsBody>(`http://127.0.0.1:${node.port}/api/links/${link.slug}/stats`, {
+    cookie: link.cookie,
+  });
+  if (r.status !== 200)
+    throw new Error(
+      `GET /api/links/${link.slug}/stats on ${node.name} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 500)}`,
+    );
+  if (typeof r.body.total !== 'number' || typeof r.body.bots !== 'number' || !Array.isArray(r.body.nodes))
+    throw new Error(`stats without total/bots/nodes: ${JSON.stringify(r.body).slice(0, 500)}`);
   return r.body;
 }
 
@@ -865,15 +1024,21 @@ async function ringlinkTargets(nodes: RingNodeProc[]): Promise<PairedTarget[]> {
     const link = await createLink(nodes[0]!);
     const stats = await linkStats(link);
     const primaries = new Set(stats.nodes.filter((n) => n.role === 'primary').map((n) => n.name));
-    const node = kind === 'local' ? nodes.find((n) => primaries.has(n.name)) : nodes.find((n) => !primaries.has(n.name));
-    if (!node) throw new Error(`no node is ${kind === 'local' ? 'a primary' : 'outside the primaries'} of ${link.slug} (stats nodes: ${JSON.stringify(stats.nodes)})`);
+    const node =
+      kind === 'local' ? nodes.find((n) => primaries.has(n.name)) : nodes.find((n) => !primaries.has(n.name));
+    if (!node)
+      throw new Error(
+        `no node is ${kind === 'local' ? 'a primary' : 'outside the primaries'} of ${link.slug} (stats nodes: ${JSON.stringify(stats.nodes)})`,
+      );
     const url = `http://127.0.0.1:${node.port}/${link.slug}`;
     // The probe is a counted view too: count from the stats after it.
     await checkRedirect(url, LINK_URL);
     await sleep(settings.countCheckDelayMs);
     const s0 = await linkStats(link);
     const before = s0.total + s0.bots;
-    const notes = [`load on ${node.name} (${kind === 'local' ? 'a primary' : 'not a primary'} of ${link.slug}: primaries ${[...primaries].join(', ')}), stats read on ${link.via.name}`];
+    const notes = [
+      `load on ${node.name} (${kind === 'local' ? 'a primary' : 'not a primary'} of ${link.slug}: primaries ${[...primaries].join(', ')}), stats read on ${link.via.name}`,
+    ];
     out.push({
       target,
       url,
@@ -882,7 +1047,9 @@ async function ringlinkTargets(nodes: RingNodeProc[]): Promise<PairedTarget[]> {
       notes,
       readCount: async () => {
         const s = await linkStats(link);
-        notes.push(`stats after the load: total ${s.total}, bots ${s.bots} (before it: total ${s0.total}, bots ${s0.bots})`);
+        notes.push(
+          `stats after the load: total ${s.total}, bots ${s.bots} (before it: total ${s0.total}, bots ${s0.bots})`,
+        );
         return s.total + s.bots - before;
       },
       converge: async (r) => {
@@ -892,10 +1059,16 @@ async function ringlinkTargets(nodes: RingNodeProc[]): Promise<PairedTarget[]> {
         while (performance.now() - t < 10_000) {
           await sleep(500);
           const s = await linkStats(link);
-          last = { afterMs: Math.round(settings.countCheckDelayMs + performance.now() - t), counted: s.total + s.bots - before };
+          last = {
+            afterMs: Math.round(settings.countCheckDelayMs + performance.now() - t),
+            counted: s.total + s.bots - before,
+          };
           if (last.counted >= r.counting.served && last.counted <= r.counting.sent) break;
         }
-        if (last) r.notes.push(`count ${r.counting.counted} after ${settings.countCheckDelayMs} ms; ${last.counted} after ${last.afterMs} ms`);
+        if (last)
+          r.notes.push(
+            `count ${r.counting.counted} after ${settings.countCheckDelayMs} ms; ${last.counted} after ${last.afterMs} ms`,
+          );
       },
     });
   }
@@ -945,10 +1118,23 @@ function table(results: (TargetResult | TargetError)[]): string {
   const ok = results.filter((r): r is TargetResult => !failed(r));
   const bare = ok.find((r) => r.target === 'bare');
   const next = ok.find((r) => r.target === 'next+redis');
-  const ratio = (x: number, base: TargetResult | undefined) => (base ? `${(x / base.reqPerSec).toFixed(base === bare ? 2 : 1)}x` : '-');
+  const ratio = (x: number, base: TargetResult | undefined) =>
+    base ? `${(x / base.reqPerSec).toFixed(base === bare ? 2 : 1)}x` : '-';
   // Paired targets: the median of the per-round ratios, not the ratio of the medians.
   const vsBare = (r: TargetResult) => (r.vsBare ? `${r.vsBare.median.toFixed(2)}x` : ratio(r.reqPerSec, bare));
-  const head = ['target', 'req/s', 'vs bare', 'vs next+redis', 'p50 ms', 'p99 ms', 'half load req/s', 'half p50/p99 ms', 'half p50/p99 ms (raw)', 'counted exactly', "others' CPU"];
+  const head = [
+    'target',
+    'req/s',
+    'vs bare',
+    'vs next+redis',
+    'p50 ms',
+    'p99 ms',
+    'half load req/s',
+    'half p50/p99 ms',
+    'half p50/p99 ms (raw)',
+    'counted exactly',
+    "others' CPU",
+  ];
   const rows = results.map((r) =>
     failed(r)
       ? [r.target, 'failed', '', '', '', '', '', '', '', '', '']
@@ -967,7 +1153,8 @@ function table(results: (TargetResult | TargetError)[]): string {
         ],
   );
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [
     line(head),
     widths.map((w) => '-'.repeat(w)).join('  '),
@@ -988,7 +1175,10 @@ function table(results: (TargetResult | TargetError)[]): string {
     }
     out.push(`${r.target}: counted exactly: ${r.counting.exact ? 'yes' : 'no'} (${r.counting.detail})`);
     if (r.rounds) out.push(`  full-load rounds: ${r.rounds.join(', ')} req/s (median ${r.reqPerSec})`);
-    if (r.vsBare) out.push(`  vs bare per round: ${r.vsBare.rounds.map((x) => x.toFixed(2)).join(', ')} (median ${r.vsBare.median.toFixed(2)}x, ${r.vsBare.min.toFixed(2)}-${r.vsBare.max.toFixed(2)})`);
+    if (r.vsBare)
+      out.push(
+        `  vs bare per round: ${r.vsBare.rounds.map((x) => x.toFixed(2)).join(', ')} (median ${r.vsBare.median.toFixed(2)}x, ${r.vsBare.min.toFixed(2)}-${r.vsBare.max.toFixed(2)})`,
+      );
     for (const n of r.notes) out.push(`  ${n}`);
   }
   return out.join('\n');
@@ -996,7 +1186,14 @@ function table(results: (TargetResult | TargetError)[]): string {
 
 /** Fraction of all CPUs' time spent busy over the next `ms`. */
 async function cpuBusy(ms: number): Promise<number> {
-  const sample = () => os.cpus().reduce((acc, c) => ({ idle: acc.idle + c.times.idle, total: acc.total + c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle }), { idle: 0, total: 0 });
+  const sample = () =>
+    os.cpus().reduce(
+      (acc, c) => ({
+        idle: acc.idle + c.times.idle,
+        total: acc.total + c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle,
+      }),
+      { idle: 0, total: 0 },
+    );
   const a = sample();
   await sleep(ms);
   const b = sample();
@@ -1013,7 +1210,10 @@ async function main(): Promise<number> {
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     autocannon: (require('autocannon/package.json') as { version: string }).version,
-    wrk: settings.generator === 'wrk' ? `wrk ${/(\d+\.\d+[^\s\]]*)/.exec(spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? '(version unknown)'}` : null,
+    wrk:
+      settings.generator === 'wrk'
+        ? `wrk ${/(\d+\.\d+[^\s\]]*)/.exec(spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? '(version unknown)'}`
+        : null,
     next: (require('next/package.json') as { version: string }).version,
     ioredis: (require('ioredis/package.json') as { version: string }).version,
     redisServer: only.has('next') ? redisVersion() : null,
@@ -1022,8 +1222,13 @@ async function main(): Promise<number> {
     loadAverageBefore: os.loadavg().map(round2),
     loadAverageAfter: [] as number[],
   };
-  if (machine.cpuBusyBefore > 0.15) log(`warning: the CPUs were ${Math.round(machine.cpuBusyBefore * 100)}% busy before the benchmark started: other work is running and will skew the figures`);
-  log(`${machine.cpus}x ${machine.cpuModel}, node ${machine.node}; ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per run`);
+  if (machine.cpuBusyBefore > 0.15)
+    log(
+      `warning: the CPUs were ${Math.round(machine.cpuBusyBefore * 100)}% busy before the benchmark started: other work is running and will skew the figures`,
+    );
+  log(
+    `${machine.cpus}x ${machine.cpuModel}, node ${machine.node}; ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per run`,
+  );
   const results: (TargetResult | TargetError)[] = [];
   const attempt = async (target: string, fn: () => Promise<TargetResult | (TargetResult | TargetError)[]>) => {
     try {
@@ -1041,15 +1246,28 @@ async function main(): Promise<number> {
   const order = ['bare', 'next+redis', 'ringlink local', 'ringlink cached/forwarded'];
   results.sort((a, b) => order.indexOf(a.target) - order.indexOf(b.target));
 
-  console.log(`\nredirect benchmark: ${machine.cpus}x ${machine.cpuModel}, node ${machine.node}; full load: ${settings.generator === 'wrk' ? machine.wrk : `autocannon ${machine.autocannon}`}, half load: autocannon ${machine.autocannon}; ${settings.connections} connections, ${settings.durationSeconds} s per full-load run (bare and ringlink: ${settings.rounds} paired rounds), ${settings.halfSeconds} s per half-load run, after a ${settings.warmupSeconds} s warm-up (load generator in the same machine)\n`);
+  console.log(
+    `\nredirect benchmark: ${machine.cpus}x ${machine.cpuModel}, node ${machine.node}; full load: ${settings.generator === 'wrk' ? machine.wrk : `autocannon ${machine.autocannon}`}, half load: autocannon ${machine.autocannon}; ${settings.connections} connections, ${settings.durationSeconds} s per full-load run (bare and ringlink: ${settings.rounds} paired rounds), ${settings.halfSeconds} s per half-load run, after a ${settings.warmupSeconds} s warm-up (load generator in the same machine)\n`,
+  );
   console.log(table(results));
 
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  const stamp = startedAt
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
   const file = join(dir, `redirect-${stamp}.json`);
   machine.loadAverageAfter = os.loadavg().map(round2);
-  const json = { benchmark: 'redirect', startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), command: `npm run bench:redirect${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, machine, settings, results };
+  const json = {
+    benchmark: 'redirect',
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench:redirect${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine,
+    settings,
+    results,
+  };
   writeFileSync(`${file}.tmp`, `${JSON.stringify(json, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
   console.log(`\nwrote ${relative(root, file)}`);
@@ -1060,7 +1278,7 @@ let code = 1;
 try {
   code = await main();
 } catch (err) {
-  console.error(interrupted ? 'interrupted' : (err as Error).stack ?? err);
+  console.error(interrupted ? 'interrupted' : ((err as Error).stack ?? err));
 } finally {
   await stopAll();
 }

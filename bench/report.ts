@@ -17,7 +17,11 @@ if (arg === '--help' || arg === '-h') {
 }
 const file = arg ? (isAbsolute(arg) ? arg : join(root, arg)) : newestBenchDoc(root);
 if (!file || !existsSync(file)) {
-  console.error(arg ? `${arg}: no such file` : 'no bench/results/bench-*.json yet: run `npm run bench` (or `npm run bench -- --quick`) first');
+  console.error(
+    arg
+      ? `${arg}: no such file`
+      : 'no bench/results/bench-*.json yet: run `npm run bench` (or `npm run bench -- --quick`) first',
+  );
   process.exit(1);
 }
 console.log(`from ${relative(root, file)}`);

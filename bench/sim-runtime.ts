@@ -73,4 +73,10 @@ function run(label: string, messages: number, faults: Partial<NetworkFaults>, se
 const messages = Number(process.argv[2] ?? 1_000_000);
 run('warm-up', 100_000, {});
 run('clean network, FIFO', messages, { minDelayMs: 1, maxDelayMs: 5 });
-run('1% loss, 1% dup, reorder', messages, { dropRate: 0.01, duplicateRate: 0.01, minDelayMs: 1, maxDelayMs: 20, reorder: true });
+run('1% loss, 1% dup, reorder', messages, {
+  dropRate: 0.01,
+  duplicateRate: 0.01,
+  minDelayMs: 1,
+  maxDelayMs: 20,
+  reorder: true,
+});

@@ -61,12 +61,15 @@ const { values: argv } = parseArgs({
 function num(name: keyof typeof argv, min: number): number {
   const v = Number(argv[name]);
   if (!Number.isFinite(v) || v < min) {
-    console.error(`--${name} must be a number >= ${min} (got ${String(argv[name])})\nusage: npm run soak -- [--minutes 10 | --seconds 60] [--rate 150] [--creates 1] [--deletes 0.25] [--sockets 300] [--hot-links 30] [--sample-seconds 5] [--max-in-flight 48] [--memory-only] [--json]`);
+    console.error(
+      `--${name} must be a number >= ${min} (got ${String(argv[name])})\nusage: npm run soak -- [--minutes 10 | --seconds 60] [--rate 150] [--creates 1] [--deletes 0.25] [--sockets 300] [--hot-links 30] [--sample-seconds 5] [--max-in-flight 48] [--memory-only] [--json]`,
+    );
     process.exit(2);
   }
   return v;
 }
-const durationSec = argv.seconds !== undefined ? num('seconds', 10) : (argv.minutes !== undefined ? num('minutes', 0.5) : 10) * 60;
+const durationSec =
+  argv.seconds !== undefined ? num('seconds', 10) : (argv.minutes !== undefined ? num('minutes', 0.5) : 10) * 60;
 const settings = {
   durationSeconds: durationSec,
   rate: num('rate', 1),
@@ -94,8 +97,19 @@ const HUMAN_UA = [
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
   'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
 ];
-const BOT_UA = ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', 'Twitterbot/1.0', 'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)', 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)'];
-const REFERRERS = ['https://news.ycombinator.com/item?id=1', 'https://www.reddit.com/r/programming/', '', '', 'https://t.co/abc'];
+const BOT_UA = [
+  'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+  'Twitterbot/1.0',
+  'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)',
+  'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)',
+];
+const REFERRERS = [
+  'https://news.ycombinator.com/item?id=1',
+  'https://www.reddit.com/r/programming/',
+  '',
+  '',
+  'https://t.co/abc',
+];
 
 // =======================================================================================
 // Owners, links, sockets
@@ -167,11 +181,28 @@ async function createLink(o: Owner, node: ClusterNode, hot: boolean): Promise<{ 
   const url = `https://soak.example.com/${o.kind}/${++urlCounter}?r=${randomBytes(3).toString('hex')}`;
   const body: Record<string, unknown> = { url };
   if (!hot && Math.random() < 0.1) body.maxClicks = 1_000_000;
-  const r = await cluster.request(node, 'POST', '/api/links', { headers: { 'content-type': 'application/json', ...ownerHeaders(o, node, true) }, body: JSON.stringify(body) });
+  const r = await cluster.request(node, 'POST', '/api/links', {
+    headers: { 'content-type': 'application/json', ...ownerHeaders(o, node, true) },
+    body: JSON.stringify(body),
+  });
   if (o.kind === 'browser') takeCookie(o, r.headers);
   if (r.status !== 201) return { status: r.status };
   const slug = (JSON.parse(r.body) as { slug: string }).slug;
-  const link: Link = { slug, owner: o, hot, urls: new Set([url]), history: new Set([url]), url, deleted: false, deleteUnknown: false, busy: false, human302: 0, bot302: 0, head: 0, gone: 0 };
+  const link: Link = {
+    slug,
+    owner: o,
+    hot,
+    urls: new Set([url]),
+    history: new Set([url]),
+    url,
+    deleted: false,
+    deleteUnknown: false,
+    busy: false,
+    human302: 0,
+    bot302: 0,
+    head: 0,
+    gone: 0,
+  };
   links.push(link);
   bySlug.set(slug, link);
   return { status: 201, link };
@@ -197,7 +228,15 @@ function openWatcher(node: ClusterNode, link: Link | null): Promise<Watcher> {
     timeout: 10_000,
     ...(owner.token ? { auth: { token: owner.token } } : { extraHeaders: { cookie: owner.cookie!, origin: node.url } }),
   });
-  const w: Watcher = { socket, node: node.name, slug: link?.slug ?? null, subscribed: false, events: 0, lastTotal: -1, subscribeFailures: 0 };
+  const w: Watcher = {
+    socket,
+    node: node.name,
+    slug: link?.slug ?? null,
+    subscribed: false,
+    events: 0,
+    lastTotal: -1,
+    subscribeFailures: 0,
+  };
   socket.on('stats', (st: { slug?: string; total?: number }) => {
     if (st?.slug !== w.slug) return;
     socketEvents++;
@@ -250,7 +289,19 @@ function openWatcher(node: ClusterNode, link: Link | null): Promise<Watcher> {
 // =======================================================================================
 // The load: a paced mix of operations, bounded in flight
 
-type Op = 'redirect' | 'redirectBot' | 'head' | 'notFound' | 'stats' | 'list' | 'edit' | 'session' | 'cluster' | 'summary' | 'create' | 'delete';
+type Op =
+  | 'redirect'
+  | 'redirectBot'
+  | 'head'
+  | 'notFound'
+  | 'stats'
+  | 'list'
+  | 'edit'
+  | 'session'
+  | 'cluster'
+  | 'summary'
+  | 'create'
+  | 'delete';
 const mix: Array<[Op, number]> = [
   ['redirect', 55],
   ['redirectBot', 10],
@@ -280,7 +331,14 @@ interface Window {
 }
 const newWindow = (): Window => ({ requests: 0, skipped: 0, byOp: {}, redirectMs: [], apiMs: [], errors: [] });
 let win = newWindow();
-const totals = { requests: 0, skipped: 0, byOp: {} as Record<string, Record<string, number>>, status5xx: 0, transportErrors: 0, unexpected: {} as Record<string, number> };
+const totals = {
+  requests: 0,
+  skipped: 0,
+  byOp: {} as Record<string, Record<string, number>>,
+  status5xx: 0,
+  transportErrors: 0,
+  unexpected: {} as Record<string, number>,
+};
 let inFlight = 0;
 let stopping = false;
 
@@ -294,7 +352,8 @@ function note(op: Op, status: number | 'error', ms: number, expected: readonly n
   else win.apiMs.push(ms);
   if (status === 'error') totals.transportErrors++;
   else if (status >= 500) totals.status5xx++;
-  if (status === 'error' || !expected.includes(status)) totals.unexpected[`${op} ${key}`] = (totals.unexpected[`${op} ${key}`] ?? 0) + 1;
+  if (status === 'error' || !expected.includes(status))
+    totals.unexpected[`${op} ${key}`] = (totals.unexpected[`${op} ${key}`] ?? 0) + 1;
 }
 
 function liveLinks(filter: (l: Link) => boolean): Link[] {
@@ -322,10 +381,17 @@ async function run(op: Op): Promise<void> {
       case 'redirectBot': {
         const cold = coldLinks();
         const deleted = links.filter((l) => l.deleted);
-        const link = Math.random() < 0.02 && deleted.length > 0 ? pick(deleted) : Math.random() < 0.75 || cold.length === 0 ? pick(hot) : pick(cold);
+        const link =
+          Math.random() < 0.02 && deleted.length > 0
+            ? pick(deleted)
+            : Math.random() < 0.75 || cold.length === 0
+              ? pick(hot)
+              : pick(cold);
         const bot = op === 'redirectBot';
         const ref = pick(REFERRERS);
-        const r = await cluster.request(node, 'GET', `/${link.slug}`, { headers: { 'user-agent': bot ? pick(BOT_UA) : pick(HUMAN_UA), ...(ref ? { referer: ref } : {}) } });
+        const r = await cluster.request(node, 'GET', `/${link.slug}`, {
+          headers: { 'user-agent': bot ? pick(BOT_UA) : pick(HUMAN_UA), ...(ref ? { referer: ref } : {}) },
+        });
         status = r.status;
         expected = link.deleted || link.deleteUnknown ? [302, 410] : [302];
         if (r.status === 302) {
@@ -349,13 +415,21 @@ async function run(op: Op): Promise<void> {
         break;
       }
       case 'notFound': {
-        status = (await cluster.request(node, 'GET', `/zz${randomBytes(5).toString('hex')}`, { headers: { 'user-agent': pick(HUMAN_UA) } })).status;
+        status = (
+          await cluster.request(node, 'GET', `/zz${randomBytes(5).toString('hex')}`, {
+            headers: { 'user-agent': pick(HUMAN_UA) },
+          })
+        ).status;
         expected = [404];
         break;
       }
       case 'stats': {
         const link = Math.random() < 0.5 ? pick(hot) : pick(links);
-        status = (await cluster.request(node, 'GET', `/api/links/${link.slug}/stats`, { headers: ownerHeaders(link.owner, node, false) })).status;
+        status = (
+          await cluster.request(node, 'GET', `/api/links/${link.slug}/stats`, {
+            headers: ownerHeaders(link.owner, node, false),
+          })
+        ).status;
         break;
       }
       case 'list': {
@@ -381,13 +455,21 @@ async function run(op: Op): Promise<void> {
         link.busy = true;
         const x = Math.random();
         const url = `https://soak.example.com/edited/${++urlCounter}`;
-        const patch = x < 0.6 ? { url } : x < 0.8 ? { maxClicks: link.hot ? null : Math.random() < 0.5 ? 1_000_000 : null } : { expiresAt: Math.random() < 0.5 ? new Date(Date.now() + 30 * 86_400_000).toISOString() : null };
+        const patch =
+          x < 0.6
+            ? { url }
+            : x < 0.8
+              ? { maxClicks: link.hot ? null : Math.random() < 0.5 ? 1_000_000 : null }
+              : { expiresAt: Math.random() < 0.5 ? new Date(Date.now() + 30 * 86_400_000).toISOString() : null };
         if ('url' in patch) {
           link.urls.add(url);
           link.history.add(url);
         }
         try {
-          const r = await cluster.request(node, 'PATCH', `/api/links/${link.slug}`, { headers: { 'content-type': 'application/json', ...ownerHeaders(link.owner, node, true) }, body: JSON.stringify(patch) });
+          const r = await cluster.request(node, 'PATCH', `/api/links/${link.slug}`, {
+            headers: { 'content-type': 'application/json', ...ownerHeaders(link.owner, node, true) },
+            body: JSON.stringify(patch),
+          });
           status = r.status;
           if (r.status === 200 && 'url' in patch) {
             link.url = url;
@@ -411,7 +493,9 @@ async function run(op: Op): Promise<void> {
         link.busy = true;
         expected = [204];
         try {
-          const r = await cluster.request(node, 'DELETE', `/api/links/${link.slug}`, { headers: ownerHeaders(link.owner, node, true) });
+          const r = await cluster.request(node, 'DELETE', `/api/links/${link.slug}`, {
+            headers: ownerHeaders(link.owner, node, true),
+          });
           status = r.status;
           if (r.status === 204) link.deleted = true;
           else if (r.status >= 500) link.deleteUnknown = true;
@@ -551,7 +635,8 @@ async function sampleNode(n: ClusterNode): Promise<NodeSample> {
     lagP50Ms: lag(g('nodejs_eventloop_lag_p50_seconds', 1000)),
     lagP99Ms: lag(g('nodejs_eventloop_lag_p99_seconds', 1000)),
     lagMaxMs: lag(g('nodejs_eventloop_lag_max_seconds', 1000)),
-    cpuPercent: prev && cpu !== undefined && now > prev.at ? round1(((cpu - prev.cpu) / ((now - prev.at) / 1000)) * 100) : null,
+    cpuPercent:
+      prev && cpu !== undefined && now > prev.at ? round1(((cpu - prev.cpu) / ((now - prev.at) / 1000)) * 100) : null,
     keys: m?.get('ringlink_keys') ?? null,
     openFds: m?.get('process_open_fds') ?? null,
     handles: m?.get('nodejs_active_handles_total') ?? null,
@@ -616,7 +701,9 @@ async function sampler(loadStart: number, until: number): Promise<void> {
       const x = s.nodes[n.name]!;
       return `${n.name} ${x.rssMiB ?? '?'}/${x.heapUsedMiB ?? '?'} MiB lag ${x.lagP99Ms ?? '?'}/${x.lagMaxMs ?? '?'} ms cpu ${x.cpuPercent ?? '?'}%${x.dataDirMiB !== null ? ` disk ${x.dataDirMiB} MiB` : ''}`;
     });
-    log(`t=${s.t.toFixed(0)} s (load ${s.client.loadAverage}): ${s.client.requestsPerSecond} req/s (${w.skipped} skipped, ${s.client.errors} errors), ${s.client.socketEventsPerSecond} events/s, ${s.client.socketsSubscribed} sockets, client cpu ${s.client.cpuPercent}% | ${nodeText.join(' | ')}`);
+    log(
+      `t=${s.t.toFixed(0)} s (load ${s.client.loadAverage}): ${s.client.requestsPerSecond} req/s (${w.skipped} skipped, ${s.client.errors} errors), ${s.client.socketEventsPerSecond} events/s, ${s.client.socketsSubscribed} sockets, client cpu ${s.client.cpuPercent}% | ${nodeText.join(' | ')}`,
+    );
     for (const e of w.errors) log(`  error: ${e}`);
   }
   selfLag.disable();
@@ -652,10 +739,23 @@ function fit(points: Array<[number, number]>): Fit | null {
   const sse = points.reduce((acc, [t, y]) => acc + (y - (a + b * t)) ** 2, 0);
   const se = Math.sqrt(sse / (n - 2) / sxx);
   const pairwise: number[] = [];
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (points[j]![0] !== points[i]![0]) pairwise.push((points[j]![1] - points[i]![1]) / (points[j]![0] - points[i]![0]));
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++)
+      if (points[j]![0] !== points[i]![0])
+        pairwise.push((points[j]![1] - points[i]![1]) / (points[j]![0] - points[i]![0]));
   pairwise.sort((x, y) => x - y);
-  const median = pairwise.length % 2 ? pairwise[(pairwise.length - 1) / 2]! : (pairwise[pairwise.length / 2 - 1]! + pairwise[pairwise.length / 2]!) / 2;
-  return { slopePerHour: round1(b * 3600), ci95PerHour: round1(1.96 * se * 3600), robustSlopePerHour: round1(median * 3600), points: n, from: points[0]![0], to: points[n - 1]![0] };
+  const median =
+    pairwise.length % 2
+      ? pairwise[(pairwise.length - 1) / 2]!
+      : (pairwise[pairwise.length / 2 - 1]! + pairwise[pairwise.length / 2]!) / 2;
+  return {
+    slopePerHour: round1(b * 3600),
+    ci95PerHour: round1(1.96 * se * 3600),
+    robustSlopePerHour: round1(median * 3600),
+    points: n,
+    from: points[0]![0],
+    to: points[n - 1]![0],
+  };
 }
 
 /** No upward trend when the slope is at most this (MiB/hour): a fixed allowance plus what the stored data explains. */
@@ -669,9 +769,19 @@ const BYTES_PER_KEY_ALLOWANCE = 2048;
  * Otherwise "inconclusive": above the threshold, but within the noise; run longer.
  */
 function verdictOf(f: Fit | null, keysPerHour: number | null): { threshold: number; verdict: string } {
-  const threshold = round1(TREND_ALLOWANCE_MIB_PER_HOUR + Math.max(0, keysPerHour ?? 0) * (BYTES_PER_KEY_ALLOWANCE / MiB));
+  const threshold = round1(
+    TREND_ALLOWANCE_MIB_PER_HOUR + Math.max(0, keysPerHour ?? 0) * (BYTES_PER_KEY_ALLOWANCE / MiB),
+  );
   if (!f) return { threshold, verdict: 'not enough samples' };
-  return { threshold, verdict: f.slopePerHour <= threshold ? 'no upward trend' : f.slopePerHour - f.ci95PerHour > threshold ? 'UPWARD TREND' : 'inconclusive (above the threshold, within the noise)' };
+  return {
+    threshold,
+    verdict:
+      f.slopePerHour <= threshold
+        ? 'no upward trend'
+        : f.slopePerHour - f.ci95PerHour > threshold
+          ? 'UPWARD TREND'
+          : 'inconclusive (above the threshold, within the noise)',
+  };
 }
 
 function trends(durationS: number) {
@@ -679,12 +789,23 @@ function trends(durationS: number) {
   const second = samples.filter((s) => s.t >= half);
   return Object.fromEntries(
     nodes.map((n) => {
-      const series = (k: keyof NodeSample) => second.map((s) => [s.t, s.nodes[n.name]![k]] as [number, number | null]).filter((p): p is [number, number] => p[1] !== null);
+      const series = (k: keyof NodeSample) =>
+        second
+          .map((s) => [s.t, s.nodes[n.name]![k]] as [number, number | null])
+          .filter((p): p is [number, number] => p[1] !== null);
       const keys = fit(series('keys'));
       const rss = fit(series('rssMiB'));
       const heap = fit(series('heapUsedMiB'));
       const keysPerHour = keys ? Math.round(keys.slopePerHour) : null;
-      return [n.name, { rss: { ...rss, ...verdictOf(rss, keysPerHour) }, heap: { ...heap, ...verdictOf(heap, keysPerHour) }, keysPerHour, keysAtEnd: second.at(-1)?.nodes[n.name]?.keys ?? null }];
+      return [
+        n.name,
+        {
+          rss: { ...rss, ...verdictOf(rss, keysPerHour) },
+          heap: { ...heap, ...verdictOf(heap, keysPerHour) },
+          keysPerHour,
+          keysAtEnd: second.at(-1)?.nodes[n.name]?.keys ?? null,
+        },
+      ];
     }),
   );
 }
@@ -703,7 +824,11 @@ function perMinute() {
       const v = xs.filter((x): x is number => x !== null);
       return v.length ? round1(Math.max(...v)) : null;
     };
-    const med = (xs: Array<number | null>) => pct(xs.filter((x): x is number => x !== null), 50);
+    const med = (xs: Array<number | null>) =>
+      pct(
+        xs.filter((x): x is number => x !== null),
+        50,
+      );
     rows.push({
       minute: m + 1,
       requestsPerSecond: mean(ss.map((s) => s.client.requestsPerSecond)),
@@ -715,7 +840,19 @@ function perMinute() {
       nodes: Object.fromEntries(
         nodes.map((n) => {
           const xs = ss.map((s) => s.nodes[n.name]!);
-          return [n.name, { rssMiB: xs.at(-1)!.rssMiB, heapUsedMiB: mean(xs.map((x) => x.heapUsedMiB)), lagP50Ms: med(xs.map((x) => x.lagP50Ms)), lagP99Ms: max(xs.map((x) => x.lagP99Ms)), lagMaxMs: max(xs.map((x) => x.lagMaxMs)), cpuPercent: mean(xs.map((x) => x.cpuPercent)), keys: xs.at(-1)!.keys, dataDirMiB: xs.at(-1)!.dataDirMiB }];
+          return [
+            n.name,
+            {
+              rssMiB: xs.at(-1)!.rssMiB,
+              heapUsedMiB: mean(xs.map((x) => x.heapUsedMiB)),
+              lagP50Ms: med(xs.map((x) => x.lagP50Ms)),
+              lagP99Ms: max(xs.map((x) => x.lagP99Ms)),
+              lagMaxMs: max(xs.map((x) => x.lagMaxMs)),
+              cpuPercent: mean(xs.map((x) => x.cpuPercent)),
+              keys: xs.at(-1)!.keys,
+              dataDirMiB: xs.at(-1)!.dataDirMiB,
+            },
+          ];
         }),
       ),
     });
@@ -734,8 +871,14 @@ function table(rows: ReturnType<typeof perMinute>): string {
       .join(' |');
   const head1 = `${'min'.padStart(3)} ${'load'.padStart(4)} ${'req/s'.padStart(6)} ${'err'.padStart(4)} ${'ev/s'.padStart(7)} ${'rd p99'.padStart(6)} |${nodes.map((n) => `${n.name.padStart(6)} ${''.padStart(6)} ${''.padStart(5)} ${''.padStart(6)} ${''.padStart(6)} ${''.padStart(5)}`).join(' |')}`;
   const head2 = `${''.padStart(3)} ${''.padStart(4)} ${''.padStart(6)} ${''.padStart(4)} ${''.padStart(7)} ${'ms'.padStart(6)} |${nodes.map(() => `${'RSS'.padStart(6)} ${'heap'.padStart(6)} ${'p50'.padStart(5)} ${'p99'.padStart(6)} ${'max'.padStart(6)} ${'cpu%'.padStart(5)}`).join(' |')}`;
-  const lines = rows.map((r) => `${String(r.minute).padStart(3)} ${String(r.loadAverage ?? '-').padStart(4)} ${String(r.requestsPerSecond).padStart(6)} ${String(r.errors).padStart(4)} ${String(r.socketEventsPerSecond).padStart(7)} ${String(r.redirectP99Ms ?? '-').padStart(6)} |${nodeCols(r)}`);
-  return [head1, head2, ...lines].join('\n') + `\n(load: the machine's 1-min load average, ${os.cpus().length} cores; RSS, heap: MiB; event-loop delay beyond the 10 ms sampling tick, p50/p99/max in ms: p50 the median of the sample windows, p99 and max the worst; cpu: % of one core)`;
+  const lines = rows.map(
+    (r) =>
+      `${String(r.minute).padStart(3)} ${String(r.loadAverage ?? '-').padStart(4)} ${String(r.requestsPerSecond).padStart(6)} ${String(r.errors).padStart(4)} ${String(r.socketEventsPerSecond).padStart(7)} ${String(r.redirectP99Ms ?? '-').padStart(6)} |${nodeCols(r)}`,
+  );
+  return (
+    [head1, head2, ...lines].join('\n') +
+    `\n(load: the machine's 1-min load average, ${os.cpus().length} cores; RSS, heap: MiB; event-loop delay beyond the 10 ms sampling tick, p50/p99/max in ms: p50 the median of the sample windows, p99 and max the worst; cpu: % of one core)`
+  );
 }
 
 // ---- SVG chart (no dependencies): RSS (and heap, dashed) over time, and event-loop p99 (and max, dotted)
@@ -747,34 +890,68 @@ function svgChart(title: string, subtitle: string, durationS: number): string {
   const right = 150;
   const colors = ['#1f6fbf', '#d9412b', '#2a9d4b', '#8e44ad', '#b8860b'];
   const panels = [
-    { top: 96, height: 220, label: 'memory (MiB): RSS solid, V8 heap used dashed', series: [['rssMiB', ''], ['heapUsedMiB', '6 4']] as const },
-    { top: 390, height: 200, label: 'event-loop delay (ms): p99 solid, max dotted', series: [['lagP99Ms', ''], ['lagMaxMs', '2 3']] as const },
+    {
+      top: 96,
+      height: 220,
+      label: 'memory (MiB): RSS solid, V8 heap used dashed',
+      series: [
+        ['rssMiB', ''],
+        ['heapUsedMiB', '6 4'],
+      ] as const,
+    },
+    {
+      top: 390,
+      height: 200,
+      label: 'event-loop delay (ms): p99 solid, max dotted',
+      series: [
+        ['lagP99Ms', ''],
+        ['lagMaxMs', '2 3'],
+      ] as const,
+    },
   ];
   const x = (t: number) => left + (t / Math.max(1, durationS)) * (W - left - right);
   const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="${left}" y="26" font-size="16" font-weight="600" fill="#1c2033">${esc(title)}</text>`);
   out.push(`<text x="${left}" y="46" fill="#4a5068">${esc(subtitle)}</text>`);
   for (const p of panels) {
-    const values = samples.flatMap((s) => nodes.flatMap((n) => p.series.map(([k]) => s.nodes[n.name]![k as keyof NodeSample]))).filter((v): v is number => v !== null);
+    const values = samples
+      .flatMap((s) => nodes.flatMap((n) => p.series.map(([k]) => s.nodes[n.name]![k as keyof NodeSample])))
+      .filter((v): v is number => v !== null);
     const maxV = niceCeil(Math.max(1, ...values));
     const y = (v: number) => p.top + p.height - (v / maxV) * p.height;
     out.push(`<text x="${left}" y="${p.top - 10}" fill="#1c2033" font-weight="600">${esc(p.label)}</text>`);
     for (let i = 0; i <= 4; i++) {
       const v = (maxV * i) / 4;
-      out.push(`<line x1="${left}" x2="${W - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e6ef"/>`);
-      out.push(`<text x="${left - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#4a5068">${round1(v)}</text>`);
+      out.push(
+        `<line x1="${left}" x2="${W - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e6ef"/>`,
+      );
+      out.push(
+        `<text x="${left - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#4a5068">${round1(v)}</text>`,
+      );
     }
     const stepMin = durationS <= 180 ? 0.5 : durationS <= 1200 ? 1 : durationS <= 3600 ? 5 : 15;
     for (let m = 0; m * 60 <= durationS + 1e-9; m += stepMin) {
-      out.push(`<line x1="${x(m * 60).toFixed(1)}" x2="${x(m * 60).toFixed(1)}" y1="${p.top}" y2="${p.top + p.height}" stroke="#f0f1f6"/>`);
-      out.push(`<text x="${x(m * 60).toFixed(1)}" y="${p.top + p.height + 16}" text-anchor="middle" fill="#4a5068">${m}</text>`);
+      out.push(
+        `<line x1="${x(m * 60).toFixed(1)}" x2="${x(m * 60).toFixed(1)}" y1="${p.top}" y2="${p.top + p.height}" stroke="#f0f1f6"/>`,
+      );
+      out.push(
+        `<text x="${x(m * 60).toFixed(1)}" y="${p.top + p.height + 16}" text-anchor="middle" fill="#4a5068">${m}</text>`,
+      );
     }
-    out.push(`<line x1="${x(durationS / 2).toFixed(1)}" x2="${x(durationS / 2).toFixed(1)}" y1="${p.top}" y2="${p.top + p.height}" stroke="#9aa0b4" stroke-dasharray="4 4"/>`);
-    out.push(`<text x="${(x(durationS / 2) + 4).toFixed(1)}" y="${p.top + p.height - 6}" fill="#9aa0b4">trend window →</text>`);
-    out.push(`<rect x="${left}" y="${p.top}" width="${W - left - right}" height="${p.height}" fill="none" stroke="#c5cad8"/>`);
+    out.push(
+      `<line x1="${x(durationS / 2).toFixed(1)}" x2="${x(durationS / 2).toFixed(1)}" y1="${p.top}" y2="${p.top + p.height}" stroke="#9aa0b4" stroke-dasharray="4 4"/>`,
+    );
+    out.push(
+      `<text x="${(x(durationS / 2) + 4).toFixed(1)}" y="${p.top + p.height - 6}" fill="#9aa0b4">trend window →</text>`,
+    );
+    out.push(
+      `<rect x="${left}" y="${p.top}" width="${W - left - right}" height="${p.height}" fill="none" stroke="#c5cad8"/>`,
+    );
     if (p === panels[0]) {
       // Record-log compactions (the DATA_DIR shrinks by half or more): a marker at the top of the memory panel.
       nodes.forEach((n, i) => {
@@ -783,29 +960,41 @@ function svgChart(title: string, subtitle: string, durationS: number): string {
           const b = samples[j]!.nodes[n.name]!.dataDirMiB;
           if (a !== null && b !== null && a > 1 && b < a / 2) {
             const cx = x(samples[j]!.t);
-            out.push(`<path d="M${(cx - 5).toFixed(1)},${p.top + 2 + i * 9} L${(cx + 5).toFixed(1)},${p.top + 2 + i * 9} L${cx.toFixed(1)},${p.top + 9 + i * 9} Z" fill="${colors[i % colors.length]}"/>`);
+            out.push(
+              `<path d="M${(cx - 5).toFixed(1)},${p.top + 2 + i * 9} L${(cx + 5).toFixed(1)},${p.top + 2 + i * 9} L${cx.toFixed(1)},${p.top + 9 + i * 9} Z" fill="${colors[i % colors.length]}"/>`,
+            );
           }
         }
       });
     }
     nodes.forEach((n, i) => {
       for (const [k, dash] of p.series) {
-        const pts = samples.map((s) => [s.t, s.nodes[n.name]![k as keyof NodeSample]] as const).filter((q): q is readonly [number, number] => q[1] !== null);
+        const pts = samples
+          .map((s) => [s.t, s.nodes[n.name]![k as keyof NodeSample]] as const)
+          .filter((q): q is readonly [number, number] => q[1] !== null);
         if (pts.length === 0) continue;
         const d = pts.map(([t, v], j) => `${j ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join('');
-        out.push(`<path d="${d}" fill="none" stroke="${colors[i % colors.length]}" stroke-width="${dash ? 1.2 : 2}"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
+        out.push(
+          `<path d="${d}" fill="none" stroke="${colors[i % colors.length]}" stroke-width="${dash ? 1.2 : 2}"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
+        );
       }
     });
   }
-  out.push(`<text x="${(left + W - right) / 2}" y="${H - 18}" text-anchor="middle" fill="#4a5068">minutes since the load started</text>`);
+  out.push(
+    `<text x="${(left + W - right) / 2}" y="${H - 18}" text-anchor="middle" fill="#4a5068">minutes since the load started</text>`,
+  );
   nodes.forEach((n, i) => {
     const ly = 110 + i * 22;
-    out.push(`<line x1="${W - right + 16}" x2="${W - right + 40}" y1="${ly}" y2="${ly}" stroke="${colors[i % colors.length]}" stroke-width="2"/>`);
+    out.push(
+      `<line x1="${W - right + 16}" x2="${W - right + 40}" y1="${ly}" y2="${ly}" stroke="${colors[i % colors.length]}" stroke-width="2"/>`,
+    );
     out.push(`<text x="${W - right + 46}" y="${ly + 4}" fill="#1c2033">${esc(n.name)}</text>`);
   });
   if (settings.dataDir) {
     const ly = 110 + nodes.length * 22 + 8;
-    out.push(`<path d="M${W - right + 23},${ly - 4} L${W - right + 33},${ly - 4} L${W - right + 28},${ly + 3} Z" fill="#4a5068"/>`);
+    out.push(
+      `<path d="M${W - right + 23},${ly - 4} L${W - right + 33},${ly - 4} L${W - right + 28},${ly + 3} Z" fill="#4a5068"/>`,
+    );
     out.push(`<text x="${W - right + 46}" y="${ly + 4}" fill="#1c2033">log compaction</text>`);
   }
   out.push('</svg>');
@@ -823,15 +1012,26 @@ function niceCeil(v: number): number {
 
 async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 async function checkCorrectness() {
   const result = {
     creates: { acknowledged: links.length, readableEverywhere: 0, problems: [] as string[] },
-    views: { linksWithRedirects: 0, exact: 0, mismatches: [] as string[], waitedSeconds: 0, human302: 0, bot302: 0, head: 0, gone410: 0 },
+    views: {
+      linksWithRedirects: 0,
+      exact: 0,
+      mismatches: [] as string[],
+      waitedSeconds: 0,
+      human302: 0,
+      bot302: 0,
+      head: 0,
+      gone410: 0,
+    },
     sockets: { linkSockets: 0, sawFinalTotal: 0, behind: [] as string[], subscribeFailures: 0 },
     summary: {} as Record<string, unknown>,
   };
@@ -845,11 +1045,15 @@ async function checkCorrectness() {
         const statusOk = v && (l.deleteUnknown || (v.status === 'deleted') === l.deleted);
         if (!v || !l.urls.has(v.url) || !statusOk) {
           ok = false;
-          if (result.creates.problems.length < 20) result.creates.problems.push(`${l.slug} via ${n.name}: ${r.status} ${r.body.slice(0, 160)} (want ${[...l.urls].join(' or ')}${l.deleted ? ', deleted' : ''})`);
+          if (result.creates.problems.length < 20)
+            result.creates.problems.push(
+              `${l.slug} via ${n.name}: ${r.status} ${r.body.slice(0, 160)} (want ${[...l.urls].join(' or ')}${l.deleted ? ', deleted' : ''})`,
+            );
         }
       } catch (err) {
         ok = false;
-        if (result.creates.problems.length < 20) result.creates.problems.push(`${l.slug} via ${n.name}: ${(err as Error).message}`);
+        if (result.creates.problems.length < 20)
+          result.creates.problems.push(`${l.slug} via ${n.name}: ${(err as Error).message}`);
       }
     }
     if (ok) result.creates.readableEverywhere++;
@@ -872,10 +1076,15 @@ async function checkCorrectness() {
     await pool(pending, 12, async (l) => {
       const n = l.hot ? nodes[0]! : pick(nodes);
       try {
-        const r = await cluster.request(n, 'GET', `/api/links/${l.slug}/stats`, { headers: ownerHeaders(l.owner, n, false) });
+        const r = await cluster.request(n, 'GET', `/api/links/${l.slug}/stats`, {
+          headers: ownerHeaders(l.owner, n, false),
+        });
         const s = JSON.parse(r.body) as { total: number; bots: number };
         if (r.status === 200 && s.total === l.human302 && s.bots === l.bot302) return;
-        seen.set(l.slug, `${l.slug} via ${n.name}: total ${s.total} bots ${s.bots}, want ${l.human302} and ${l.bot302}`);
+        seen.set(
+          l.slug,
+          `${l.slug} via ${n.name}: total ${s.total} bots ${s.bots}, want ${l.human302} and ${l.bot302}`,
+        );
       } catch (err) {
         seen.set(l.slug, `${l.slug} via ${n.name}: ${(err as Error).message}`);
       }
@@ -889,11 +1098,16 @@ async function checkCorrectness() {
   // Hot links: the same figures through every node.
   for (const l of hot) {
     for (const n of nodes.slice(1)) {
-      const r = await cluster.request(n, 'GET', `/api/links/${l.slug}/stats`, { headers: ownerHeaders(l.owner, n, false) });
+      const r = await cluster.request(n, 'GET', `/api/links/${l.slug}/stats`, {
+        headers: ownerHeaders(l.owner, n, false),
+      });
       const s = JSON.parse(r.body) as { total: number; bots: number };
       if (s.total !== l.human302 || s.bots !== l.bot302) {
         pending.push(l);
-        last.set(`${l.slug}@${n.name}`, `${l.slug} via ${n.name}: total ${s.total} bots ${s.bots}, want ${l.human302} and ${l.bot302}`);
+        last.set(
+          `${l.slug}@${n.name}`,
+          `${l.slug} via ${n.name}: total ${s.total} bots ${s.bots}, want ${l.human302} and ${l.bot302}`,
+        );
       }
     }
   }
@@ -905,17 +1119,30 @@ async function checkCorrectness() {
   result.sockets.linkSockets = linkWatchers.length;
   result.sockets.subscribeFailures = watchers.reduce((a, w) => a + w.subscribeFailures, 0);
   const deadline = performance.now() + 10_000;
-  while (performance.now() < deadline && linkWatchers.some((w) => w.lastTotal !== bySlug.get(w.slug!)!.human302)) await sleep(200);
+  while (performance.now() < deadline && linkWatchers.some((w) => w.lastTotal !== bySlug.get(w.slug!)!.human302))
+    await sleep(200);
   for (const w of linkWatchers) {
     const want = bySlug.get(w.slug!)!.human302;
     if (w.lastTotal === want) result.sockets.sawFinalTotal++;
-    else if (result.sockets.behind.length < 20) result.sockets.behind.push(`socket on ${w.node} for ${w.slug}: last total ${w.lastTotal}, final ${want} (${w.subscribed ? 'subscribed' : 'not subscribed'}, ${w.events} events)`);
+    else if (result.sockets.behind.length < 20)
+      result.sockets.behind.push(
+        `socket on ${w.node} for ${w.slug}: last total ${w.lastTotal}, final ${want} (${w.subscribed ? 'subscribed' : 'not subscribed'}, ${w.events} events)`,
+      );
   }
   // 4. The cluster summary (coverage query) agrees with the sums.
   const sr = await cluster.request(nodes[0]!, 'GET', '/api/cluster/summary');
   const summary = JSON.parse(sr.body) as { links: number; views: number; bots: number; partial: boolean };
   const liveCount = links.filter((l) => !l.deleted).length;
-  result.summary = { status: sr.status, ...summary, expectedViews: result.views.human302, expectedBots: result.views.bot302, expectedLinks: liveCount, viewsMatch: summary.views === result.views.human302, botsMatch: summary.bots === result.views.bot302, linksMatch: links.some((l) => l.deleteUnknown) ? null : summary.links === liveCount };
+  result.summary = {
+    status: sr.status,
+    ...summary,
+    expectedViews: result.views.human302,
+    expectedBots: result.views.bot302,
+    expectedLinks: liveCount,
+    viewsMatch: summary.views === result.views.human302,
+    botsMatch: summary.bots === result.views.bot302,
+    linksMatch: links.some((l) => l.deleteUnknown) ? null : summary.links === liveCount,
+  };
   return result;
 }
 
@@ -923,7 +1150,9 @@ async function checkCorrectness() {
 
 async function main(): Promise<number> {
   const startedAt = new Date();
-  log(`soak: ${settings.nodes} nodes, ${durationSec} s of load at ${settings.rate} requests/s (+${settings.createsPerSecond} creates/s, ${settings.deletesPerSecond} deletes/s), ${settings.sockets} sockets, samples every ${settings.sampleSeconds} s${settings.dataDir ? ', DATA_DIR on' : ', memory only'}`);
+  log(
+    `soak: ${settings.nodes} nodes, ${durationSec} s of load at ${settings.rate} requests/s (+${settings.createsPerSecond} creates/s, ${settings.deletesPerSecond} deletes/s), ${settings.sockets} sockets, samples every ${settings.sampleSeconds} s${settings.dataDir ? ', DATA_DIR on' : ', memory only'}`,
+  );
   const env = { RATE_LIMIT_CREATE_PER_MIN: '0' };
   cluster = await LocalCluster.start({ nodes: settings.nodes, dataDirs: settings.dataDir, env, log });
   nodes = cluster.nodes;
@@ -950,7 +1179,10 @@ async function main(): Promise<number> {
 
   // Sockets: a few on the cluster feed, the rest spread over the hot links, all spread over the nodes.
   const clusterSockets = Math.min(settings.sockets, Math.max(1, Math.round(settings.sockets / 20)));
-  const plan = Array.from({ length: settings.sockets }, (_, i) => ({ node: nodes[i % nodes.length]!, link: i < clusterSockets ? null : hot[i % hot.length]! }));
+  const plan = Array.from({ length: settings.sockets }, (_, i) => ({
+    node: nodes[i % nodes.length]!,
+    link: i < clusterSockets ? null : hot[i % hot.length]!,
+  }));
   const tSockets = performance.now();
   let socketFailures = 0;
   for (let i = 0; i < plan.length; i += 50) {
@@ -963,7 +1195,9 @@ async function main(): Promise<number> {
       }
     }
   }
-  log(`${watchers.length} sockets subscribed in ${((performance.now() - tSockets) / 1000).toFixed(1)} s (${socketFailures} failed; ${clusterSockets} on the cluster feed)`);
+  log(
+    `${watchers.length} sockets subscribed in ${((performance.now() - tSockets) / 1000).toFixed(1)} s (${socketFailures} failed; ${clusterSockets} on the cluster feed)`,
+  );
 
   // The load, sampled.
   const loadStart = performance.now();
@@ -971,13 +1205,22 @@ async function main(): Promise<number> {
   await Promise.all([load(until), sampler(loadStart, until)]);
   const drainStart = performance.now();
   while (inFlight > 0 && performance.now() - drainStart < 15_000) await sleep(50);
-  log(`load done: ${totals.requests} requests (${totals.skipped} skipped at the in-flight bound), ${totals.status5xx} 5xx, ${totals.transportErrors} transport errors; checking correctness`);
+  log(
+    `load done: ${totals.requests} requests (${totals.skipped} skipped at the in-flight bound), ${totals.status5xx} 5xx, ${totals.transportErrors} transport errors; checking correctness`,
+  );
 
   const correctness = await checkCorrectness();
   stopping = true;
   for (const w of watchers) w.socket.close();
   const deadNodes = nodes.filter((n) => !n.alive).map((n) => `${n.name}: exited ${n.describeExit()}`);
-  const errorLines = nodes.flatMap((n) => n.output().split('\n').filter((l) => /"level":(5|6)0/.test(l)).slice(-5).map((l) => `${n.name}: ${l.slice(0, 300)}`));
+  const errorLines = nodes.flatMap((n) =>
+    n
+      .output()
+      .split('\n')
+      .filter((l) => /"level":(5|6)0/.test(l))
+      .slice(-5)
+      .map((l) => `${n.name}: ${l.slice(0, 300)}`),
+  );
   await cluster.stop();
 
   const trend = trends(durationSec);
@@ -991,30 +1234,62 @@ async function main(): Promise<number> {
     correctness.summary.botsMatch === true;
 
   // ---- print
-  console.log(`\nsoak: ${settings.nodes} nodes (N=3, R=2, W=2${settings.dataDir ? ', DATA_DIR on' : ''}), ${round1(durationSec / 60)} min at ${settings.rate} req/s + ${settings.createsPerSecond} creates/s + ${settings.deletesPerSecond} deletes/s, ${watchers.length} sockets; ${os.cpus().length}x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+  console.log(
+    `\nsoak: ${settings.nodes} nodes (N=3, R=2, W=2${settings.dataDir ? ', DATA_DIR on' : ''}), ${round1(durationSec / 60)} min at ${settings.rate} req/s + ${settings.createsPerSecond} creates/s + ${settings.deletesPerSecond} deletes/s, ${watchers.length} sockets; ${os.cpus().length}x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`,
+  );
   console.log(table(rows));
-  console.log(`\ntrend over the second half (t >= ${round1(durationSec / 2)} s), least squares, MiB/hour ±95%; threshold = ${TREND_ALLOWANCE_MIB_PER_HOUR} MiB/h + ${BYTES_PER_KEY_ALLOWANCE} B per stored key added per hour (the data the load adds); UPWARD TREND = above it by more than the interval:`);
+  console.log(
+    `\ntrend over the second half (t >= ${round1(durationSec / 2)} s), least squares, MiB/hour ±95%; threshold = ${TREND_ALLOWANCE_MIB_PER_HOUR} MiB/h + ${BYTES_PER_KEY_ALLOWANCE} B per stored key added per hour (the data the load adds); UPWARD TREND = above it by more than the interval:`,
+  );
   for (const [name, tr] of Object.entries(trend)) {
-    const f = (x: { slopePerHour?: number; ci95PerHour?: number; robustSlopePerHour?: number; threshold: number; verdict: string }) => `${x.slopePerHour ?? '?'} ±${x.ci95PerHour ?? '?'} (Theil-Sen ${x.robustSlopePerHour ?? '?'}; threshold ${x.threshold}) → ${x.verdict}`;
-    console.log(`  ${name}: RSS ${f(tr.rss)}; heap ${f(tr.heap)}; keys +${tr.keysPerHour ?? '?'}/h (${tr.keysAtEnd ?? '?'} at the end)`);
+    const f = (x: {
+      slopePerHour?: number;
+      ci95PerHour?: number;
+      robustSlopePerHour?: number;
+      threshold: number;
+      verdict: string;
+    }) =>
+      `${x.slopePerHour ?? '?'} ±${x.ci95PerHour ?? '?'} (Theil-Sen ${x.robustSlopePerHour ?? '?'}; threshold ${x.threshold}) → ${x.verdict}`;
+    console.log(
+      `  ${name}: RSS ${f(tr.rss)}; heap ${f(tr.heap)}; keys +${tr.keysPerHour ?? '?'}/h (${tr.keysAtEnd ?? '?'} at the end)`,
+    );
   }
   const c = correctness;
   console.log(`\ncorrectness:`);
-  console.log(`  creates acknowledged ${c.creates.acknowledged}, readable by their owner through every node with their last URL: ${c.creates.readableEverywhere}`);
-  console.log(`  links redirected ${c.views.linksWithRedirects}; exact views and bot views: ${c.views.exact} (after ${c.views.waitedSeconds} s); 302s to people ${c.views.human302}, to bots ${c.views.bot302}; HEAD ${c.views.head} (not counted); 410 ${c.views.gone410}`);
-  console.log(`  sockets on a link ${c.sockets.linkSockets}, saw the final total ${c.sockets.sawFinalTotal}; subscribe failures ${c.sockets.subscribeFailures}; disconnects ${JSON.stringify(disconnects)}`);
-  console.log(`  cluster summary: views ${c.summary.views} (want ${c.summary.expectedViews}), bots ${c.summary.bots} (want ${c.summary.expectedBots}), links ${c.summary.links} (want ${c.summary.expectedLinks}), partial ${c.summary.partial}`);
+  console.log(
+    `  creates acknowledged ${c.creates.acknowledged}, readable by their owner through every node with their last URL: ${c.creates.readableEverywhere}`,
+  );
+  console.log(
+    `  links redirected ${c.views.linksWithRedirects}; exact views and bot views: ${c.views.exact} (after ${c.views.waitedSeconds} s); 302s to people ${c.views.human302}, to bots ${c.views.bot302}; HEAD ${c.views.head} (not counted); 410 ${c.views.gone410}`,
+  );
+  console.log(
+    `  sockets on a link ${c.sockets.linkSockets}, saw the final total ${c.sockets.sawFinalTotal}; subscribe failures ${c.sockets.subscribeFailures}; disconnects ${JSON.stringify(disconnects)}`,
+  );
+  console.log(
+    `  cluster summary: views ${c.summary.views} (want ${c.summary.expectedViews}), bots ${c.summary.bots} (want ${c.summary.expectedBots}), links ${c.summary.links} (want ${c.summary.expectedLinks}), partial ${c.summary.partial}`,
+  );
   for (const p of [...c.creates.problems, ...c.views.mismatches, ...c.sockets.behind]) console.log(`  PROBLEM: ${p}`);
-  console.log(`  requests ${totals.requests}, skipped ${totals.skipped}, 5xx ${totals.status5xx}, transport errors ${totals.transportErrors}; unexpected answers ${JSON.stringify(totals.unexpected)}`);
+  console.log(
+    `  requests ${totals.requests}, skipped ${totals.skipped}, 5xx ${totals.status5xx}, transport errors ${totals.transportErrors}; unexpected answers ${JSON.stringify(totals.unexpected)}`,
+  );
   if (deadNodes.length) console.log(`  NODES DIED: ${deadNodes.join('; ')}`);
   if (errorLines.length) console.log(`  node error logs:\n    ${errorLines.join('\n    ')}`);
 
   // ---- files
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  const stamp = startedAt
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
   const file = join(dir, `soak-${stamp}.json`);
-  const machine = { cpuModel: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length, memoryGiB: round2(os.totalmem() / 2 ** 30), node: process.version, loadAverageAfter: os.loadavg().map(round2) };
+  const machine = {
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    memoryGiB: round2(os.totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverageAfter: os.loadavg().map(round2),
+  };
   const json = {
     benchmark: 'soak',
     startedAt: startedAt.toISOString(),
@@ -1022,7 +1297,11 @@ async function main(): Promise<number> {
     command: `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     machine,
     settings,
-    threshold: { allowanceMiBPerHour: TREND_ALLOWANCE_MIB_PER_HOUR, bytesPerKeyAllowance: BYTES_PER_KEY_ALLOWANCE, window: 'second half of the run' },
+    threshold: {
+      allowanceMiBPerHour: TREND_ALLOWANCE_MIB_PER_HOUR,
+      bytesPerKeyAllowance: BYTES_PER_KEY_ALLOWANCE,
+      window: 'second half of the run',
+    },
     passed: ok,
     trend,
     perMinute: rows,
@@ -1036,10 +1315,18 @@ async function main(): Promise<number> {
   };
   writeFileSync(`${file}.tmp`, `${JSON.stringify(json, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
-  const svg = svgChart(`ringlink soak: ${settings.nodes} nodes, ${round1(durationSec / 60)} min, ${settings.rate} req/s, ${watchers.length} sockets`, `${startedAt.toISOString()} · RSS ${Object.entries(trend).map(([k, v]) => `${k} ${v.rss.slopePerHour ?? '?'}`).join(', ')} MiB/h over the second half`, durationSec);
+  const svg = svgChart(
+    `ringlink soak: ${settings.nodes} nodes, ${round1(durationSec / 60)} min, ${settings.rate} req/s, ${watchers.length} sockets`,
+    `${startedAt.toISOString()} · RSS ${Object.entries(trend)
+      .map(([k, v]) => `${k} ${v.rss.slopePerHour ?? '?'}`)
+      .join(', ')} MiB/h over the second half`,
+    durationSec,
+  );
   writeFileSync(join(dir, `soak-${stamp}.svg`), svg);
   writeFileSync(join(dir, 'soak-latest.svg'), svg);
-  console.log(`\nwrote ${relative(root, file)}, ${relative(root, join(dir, `soak-${stamp}.svg`))} and bench/results/soak-latest.svg`);
+  console.log(
+    `\nwrote ${relative(root, file)}, ${relative(root, join(dir, `soak-${stamp}.svg`))} and bench/results/soak-latest.svg`,
+  );
   if (argv.json) console.log(JSON.stringify(json));
   console.log(ok ? '\nsoak: PASSED (correctness; see the trend verdicts above)' : '\nsoak: FAILED (see PROBLEM lines)');
   return ok ? 0 : 1;

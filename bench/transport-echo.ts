@@ -15,7 +15,8 @@ const server = createServer((_req, res) => {
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-const stderrLog = (level: string) => (m: string, f?: object) => process.stderr.write(`[echo ${level}] ${m} ${f ? JSON.stringify(f) : ''}\n`);
+const stderrLog = (level: string) => (m: string, f?: object) =>
+  process.stderr.write(`[echo ${level}] ${m} ${f ? JSON.stringify(f) : ''}\n`);
 const transport = new WsTransport({
   name: 'echo',
   addr,

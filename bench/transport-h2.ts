@@ -47,7 +47,14 @@ if (process.argv[2] === '--echo') {
   });
   server.listen(0, '127.0.0.1', () => process.send!((server.address() as { port: number }).port));
 } else {
-  const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, duration: { type: 'string', default: '10' }, window: { type: 'string', default: '256' }, rate: { type: 'string', default: '2000' } } });
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      duration: { type: 'string', default: '10' },
+      window: { type: 'string', default: '256' },
+      rate: { type: 'string', default: '2000' },
+    },
+  });
   const child = fork(new URL(import.meta.url).pathname, ['--echo'], { execArgv: process.execArgv });
   const port = await new Promise<number>((r) => child.once('message', (p) => r(p as number)));
   const session = connect(`http://127.0.0.1:${port}`);
@@ -71,9 +78,35 @@ if (process.argv[2] === '--echo') {
   const send = () => {
     id++;
     sentAt.set(id, performance.now());
-    stream.write(frame({ t: 'rq', id, s: 'ab12cd34', m: 'store', b: { entries: [[`link/k${id}`, { k: 'r', vv: { 'n1@ab12cd34.7': 3 }, s: [{ d: ['n1@ab12cd34.7', 3], v: { url: 'https://example.com/a/path', o: 'sess:0123456789ab' }, at: 1700000000000 }] }]] } }));
+    stream.write(
+      frame({
+        t: 'rq',
+        id,
+        s: 'ab12cd34',
+        m: 'store',
+        b: {
+          entries: [
+            [
+              `link/k${id}`,
+              {
+                k: 'r',
+                vv: { 'n1@ab12cd34.7': 3 },
+                s: [
+                  {
+                    d: ['n1@ab12cd34.7', 3],
+                    v: { url: 'https://example.com/a/path', o: 'sess:0123456789ab' },
+                    at: 1700000000000,
+                  },
+                ],
+              },
+            ],
+          ],
+        },
+      }),
+    );
   };
-  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+  const pct = (xs: number[], p: number) =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
   // Windowed throughput.
   const windowSize = Number(values.window);
@@ -88,7 +121,11 @@ if (process.argv[2] === '--echo') {
     };
     for (let i = 0; i < windowSize; i++) send();
   });
-  const windowed = { roundTripsPerSecond: Math.round(done / ((performance.now() - t0) / 1000)), p50Ms: +pct(rtts, 50).toFixed(2), p99Ms: +pct(rtts, 99).toFixed(2) };
+  const windowed = {
+    roundTripsPerSecond: Math.round(done / ((performance.now() - t0) / 1000)),
+    p50Ms: +pct(rtts, 50).toFixed(2),
+    p99Ms: +pct(rtts, 99).toFixed(2),
+  };
 
   // Fixed rate.
   rtts.length = 0;
@@ -110,12 +147,22 @@ if (process.argv[2] === '--echo') {
       }
     }, 1);
   });
-  const fixed = { rate, answered: rtts.length, sent: scheduled, p50Ms: +pct(rtts, 50).toFixed(3), p99Ms: +pct(rtts, 99).toFixed(3) };
+  const fixed = {
+    rate,
+    answered: rtts.length,
+    sent: scheduled,
+    p50Ms: +pct(rtts, 50).toFixed(3),
+    p99Ms: +pct(rtts, 99).toFixed(3),
+  };
   const result = { transport: 'http2 stream + msgpack', window: windowSize, windowed, fixed };
   if (values.json) console.log(JSON.stringify(result));
   else {
-    console.log(`HTTP/2 stream, window ${windowSize}: ${windowed.roundTripsPerSecond} round trips/s, p50 ${windowed.p50Ms} ms, p99 ${windowed.p99Ms} ms`);
-    console.log(`HTTP/2 stream, ${rate} req/s: ${fixed.answered}/${fixed.sent} answered, p50 ${fixed.p50Ms} ms, p99 ${fixed.p99Ms} ms`);
+    console.log(
+      `HTTP/2 stream, window ${windowSize}: ${windowed.roundTripsPerSecond} round trips/s, p50 ${windowed.p50Ms} ms, p99 ${windowed.p99Ms} ms`,
+    );
+    console.log(
+      `HTTP/2 stream, ${rate} req/s: ${fixed.answered}/${fixed.sent} answered, p50 ${fixed.p50Ms} ms, p99 ${fixed.p99Ms} ms`,
+    );
   }
   stream.close();
   session.close();

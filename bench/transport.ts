@@ -52,7 +52,12 @@ const transport = new WsTransport({
   addr: 'bench.invalid:1', // never dialled: the echo peer answers over our socket
   secret,
   resolve: () => undefined,
-  logger: { debug() {}, info() {}, warn: (m) => console.error(`[bench warn] ${m}`), error: (m) => console.error(`[bench error] ${m}`) },
+  logger: {
+    debug() {},
+    info() {},
+    warn: (m) => console.error(`[bench warn] ${m}`),
+    error: (m) => console.error(`[bench error] ${m}`),
+  },
 });
 
 let handler: (m: WireMessage) => void = () => {};
@@ -73,7 +78,10 @@ function request(id: number): WireMessage {
           key,
           {
             v: { url: 'https://example.com/articles/2024/how-rings-work?utm=bench', owner: 'u-4821' },
-            vv: [['n0', id], ['n1', 7]],
+            vv: [
+              ['n0', id],
+              ['n1', 7],
+            ],
             exp: 1767225600000,
           },
         ],
@@ -116,7 +124,10 @@ await new Promise<void>((resolve) => {
 target = 'echo';
 
 /** Closed loop: keep `window` requests in flight for `seconds`. */
-function closedLoop(window: number, seconds: number): Promise<{ roundTrips: number; elapsedS: number; lat: Samples; lost: number }> {
+function closedLoop(
+  window: number,
+  seconds: number,
+): Promise<{ roundTrips: number; elapsedS: number; lat: Samples; lost: number }> {
   return new Promise((resolve) => {
     const lat = new Samples();
     let roundTrips = 0;
@@ -152,14 +163,20 @@ function closedLoop(window: number, seconds: number): Promise<{ roundTrips: numb
     };
     for (let i = 0; i < window; i++) sendOne();
     // Should requests be lost (they are not on loopback unless a bound drops them), stop anyway.
-    setTimeout(() => {
-      if (inFlight > 0) finish();
-    }, seconds * 1000 + 5000).unref();
+    setTimeout(
+      () => {
+        if (inFlight > 0) finish();
+      },
+      seconds * 1000 + 5000,
+    ).unref();
   });
 }
 
 /** Open loop: `perSec` requests/s for `seconds`, paced by a 1 ms timer. */
-function openLoop(perSec: number, seconds: number): Promise<{ sent: number; roundTrips: number; elapsedS: number; lat: Samples }> {
+function openLoop(
+  perSec: number,
+  seconds: number,
+): Promise<{ sent: number; roundTrips: number; elapsedS: number; lat: Samples }> {
   return new Promise((resolve) => {
     const lat = new Samples();
     let roundTrips = 0;
@@ -262,7 +279,9 @@ if (values.json) {
 } else {
   const c = result.closedLoop;
   const o = result.openLoop;
-  console.log(`ring transport (ws + msgpack, loopback, 2 processes, ${process.version}); request ${requestBytes} B packed`);
+  console.log(
+    `ring transport (ws + msgpack, loopback, 2 processes, ${process.version}); request ${requestBytes} B packed`,
+  );
   console.log(
     `  closed loop, window ${c.window}, ${c.seconds} s: ${c.roundTripsPerSec.toLocaleString('en-US')} round trips/s ` +
       `(${c.messagesPerSec.toLocaleString('en-US')} messages/s), RTT p50 ${c.latencyMs.p50} ms, p99 ${c.latencyMs.p99} ms, ` +

@@ -50,10 +50,32 @@ export interface CheckResult {
   passMs: number[];
   settleError?: string;
   anomalies: Anomaly[];
-  views: { acknowledged: number; indeterminate: number; atRiskAcked: number; lostAtRisk: number; lostUnexplained: number; overcount: number; gracefulStopWindow: number };
-  links: { tracked: number; deleted: number; checkedPairs: number; staleRedirectsAfterDelete: number; notFoundAnswers: number; expiredAnswers: number };
+  views: {
+    acknowledged: number;
+    indeterminate: number;
+    atRiskAcked: number;
+    lostAtRisk: number;
+    lostUnexplained: number;
+    overcount: number;
+    gracefulStopWindow: number;
+  };
+  links: {
+    tracked: number;
+    deleted: number;
+    checkedPairs: number;
+    staleRedirectsAfterDelete: number;
+    notFoundAnswers: number;
+    expiredAnswers: number;
+  };
   races: { total: number; withWinner: number; duplicateGrants: number };
-  cas: { ops: number; keys: number; linearizable: number; inconclusive: number; notLinearizable: number; explored: number };
+  cas: {
+    ops: number;
+    keys: number;
+    linearizable: number;
+    inconclusive: number;
+    notLinearizable: number;
+    explored: number;
+  };
   sessionReplacements: { total: number; excused: number };
 }
 
@@ -82,7 +104,13 @@ function linkStateOk(l: LinkRec, o: Observation, now: number): boolean {
   const del = deletion(l);
   const expired = l.expiresAt !== null && l.expiresAt <= now;
   if (!isOk(o.get)) return false;
-  const active = o.get.linkStatus === 'active' && !!o.get.url && allowed.has(o.get.url) && o.head.status === 302 && !!o.head.location && allowed.has(o.head.location);
+  const active =
+    o.get.linkStatus === 'active' &&
+    !!o.get.url &&
+    allowed.has(o.get.url) &&
+    o.head.status === 302 &&
+    !!o.head.location &&
+    allowed.has(o.head.location);
   // A deleted link's document keeps whatever target the delete read (possibly a stale one, across a
   // partition): only "deleted everywhere, 410 everywhere" matters for it.
   const gone = (o.get.linkStatus === 'deleted' || (expired && o.get.linkStatus === 'expired')) && o.head.status === 410;
@@ -103,14 +131,18 @@ function raceStateOk(r: RaceRec, head: { status: number | string; location?: str
 async function observe(w: Workload, l: LinkRec, node: ChaosNode): Promise<Observation> {
   const b = w.browsers[l.user]!;
   // Owner reads keep the browser's own cookie (a replacement is recorded, never adopted).
-  const [g, h] = await Promise.all([b.call(node, 'GET', `/api/links/${l.slug}`, undefined, 5000, l.ownerCookie ?? b.cookie), visit(node, l.slug, 'HEAD', 5000)]);
+  const [g, h] = await Promise.all([
+    b.call(node, 'GET', `/api/links/${l.slug}`, undefined, 5000, l.ownerCookie ?? b.cookie),
+    visit(node, l.slug, 'HEAD', 5000),
+  ]);
   const get: Observation['get'] =
     g.kind === 'ok'
       ? g.status === 200
         ? { status: 200, url: g.body?.url, linkStatus: g.body?.status, total: g.body?.total }
         : { status: g.status }
       : { status: g.error };
-  const head: Observation['head'] = h.kind === 'ok' ? { status: h.status, location: h.headers.get('location') } : { status: h.error };
+  const head: Observation['head'] =
+    h.kind === 'ok' ? { status: h.status, location: h.headers.get('location') } : { status: h.error };
   return { node: node.name, get, head };
 }
 
@@ -133,7 +165,12 @@ export async function checkScenario(cluster: ChaosCluster, w: Workload, opts: Ch
   let settleError: string | undefined;
   if (down.length > 0) {
     settleError = `${down.map((n) => n.name).join(', ')} not running after the faults healed`;
-    anomalies.push({ checker: 'ring', kind: 'unexpected', what: `${settleError}: the ring never gets its members back (checks below use the running nodes)`, n: down.length });
+    anomalies.push({
+      checker: 'ring',
+      kind: 'unexpected',
+      what: `${settleError}: the ring never gets its members back (checks below use the running nodes)`,
+      n: down.length,
+    });
   } else {
     try {
       await waitSettled(nodes, Math.max(5_000, Math.min(90_000, deadline - performance.now())));
@@ -166,7 +203,9 @@ export async function checkScenario(cluster: ChaosCluster, w: Workload, opts: Ch
       const h = await visit(n, r.slug, 'HEAD', 5000);
       return h.kind === 'ok' ? { status: h.status, location: h.headers.get('location') } : { status: h.error };
     });
-    const statesOk = pairs.every(([l], i) => linkStateOk(l, last[i]!, now)) && racePairs.every(([r], i) => raceStateOk(r, lastRace[i]!));
+    const statesOk =
+      pairs.every(([l], i) => linkStateOk(l, last[i]!, now)) &&
+      racePairs.every(([r], i) => raceStateOk(r, lastRace[i]!));
     const totals = links.map((_, li) => nodes.map((_, ni) => last[li * nodes.length + ni]!.get.total));
     const agreed = totals.every((ts) => ts.every((t) => t !== undefined && t === ts[0]));
     const print = JSON.stringify(totals);
@@ -189,7 +228,14 @@ export async function checkScenario(cluster: ChaosCluster, w: Workload, opts: Ch
   // ---- links and sessions
   let deleted = 0;
   const now = Date.now();
-  const linkSamples = { missing: [] as string[], lostUpdate: [] as string[], resurrected: [] as string[], unknown: [] as string[], session: [] as string[], other: [] as string[] };
+  const linkSamples = {
+    missing: [] as string[],
+    lostUpdate: [] as string[],
+    resurrected: [] as string[],
+    unknown: [] as string[],
+    session: [] as string[],
+    other: [] as string[],
+  };
   let missing = 0;
   let lostUpdates = 0;
   let resurrected = 0;
@@ -240,12 +286,48 @@ export async function checkScenario(cluster: ChaosCluster, w: Workload, opts: Ch
     if (linkSession) sessionLost++;
     if (linkOther) otherBad++;
   });
-  if (missing) anomalies.push({ checker: 'links', kind: 'lost', what: `${missing} acknowledged links missing (404) on some node, e.g. ${linkSamples.missing.join('; ')}`, n: missing });
-  if (lostUpdates) anomalies.push({ checker: 'links', kind: 'lost', what: `${lostUpdates} links show an older acknowledged target, e.g. ${linkSamples.lostUpdate.join('; ')}`, n: lostUpdates });
-  if (resurrected) anomalies.push({ checker: 'links', kind: 'unexpected', what: `${resurrected} links deleted with 204 are live again, e.g. ${linkSamples.resurrected.join('; ')}`, n: resurrected });
-  if (unknownContent) anomalies.push({ checker: 'links', kind: 'unexpected', what: `${unknownContent} links show a target never written, e.g. ${linkSamples.unknown.join('; ')}`, n: unknownContent });
-  if (sessionLost) anomalies.push({ checker: 'sessions', kind: 'lost', what: `${sessionLost} links whose owner's session no longer authenticates on some node, e.g. ${linkSamples.session.join('; ')}`, n: sessionLost });
-  if (otherBad) anomalies.push({ checker: 'links', kind: 'unexpected', what: `${otherBad} links in a state the history does not allow (or unreadable), e.g. ${linkSamples.other.join('; ')}`, n: otherBad });
+  if (missing)
+    anomalies.push({
+      checker: 'links',
+      kind: 'lost',
+      what: `${missing} acknowledged links missing (404) on some node, e.g. ${linkSamples.missing.join('; ')}`,
+      n: missing,
+    });
+  if (lostUpdates)
+    anomalies.push({
+      checker: 'links',
+      kind: 'lost',
+      what: `${lostUpdates} links show an older acknowledged target, e.g. ${linkSamples.lostUpdate.join('; ')}`,
+      n: lostUpdates,
+    });
+  if (resurrected)
+    anomalies.push({
+      checker: 'links',
+      kind: 'unexpected',
+      what: `${resurrected} links deleted with 204 are live again, e.g. ${linkSamples.resurrected.join('; ')}`,
+      n: resurrected,
+    });
+  if (unknownContent)
+    anomalies.push({
+      checker: 'links',
+      kind: 'unexpected',
+      what: `${unknownContent} links show a target never written, e.g. ${linkSamples.unknown.join('; ')}`,
+      n: unknownContent,
+    });
+  if (sessionLost)
+    anomalies.push({
+      checker: 'sessions',
+      kind: 'lost',
+      what: `${sessionLost} links whose owner's session no longer authenticates on some node, e.g. ${linkSamples.session.join('; ')}`,
+      n: sessionLost,
+    });
+  if (otherBad)
+    anomalies.push({
+      checker: 'links',
+      kind: 'unexpected',
+      what: `${otherBad} links in a state the history does not allow (or unreadable), e.g. ${linkSamples.other.join('; ')}`,
+      n: otherBad,
+    });
 
   // ---- views
   const killedLives = cluster.lives.filter((x) => x.end === 'SIGKILL' || x.end === 'exit');
@@ -258,7 +340,15 @@ export async function checkScenario(cluster: ChaosCluster, w: Workload, opts: Ch
     const to = (life.exitedAt ?? life.endedAt) + 100;
     return times.filter((t) => t >= from && t <= to).length;
   };
-  const v = { acknowledged: 0, indeterminate: 0, atRiskAcked: 0, lostAtRisk: 0, lostUnexplained: 0, overcount: 0, gracefulStopWindow: 0 };
+  const v = {
+    acknowledged: 0,
+    indeterminate: 0,
+    atRiskAcked: 0,
+    lostAtRisk: 0,
+    lostUnexplained: 0,
+    overcount: 0,
+    gracefulStopWindow: 0,
+  };
   const viewSamples: string[] = [];
   const overSamples: string[] = [];
   let disagreeing = 0;
@@ -276,13 +366,15 @@ export async function checkScenario(cluster: ChaosCluster, w: Workload, opts: Ch
     if (known.length === 0) return; // unreadable: reported by the links checker
     if (known.length !== ts.length || new Set(known).size > 1) {
       disagreeing++;
-      if (disagreeSamples.length < 5) disagreeSamples.push(`${l.slug}: ${nodes.map((n, ni) => `${n.name}=${ts[ni]}`).join(' ')}`);
+      if (disagreeSamples.length < 5)
+        disagreeSamples.push(`${l.slug}: ${nodes.map((n, ni) => `${n.name}=${ts[ni]}`).join(' ')}`);
     }
     const total = Math.min(...known);
     const top = Math.max(...known);
     if (top > acked + l.visitsInfo) {
       v.overcount += top - acked - l.visitsInfo;
-      if (overSamples.length < 5) overSamples.push(`${l.slug}: total ${top} > ${acked} acknowledged + ${l.visitsInfo} unknown`);
+      if (overSamples.length < 5)
+        overSamples.push(`${l.slug}: total ${top} > ${acked} acknowledged + ${l.visitsInfo} unknown`);
     }
     if (total < acked) {
       const deficit = acked - total;
@@ -290,13 +382,34 @@ export async function checkScenario(cluster: ChaosCluster, w: Workload, opts: Ch
       v.lostAtRisk += excused;
       if (deficit > excused) {
         v.lostUnexplained += deficit - excused;
-        if (viewSamples.length < 5) viewSamples.push(`${l.slug}: total ${total} < ${acked} acknowledged (${atRisk} at risk in a SIGKILL window, ${graceful} answered within ${RISK_WINDOW_MS} ms before a graceful stop)`);
+        if (viewSamples.length < 5)
+          viewSamples.push(
+            `${l.slug}: total ${total} < ${acked} acknowledged (${atRisk} at risk in a SIGKILL window, ${graceful} answered within ${RISK_WINDOW_MS} ms before a graceful stop)`,
+          );
       }
     }
   });
-  if (v.lostUnexplained) anomalies.push({ checker: 'views', kind: 'lost', what: `${v.lostUnexplained} acknowledged views (302) missing from the totals beyond what SIGKILL windows explain, e.g. ${viewSamples.join('; ')}`, n: v.lostUnexplained });
-  if (v.overcount) anomalies.push({ checker: 'views', kind: 'unexpected', what: `${v.overcount} views counted beyond the 302s and unknown visits, e.g. ${overSamples.join('; ')}`, n: v.overcount });
-  if (disagreeing) anomalies.push({ checker: 'views', kind: 'unexpected', what: `${disagreeing} links whose view total differs between nodes after the convergence bound, e.g. ${disagreeSamples.join('; ')}`, n: disagreeing });
+  if (v.lostUnexplained)
+    anomalies.push({
+      checker: 'views',
+      kind: 'lost',
+      what: `${v.lostUnexplained} acknowledged views (302) missing from the totals beyond what SIGKILL windows explain, e.g. ${viewSamples.join('; ')}`,
+      n: v.lostUnexplained,
+    });
+  if (v.overcount)
+    anomalies.push({
+      checker: 'views',
+      kind: 'unexpected',
+      what: `${v.overcount} views counted beyond the 302s and unknown visits, e.g. ${overSamples.join('; ')}`,
+      n: v.overcount,
+    });
+  if (disagreeing)
+    anomalies.push({
+      checker: 'views',
+      kind: 'unexpected',
+      what: `${disagreeing} links whose view total differs between nodes after the convergence bound, e.g. ${disagreeSamples.join('; ')}`,
+      n: disagreeing,
+    });
 
   // ---- slug races
   let duplicateGrants = 0;
@@ -308,17 +421,33 @@ export async function checkScenario(cluster: ChaosCluster, w: Workload, opts: Ch
     if (winners.length === 1) withWinner++;
     if (winners.length > 1) {
       duplicateGrants++;
-      if (raceSamples.length < 5) raceSamples.push(`${r.slug}: 201 to ${winners.map((c) => `u${c.user} via ${c.node}`).join(' and ')}`);
+      if (raceSamples.length < 5)
+        raceSamples.push(`${r.slug}: 201 to ${winners.map((c) => `u${c.user} via ${c.node}`).join(' and ')}`);
       return;
     }
     const bad = nodes.filter((_, ni) => !raceStateOk(r, lastRace[ri * nodes.length + ni]!));
     if (bad.length > 0) {
       raceBad++;
-      if (raceSamples.length < 5) raceSamples.push(`${r.slug}: ${bad.map((n) => `${n.name} ${JSON.stringify(lastRace[ri * nodes.length + nodes.indexOf(n)])}`).join(', ')} (contenders ${JSON.stringify(r.contenders.map((c) => [c.status, c.code]))})`);
+      if (raceSamples.length < 5)
+        raceSamples.push(
+          `${r.slug}: ${bad.map((n) => `${n.name} ${JSON.stringify(lastRace[ri * nodes.length + nodes.indexOf(n)])}`).join(', ')} (contenders ${JSON.stringify(r.contenders.map((c) => [c.status, c.code]))})`,
+        );
     }
   });
-  if (duplicateGrants) anomalies.push({ checker: 'slugs', kind: 'unexpected', what: `${duplicateGrants} custom slugs granted (201) more than once: ${raceSamples.join('; ')}`, n: duplicateGrants });
-  if (raceBad) anomalies.push({ checker: 'slugs', kind: 'unexpected', what: `${raceBad} raced slugs whose link does not match the race's outcome: ${raceSamples.join('; ')}`, n: raceBad });
+  if (duplicateGrants)
+    anomalies.push({
+      checker: 'slugs',
+      kind: 'unexpected',
+      what: `${duplicateGrants} custom slugs granted (201) more than once: ${raceSamples.join('; ')}`,
+      n: duplicateGrants,
+    });
+  if (raceBad)
+    anomalies.push({
+      checker: 'slugs',
+      kind: 'unexpected',
+      what: `${raceBad} raced slugs whose link does not match the race's outcome: ${raceSamples.join('; ')}`,
+      n: raceBad,
+    });
 
   // ---- CAS: a final read of every key through every node joins the history
   const keys = w.casKeysUsed();
@@ -328,19 +457,39 @@ export async function checkScenario(cluster: ChaosCluster, w: Workload, opts: Ch
     ([k, n]) => w.finalCasRead(n, k, 15_000),
   );
   const casResults = checkCasHistories(w.cas);
-  const cas = { ops: w.cas.length, keys: casResults.size, linearizable: 0, inconclusive: 0, notLinearizable: 0, explored: 0 };
+  const cas = {
+    ops: w.cas.length,
+    keys: casResults.size,
+    linearizable: 0,
+    inconclusive: 0,
+    notLinearizable: 0,
+    explored: 0,
+  };
   for (const [key, r] of casResults) {
     cas.explored += r.explored;
     if (r.ok) cas.linearizable++;
     else if (r.inconclusive) cas.inconclusive++;
     else {
       cas.notLinearizable++;
-      anomalies.push({ checker: 'cas', kind: 'unexpected', what: `CAS register ${key} is not linearizable: ${r.reason}`, n: 1 });
+      anomalies.push({
+        checker: 'cas',
+        kind: 'unexpected',
+        what: `CAS register ${key} is not linearizable: ${r.reason}`,
+        n: 1,
+      });
     }
   }
   const createsOk = new Map<string, number>();
-  for (const e of w.cas) if (e.op.kind === 'create' && e.output?.ok) createsOk.set(e.key, (createsOk.get(e.key) ?? 0) + 1);
-  for (const [key, n] of createsOk) if (n > 1) anomalies.push({ checker: 'cas', kind: 'unexpected', what: `CAS register ${key}: ${n} creates succeeded`, n: n - 1 });
+  for (const e of w.cas)
+    if (e.op.kind === 'create' && e.output?.ok) createsOk.set(e.key, (createsOk.get(e.key) ?? 0) + 1);
+  for (const [key, n] of createsOk)
+    if (n > 1)
+      anomalies.push({
+        checker: 'cas',
+        kind: 'unexpected',
+        what: `CAS register ${key}: ${n} creates succeeded`,
+        n: n - 1,
+      });
 
   // ---- sessions replaced while the browser had one
   const reps = w.browsers.flatMap((b) => b.replacements.map((r) => ({ ...r, browser: b.id })));
@@ -352,13 +501,23 @@ export async function checkScenario(cluster: ChaosCluster, w: Workload, opts: Ch
     anomalies.push({
       checker: 'sessions',
       kind: 'unexpected',
-      what: `${unexcused.length} answers (${new Set(unexcused.map((r) => r.browser)).size} browsers) set a NEW session cookie for a browser that had a valid session (the node could not read it and issued another: the browser would lose its links); by node ${JSON.stringify(Object.fromEntries(byNode))}; at ${unexcused.slice(0, 5).map((r) => `${Math.round(r.at - cluster.t0)} ms`).join(', ')}`,
+      what: `${unexcused.length} answers (${new Set(unexcused.map((r) => r.browser)).size} browsers) set a NEW session cookie for a browser that had a valid session (the node could not read it and issued another: the browser would lose its links); by node ${JSON.stringify(Object.fromEntries(byNode))}; at ${unexcused
+        .slice(0, 5)
+        .map((r) => `${Math.round(r.at - cluster.t0)} ms`)
+        .join(', ')}`,
       n: unexcused.length,
     });
   }
 
   // ---- processes that exited by themselves
-  for (const life of cluster.lives) if (life.end === 'exit') anomalies.push({ checker: 'process', kind: 'unexpected', what: `${life.name} (life ${life.gen}) exited by itself: ${JSON.stringify(life.exit)}`, n: 1 });
+  for (const life of cluster.lives)
+    if (life.end === 'exit')
+      anomalies.push({
+        checker: 'process',
+        kind: 'unexpected',
+        what: `${life.name} (life ${life.gen}) exited by itself: ${JSON.stringify(life.exit)}`,
+        n: 1,
+      });
 
   return {
     convergenceMs: convergedAt === null ? null : Math.round(convergedAt - opts.healedAt),

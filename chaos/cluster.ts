@@ -13,15 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  faketimeEnv,
-  Harness,
-  NetNs,
-  type RingProcess,
-  waitReady,
-  waitSettled,
-  writeClock,
-} from '../testkit';
+import { faketimeEnv, Harness, NetNs, type RingProcess, waitReady, waitSettled, writeClock } from '../testkit';
 
 export type NetMode = 'loopback' | 'netns';
 export type StopSignal = 'SIGKILL' | 'SIGTERM' | 'SIGINT';
@@ -168,7 +160,8 @@ export class ChaosCluster {
         } catch {
           level = 50; // not pino: a stack trace or a crash message
         }
-        if (this.logLines.length < 400) this.logLines.push({ node: node.name, gen: node.life.gen, level, msg: msg.slice(0, 300) });
+        if (this.logLines.length < 400)
+          this.logLines.push({ node: node.name, gen: node.life.gen, level, msg: msg.slice(0, 300) });
         else this.logLinesDropped++;
       }
     };

@@ -75,7 +75,14 @@ export class Browser {
   readonly replacements: { node: string; at: number; path: string }[] = [];
   constructor(readonly id: string) {}
 
-  async call<T = any>(node: Target, method: string, path: string, body: unknown, timeoutMs: number, cookie = this.cookie): Promise<Outcome<T>> {
+  async call<T = any>(
+    node: Target,
+    method: string,
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    cookie = this.cookie,
+  ): Promise<Outcome<T>> {
     const headers: Record<string, string> = { 'user-agent': BROWSER_UA };
     if (cookie) headers.cookie = cookie;
     if (method !== 'GET' && method !== 'HEAD') headers.origin = node.url;

@@ -43,7 +43,8 @@ export interface RunReport {
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
-export const secs = (ms: number | null | undefined) => (ms === null || ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+export const secs = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`;
 
 function verdict(r: ScenarioResult): string {
   if (r.skipped) return 'skipped';
@@ -78,7 +79,9 @@ export function summaryTable(results: readonly ScenarioResult[]): string {
 
 export function scenarioSummary(r: ScenarioResult): string {
   const out: string[] = [];
-  out.push(`== ${r.name}: ${r.title} (${r.nodes} nodes, ${r.mode}${r.faketime ? ', libfaketime' : ''}) — ${verdict(r)} in ${secs(r.durationMs)}`);
+  out.push(
+    `== ${r.name}: ${r.title} (${r.nodes} nodes, ${r.mode}${r.faketime ? ', libfaketime' : ''}) — ${verdict(r)} in ${secs(r.durationMs)}`,
+  );
   if (r.skipped) return `${out[0]}\n   skipped: ${r.skipped}`;
   if (r.error) out.push(`   error: ${r.error}`);
   const kinds = Object.entries(r.byKind)
@@ -91,23 +94,33 @@ export function scenarioSummary(r: ScenarioResult): string {
       return `${k} ${c.ops} (${c.ok} ok, ${c.fail} failed, ${c.info} indeterminate${why ? `: ${why}` : ''})`;
     })
     .join('; ');
-  out.push(`   operations: ${r.ops.ops}: ${r.ops.ok} acknowledged, ${r.ops.fail} failed, ${r.ops.info} indeterminate | ${kinds}`);
+  out.push(
+    `   operations: ${r.ops.ops}: ${r.ops.ok} acknowledged, ${r.ops.fail} failed, ${r.ops.info} indeterminate | ${kinds}`,
+  );
   const c = r.check;
   if (c) {
-    out.push(`   lost: ${r.lost}   unexpected: ${r.unexpected}   convergence: ${secs(c.convergenceMs)} after the last heal (${secs(c.convergedAfterStopMs)} after the clients stopped; ${c.passes} verification passes of ${c.passMs.map((m) => secs(m)).join(', ')})`);
+    out.push(
+      `   lost: ${r.lost}   unexpected: ${r.unexpected}   convergence: ${secs(c.convergenceMs)} after the last heal (${secs(c.convergedAfterStopMs)} after the clients stopped; ${c.passes} verification passes of ${c.passMs.map((m) => secs(m)).join(', ')})`,
+    );
     out.push(
       `   links: ${c.links.tracked} acknowledged (${c.links.deleted} deleted), ${c.links.checkedPairs} link x node checks; stale reads during the run: ${c.links.notFoundAnswers} visits of existing links answered 404, ${c.links.staleRedirectsAfterDelete} answered 302 after the delete was acknowledged` +
         (c.links.expiredAnswers ? `; 410 "expired" answers: ${c.links.expiredAnswers}` : ''),
     );
     out.push(
       `   views: ${c.views.acknowledged} acknowledged 302s, ${c.views.indeterminate} indeterminate; at risk (answered by a life within 2 s before it was SIGKILLed or exited by itself): ${c.views.atRiskAcked}, of which lost ${c.views.lostAtRisk}; lost beyond that: ${c.views.lostUnexplained}; overcounted: ${c.views.overcount}` +
-        (c.views.gracefulStopWindow ? `; answered within 2 s before a graceful stop: ${c.views.gracefulStopWindow}` : ''),
+        (c.views.gracefulStopWindow
+          ? `; answered within 2 s before a graceful stop: ${c.views.gracefulStopWindow}`
+          : ''),
     );
-    out.push(`   slugs: ${c.races.total} races, ${c.races.withWinner} with one winner, ${c.races.duplicateGrants} granted twice`);
+    out.push(
+      `   slugs: ${c.races.total} races, ${c.races.withWinner} with one winner, ${c.races.duplicateGrants} granted twice`,
+    );
     out.push(
       `   CAS: ${c.cas.ops} ops on ${c.cas.keys} keys: ${c.cas.linearizable} linearizable, ${c.cas.inconclusive} inconclusive, ${c.cas.notLinearizable} NOT linearizable (${c.cas.explored} states explored)`,
     );
-    out.push(`   sessions replaced by a node: ${c.sessionReplacements.total}${c.sessionReplacements.excused ? ` (${c.sessionReplacements.excused} expected: clock past the session TTL)` : ''}`);
+    out.push(
+      `   sessions replaced by a node: ${c.sessionReplacements.total}${c.sessionReplacements.excused ? ` (${c.sessionReplacements.excused} expected: clock past the session TTL)` : ''}`,
+    );
     for (const a of c.anomalies) out.push(`   ! ${a.checker}/${a.kind}: ${a.what}`);
   }
   if (r.logs.error) out.push(`   node log: ${r.logs.error} error lines, ${r.logs.warn} warnings`);
@@ -131,20 +144,30 @@ export function chaosMarkdown(report: RunReport, jsonPath: string): string {
     '`npm run chaos` runs Jepsen-style scenarios against real node processes (`dist/server.mjs`) under a client workload, records every client operation with its outcome, and checks the history after the faults heal. This file is written by the runner (`chaos/run.ts`) from its last full run; do not edit it by hand.',
   );
   L.push('');
-  L.push(`Last full run: ${report.startedAt}, ${secs(report.durationMs)} on ${report.environment.cpus} CPUs (Node ${report.environment.node}); partitions through ${report.environment.netns}; clock jumps ${report.environment.faketime ? 'through libfaketime' : 'not run (libfaketime missing)'}. Raw results: \`${jsonPath}\`.`);
+  L.push(
+    `Last full run: ${report.startedAt}, ${secs(report.durationMs)} on ${report.environment.cpus} CPUs (Node ${report.environment.node}); partitions through ${report.environment.netns}; clock jumps ${report.environment.faketime ? 'through libfaketime' : 'not run (libfaketime missing)'}. Raw results: \`${jsonPath}\`.`,
+  );
   L.push('');
-  L.push(`**Overall: ${report.valid ? 'valid' : 'INVALID'}** (${ok.filter((s) => s.valid).length} of ${ok.length} scenarios valid${report.scenarios.length > ok.length ? `, ${report.scenarios.length - ok.length} skipped` : ''}).`);
+  L.push(
+    `**Overall: ${report.valid ? 'valid' : 'INVALID'}** (${ok.filter((s) => s.valid).length} of ${ok.length} scenarios valid${report.scenarios.length > ok.length ? `, ${report.scenarios.length - ok.length} skipped` : ''}).`,
+  );
   L.push('');
   L.push('```sh');
-  L.push('npm run chaos                          # every scenario (rewrites this file and bench/results/chaos-<time>.json)');
+  L.push(
+    'npm run chaos                          # every scenario (rewrites this file and bench/results/chaos-<time>.json)',
+  );
   L.push('npm run chaos -- --scenario clock      # one scenario (or a comma list); JSON only');
-  L.push('npm run chaos -- --ci                  # the short kill -9 scenario (about a minute, no files written); exit 1 on any anomaly');
+  L.push(
+    'npm run chaos -- --ci                  # the short kill -9 scenario (about a minute, no files written); exit 1 on any anomaly',
+  );
   L.push('npm run chaos -- --no-netns            # partitions through the transport fault hook even as root');
   L.push('```');
   L.push('');
   L.push('## Summary');
   L.push('');
-  L.push('| scenario | nodes | network | operations | acknowledged | failed | indeterminate | lost | unexpected | views lost at risk | convergence | result |');
+  L.push(
+    '| scenario | nodes | network | operations | acknowledged | failed | indeterminate | lost | unexpected | views lost at risk | convergence | result |',
+  );
   L.push('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of report.scenarios) {
     L.push(
@@ -219,25 +242,24 @@ Found by reading the code (\`server/runtime.ts\` gives the ring \`Date.now()\` a
 const EXPLAIN: Record<string, { title: string; text: string }> = {
   'session-replaced': {
     title: 'A node that cannot read a session issues a new one (the browser loses its links)',
-    text:
-      'Under a partition, a node whose read of a session key reaches only fallbacks (sloppy quorum) gets "not found" and treats the browser as having no session: `Sessions.ensure()` (server/auth/sessions.ts) mints a new anonymous session on `POST /api/links` and sets its cookie. A real browser adopts that cookie and can no longer see or edit any link its previous anonymous session owns (the links belong to the old session, which still exists). The checker keeps the old cookie to prove the old session survives, and counts each such answer. Direction for a fix: when the request carries a well-formed `rl_sid` that cannot be found, mint a new session only if a read quorum of the session\'s primaries answered, else answer 503.',
+    text: 'Under a partition, a node whose read of a session key reaches only fallbacks (sloppy quorum) gets "not found" and treats the browser as having no session: `Sessions.ensure()` (server/auth/sessions.ts) mints a new anonymous session on `POST /api/links` and sets its cookie. A real browser adopts that cookie and can no longer see or edit any link its previous anonymous session owns (the links belong to the old session, which still exists). The checker keeps the old cookie to prove the old session survives, and counts each such answer. Direction for a fix: when the request carries a well-formed `rl_sid` that cannot be found, mint a new session only if a read quorum of the session\'s primaries answered, else answer 503.',
   },
   'graceful-views': {
     title: 'A graceful stop loses the views counted since the last counter flush',
-    text:
-      'On SIGINT (and at the end of a SIGTERM leave) `shutdown()` in server/main.ts stops the ring node right away (`node.stop()` fails every RPC) without shipping the counter deltas accepted since the last 100 ms flush (`CounterShipper.flush()` is neither called nor awaited); requests still in flight are answered 302 meanwhile. Those views are lost, although README says SIGINT flushes, and only SIGKILL is documented to lose the last flush interval. Direction for a fix: on shutdown stop accepting requests, flush the counters and wait (bounded) for their W acknowledgements, then stop the node.',
+    text: 'On SIGINT (and at the end of a SIGTERM leave) `shutdown()` in server/main.ts stops the ring node right away (`node.stop()` fails every RPC) without shipping the counter deltas accepted since the last 100 ms flush (`CounterShipper.flush()` is neither called nor awaited); requests still in flight are answered 302 meanwhile. Those views are lost, although README says SIGINT flushes, and only SIGKILL is documented to lose the last flush interval. Direction for a fix: on shutdown stop accepting requests, flush the counters and wait (bounded) for their W acknowledgements, then stop the node.',
   },
   'left-node-exits': {
     title: 'A node that left with SIGTERM and is started again with its DATA_DIR exits 0 instead of rejoining',
-    text:
-      'SIGTERM is a graceful leave (the Dockerfile sets `STOPSIGNAL SIGTERM`, and docker-compose.yml documents `docker compose stop` as a leave). Restarted with the same DATA_DIR, the node finds itself "exiting" in its persisted ring and exits 0 within a few seconds; it never rejoins, and the other members keep it as exiting/dead. So a `docker compose restart` or a rolling update of the containers decommissions each node for good, and getting it back needs an empty DATA_DIR. Either a restart after a leave should rejoin, or the deployment should stop containers with SIGINT (a plain stop) and keep SIGTERM-leave for decommissioning.',
+    text: 'SIGTERM is a graceful leave (the Dockerfile sets `STOPSIGNAL SIGTERM`, and docker-compose.yml documents `docker compose stop` as a leave). Restarted with the same DATA_DIR, the node finds itself "exiting" in its persisted ring and exits 0 within a few seconds; it never rejoins, and the other members keep it as exiting/dead. So a `docker compose restart` or a rolling update of the containers decommissions each node for good, and getting it back needs an empty DATA_DIR. Either a restart after a leave should rejoin, or the deployment should stop containers with SIGINT (a plain stop) and keep SIGTERM-leave for decommissioning.',
   },
 };
 
 function signature(r: ScenarioResult, a: { checker: string; kind: string }): string {
   if (a.checker === 'sessions' && a.kind === 'unexpected') return 'session-replaced';
-  if (a.checker === 'views' && a.kind === 'lost' && (r.check?.views.gracefulStopWindow ?? 0) > 0) return 'graceful-views';
-  if ((a.checker === 'process' || a.checker === 'ring') && r.name === 'rolling-restart-sigterm') return 'left-node-exits';
+  if (a.checker === 'views' && a.kind === 'lost' && (r.check?.views.gracefulStopWindow ?? 0) > 0)
+    return 'graceful-views';
+  if ((a.checker === 'process' || a.checker === 'ring') && r.name === 'rolling-restart-sigterm')
+    return 'left-node-exits';
   return `other:${r.name}:${a.checker}/${a.kind}`;
 }
 
@@ -250,7 +272,10 @@ function findings(report: RunReport): string[] {
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { scenarios: new Set(), items: [] }));
       g.scenarios.add(r.name);
-      if (g.items.length < 6) g.items.push(`${r.name}: ${a.checker}/${a.kind}: ${a.what.length > 400 ? `${a.what.slice(0, 400)}...` : a.what}`);
+      if (g.items.length < 6)
+        g.items.push(
+          `${r.name}: ${a.checker}/${a.kind}: ${a.what.length > 400 ? `${a.what.slice(0, 400)}...` : a.what}`,
+        );
     }
     if (r.error) {
       const key = `error:${r.name}`;
@@ -261,7 +286,9 @@ function findings(report: RunReport): string[] {
   let i = 0;
   for (const [key, g] of groups) {
     const known = EXPLAIN[key];
-    L.push(`${++i}. **${known ? known.title : 'Unexplained anomaly: investigate'}** (${[...g.scenarios].join(', ')}; reproduce: \`npm run chaos -- --scenario ${[...g.scenarios][0]}\`)`);
+    L.push(
+      `${++i}. **${known ? known.title : 'Unexplained anomaly: investigate'}** (${[...g.scenarios].join(', ')}; reproduce: \`npm run chaos -- --scenario ${[...g.scenarios][0]}\`)`,
+    );
     L.push('');
     if (known) L.push(`   ${known.text}`, '');
     for (const item of g.items) L.push(`   - ${item.replace(/\n/g, ' ')}`);
@@ -272,17 +299,35 @@ function findings(report: RunReport): string[] {
   for (const r of report.scenarios) {
     const c = r.check;
     if (!c) continue;
-    if (c.links.notFoundAnswers > 0) notes.push(`${r.name}: ${c.links.notFoundAnswers} visits of links that existed (created with 201) were answered 404 "no such link": read from replicas that did not hold the link yet (before the node noticed the partition, or after the heal while the link still sat on a fallback as a hint); an AP stale read. A node that knows it cannot reach a majority of the link's primaries answers 503 instead.`);
-    if (c.links.staleRedirectsAfterDelete > 0) notes.push(`${r.name}: ${c.links.staleRedirectsAfterDelete} visits started after a delete was acknowledged still got 302 (stale replica or cache while faults lasted); every node answered 410 after the heal.`);
+    if (c.links.notFoundAnswers > 0)
+      notes.push(
+        `${r.name}: ${c.links.notFoundAnswers} visits of links that existed (created with 201) were answered 404 "no such link": read from replicas that did not hold the link yet (before the node noticed the partition, or after the heal while the link still sat on a fallback as a hint); an AP stale read. A node that knows it cannot reach a majority of the link's primaries answers 503 instead.`,
+      );
+    if (c.links.staleRedirectsAfterDelete > 0)
+      notes.push(
+        `${r.name}: ${c.links.staleRedirectsAfterDelete} visits started after a delete was acknowledged still got 302 (stale replica or cache while faults lasted); every node answered 410 after the heal.`,
+      );
     if (c.views.atRiskAcked > 0)
       notes.push(
         `${r.name}: ${c.views.lostAtRisk} of ${c.views.atRiskAcked} views answered by a node life within 2 s before it was SIGKILLed (or exited by itself) were lost, the documented window (deltas ship every 100 ms)` +
-          (c.views.lostUnexplained ? `; ${c.views.lostUnexplained} more were lost outside such windows (see the findings).` : '; none outside it.'),
+          (c.views.lostUnexplained
+            ? `; ${c.views.lostUnexplained} more were lost outside such windows (see the findings).`
+            : '; none outside it.'),
       );
-    if (c.links.expiredAnswers > 0) notes.push(`${r.name}: ${c.links.expiredAnswers} visits of links expiring in 20 min got 410 "expired" from the node whose clock was ahead; after the clock was right every node redirected them again.`);
-    if (c.sessionReplacements.excused > 0) notes.push(`${r.name}: the node 31 days ahead saw every session as expired and issued ${c.sessionReplacements.excused} new session cookies; the original sessions still authenticated on every node afterwards.`);
-    if (c.cas.inconclusive > 0) notes.push(`${r.name}: ${c.cas.inconclusive} CAS histories were too large for the checker's search bound (neither proven nor refuted).`);
-    for (const t of r.timeline) if (/after SIGTERM/.test(t.what) || /did not exit within/.test(t.what)) notes.push(`${r.name}: ${t.what}.`);
+    if (c.links.expiredAnswers > 0)
+      notes.push(
+        `${r.name}: ${c.links.expiredAnswers} visits of links expiring in 20 min got 410 "expired" from the node whose clock was ahead; after the clock was right every node redirected them again.`,
+      );
+    if (c.sessionReplacements.excused > 0)
+      notes.push(
+        `${r.name}: the node 31 days ahead saw every session as expired and issued ${c.sessionReplacements.excused} new session cookies; the original sessions still authenticated on every node afterwards.`,
+      );
+    if (c.cas.inconclusive > 0)
+      notes.push(
+        `${r.name}: ${c.cas.inconclusive} CAS histories were too large for the checker's search bound (neither proven nor refuted).`,
+      );
+    for (const t of r.timeline)
+      if (/after SIGTERM/.test(t.what) || /did not exit within/.test(t.what)) notes.push(`${r.name}: ${t.what}.`);
   }
   if (notes.length) {
     L.push('Observations (not anomalies):', '');

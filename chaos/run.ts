@@ -42,14 +42,20 @@ if (flag('--list')) {
 }
 
 const ci = flag('--ci');
-const only = option('--scenario')?.split(',').map((s) => s.trim());
+const only = option('--scenario')
+  ?.split(',')
+  .map((s) => s.trim());
 for (const name of only ?? []) {
   if (!scenarios.some((s) => s.name === name)) {
     console.error(`chaos: no scenario "${name}"; one of: ${scenarios.map((s) => s.name).join(', ')}`);
     process.exit(2);
   }
 }
-const selected = ci ? scenarios.filter((s) => s.name === ciScenario) : only ? scenarios.filter((s) => only.includes(s.name)) : scenarios;
+const selected = ci
+  ? scenarios.filter((s) => s.name === ciScenario)
+  : only
+    ? scenarios.filter((s) => only.includes(s.name))
+    : scenarios;
 const full = !ci && !only;
 const netns = netnsAvailable();
 const useNetns = netns.ok && !flag('--no-netns');
@@ -88,7 +94,12 @@ function sumCounts(byKind: Map<string, OpCounts>): OpCounts {
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -139,11 +150,24 @@ async function runScenario(s: Scenario, index: number): Promise<ScenarioResult> 
     windows: [],
     logs: { warn: 0, error: 0, samples: [] },
   };
-  if (s.needsNetns && !useNetns) return { ...base, mode: 'skipped', skipped: `needs network namespaces (${flag('--no-netns') ? '--no-netns given' : netns.why})`, valid: true };
-  if (s.faketime && !hasFaketime) return { ...base, mode: 'skipped', skipped: 'needs libfaketime (apt-get install faketime)', valid: true };
+  if (s.needsNetns && !useNetns)
+    return {
+      ...base,
+      mode: 'skipped',
+      skipped: `needs network namespaces (${flag('--no-netns') ? '--no-netns given' : netns.why})`,
+      valid: true,
+    };
+  if (s.faketime && !hasFaketime)
+    return { ...base, mode: 'skipped', skipped: 'needs libfaketime (apt-get install faketime)', valid: true };
 
   const tag = `${tagBase}${index}`.slice(-4);
-  const cluster = new ChaosCluster({ size: s.nodes, mode, tag, netSlot: (process.pid * 7 + index) % 5000, faketime: !!s.faketime });
+  const cluster = new ChaosCluster({
+    size: s.nodes,
+    mode,
+    tag,
+    netSlot: (process.pid * 7 + index) % 5000,
+    faketime: !!s.faketime,
+  });
   current = cluster;
   const windows: FaultContext['windows'] = [];
   let workload: Workload | undefined;
@@ -154,7 +178,9 @@ async function runScenario(s: Scenario, index: number): Promise<ScenarioResult> 
     await waitFor(
       async () => {
         const probe = new Workload(cluster, defaultWorkload, tag);
-        const rs = await Promise.all(cluster.nodes.map((n) => probe.casCall(n, `chaos-${tag}-ready`, { kind: 'read' }, 3000)));
+        const rs = await Promise.all(
+          cluster.nodes.map((n) => probe.casCall(n, `chaos-${tag}-ready`, { kind: 'read' }, 3000)),
+        );
         return rs.every((r) => r !== null);
       },
       { timeoutMs: 30_000, intervalMs: 300, what: 'CAS reads answering through every node' },
@@ -181,7 +207,9 @@ async function runScenario(s: Scenario, index: number): Promise<ScenarioResult> 
     const check = await checkScenario(cluster, workload, {
       healedAt,
       timeoutMs: 120_000,
-      ...(s.excuseReplacement ? { excuseReplacement: (r: { node: string; at: number }) => s.excuseReplacement!(r, windows) } : {}),
+      ...(s.excuseReplacement
+        ? { excuseReplacement: (r: { node: string; at: number }) => s.excuseReplacement!(r, windows) }
+        : {}),
     });
     cluster.note(check.convergenceMs === null ? 'did not converge within the bound' : 'converged');
     result.check = check;
@@ -204,12 +232,24 @@ async function runScenario(s: Scenario, index: number): Promise<ScenarioResult> 
     current = undefined;
     result.durationMs = Math.round(performance.now() - t0);
     result.timeline = cluster.timeline;
-    result.windows = windows.map((w) => ({ ...w, from: Math.round(w.from - cluster.t0), to: Math.round(w.to - cluster.t0) }));
-    result.lives = cluster.lives.map((l) => ({ name: l.name, gen: l.gen, ...(l.end ? { end: l.end } : {}), ...(l.endedAt ? { ms: Math.round(l.endedAt - l.startedAt) } : {}) }));
+    result.windows = windows.map((w) => ({
+      ...w,
+      from: Math.round(w.from - cluster.t0),
+      to: Math.round(w.to - cluster.t0),
+    }));
+    result.lives = cluster.lives.map((l) => ({
+      name: l.name,
+      gen: l.gen,
+      ...(l.end ? { end: l.end } : {}),
+      ...(l.endedAt ? { ms: Math.round(l.endedAt - l.startedAt) } : {}),
+    }));
     result.logs = {
       warn: cluster.logLines.filter((l) => l.level === 40).length,
       error: cluster.logLines.filter((l) => l.level >= 50).length,
-      samples: cluster.logLines.filter((l) => l.level >= 40).slice(0, 25).map((l) => `${l.node}#${l.gen} ${l.level >= 50 ? 'ERROR' : 'warn'} ${l.msg}`),
+      samples: cluster.logLines
+        .filter((l) => l.level >= 40)
+        .slice(0, 25)
+        .map((l) => `${l.node}#${l.gen} ${l.level >= 50 ? 'ERROR' : 'warn'} ${l.msg}`),
     };
   }
   return result;
@@ -237,7 +277,9 @@ const report: RunReport = {
     node: process.version,
     cpus: cpus().length,
     root: process.getuid?.() === 0,
-    netns: useNetns ? 'network namespaces + iptables' : `the transport fault hook (${netns.ok ? '--no-netns' : netns.why})`,
+    netns: useNetns
+      ? 'network namespaces + iptables'
+      : `the transport fault hook (${netns.ok ? '--no-netns' : netns.why})`,
     faketime: hasFaketime,
   },
   valid: results.every((r) => r.valid),
@@ -247,5 +289,7 @@ const report: RunReport = {
 const rel = ci ? undefined : writeJson(report, root).slice(root.length + 1);
 if (full && rel) writeFileSync(join(root, 'CHAOS.md'), chaosMarkdown(report, rel));
 console.log(`\n${summaryTable(results)}\n`);
-console.log(`chaos: ${report.valid ? 'valid' : 'INVALID'} in ${(report.durationMs / 1000).toFixed(1)} s${rel ? `; results in ${rel}${full ? ' and CHAOS.md' : ''}` : ''}`);
+console.log(
+  `chaos: ${report.valid ? 'valid' : 'INVALID'} in ${(report.durationMs / 1000).toFixed(1)} s${rel ? `; results in ${rel}${full ? ' and CHAOS.md' : ''}` : ''}`,
+);
 process.exit(report.valid ? 0 : 1);

@@ -50,7 +50,8 @@ const shuffle = <T>(xs: readonly T[], rand: (n: number) => number): T[] => {
 const killLoop: Scenario = {
   name: 'kill9',
   title: 'kill -9 loop under load',
-  schedule: 'SIGKILL a random node every 2-4 s, restart it from its DATA_DIR 1-3 s later and wait for /readyz; 6 rounds (3 with --ci)',
+  schedule:
+    'SIGKILL a random node every 2-4 s, restart it from its DATA_DIR 1-3 s later and wait for /readyz; 6 rounds (3 with --ci)',
   nodes: 3,
   warmupMs: 3_000,
   tailMs: 2_000,
@@ -69,7 +70,8 @@ const killLoop: Scenario = {
 const pauses: Scenario = {
   name: 'pause',
   title: 'SIGSTOP pauses',
-  schedule: 'SIGSTOP a random node (its sockets stay open, it just stops answering) for 3-5 s, then SIGCONT; 4 rounds, 2-3 s apart',
+  schedule:
+    'SIGSTOP a random node (its sockets stay open, it just stops answering) for 3-5 s, then SIGCONT; 4 rounds, 2-3 s apart',
   nodes: 3,
   warmupMs: 3_000,
   tailMs: 2_000,
@@ -97,7 +99,16 @@ const majority: Scenario = {
       const order = shuffle([...Array(cluster.spec.size).keys()], rand);
       const minority = new Set(order.slice(0, 2));
       const side = (i: number) => minority.has(i);
-      await cluster.partition((i, j) => side(i) === side(j), `{${order.slice(2).map((i) => cluster.names[i]).join(',')}} | {${order.slice(0, 2).map((i) => cluster.names[i]).join(',')}}`);
+      await cluster.partition(
+        (i, j) => side(i) === side(j),
+        `{${order
+          .slice(2)
+          .map((i) => cluster.names[i])
+          .join(',')}} | {${order
+          .slice(0, 2)
+          .map((i) => cluster.names[i])
+          .join(',')}}`,
+      );
       await sleep(8_000);
       await cluster.heal();
       await sleep(4_000);
@@ -108,17 +119,27 @@ const majority: Scenario = {
 const bridge: Scenario = {
   name: 'partition-bridge',
   title: 'bridge partitions',
-  schedule: '5 nodes: two halves of two that cannot see each other, and one bridge node that sees both; 10 s, healed for 4 s; 2 rounds',
+  schedule:
+    '5 nodes: two halves of two that cannot see each other, and one bridge node that sees both; 10 s, healed for 4 s; 2 rounds',
   nodes: 5,
   preferNetns: true,
   warmupMs: 3_000,
   tailMs: 2_000,
   async faults({ cluster, sleep, rand }) {
     for (let r = 0; r < 2; r++) {
-      const [a, b, c, d, e] = shuffle([...Array(cluster.spec.size).keys()], rand) as [number, number, number, number, number];
+      const [a, b, c, d, e] = shuffle([...Array(cluster.spec.size).keys()], rand) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       const half = (i: number) => (i === a || i === b ? 1 : i === d || i === e ? 2 : 0);
       const n = (i: number) => cluster.names[i];
-      await cluster.partition((i, j) => half(i) === 0 || half(j) === 0 || half(i) === half(j), `{${n(a)},${n(b)}} <- ${n(c)} -> {${n(d)},${n(e)}}`);
+      await cluster.partition(
+        (i, j) => half(i) === 0 || half(j) === 0 || half(i) === half(j),
+        `{${n(a)},${n(b)}} <- ${n(c)} -> {${n(d)},${n(e)}}`,
+      );
       await sleep(10_000);
       await cluster.heal();
       await sleep(4_000);
@@ -149,7 +170,9 @@ function rolling(signal: 'SIGTERM' | 'SIGINT'): Scenario {
   const term = signal === 'SIGTERM';
   return {
     name: term ? 'rolling-restart-sigterm' : 'rolling-restart',
-    title: term ? 'rolling restart with SIGTERM (the Dockerfile STOPSIGNAL: graceful leave)' : 'rolling restart (SIGINT: stop without leaving, restart with DATA_DIR)',
+    title: term
+      ? 'rolling restart with SIGTERM (the Dockerfile STOPSIGNAL: graceful leave)'
+      : 'rolling restart (SIGINT: stop without leaving, restart with DATA_DIR)',
     schedule: term
       ? 'each of 4 nodes in turn: SIGTERM (it hands its partitions off and leaves the ring), restart with its DATA_DIR, wait for /readyz and a settled ring of all four, 2 s; the round stops at the first node that does not come back'
       : 'each node in turn: SIGINT (flush, exit, stay a member), restart with its DATA_DIR, wait for /readyz and a settled ring, 2 s',
@@ -177,7 +200,8 @@ function rolling(signal: 'SIGTERM' | 'SIGINT'): Scenario {
 const wholeCluster: Scenario = {
   name: 'cluster-restart',
   title: 'whole-cluster restart with DATA_DIR',
-  schedule: 'round 1: SIGINT every node at once (all down), restart all; round 2: SIGKILL every node at once, restart all; each time wait for /readyz everywhere, then 3 s of load',
+  schedule:
+    'round 1: SIGINT every node at once (all down), restart all; round 2: SIGKILL every node at once, restart all; each time wait for /readyz everywhere, then 3 s of load',
   nodes: 3,
   warmupMs: 4_000,
   tailMs: 2_000,
@@ -224,10 +248,21 @@ const clockJumps: Scenario = {
   // A node whose clock is 31 days ahead sees every session as expired (30-day TTL): a browser
   // it answers gets a new session. That follows from the design; what must hold is that the
   // old session is intact everywhere once the clock is right (the sessions checker).
-  excuseReplacement: (r, windows) => windows.some((w) => w.what === '+31 d' && r.node === w.node && r.at >= w.from && r.at <= w.to + 1_500),
+  excuseReplacement: (r, windows) =>
+    windows.some((w) => w.what === '+31 d' && r.node === w.node && r.at >= w.from && r.at <= w.to + 1_500),
 };
 
-export const scenarios: Scenario[] = [killLoop, pauses, majority, bridge, oneWay, rolling('SIGINT'), rolling('SIGTERM'), wholeCluster, clockJumps];
+export const scenarios: Scenario[] = [
+  killLoop,
+  pauses,
+  majority,
+  bridge,
+  oneWay,
+  rolling('SIGINT'),
+  rolling('SIGTERM'),
+  wholeCluster,
+  clockJumps,
+];
 
 /** The --ci scenario: kill -9 under load (runs anywhere, no root needed, about a minute). */
 export const ciScenario = 'kill9';

@@ -148,7 +148,8 @@ export class Workload {
     c[s]++;
     this.total++;
     if (s !== 'ok' && c.why) {
-      const why = r === undefined ? s : r === null ? 'no answer or non-200' : r.kind === 'ok' ? String(r.status) : r.error;
+      const why =
+        r === undefined ? s : r === null ? 'no answer or non-200' : r.kind === 'ok' ? String(r.status) : r.error;
       c.why[why] = (c.why[why] ?? 0) + 1;
     }
   }
@@ -179,7 +180,8 @@ export class Workload {
           if (rec) made++;
           else await sleep(300);
         }
-        if (made < want) throw new Error(`workload setup: browser ${b.id} could not create its first links within ${timeoutMs} ms`);
+        if (made < want)
+          throw new Error(`workload setup: browser ${b.id} could not create its first links within ${timeoutMs} ms`);
       }),
     );
   }
@@ -207,7 +209,13 @@ export class Workload {
     const b = this.browsers[u]!;
     const url = `https://example.com/chaos/${this.tag}/u${u}/${++this.seq}`;
     const t0 = performance.now();
-    const r = await b.call(node, 'POST', '/api/links', expiresAt === null ? { url } : { url, expiresAt }, this.opts.opTimeoutMs);
+    const r = await b.call(
+      node,
+      'POST',
+      '/api/links',
+      expiresAt === null ? { url } : { url, expiresAt },
+      this.opts.opTimeoutMs,
+    );
     const t1 = performance.now();
     const s = statusOf(r, [201]);
     this.count('create', s, r);
@@ -252,7 +260,14 @@ export class Workload {
         }
         const url = `https://example.com/chaos/${this.tag}/u${u}/${++this.seq}`;
         const t0 = performance.now();
-        const r = await b.call(node, 'PATCH', `/api/links/${l.slug}`, { url }, this.opts.opTimeoutMs, l.ownerCookie ?? b.cookie);
+        const r = await b.call(
+          node,
+          'PATCH',
+          `/api/links/${l.slug}`,
+          { url },
+          this.opts.opTimeoutMs,
+          l.ownerCookie ?? b.cookie,
+        );
         const s = statusOf(r, [200]);
         this.count('update', s, r);
         l.writes.push({ url, status: s, t0, t1: performance.now(), node: node.name });
@@ -264,7 +279,14 @@ export class Workload {
           continue;
         }
         const t0 = performance.now();
-        const r = await b.call(node, 'DELETE', `/api/links/${l.slug}`, undefined, this.opts.opTimeoutMs, l.ownerCookie ?? b.cookie);
+        const r = await b.call(
+          node,
+          'DELETE',
+          `/api/links/${l.slug}`,
+          undefined,
+          this.opts.opTimeoutMs,
+          l.ownerCookie ?? b.cookie,
+        );
         const s = statusOf(r, [204]);
         this.count('delete', s, r);
         l.deletes.push({ status: s, t0, t1: performance.now(), node: node.name });
@@ -275,7 +297,14 @@ export class Workload {
           await sleep(200);
           continue;
         }
-        const r = await b.call(node, 'GET', `/api/links/${l.slug}`, undefined, this.opts.opTimeoutMs, l.ownerCookie ?? b.cookie);
+        const r = await b.call(
+          node,
+          'GET',
+          `/api/links/${l.slug}`,
+          undefined,
+          this.opts.opTimeoutMs,
+          l.ownerCookie ?? b.cookie,
+        );
         this.count('read', statusOf(r, [200]), r);
       }
       await think(20, 60);
@@ -313,7 +342,8 @@ export class Workload {
       else {
         l.visitsFail++;
         if (r.kind === 'ok' && r.status === 404) l.notFound++;
-        if (r.kind === 'ok' && r.status === 410 && /expired/i.test(String(r.body)) && l.expiredAnswers.length < 1000) l.expiredAnswers.push({ node: node.name, at: performance.now() });
+        if (r.kind === 'ok' && r.status === 410 && /expired/i.test(String(r.body)) && l.expiredAnswers.length < 1000)
+          l.expiredAnswers.push({ node: node.name, at: performance.now() });
       }
       await think(2, 12);
     }
@@ -339,7 +369,13 @@ export class Workload {
           const r = await this.browsers[u]!.call(node, 'POST', '/api/links', { url, slug }, this.opts.opTimeoutMs);
           const s = statusOf(r, [201]);
           this.count('race-create', s, r);
-          rec.contenders.push({ user: u, node: node.name, url, status: s, ...(r.kind === 'ok' ? { code: r.status } : {}) });
+          rec.contenders.push({
+            user: u,
+            node: node.name,
+            url,
+            status: s,
+            ...(r.kind === 'ok' ? { code: r.status } : {}),
+          });
         }),
       );
     }
@@ -356,10 +392,26 @@ export class Workload {
     return [...new Set(this.cas.map((e) => e.key))];
   }
 
-  async casCall(node: ChaosNode, key: string, op: CasOp, timeoutMs: number): Promise<{ ok?: boolean; value?: RegisterValue } | null> {
-    const body = op.kind === 'read' ? { op: 'read' } : op.kind === 'create' ? { op: 'create', value: op.value } : op.kind === 'cas' ? { op: 'cas', expected: op.expected, value: op.value } : undefined;
+  async casCall(
+    node: ChaosNode,
+    key: string,
+    op: CasOp,
+    timeoutMs: number,
+  ): Promise<{ ok?: boolean; value?: RegisterValue } | null> {
+    const body =
+      op.kind === 'read'
+        ? { op: 'read' }
+        : op.kind === 'create'
+          ? { op: 'create', value: op.value }
+          : op.kind === 'cas'
+            ? { op: 'cas', expected: op.expected, value: op.value }
+            : undefined;
     if (!body) throw new Error(`casCall: ${op.kind} is not offered by the route`);
-    const r = await call(`${node.url}/api/admin/cas/${key}`, 'POST', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body, timeoutMs });
+    const r = await call(`${node.url}/api/admin/cas/${key}`, 'POST', {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body,
+      timeoutMs,
+    });
     if (r.kind !== 'ok' || r.status !== 200) return null;
     const b = r.body as { ok?: boolean; value?: RegisterValue };
     const out: { ok?: boolean; value?: RegisterValue } = {};
@@ -376,7 +428,12 @@ export class Workload {
       const key = this.casKey(epoch, rand(this.opts.casKeys));
       const value = `${proc}:${++this.seq}`;
       const roll = Math.random();
-      const op: CasOp = roll < 0.35 ? { kind: 'create', value } : roll < 0.75 ? { kind: 'cas', expected: lastSeen.get(key) ?? null, value } : { kind: 'read' };
+      const op: CasOp =
+        roll < 0.35
+          ? { kind: 'create', value }
+          : roll < 0.75
+            ? { kind: 'cas', expected: lastSeen.get(key) ?? null, value }
+            : { kind: 'read' };
       const node = this.target();
       if (!node) {
         await sleep(200);
@@ -400,7 +457,13 @@ export class Workload {
   async finalCasRead(node: ChaosNode, key: string, timeoutMs: number): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
-      const entry: CasEntry = { id: ++this.opId, key, process: `final-${node.name}`, op: { kind: 'read' }, invokedAt: performance.now() };
+      const entry: CasEntry = {
+        id: ++this.opId,
+        key,
+        process: `final-${node.name}`,
+        op: { kind: 'read' },
+        invokedAt: performance.now(),
+      };
       const out = await this.casCall(node, key, { kind: 'read' }, 4000);
       if (out) {
         entry.completedAt = performance.now();

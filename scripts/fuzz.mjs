@@ -29,7 +29,9 @@ const { values } = parseArgs({
 });
 for (const k of ['requests', 'runs']) {
   if (!/^[1-9]\d*$/.test(values[k])) {
-    console.error(`--${k} must be a positive integer (got ${values[k]})\nusage: node scripts/fuzz.mjs [--requests 10000] [--runs 10000] [--seed N] [--only api|log]`);
+    console.error(
+      `--${k} must be a positive integer (got ${values[k]})\nusage: node scripts/fuzz.mjs [--requests 10000] [--runs 10000] [--seed N] [--only api|log]`,
+    );
     process.exit(2);
   }
 }
@@ -55,7 +57,11 @@ function vitest(file, env) {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const tail = [];
-    child = spawn('npx', ['vitest', 'run', file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('npx', ['vitest', 'run', file], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const keep = (chunk, stream) => {
       stream.write(chunk);
       tail.push(chunk.toString());
@@ -65,7 +71,11 @@ function vitest(file, env) {
     child.stderr.on('data', (c) => keep(c, process.stderr));
     child.on('close', (code, signal) => {
       child = undefined;
-      resolve({ code: code ?? (signal ? 128 : 1), seconds: +((performance.now() - t0) / 1000).toFixed(1), tail: tail.join('').split('\n').slice(-40).join('\n') });
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        seconds: +((performance.now() - t0) / 1000).toFixed(1),
+        tail: tail.join('').split('\n').slice(-40).join('\n'),
+      });
     });
   });
 }
@@ -82,14 +92,33 @@ const results = {};
 if (values.only !== 'log') {
   const summaryFile = join(tmp, 'api.json');
   console.log(`\n== API fuzzer: ${values.requests} requests against a 3-node cluster ==\n`);
-  const r = await vitest('tests/cluster/apiFuzz.test.ts', { FUZZ_REQUESTS: values.requests, FUZZ_SUMMARY_FILE: summaryFile, ...(values.seed ? { FUZZ_SEED: values.seed } : {}) });
-  results.api = { file: 'tests/cluster/apiFuzz.test.ts', passed: r.code === 0, exitCode: r.code, wallSeconds: r.seconds, summary: readSummary(summaryFile) ?? null, ...(r.code !== 0 ? { outputTail: r.tail } : {}) };
+  const r = await vitest('tests/cluster/apiFuzz.test.ts', {
+    FUZZ_REQUESTS: values.requests,
+    FUZZ_SUMMARY_FILE: summaryFile,
+    ...(values.seed ? { FUZZ_SEED: values.seed } : {}),
+  });
+  results.api = {
+    file: 'tests/cluster/apiFuzz.test.ts',
+    passed: r.code === 0,
+    exitCode: r.code,
+    wallSeconds: r.seconds,
+    summary: readSummary(summaryFile) ?? null,
+    ...(r.code !== 0 ? { outputTail: r.tail } : {}),
+  };
 }
 if (values.only !== 'api') {
   const summaryFile = join(tmp, 'log.json');
   console.log(`\n== record log fuzzer: ${values.runs} runs per corruption property ==\n`);
   const r = await vitest('tests/server/recordLog.test.ts', { FUZZ_RUNS: values.runs, FUZZ_SUMMARY_FILE: summaryFile });
-  results.recordLog = { file: 'tests/server/recordLog.test.ts', passed: r.code === 0, exitCode: r.code, wallSeconds: r.seconds, runsPerProperty: Number(values.runs), properties: readSummary(summaryFile) ?? null, ...(r.code !== 0 ? { outputTail: r.tail } : {}) };
+  results.recordLog = {
+    file: 'tests/server/recordLog.test.ts',
+    passed: r.code === 0,
+    exitCode: r.code,
+    wallSeconds: r.seconds,
+    runsPerProperty: Number(values.runs),
+    properties: readSummary(summaryFile) ?? null,
+    ...(r.code !== 0 ? { outputTail: r.tail } : {}),
+  };
 }
 rmSync(tmp, { recursive: true, force: true });
 
@@ -97,35 +126,71 @@ rmSync(tmp, { recursive: true, force: true });
 const lines = ['', '== fuzz summary =='];
 if (results.api) {
   const s = results.api.summary;
-  lines.push(`API: ${results.api.passed ? 'PASSED' : 'FAILED'} in ${results.api.wallSeconds} s (vitest, cluster start included)`);
+  lines.push(
+    `API: ${results.api.passed ? 'PASSED' : 'FAILED'} in ${results.api.wallSeconds} s (vitest, cluster start included)`,
+  );
   if (s) {
-    lines.push(`  ${s.requests} requests in ${s.seconds} s (${s.perSecond}/s), ${s.raw} over raw sockets, ${s.viaFetch} through fetch; seed ${s.seed}`);
-    lines.push(`  by node: ${Object.entries(s.byNode).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    lines.push(`  statuses: ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+    lines.push(
+      `  ${s.requests} requests in ${s.seconds} s (${s.perSecond}/s), ${s.raw} over raw sockets, ${s.viaFetch} through fetch; seed ${s.seed}`,
+    );
+    lines.push(
+      `  by node: ${Object.entries(s.byNode)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    lines.push(
+      `  statuses: ${Object.entries(s.statuses)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')}`,
+    );
     const w = Math.max(...Object.keys(s.routes).map((k) => k.length));
-    for (const [route, r] of Object.entries(s.routes)) lines.push(`    ${route.padEnd(w)} ${String(r.requests).padStart(5)}  ${Object.entries(r.statuses).map(([k, v]) => `${k}×${v}`).join(' ')}`);
-    lines.push(`  5xx: ${Object.entries(s.statuses).filter(([k]) => Number(k) >= 500).reduce((a, [, v]) => a + v, 0)}, no answer: ${s.statuses['0'] ?? 0}, invariant failures: ${s.failures.length}, leaks: ${s.failures.filter((f) => f.includes('LEAK')).length}`);
-    lines.push(`  nodes at the end: ${s.nodes.map((n) => `${n.name} ${n.alive ? 'alive' : 'DEAD'} /healthz ${n.healthz}`).join(', ')}; victim data intact: ${s.victimIntact}; node error logs: ${s.errorLogs.length}`);
+    for (const [route, r] of Object.entries(s.routes))
+      lines.push(
+        `    ${route.padEnd(w)} ${String(r.requests).padStart(5)}  ${Object.entries(r.statuses)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(' ')}`,
+      );
+    lines.push(
+      `  5xx: ${Object.entries(s.statuses)
+        .filter(([k]) => Number(k) >= 500)
+        .reduce(
+          (a, [, v]) => a + v,
+          0,
+        )}, no answer: ${s.statuses['0'] ?? 0}, invariant failures: ${s.failures.length}, leaks: ${s.failures.filter((f) => f.includes('LEAK')).length}`,
+    );
+    lines.push(
+      `  nodes at the end: ${s.nodes.map((n) => `${n.name} ${n.alive ? 'alive' : 'DEAD'} /healthz ${n.healthz}`).join(', ')}; victim data intact: ${s.victimIntact}; node error logs: ${s.errorLogs.length}`,
+    );
     for (const f of s.failures) lines.push(`  FAILURE: ${f}`);
   } else lines.push('  (no summary: the test did not get to the end; see its output above)');
 }
 if (results.recordLog) {
   const p = results.recordLog.properties;
   lines.push(`record log: ${results.recordLog.passed ? 'PASSED' : 'FAILED'} in ${results.recordLog.wallSeconds} s`);
-  if (p) for (const [name, v] of Object.entries(p)) lines.push(`  ${name.padEnd(40)} ${String(v.runs).padStart(6)} runs  ${v.seconds} s`);
+  if (p)
+    for (const [name, v] of Object.entries(p))
+      lines.push(`  ${name.padEnd(40)} ${String(v.runs).padStart(6)} runs  ${v.seconds} s`);
 }
 console.log(lines.join('\n'));
 
 const dir = join(root, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-const stamp = startedAt.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+const stamp = startedAt
+  .toISOString()
+  .replace(/\.\d{3}Z$/, 'Z')
+  .replace(/:/g, '-');
 const file = join(dir, `fuzz-${stamp}.json`);
 const json = {
   benchmark: 'fuzz',
   startedAt: startedAt.toISOString(),
   finishedAt: new Date().toISOString(),
   command: `npm run fuzz${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-  machine: { cpuModel: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length, node: process.version, loadAverageAfter: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+  machine: {
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    node: process.version,
+    loadAverageAfter: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  },
   results,
 };
 writeFileSync(`${file}.tmp`, `${JSON.stringify(json, null, 2)}\n`);

@@ -16,7 +16,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** START_PORT moves the three nodes (default 3000-3002), e.g. when port 3000 is taken. */
 const startPort = Number(process.env.START_PORT ?? 3000);
 if (!Number.isInteger(startPort) || startPort < 1 || startPort > 65533) {
-  console.error(`config: START_PORT must be a port number from 1 to 65533 (got ${JSON.stringify(process.env.START_PORT)})`);
+  console.error(
+    `config: START_PORT must be a port number from 1 to 65533 (got ${JSON.stringify(process.env.START_PORT)})`,
+  );
   process.exit(1);
 }
 const ports = [startPort, startPort + 1, startPort + 2];
@@ -59,14 +61,21 @@ const children = ports.map((port, i) => {
     NODE_NAME: name,
     HOST: '127.0.0.1',
     PORT: String(port),
-    SEEDS: ports.filter((p) => p !== port).map((p) => `127.0.0.1:${p}`).join(','),
+    SEEDS: ports
+      .filter((p) => p !== port)
+      .map((p) => `127.0.0.1:${p}`)
+      .join(','),
     DATA_DIR: dataDir,
     ADMIN_TOKEN: adminToken,
     CLUSTER_SECRET: clusterSecret,
   };
   // n1 founds the cluster the first time; once any node has data, everyone rejoins through seeds.
   if (i === 0 && !anyData) env.SEEDS = '';
-  const child = spawn(process.execPath, ['--enable-source-maps', bundle], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
+    env,
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const prefix = `${colors[i]}[${name}]\x1b[0m `;
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {

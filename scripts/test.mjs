@@ -21,19 +21,36 @@ function run(cmd, args, opts = {}) {
 }
 
 /** Debian packages the tests need, by the command they provide. Installed when missing (CI runs as root). */
-const debianPackages = { 'docker-compose': 'docker-compose', ip: 'iproute2', iptables: 'iptables', chromium: 'chromium', 'redis-server': 'redis-server', faketime: 'faketime' };
+const debianPackages = {
+  'docker-compose': 'docker-compose',
+  ip: 'iproute2',
+  iptables: 'iptables',
+  chromium: 'chromium',
+  'redis-server': 'redis-server',
+  faketime: 'faketime',
+};
 
 function hasCommand(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-const missing = Object.entries(debianPackages).filter(([cmd]) => !hasCommand(cmd)).map(([, pkg]) => pkg);
+const missing = Object.entries(debianPackages)
+  .filter(([cmd]) => !hasCommand(cmd))
+  .map(([, pkg]) => pkg);
 if (missing.length > 0) {
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  const aptGet = (args) => spawnSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), ...args], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  const aptGet = (args) =>
+    spawnSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    }).status === 0;
   if (!aptGet(['install', '-y', '--no-install-recommends', ...missing])) {
     run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update']);
-    run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    run(
+      sudo[0] ?? 'apt-get',
+      [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '--no-install-recommends', ...missing],
+      { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } },
+    );
   }
 }
 ensureDependencies(root);

@@ -20,7 +20,12 @@ const schema = z
     SEEDS: z
       .string()
       .default('')
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string().regex(hostPort, 'must be a comma-separated list of host:port'))),
     CLUSTER_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     DATA_DIR: z.string().min(1).optional(),
@@ -41,8 +46,22 @@ const schema = z
     ALLOWED_HOSTS: z
       .string()
       .default('')
-      .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/, 'must be a comma-separated list of host or host:port'))),
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/,
+              'must be a comma-separated list of host or host:port',
+            ),
+        ),
+      ),
     /** Link creations per client address and per owner, cluster-wide; 0 turns these limits off. */
     RATE_LIMIT_CREATE_PER_MIN: z.coerce.number().int().min(0).default(30),
     /** Edits, deletes, API key changes and sign-outs per client address and per owner, cluster-wide; 0: off. */
@@ -64,7 +83,11 @@ const schema = z
     if (c.R > c.N_VAL) ctx.addIssue({ code: 'custom', path: ['R'], message: `must not exceed N_VAL (${c.N_VAL})` });
     if (c.W > c.N_VAL) ctx.addIssue({ code: 'custom', path: ['W'], message: `must not exceed N_VAL (${c.N_VAL})` });
     if (!c.CLUSTER_SECRET && !isLoopbackHost(c.HOST)) {
-      ctx.addIssue({ code: 'custom', path: ['CLUSTER_SECRET'], message: `is required when HOST (${c.HOST}) is not a loopback address: set the same random secret (openssl rand -hex 32) on every node` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CLUSTER_SECRET'],
+        message: `is required when HOST (${c.HOST}) is not a loopback address: set the same random secret (openssl rand -hex 32) on every node`,
+      });
     } else if (!c.CLUSTER_SECRET && c.NODE_ENV === 'production') {
       ctx.addIssue({ code: 'custom', path: ['CLUSTER_SECRET'], message: 'is required when NODE_ENV=production' });
     }
@@ -92,13 +115,22 @@ export function isLoopbackHost(host: string): boolean {
 export class ConfigError extends Error {}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
-  const relevant = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] === '' && k !== 'SEEDS' && k !== 'ALLOWED_HOSTS' ? undefined : env[k]]));
+  const relevant = Object.fromEntries(
+    Object.keys(schema.shape).map((k) => [
+      k,
+      env[k] === '' && k !== 'SEEDS' && k !== 'ALLOWED_HOSTS' ? undefined : env[k],
+    ]),
+  );
   const parsed = schema.safeParse(relevant);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = env[name];
-    const message = issue.message.replace(/^Invalid (input|option): /, '').replace(/^expected one of (.+)$/, 'must be one of $1').replace(/^expected number, received NaN$/, 'must be a number').replace(/^expected (.+), received .+$/, 'must be $1');
+    const message = issue.message
+      .replace(/^Invalid (input|option): /, '')
+      .replace(/^expected one of (.+)$/, 'must be one of $1')
+      .replace(/^expected number, received NaN$/, 'must be a number')
+      .replace(/^expected (.+), received .+$/, 'must be $1');
     throw new ConfigError(`config: ${name} ${message}${got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`);
   }
   const c = parsed.data;

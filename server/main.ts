@@ -3,7 +3,15 @@
 //   SIGINT:  stop without leaving (flush, close, exit 0); a restart with the same DATA_DIR resumes.
 import { createServer } from 'node:http';
 import pino from 'pino';
-import { DataTypeRegistry, initHash, ringConfig, RingNode, type DurableState, type Logger, type Runtime } from '../ring';
+import {
+  DataTypeRegistry,
+  initHash,
+  ringConfig,
+  RingNode,
+  type DurableState,
+  type Logger,
+  type Runtime,
+} from '../ring';
 import { ConfigError, isLoopbackHost, loadConfig, type ServerConfig } from './config';
 import { Persistence } from './durability/persistence';
 import { createApp } from './http/app';
@@ -48,14 +56,21 @@ async function main(config: ServerConfig): Promise<void> {
   const types = new DataTypeRegistry();
   registerKvAndCounterTypes(types);
   registerShortenerTypes(types);
-  const ringCfg = ringConfig({ ringSize: config.RING_SIZE, nVal: config.N_VAL, r: config.R, w: config.W, autoDownAfterMs: config.AUTO_DOWN_MS });
+  const ringCfg = ringConfig({
+    ringSize: config.RING_SIZE,
+    nVal: config.N_VAL,
+    r: config.R,
+    w: config.W,
+    autoDownAfterMs: config.AUTO_DOWN_MS,
+  });
 
   let persistence: Persistence | undefined;
   let durable: DurableState | undefined;
   if (config.DATA_DIR) {
     const t0 = performance.now();
     const opened = Persistence.open(config.DATA_DIR, {
-      fsync: config.FSYNC === 'always' ? { mode: 'always' } : { mode: 'interval', intervalMs: config.FSYNC_INTERVAL_MS },
+      fsync:
+        config.FSYNC === 'always' ? { mode: 'always' } : { mode: 'interval', intervalMs: config.FSYNC_INTERVAL_MS },
       types,
       ringSize: ringCfg.ringSize,
       bucketCount: ringCfg.antiEntropyBucketsPerPartition,
@@ -63,7 +78,10 @@ async function main(config: ServerConfig): Promise<void> {
     });
     persistence = opened.persistence;
     durable = opened.restored.durable;
-    log.info({ dataDir: config.DATA_DIR, ...opened.restored.stats, ms: Math.round(performance.now() - t0) }, durable ? 'restored state from disk' : 'new data directory');
+    log.info(
+      { dataDir: config.DATA_DIR, ...opened.restored.stats, ms: Math.round(performance.now() - t0) },
+      durable ? 'restored state from disk' : 'new data directory',
+    );
   }
 
   // Assigned once below; the transport's callbacks, built first, read it only after the node exists.
@@ -100,7 +118,8 @@ async function main(config: ServerConfig): Promise<void> {
   const shortener = createShortener(config, node, runtime, log);
   observeLimits(metrics, shortener.limiter);
   const pages = config.SERVE_UI === '1' ? await loadNextPages(process.cwd(), config.PORT, config.HOST) : undefined;
-  if (config.SERVE_UI === '1' && !pages) log.warn('the web UI is not built (run npm run build): serving redirects and the API only');
+  if (config.SERVE_UI === '1' && !pages)
+    log.warn('the web UI is not built (run npm run build): serving redirects and the API only');
   const app = createApp({
     api: shortener.api,
     redirector: shortener.redirector,
@@ -140,7 +159,8 @@ async function main(config: ServerConfig): Promise<void> {
     server.closeIdleConnections();
     const drained = await shortener.drain(shutdownDrainMs);
     server.closeAllConnections();
-    if (!drained.counters || !drained.stats) log.warn({ ...drained, timeoutMs: shutdownDrainMs }, 'stopping with counts not yet acknowledged by the replicas');
+    if (!drained.counters || !drained.stats)
+      log.warn({ ...drained, timeoutMs: shutdownDrainMs }, 'stopping with counts not yet acknowledged by the replicas');
     node.stop();
     persistence?.flush();
     persistence?.close();
@@ -154,7 +174,10 @@ async function main(config: ServerConfig): Promise<void> {
     if (stopping) return;
     log.info({ timeoutMs: config.LEAVE_TIMEOUT_MS }, 'SIGTERM: leaving the cluster gracefully');
     node.leave();
-    setTimeout(() => void shutdown(1, `leave did not finish within ${config.LEAVE_TIMEOUT_MS} ms`), config.LEAVE_TIMEOUT_MS).unref();
+    setTimeout(
+      () => void shutdown(1, `leave did not finish within ${config.LEAVE_TIMEOUT_MS} ms`),
+      config.LEAVE_TIMEOUT_MS,
+    ).unref();
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -164,12 +187,25 @@ async function main(config: ServerConfig): Promise<void> {
   node.start();
   shortener.start();
   if (!config.PUBLIC_URL && !isLoopbackHost(config.HOST)) {
-    log.warn({ advertiseAddr: config.advertiseAddr }, 'PUBLIC_URL is unset: short URLs use the request Host when it is one of this node\'s (ALLOWED_HOSTS adds more), else ADVERTISE_ADDR; set PUBLIC_URL to the public origin');
+    log.warn(
+      { advertiseAddr: config.advertiseAddr },
+      "PUBLIC_URL is unset: short URLs use the request Host when it is one of this node's (ALLOWED_HOSTS adds more), else ADVERTISE_ADDR; set PUBLIC_URL to the public origin",
+    );
   }
   if (config.clusterSecretGenerated) {
-    log.warn('CLUSTER_SECRET is unset: this node uses a random secret of its own and no peer can join it; set the same CLUSTER_SECRET on every node to form a cluster');
+    log.warn(
+      'CLUSTER_SECRET is unset: this node uses a random secret of its own and no peer can join it; set the same CLUSTER_SECRET on every node to form a cluster',
+    );
   }
-  log.info({ url: `http://${config.HOST}:${config.PORT}`, seeds: config.SEEDS, ringSize: ringCfg.ringSize, nVal: ringCfg.nVal }, 'ringlink node listening');
+  log.info(
+    {
+      url: `http://${config.HOST}:${config.PORT}`,
+      seeds: config.SEEDS,
+      ringSize: ringCfg.ringSize,
+      nVal: ringCfg.nVal,
+    },
+    'ringlink node listening',
+  );
 }
 
 /** Names a browser on the node's own machine may use for it. */
@@ -186,7 +222,13 @@ function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime,
   const life = `${node.bootId}:${random.hex(4)}`;
   const directory = new LinkDirectory(node, ring, now);
   const recorder = new ViewRecorder(node, life, timers, now);
-  const budget = new ClickBudget(ring, life, () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length, timers, now);
+  const budget = new ClickBudget(
+    ring,
+    life,
+    () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length,
+    timers,
+    now,
+  );
   const policies = limitPolicies({
     createsPerMin: config.RATE_LIMIT_CREATE_PER_MIN,
     writesPerMin: config.RATE_LIMIT_WRITES_PER_MIN,
@@ -194,15 +236,34 @@ function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime,
   const limiter = new ClusterLimiter(node, policies, now);
   const limits = new RateLimits(limiter);
   const publicUrl = config.PUBLIC_URL?.replace(/\/+$/, '');
-  const selfHosts = () => [...(publicUrl ? [publicUrl] : []), `${config.HOST}:${config.PORT}`, ...node.members().map((m) => m.addr)];
+  const selfHosts = () => [
+    ...(publicUrl ? [publicUrl] : []),
+    `${config.HOST}:${config.PORT}`,
+    ...node.members().map((m) => m.addr),
+  ];
   const allowPrivateTargets = config.ALLOW_PRIVATE_TARGETS === '1';
   const links = new LinkService({
-    node, ring, directory, budget, recorder, now, timers, random, selfHosts, allowPrivateTargets, reservedSlugs,
+    node,
+    ring,
+    directory,
+    budget,
+    recorder,
+    now,
+    timers,
+    random,
+    selfHosts,
+    allowPrivateTargets,
+    reservedSlugs,
   });
   const trustProxy = config.TRUST_PROXY === '1';
   const sessions = new Sessions(node, ring, now, random);
   const apiKeys = new ApiKeys(node, ring, now);
-  const ownHosts = [config.advertiseAddr, `${config.HOST}:${config.PORT}`, ...loopbackNames.map((h) => `${h}:${config.PORT}`), ...config.ALLOWED_HOSTS];
+  const ownHosts = [
+    config.advertiseAddr,
+    `${config.HOST}:${config.PORT}`,
+    ...loopbackNames.map((h) => `${h}:${config.PORT}`),
+    ...config.ALLOWED_HOSTS,
+  ];
   const isOwnHost = (host: string) => {
     const h = host.toLowerCase();
     return ownHosts.includes(h) || node.members().some((m) => m.addr.toLowerCase() === h);
@@ -211,9 +272,29 @@ function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime,
   const secureCookies = publicUrl?.startsWith('https:') ?? false;
   const accounts = new Accounts(ring, now);
   const api: ApiDeps = {
-    links, sessions, accounts, apiKeys, limits, publicUrl, isOwnHost, defaultBaseUrl, trustProxy, secureCookies,
+    links,
+    sessions,
+    accounts,
+    apiKeys,
+    limits,
+    publicUrl,
+    isOwnHost,
+    defaultBaseUrl,
+    trustProxy,
+    secureCookies,
   };
-  const live = createLive({ node, links, sessions, apiKeys, publicUrl, redisUrl: config.REDIS_URL, log: log.child({ part: 'live' }), clusterView: () => clusterSnapshot(node), runtime, limits: { ...defaultLiveLimits, statsIntervalMs: config.LIVE_STATS_INTERVAL_MS } });
+  const live = createLive({
+    node,
+    links,
+    sessions,
+    apiKeys,
+    publicUrl,
+    redisUrl: config.REDIS_URL,
+    log: log.child({ part: 'live' }),
+    clusterView: () => clusterSnapshot(node),
+    runtime,
+    limits: { ...defaultLiveLimits, statsIntervalMs: config.LIVE_STATS_INTERVAL_MS },
+  });
   node.registerCoverage(linkSummaryQuery);
   const shownTotals = new MonotoneTotals();
   const summary = async (withTop: boolean) => {
@@ -249,7 +330,9 @@ function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime,
       const stats = recorder.idle();
       // Counters last: the caller closes every connection as soon as this resolves, so no view
       // is counted after their final flush was acknowledged.
-      const counters = await new Promise<boolean>((resolve) => node.drainCounters(Math.max(0, deadline - Date.now()), resolve));
+      const counters = await new Promise<boolean>((resolve) =>
+        node.drainCounters(Math.max(0, deadline - Date.now()), resolve),
+      );
       return { counters, stats };
     },
   };
@@ -257,7 +340,9 @@ function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime,
 
 // A library promise nobody awaits (e.g. a Redis publish while Redis is down) must not take
 // the node, and with it a share of the ring, down: log it instead.
-process.on('unhandledRejection', (err) => console.error(JSON.stringify({ level: 50, msg: 'unhandled rejection', err: String((err as Error)?.stack ?? err) })));
+process.on('unhandledRejection', (err) =>
+  console.error(JSON.stringify({ level: 50, msg: 'unhandled rejection', err: String((err as Error)?.stack ?? err) })),
+);
 
 let config: ServerConfig;
 try {

@@ -36,13 +36,32 @@ export function createMetrics(node: RingNode, transportStats: () => Record<strin
   stat('ringlink_cas_proposals_total', 'Compare-and-set proposals', () => s.casProposals);
   stat('ringlink_cas_retries_total', 'Compare-and-set retries', () => s.casRetries);
   stat('ringlink_counter_flushes_total', 'Counter delta flushes', () => s.counterFlushes);
-  stat('ringlink_stranger_messages_dropped_total', 'Messages from authenticated peers that are not members (other than join)', () => s.strangerMessagesDropped);
+  stat(
+    'ringlink_stranger_messages_dropped_total',
+    'Messages from authenticated peers that are not members (other than join)',
+    () => s.strangerMessagesDropped,
+  );
   stat('ringlink_keys', 'Keys stored on this node', () => node.keyCount(), 'gauge');
   stat('ringlink_handoffs_active', 'Handoffs in progress', () => node.handoffs().length, 'gauge');
   stat('ringlink_members', 'Ring members known', () => node.members().length, 'gauge');
-  stat('ringlink_members_up', 'Ring members believed up', () => node.members().filter((m) => m.liveness !== 'dead').length, 'gauge');
-  stat('ringlink_partitions_owned', 'Partitions this node owns', () => node.ring().partitions.filter((c) => c.owner === node.name).length, 'gauge');
-  stat('ringlink_counter_pending_keys', 'Counter keys with unshipped increments', () => node.counterState().pending(), 'gauge');
+  stat(
+    'ringlink_members_up',
+    'Ring members believed up',
+    () => node.members().filter((m) => m.liveness !== 'dead').length,
+    'gauge',
+  );
+  stat(
+    'ringlink_partitions_owned',
+    'Partitions this node owns',
+    () => node.ring().partitions.filter((c) => c.owner === node.name).length,
+    'gauge',
+  );
+  stat(
+    'ringlink_counter_pending_keys',
+    'Counter keys with unshipped increments',
+    () => node.counterState().pending(),
+    'gauge',
+  );
   for (const [k, label] of [
     ['sent', 'Ring messages sent'],
     ['received', 'Ring messages received'],
@@ -50,7 +69,11 @@ export function createMetrics(node: RingNode, transportStats: () => Record<strin
     ['refusedHandshakes', 'Peer connections refused (bad secret or protocol)'],
     ['reconnects', 'Peer reconnect attempts'],
   ] as const) {
-    stat(`ringlink_transport_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`, label, () => transportStats()[k] ?? 0);
+    stat(
+      `ringlink_transport_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`,
+      label,
+      () => transportStats()[k] ?? 0,
+    );
   }
   stat('ringlink_transport_peers', 'Open peer links', () => transportStats().peers ?? 0, 'gauge');
   return registry;

@@ -10,7 +10,9 @@ export class RingCallError extends Error {
 }
 
 function call<T>(fn: (cb: (err: RingError | null, result?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((err, result) => (err ? reject(new RingCallError(err)) : resolve(result as T))));
+  return new Promise((resolve, reject) =>
+    fn((err, result) => (err ? reject(new RingCallError(err)) : resolve(result as T))),
+  );
 }
 
 /** Compare-and-set attempts a server call makes when contention leaves the outcome unknown. */

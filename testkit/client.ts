@@ -50,7 +50,12 @@ export class ApiClient {
     return c;
   }
 
-  async call<T = any>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Reply<T>> {
+  async call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...extra };
     if (this.cookie) headers.cookie = this.cookie;
     if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;

@@ -211,7 +211,10 @@ export class Harness {
     await Promise.all(
       nodes.map((node, i) => {
         if (!node.alive) return undefined;
-        return setBlocked(node, nodes.filter((_, j) => j !== i && !sees(i, j)).map((n) => n.name));
+        return setBlocked(
+          node,
+          nodes.filter((_, j) => j !== i && !sees(i, j)).map((n) => n.name),
+        );
       }),
     );
   }

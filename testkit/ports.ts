@@ -29,7 +29,11 @@ export async function freePort(): Promise<number> {
 
 /** The first of `count` consecutive ports that are free now (for a launcher that numbers its own ports). */
 export async function freePortRun(count: number): Promise<number> {
-  const free = (port: number) => listenOnce(port).then(() => true, () => false);
+  const free = (port: number) =>
+    listenOnce(port).then(
+      () => true,
+      () => false,
+    );
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 20_000);
     let ok = true;

@@ -10,7 +10,11 @@ import { Field, FormError, FormProblemMessage, formProblem, type FormProblem } f
 import { MessageCard } from './MessageCard';
 import styles from './ApiKeys.module.css';
 
-type KeysState = { kind: 'loading' } | { kind: 'anonymous'; message: string } | { kind: 'failed'; message: string } | { kind: 'ready'; keys: ApiKey[] };
+type KeysState =
+  | { kind: 'loading' }
+  | { kind: 'anonymous'; message: string }
+  | { kind: 'failed'; message: string }
+  | { kind: 'ready'; keys: ApiKey[] };
 
 /** The account's API keys: create one (its secret is shown once), list and revoke. */
 export function ApiKeys() {
@@ -123,7 +127,8 @@ function NewKeyForm({ disabled, onCreated }: { disabled: boolean; onCreated: (ke
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (busy || disabled) return;
-    if (name.trim() === '') return setProblem({ field: 'name', message: 'Give the key a name, such as the script that will use it.' });
+    if (name.trim() === '')
+      return setProblem({ field: 'name', message: 'Give the key a name, such as the script that will use it.' });
     setBusy(true);
     setProblem(null);
     try {
@@ -153,7 +158,12 @@ function NewKeyForm({ disabled, onCreated }: { disabled: boolean; onCreated: (ke
             />
           )}
         </Field>
-        <button type="submit" className={`btn btn-primary ${styles.createButton}`} disabled={busy || disabled} data-testid="create-key-button">
+        <button
+          type="submit"
+          className={`btn btn-primary ${styles.createButton}`}
+          disabled={busy || disabled}
+          data-testid="create-key-button"
+        >
           {busy ? 'Creating…' : 'Create key'}
         </button>
       </div>
@@ -208,7 +218,13 @@ function KeysTable({ keys, onRevoke }: { keys: readonly ApiKey[]; onRevoke: (key
               </td>
               <td className={styles.created}>{formatDateTime(key.createdAt)}</td>
               <td className={styles.actions}>
-                <button type="button" className={`btn btn-ghost btn-small ${styles.revoke}`} onClick={() => onRevoke(key)} aria-label={`Revoke ${key.name}`} data-testid="revoke-key-button">
+                <button
+                  type="button"
+                  className={`btn btn-ghost btn-small ${styles.revoke}`}
+                  onClick={() => onRevoke(key)}
+                  aria-label={`Revoke ${key.name}`}
+                  data-testid="revoke-key-button"
+                >
                   Revoke
                 </button>
               </td>

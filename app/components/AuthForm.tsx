@@ -46,9 +46,14 @@ export function AuthForm({ mode }: { mode: 'signin' | 'signup' }) {
     setSubmitting(true);
     setProblem(null);
     try {
-      const result = mode === 'signin' ? await api.signIn(username.trim(), password) : await api.signUp(username.trim(), password);
+      const result =
+        mode === 'signin' ? await api.signIn(username.trim(), password) : await api.signUp(username.trim(), password);
       setUser(result.user);
-      showNotice(result.migrated > 0 ? { text: `${plural(result.migrated, 'link')} moved to your account`, path: '/links' } : null);
+      showNotice(
+        result.migrated > 0
+          ? { text: `${plural(result.migrated, 'link')} moved to your account`, path: '/links' }
+          : null,
+      );
       router.push('/links');
     } catch (error) {
       setProblem(formProblem(error, fields));
@@ -58,14 +63,25 @@ export function AuthForm({ mode }: { mode: 'signin' | 'signup' }) {
 
   return (
     <div className={`page ${styles.page}`}>
-      <form className={`card ${styles.form}`} onSubmit={submit} noValidate aria-labelledby="auth-title" data-testid="auth-form">
+      <form
+        className={`card ${styles.form}`}
+        onSubmit={submit}
+        noValidate
+        aria-labelledby="auth-title"
+        data-testid="auth-form"
+      >
         <div>
           <h1 id="auth-title" className={styles.title}>
             {text.title}
           </h1>
           <p className="page-lead">{text.lead}</p>
         </div>
-        <Field name="username" label="Username" problem={problem} hint={mode === 'signup' ? '3–32 characters: a–z, 0–9, _ or -' : undefined}>
+        <Field
+          name="username"
+          label="Username"
+          problem={problem}
+          hint={mode === 'signup' ? '3–32 characters: a–z, 0–9, _ or -' : undefined}
+        >
           {(control) => (
             <input
               {...control}
@@ -80,7 +96,12 @@ export function AuthForm({ mode }: { mode: 'signin' | 'signup' }) {
             />
           )}
         </Field>
-        <Field name="password" label="Password" problem={problem} hint={mode === 'signup' ? 'At least 8 characters' : undefined}>
+        <Field
+          name="password"
+          label="Password"
+          problem={problem}
+          hint={mode === 'signup' ? 'At least 8 characters' : undefined}
+        >
           {(control) => (
             <input
               {...control}

@@ -8,7 +8,8 @@ export function ClusterHandoffs({ view, colors }: { view: ClusterView; colors: R
   if (handoffs.length === 0) {
     return (
       <p className={styles.empty} data-testid="handoffs-empty">
-        No handoffs in progress. Partitions move when a node joins or leaves, and hinted data goes home when a node comes back.
+        No handoffs in progress. Partitions move when a node joins or leaves, and hinted data goes home when a node
+        comes back.
       </p>
     );
   }

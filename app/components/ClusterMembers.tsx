@@ -44,9 +44,19 @@ export function ClusterMembers({
             const c = counts.get(m.name);
             const gone = m.status === 'removed';
             return (
-              <tr key={m.name} data-testid="member-row" data-name={m.name} data-status={m.status} data-liveness={m.liveness}>
+              <tr
+                key={m.name}
+                data-testid="member-row"
+                data-name={m.name}
+                data-status={m.status}
+                data-liveness={m.liveness}
+              >
                 <th scope="row" className={styles.nodeCell}>
-                  <span className={styles.swatch} style={{ background: colors.get(m.name) ?? '#9ca3af' }} aria-hidden="true" />
+                  <span
+                    className={styles.swatch}
+                    style={{ background: colors.get(m.name) ?? '#9ca3af' }}
+                    aria-hidden="true"
+                  />
                   <span className={styles.mono}>{m.name}</span>
                   {m.name === view.node && <span className="badge badge-accent">this node</span>}
                 </th>

@@ -55,7 +55,11 @@ export function CopyButton({
         {iconOnly ? <span className="visually-hidden">{shown}</span> : <span>{shown}</span>}
       </button>
       <span className="visually-hidden" role="status" aria-live="polite">
-        {state === 'copied' ? `${what} copied to the clipboard` : state === 'failed' ? `Could not copy the ${what}` : ''}
+        {state === 'copied'
+          ? `${what} copied to the clipboard`
+          : state === 'failed'
+            ? `Could not copy the ${what}`
+            : ''}
       </span>
     </>
   );
@@ -63,7 +67,17 @@ export function CopyButton({
 
 function CopyIcon({ done }: { done: boolean }) {
   return (
-    <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+    <svg
+      width="16"
+      height="16"
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="2"
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+    >
       {done ? (
         <path d="M20 6 9 17l-5-5" />
       ) : (

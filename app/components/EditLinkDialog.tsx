@@ -13,16 +13,39 @@ const fields = ['url', 'expiresAt', 'password', 'maxClicks', 'redirectStatus'] a
 type PasswordChoice = 'keep' | 'set' | 'clear';
 
 /** Edit a link's target and options; sends only what changed (PATCH). */
-export function EditLinkDialog({ link, onClose, onSaved }: { link: Link | null; onClose: () => void; onSaved: (link: Link) => void }) {
+export function EditLinkDialog({
+  link,
+  onClose,
+  onSaved,
+}: {
+  link: Link | null;
+  onClose: () => void;
+  onSaved: (link: Link) => void;
+}) {
   return (
-    <Dialog open={link !== null} onClose={onClose} title={link !== null ? `Edit /${link.slug}` : 'Edit link'} testId="edit-dialog">
+    <Dialog
+      open={link !== null}
+      onClose={onClose}
+      title={link !== null ? `Edit /${link.slug}` : 'Edit link'}
+      testId="edit-dialog"
+    >
       {link !== null && <EditLinkForm key={link.slug} link={link} onClose={onClose} onSaved={onSaved} />}
     </Dialog>
   );
 }
 
 /** The PATCH body for the form's values; an empty object when nothing changed. */
-function changesFrom(link: Link, values: { url: string; expires: string; maxClicks: number | undefined; redirectStatus: RedirectStatus; passwordChoice: PasswordChoice; password: string }): LinkChanges {
+function changesFrom(
+  link: Link,
+  values: {
+    url: string;
+    expires: string;
+    maxClicks: number | undefined;
+    redirectStatus: RedirectStatus;
+    passwordChoice: PasswordChoice;
+    password: string;
+  },
+): LinkChanges {
   const changes: LinkChanges = {};
   if (values.url.trim() !== link.url) changes.url = values.url.trim();
   if (values.expires !== toDateTimeLocal(link.expiresAt)) changes.expiresAt = fromDateTimeLocal(values.expires) ?? null;
@@ -49,7 +72,8 @@ function EditLinkForm({ link, onClose, onSaved }: { link: Link; onClose: () => v
     if (url.trim() === '') return setProblem({ field: 'url', message: 'Enter the URL this link goes to.' });
     const clicks = parseMaxClicks(maxClicks);
     if (clicks === null) return setProblem({ field: 'maxClicks', message: maxClicksMessage });
-    if (passwordChoice === 'set' && password === '') return setProblem({ field: 'password', message: 'Enter the new password, or keep the current one.' });
+    if (passwordChoice === 'set' && password === '')
+      return setProblem({ field: 'password', message: 'Enter the new password, or keep the current one.' });
 
     const changes = changesFrom(link, { url, expires, maxClicks: clicks, redirectStatus, passwordChoice, password });
     if (Object.keys(changes).length === 0) return onClose();
@@ -78,13 +102,28 @@ function EditLinkForm({ link, onClose, onSaved }: { link: Link; onClose: () => v
     <form className={styles.form} onSubmit={save} noValidate>
       <Field name="url" label="Long URL" problem={problem}>
         {(control) => (
-          <input {...control} className="input" type="url" inputMode="url" value={url} onChange={(e) => setUrl(e.target.value)} data-testid="edit-url-input" />
+          <input
+            {...control}
+            className="input"
+            type="url"
+            inputMode="url"
+            value={url}
+            onChange={(e) => setUrl(e.target.value)}
+            data-testid="edit-url-input"
+          />
         )}
       </Field>
       <div className={styles.row}>
         <Field name="expiresAt" label="Expires" optional problem={problem} hint="Empty: never">
           {(control) => (
-            <input {...control} className="input" type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} data-testid="edit-expires-input" />
+            <input
+              {...control}
+              className="input"
+              type="datetime-local"
+              value={expires}
+              onChange={(e) => setExpires(e.target.value)}
+              data-testid="edit-expires-input"
+            />
           )}
         </Field>
         <Field name="maxClicks" label="Max clicks" optional problem={problem} hint="Empty: unlimited">
@@ -104,7 +143,14 @@ function EditLinkForm({ link, onClose, onSaved }: { link: Link; onClose: () => v
         </Field>
       </div>
       <Field name="redirectStatus" label="Redirect type" problem={problem}>
-        {(control) => <RedirectStatusSelect control={control} value={redirectStatus} onChange={setRedirectStatus} testId="edit-redirect-status-select" />}
+        {(control) => (
+          <RedirectStatusSelect
+            control={control}
+            value={redirectStatus}
+            onChange={setRedirectStatus}
+            testId="edit-redirect-status-select"
+          />
+        )}
       </Field>
       <fieldset className={styles.fieldset}>
         <legend className="label">Password</legend>

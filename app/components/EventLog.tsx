@@ -12,10 +12,22 @@ function isoOf(ms: number): string | undefined {
 export function EventLog({ entries }: { entries: readonly LogEntry[] | null }) {
   return (
     <div className={styles.logWrap}>
-      <ol className={styles.log} role="log" aria-live="polite" aria-relevant="additions" aria-label="Cluster events, newest first">
+      <ol
+        className={styles.log}
+        role="log"
+        aria-live="polite"
+        aria-relevant="additions"
+        aria-label="Cluster events, newest first"
+      >
         {entries !== null &&
           entries.map((e) => (
-            <li key={e.id} className={styles.logLine} data-testid="event-line" data-kind={e.kind} data-source={e.source}>
+            <li
+              key={e.id}
+              className={styles.logLine}
+              data-testid="event-line"
+              data-kind={e.kind}
+              data-source={e.source}
+            >
               <time className={styles.logTime} dateTime={isoOf(e.at)}>
                 {isoOf(e.at) === undefined ? '--:--:--' : timeFormat.format(e.at)}
               </time>
@@ -24,7 +36,9 @@ export function EventLog({ entries }: { entries: readonly LogEntry[] | null }) {
             </li>
           ))}
       </ol>
-      {entries !== null && entries.length === 0 && <p className={styles.empty}>No events yet. Joins, leaves, suspicions and handoffs show up here.</p>}
+      {entries !== null && entries.length === 0 && (
+        <p className={styles.empty}>No events yet. Joins, leaves, suspicions and handoffs show up here.</p>
+      )}
     </div>
   );
 }

@@ -11,7 +11,8 @@ export interface FormProblem {
 
 /** Turns a thrown error into a FormProblem, keeping `field` only when this form has it. */
 export function formProblem(error: unknown, fields: readonly string[]): FormProblem {
-  const field = error instanceof ApiError && error.field !== undefined && fields.includes(error.field) ? error.field : null;
+  const field =
+    error instanceof ApiError && error.field !== undefined && fields.includes(error.field) ? error.field : null;
   return { field, message: errorMessage(error) };
 }
 
@@ -60,7 +61,15 @@ export function Field({
 }
 
 /** The one error a form shows at a time; `role="alert"` announces it when it appears. */
-export function FormError({ id, children, boxed = false }: { id?: string | undefined; children: ReactNode; boxed?: boolean }) {
+export function FormError({
+  id,
+  children,
+  boxed = false,
+}: {
+  id?: string | undefined;
+  children: ReactNode;
+  boxed?: boolean;
+}) {
   return (
     <p id={id} role="alert" className={`field-error${boxed ? ' form-error' : ''}`} data-testid="form-error">
       {children}

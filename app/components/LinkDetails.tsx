@@ -55,8 +55,8 @@ export function LinkDetails({ slug }: { slug: string }) {
           }
         >
           <p>
-            There is no link <code>/{slug}</code>, or it is not yours. Links belong to the browser session or account that created them. Sign
-            in to see the links of your account.
+            There is no link <code>/{slug}</code>, or it is not yours. Links belong to the browser session or account
+            that created them. Sign in to see the links of your account.
           </p>
         </MessageCard>
       </div>
@@ -143,7 +143,13 @@ function LinkSummary({ slug, link, error }: { slug: string; link: Link | null; e
         </h1>
         {link !== null ? (
           <>
-            <a href={link.shortUrl} className={styles.shortUrl} target="_blank" rel="noreferrer" data-testid="short-url">
+            <a
+              href={link.shortUrl}
+              className={styles.shortUrl}
+              target="_blank"
+              rel="noreferrer"
+              data-testid="short-url"
+            >
               {link.shortUrl}
             </a>
             <p className={styles.target}>
@@ -180,12 +186,26 @@ function LinkSummary({ slug, link, error }: { slug: string; link: Link | null; e
   );
 }
 
-function StatCard({ label, hint, value, testId }: { label: string; hint: string; value: number | undefined; testId: string }) {
+function StatCard({
+  label,
+  hint,
+  value,
+  testId,
+}: {
+  label: string;
+  hint: string;
+  value: number | undefined;
+  testId: string;
+}) {
   return (
     <div className={`card ${styles.stat}`}>
       <p className={styles.statLabel}>{label}</p>
       <p className={styles.statValue}>
-        {value === undefined ? <span className={`skeleton ${styles.statSkeleton}`} aria-hidden="true" /> : <span data-testid={testId}>{value}</span>}
+        {value === undefined ? (
+          <span className={`skeleton ${styles.statSkeleton}`} aria-hidden="true" />
+        ) : (
+          <span data-testid={testId}>{value}</span>
+        )}
       </p>
       <p className={styles.statHint}>{hint}</p>
     </div>

@@ -9,7 +9,15 @@ import { StatusBadge } from './StatusBadge';
 import styles from './LinksTable.module.css';
 
 /** The caller's links, one row each; a stack of cards on narrow screens. */
-export function LinksTable({ links, onEdit, onDelete }: { links: readonly Link[]; onEdit: (link: Link) => void; onDelete: (link: Link) => void }) {
+export function LinksTable({
+  links,
+  onEdit,
+  onDelete,
+}: {
+  links: readonly Link[];
+  onEdit: (link: Link) => void;
+  onDelete: (link: Link) => void;
+}) {
   return (
     <div className={`card ${styles.wrap}`}>
       <table className={styles.table} data-testid="links-table">
@@ -40,25 +48,33 @@ export function LinksTable({ links, onEdit, onDelete }: { links: readonly Link[]
   );
 }
 
-function LinkRow({ link, onEdit, onDelete }: { link: Link; onEdit: (link: Link) => void; onDelete: (link: Link) => void }) {
+function LinkRow({
+  link,
+  onEdit,
+  onDelete,
+}: {
+  link: Link;
+  onEdit: (link: Link) => void;
+  onDelete: (link: Link) => void;
+}) {
   const statsHref = `/links/${encodeURIComponent(link.slug)}`;
   return (
     <tr data-testid="link-row" data-slug={link.slug} className={styles.row}>
       <td className={styles.linkColumn}>
         <div className={styles.linkCell}>
-        <NextLink href={statsHref} className={styles.shortUrl} data-testid="row-short-url">
-          {withoutScheme(link.shortUrl)}
-        </NextLink>
-        <span className={styles.target} title={link.url}>
-          {link.url}
-        </span>
-        {(link.hasPassword || link.expiresAt !== null || link.maxClicks !== null) && (
-          <span className={styles.flags}>
-            {link.hasPassword && <span>Password</span>}
-            {link.expiresAt !== null && <span>Expires {formatDateTime(link.expiresAt)}</span>}
-            {link.maxClicks !== null && <span>Max {link.maxClicks} clicks</span>}
+          <NextLink href={statsHref} className={styles.shortUrl} data-testid="row-short-url">
+            {withoutScheme(link.shortUrl)}
+          </NextLink>
+          <span className={styles.target} title={link.url}>
+            {link.url}
           </span>
-        )}
+          {(link.hasPassword || link.expiresAt !== null || link.maxClicks !== null) && (
+            <span className={styles.flags}>
+              {link.hasPassword && <span>Password</span>}
+              {link.expiresAt !== null && <span>Expires {formatDateTime(link.expiresAt)}</span>}
+              {link.maxClicks !== null && <span>Max {link.maxClicks} clicks</span>}
+            </span>
+          )}
         </div>
       </td>
       <td data-label="Status">
@@ -76,11 +92,28 @@ function LinkRow({ link, onEdit, onDelete }: { link: Link; onEdit: (link: Link) 
         </time>
       </td>
       <td className={styles.actions}>
-        <CopyButton text={link.shortUrl} what={`short URL of ${link.slug}`} className="btn btn-ghost btn-small" testId="row-copy-button" iconOnly />
-        <NextLink href={statsHref} className="btn btn-ghost btn-small" aria-label={`Stats for ${link.slug}`} data-testid="stats-link">
+        <CopyButton
+          text={link.shortUrl}
+          what={`short URL of ${link.slug}`}
+          className="btn btn-ghost btn-small"
+          testId="row-copy-button"
+          iconOnly
+        />
+        <NextLink
+          href={statsHref}
+          className="btn btn-ghost btn-small"
+          aria-label={`Stats for ${link.slug}`}
+          data-testid="stats-link"
+        >
           Stats
         </NextLink>
-        <button type="button" className="btn btn-ghost btn-small" onClick={() => onEdit(link)} aria-label={`Edit ${link.slug}`} data-testid="edit-button">
+        <button
+          type="button"
+          className="btn btn-ghost btn-small"
+          onClick={() => onEdit(link)}
+          aria-label={`Edit ${link.slug}`}
+          data-testid="edit-button"
+        >
           Edit
         </button>
         <button

@@ -15,7 +15,8 @@ export function PreferenceList({ stats }: { stats: Pick<LinkStats, 'partition' |
   return (
     <div className={styles.wrap}>
       <p className={styles.partition}>
-        Partition <strong data-testid="partition">{stats.partition}</strong>, stored on {stats.nodes.length} node{stats.nodes.length === 1 ? '' : 's'}:
+        Partition <strong data-testid="partition">{stats.partition}</strong>, stored on {stats.nodes.length} node
+        {stats.nodes.length === 1 ? '' : 's'}:
       </p>
       <ol className={styles.list} data-testid="preference-list">
         {stats.nodes.map((node) => (
@@ -29,7 +30,9 @@ export function PreferenceList({ stats }: { stats: Pick<LinkStats, 'partition' |
           </li>
         ))}
       </ol>
-      <p className={styles.hint}>Primaries own the partition; a fallback holds its copy while a primary is down and hands it back later.</p>
+      <p className={styles.hint}>
+        Primaries own the partition; a fallback holds its copy while a primary is down and hands it back later.
+      </p>
     </div>
   );
 }

@@ -13,7 +13,14 @@ export function QrCode({ url, size = 168 }: { url: string; size?: number }) {
     setSrc(null);
     setFailed(false);
     import('qrcode')
-      .then((qrcode) => qrcode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M', color: { dark: '#111827', light: '#ffffff' } }))
+      .then((qrcode) =>
+        qrcode.toString(url, {
+          type: 'svg',
+          margin: 1,
+          errorCorrectionLevel: 'M',
+          color: { dark: '#111827', light: '#ffffff' },
+        }),
+      )
       .then((svg) => {
         if (current) setSrc(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`);
       })

@@ -26,7 +26,11 @@ export function ResultCard({ link }: { link: Link }) {
         <LinkOptions link={link} />
         <div className={styles.actions}>
           <CopyButton text={link.shortUrl} what="short URL" className="btn btn-primary" />
-          <NextLink href={`/links/${encodeURIComponent(link.slug)}`} className="btn btn-secondary" data-testid="stats-link">
+          <NextLink
+            href={`/links/${encodeURIComponent(link.slug)}`}
+            className="btn btn-secondary"
+            data-testid="stats-link"
+          >
             View stats
           </NextLink>
         </div>

@@ -1,7 +1,17 @@
 import styles from './TopList.module.css';
 
 /** Counts by name (referrers, devices) with a bar for each one's share. */
-export function TopList({ items, emptyText, testId, label }: { items: { name: string; n: number }[] | null; emptyText: string; testId: string; label: string }) {
+export function TopList({
+  items,
+  emptyText,
+  testId,
+  label,
+}: {
+  items: { name: string; n: number }[] | null;
+  emptyText: string;
+  testId: string;
+  label: string;
+}) {
   if (items === null) {
     return (
       <div className={styles.skeletons} aria-hidden="true">

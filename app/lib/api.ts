@@ -128,7 +128,12 @@ async function problemFrom(response: Response): Promise<ApiError> {
   });
 }
 
-async function request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
   const init: RequestInit = {
     method,
     credentials: 'same-origin',
@@ -184,7 +189,10 @@ export const api = {
 
   cluster: () => request<ClusterView>('GET', '/api/cluster'),
   /** With the admin token the answer includes `top`. */
-  clusterSummary: (adminToken?: string | null) => request<ClusterSummary>('GET', '/api/cluster/summary', undefined, bearer(adminToken)),
-  adminLeave: (node: string, adminToken: string) => request<unknown>('POST', '/api/admin/leave', { node }, bearer(adminToken)),
-  adminRemove: (node: string, adminToken: string) => request<unknown>('POST', '/api/admin/remove', { node }, bearer(adminToken)),
+  clusterSummary: (adminToken?: string | null) =>
+    request<ClusterSummary>('GET', '/api/cluster/summary', undefined, bearer(adminToken)),
+  adminLeave: (node: string, adminToken: string) =>
+    request<unknown>('POST', '/api/admin/leave', { node }, bearer(adminToken)),
+  adminRemove: (node: string, adminToken: string) =>
+    request<unknown>('POST', '/api/admin/remove', { node }, bearer(adminToken)),
 };

@@ -118,7 +118,11 @@ export interface HandoffProgress {
 export function handoffProgress(h: ClusterHandoff, view: ClusterView): HandoffProgress {
   const ring = view.ring;
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  const to = Array.isArray(h.to) ? h.to.join(', ') : typeof h.to === 'string' ? h.to : (ring.partitions[h.partition]?.next ?? '?');
+  const to = Array.isArray(h.to)
+    ? h.to.join(', ')
+    : typeof h.to === 'string'
+      ? h.to
+      : (ring.partitions[h.partition]?.next ?? '?');
   const from = view.node || null;
   const kind = typeof h.kind === 'string' ? h.kind : null;
   return {
@@ -165,7 +169,10 @@ export function serverEventKey(e: ClusterEvent): string {
 }
 
 /** What changed about the members between two views, as log messages. */
-export function memberChanges(before: readonly ClusterMember[], after: readonly ClusterMember[]): { kind: string; message: string }[] {
+export function memberChanges(
+  before: readonly ClusterMember[],
+  after: readonly ClusterMember[],
+): { kind: string; message: string }[] {
   const changes: { kind: string; message: string }[] = [];
   const old = new Map(before.map((m) => [m.name, m]));
   for (const m of after) {

@@ -108,20 +108,23 @@ function ensureSocket(): Socket {
     }
     setState('reconnecting');
     // After a server-side disconnect socket.io does not retry by itself.
-    if (!s.active) setTimeout(() => socket === s && !s.connected && activeCount() > 0 && s.connect(), manualReconnectMs);
+    if (!s.active)
+      setTimeout(() => socket === s && !s.connected && activeCount() > 0 && s.connect(), manualReconnectMs);
   });
   s.on('connect_error', () => {
     if (socket !== s) return;
     setState(everConnected ? 'reconnecting' : 'connecting');
     // A refusal by the server's middleware is final for socket.io; keep trying.
-    if (!s.active) setTimeout(() => socket === s && !s.connected && activeCount() > 0 && s.connect(), manualReconnectMs);
+    if (!s.active)
+      setTimeout(() => socket === s && !s.connected && activeCount() > 0 && s.connect(), manualReconnectMs);
   });
   s.on('stats', (stats: LinkStats) => {
     const sub = stats !== null && typeof stats === 'object' ? links.get(stats.slug) : undefined;
     if (sub !== undefined) for (const listener of [...sub.listeners]) listener(stats);
   });
   s.on('cluster', (update: ClusterUpdate) => {
-    if (cluster !== null && update !== null && typeof update === 'object') for (const listener of [...cluster.listeners]) listener(update);
+    if (cluster !== null && update !== null && typeof update === 'object')
+      for (const listener of [...cluster.listeners]) listener(update);
   });
   setState('connecting');
   s.connect();

@@ -15,7 +15,10 @@ export interface LiveCounts {
   bots: number;
 }
 
-export function useLiveLinkCounts(slugs: readonly string[], apply: (counts: ReadonlyMap<string, LiveCounts>) => void): void {
+export function useLiveLinkCounts(
+  slugs: readonly string[],
+  apply: (counts: ReadonlyMap<string, LiveCounts>) => void,
+): void {
   const applyRef = useRef(apply);
   applyRef.current = apply;
   // The order of the slugs does not matter; a stable key keeps re-sorting from resubscribing.

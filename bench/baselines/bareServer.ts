@@ -34,4 +34,5 @@ server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', ()
   const addr = server.address();
   process.stdout.write(`${JSON.stringify({ port: typeof addr === 'object' && addr ? addr.port : 0 })}\n`);
 });
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => server.close(() => process.exit(0)).closeAllConnections());
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.on(sig, () => server.close(() => process.exit(0)).closeAllConnections());

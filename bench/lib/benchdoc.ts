@@ -204,7 +204,8 @@ export interface PlacementFigures {
   }[];
 }
 
-export type Figures = RedirectFigures | LinksFigures | LiveFigures | ClusterFigures | SimFigures | QuorumFigures | PlacementFigures;
+export type Figures =
+  RedirectFigures | LinksFigures | LiveFigures | ClusterFigures | SimFigures | QuorumFigures | PlacementFigures;
 
 // ---------------------------------------------------------------------------------------
 // Extraction (defensive: the scripts' JSON may grow; a missing field gives no figure)
@@ -269,7 +270,14 @@ export function extractRedirect(doc: unknown): RedirectFigures {
       countDetail: String(at(r, 'counting', 'detail') ?? ''),
       othersCpuMax: others.length ? Math.max(...others) : null,
       rounds: Array.isArray(r.rounds) ? r.rounds.filter((x): x is number => typeof x === 'number') : null,
-      vsBare: num(at(r, 'vsBare', 'median')) !== null ? { median: num(at(r, 'vsBare', 'median'))!, min: num(at(r, 'vsBare', 'min')) ?? NaN, max: num(at(r, 'vsBare', 'max')) ?? NaN } : null,
+      vsBare:
+        num(at(r, 'vsBare', 'median')) !== null
+          ? {
+              median: num(at(r, 'vsBare', 'median'))!,
+              min: num(at(r, 'vsBare', 'min')) ?? NaN,
+              max: num(at(r, 'vsBare', 'max')) ?? NaN,
+            }
+          : null,
     };
   }
   const ratios: Record<string, number> = {};
@@ -294,7 +302,10 @@ export function extractRedirect(doc: unknown): RedirectFigures {
   put('forwarded.halfP99/local', forwarded?.halfP99Ms, local?.halfP99Ms);
   return {
     kind: 'redirect',
-    generator: typeof at(doc, 'settings', 'generator') === 'string' ? (at(doc, 'settings', 'generator') as string) : 'autocannon',
+    generator:
+      typeof at(doc, 'settings', 'generator') === 'string'
+        ? (at(doc, 'settings', 'generator') as string)
+        : 'autocannon',
     connections: num(at(doc, 'settings', 'connections')),
     durationSeconds: num(at(doc, 'settings', 'durationSeconds')),
     ringlinkNodes: num(at(doc, 'settings', 'ringlinkNodes')),
@@ -348,7 +359,9 @@ export function extractLive(doc: unknown): LiveFigures {
   const f = at(r, 'fanout');
   if (isObj(f) && typeof f.error === 'string') errors.push(`fan-out: ${f.error.split('\n')[0]}`);
   const trials = arr(at(f, 'trials'));
-  const perSocket = Object.values(isObj(at(f, 'nodeRssPerSocketKiB')) ? (at(f, 'nodeRssPerSocketKiB') as Obj) : {}).map(num).filter((x): x is number => x !== null);
+  const perSocket = Object.values(isObj(at(f, 'nodeRssPerSocketKiB')) ? (at(f, 'nodeRssPerSocketKiB') as Obj) : {})
+    .map(num)
+    .filter((x): x is number => x !== null);
   return {
     kind: 'live',
     clicksPerSecond: num(at(lat, 'askedPerSecond')) ?? num(at(doc, 'settings', 'clickRatePerSecond')),
@@ -406,7 +419,16 @@ export function extractSim(doc: unknown): SimFigures {
 export function extractQuorum(doc: unknown): QuorumFigures {
   const r = at(doc, 'result');
   const n = (k: string) => need(at(r, k), k);
-  return { kind: 'quorum', opsPerSecond: n('opsPerSecond'), nodes: n('nodes'), nVal: n('nVal'), r: n('r'), w: n('w'), clients: n('clients'), errors: n('errors') };
+  return {
+    kind: 'quorum',
+    opsPerSecond: n('opsPerSecond'),
+    nodes: n('nodes'),
+    nVal: n('nVal'),
+    r: n('r'),
+    w: n('w'),
+    clients: n('clients'),
+    errors: n('errors'),
+  };
 }
 
 export function extractPlacement(doc: unknown): PlacementFigures {
@@ -421,11 +443,21 @@ export function extractPlacement(doc: unknown): PlacementFigures {
       return {
         ringSize,
         // The first row (n = 3) is the ring built from scratch, not a join.
-        joins: mine.slice(1).map((r) => ({ from: need(r.nodes, 'nodes') - 1, to: need(r.nodes, 'nodes'), moved: need(r.joinMoves, 'joinMoves'), ideal: need(r.joinIdeal, 'joinIdeal') })),
+        joins: mine.slice(1).map((r) => ({
+          from: need(r.nodes, 'nodes') - 1,
+          to: need(r.nodes, 'nodes'),
+          moved: need(r.joinMoves, 'joinMoves'),
+          ideal: need(r.joinIdeal, 'joinIdeal'),
+        })),
         worstSpread: Math.max(...mine.map((r) => need(r.maxPerNode, 'maxPerNode') - need(r.minPerNode, 'minPerNode'))),
         violations: mine.filter((r) => r.feasible !== false).reduce((s, r) => s + (num(r.windowViolations) ?? 0), 0),
-        unavoidableViolations: mine.filter((r) => r.feasible === false).reduce((s, r) => s + (num(r.windowViolations) ?? 0), 0),
-        leaveWorstRatio: Math.max(0, ...leaves.filter((l) => l.ringSize === ringSize).map((l) => num(l.worstRatio) ?? 0)),
+        unavoidableViolations: mine
+          .filter((r) => r.feasible === false)
+          .reduce((s, r) => s + (num(r.windowViolations) ?? 0), 0),
+        leaveWorstRatio: Math.max(
+          0,
+          ...leaves.filter((l) => l.ringSize === ringSize).map((l) => num(l.worstRatio) ?? 0),
+        ),
       };
     }),
   };
@@ -483,8 +515,14 @@ function redirectRows(f: RedirectFigures): Omit<Row, 'bench'>[] {
     const s = f.servers[role];
     if (!s) continue;
     // Paired rounds: the median, with the range over the rounds.
-    const range = s.rounds && s.rounds.length > 1 ? ` (rounds ${fmtInt(Math.min(...s.rounds))}-${fmtInt(Math.max(...s.rounds))})` : '';
-    const ratioRange = s.vsBare && Number.isFinite(s.vsBare.min) && Number.isFinite(s.vsBare.max) ? ` (rounds ${s.vsBare.min.toFixed(2)}-${s.vsBare.max.toFixed(2)})` : '';
+    const range =
+      s.rounds && s.rounds.length > 1
+        ? ` (rounds ${fmtInt(Math.min(...s.rounds))}-${fmtInt(Math.max(...s.rounds))})`
+        : '';
+    const ratioRange =
+      s.vsBare && Number.isFinite(s.vsBare.min) && Number.isFinite(s.vsBare.max)
+        ? ` (rounds ${s.vsBare.min.toFixed(2)}-${s.vsBare.max.toFixed(2)})`
+        : '';
     out.push({
       figure: `redirects/s, ${redirectLabels[role]}${s.rounds && s.rounds.length > 1 ? `, median of ${s.rounds.length} rounds` : ''}`,
       value: `${fmtInt(s.reqPerSec)}${range}`,
@@ -503,20 +541,38 @@ function redirectRows(f: RedirectFigures): Omit<Row, 'bench'>[] {
       unit: 'ms',
       vsBare: role === 'bare' ? '' : pair(fmtRatio(r(`${role}.halfP50/bare`)), fmtRatio(r(`${role}.halfP99/bare`))),
       vsNext: role === 'next' ? '' : pair(fmtRatio(r(`${role}.halfP50/next`)), fmtRatio(r(`${role}.halfP99/next`))),
-      vsLocal: role === 'forwarded' ? pair(fmtRatio(r('forwarded.halfP50/local')), fmtRatio(r('forwarded.halfP99/local'))) : '',
+      vsLocal:
+        role === 'forwarded'
+          ? pair(fmtRatio(r('forwarded.halfP50/local')), fmtRatio(r('forwarded.halfP99/local')))
+          : '',
     });
   }
   const servers = Object.values(f.servers);
   if (servers.length) {
     const notExact = servers.filter((s) => !s.countedExactly).map((s) => s.target);
-    out.push({ figure: 'every served redirect counted exactly', value: notExact.length ? `NO: ${notExact.join(', ')}` : `yes (${servers.length} servers)`, unit: '', vsBare: '', vsNext: '', vsLocal: '' });
+    out.push({
+      figure: 'every served redirect counted exactly',
+      value: notExact.length ? `NO: ${notExact.join(', ')}` : `yes (${servers.length} servers)`,
+      unit: '',
+      vsBare: '',
+      vsNext: '',
+      vsLocal: '',
+    });
   }
-  for (const x of f.failed) out.push({ figure: `redirects, ${x.target}`, value: 'FAILED', unit: '', vsBare: '', vsNext: '', vsLocal: '' });
+  for (const x of f.failed)
+    out.push({ figure: `redirects, ${x.target}`, value: 'FAILED', unit: '', vsBare: '', vsNext: '', vsLocal: '' });
   return out;
 }
 
 function figureRows(f: Figures): Omit<Row, 'bench'>[] {
-  const row = (figure: string, value: string, unit: string): Omit<Row, 'bench'> => ({ figure, value, unit, vsBare: '', vsNext: '', vsLocal: '' });
+  const row = (figure: string, value: string, unit: string): Omit<Row, 'bench'> => ({
+    figure,
+    value,
+    unit,
+    vsBare: '',
+    vsNext: '',
+    vsLocal: '',
+  });
   switch (f.kind) {
     case 'redirect':
       return redirectRows(f);
@@ -525,25 +581,45 @@ function figureRows(f: Figures): Omit<Row, 'bench'>[] {
         row(`link creates, W=2 (${f.concurrency} in flight over 3 nodes)`, fmtInt(f.createsPerSecond), 'creates/s'),
         row('link create p50 / p99', `${fmtNum(f.createP50Ms)} / ${fmtNum(f.createP99Ms)}`, 'ms'),
         row(`memory per link, ${fmtInt(f.links)} links (N=${f.nVal})`, fmtInt(f.rssBytesPerLink), 'B RSS/link'),
-        row('  per stored copy: RSS / V8 heap', `${fmtInt(f.rssBytesPerCopy)} / ${fmtInt(f.heapBytesPerCopy)}`, 'B/copy'),
+        row(
+          '  per stored copy: RSS / V8 heap',
+          `${fmtInt(f.rssBytesPerCopy)} / ${fmtInt(f.heapBytesPerCopy)}`,
+          'B/copy',
+        ),
         row('  bulk load (quorum writes)', fmtInt(f.loadLinksPerSecond), 'links/s'),
       ];
     case 'live': {
       const out: Omit<Row, 'bench'>[] = [];
       if (f.clickP50Ms !== null && f.clickP99Ms !== null)
-        out.push(row(`click to browser p50 / p99 (${f.clicksPerSecond === null ? '?' : fmtInt(f.clicksPerSecond)} clicks/s, 3 nodes)`, `${fmtNum(f.clickP50Ms)} / ${fmtNum(f.clickP99Ms)}`, 'ms'));
-      if (f.missingPairs !== null) out.push(row('  clicks that never reached a socket', fmtInt(f.missingPairs), 'pairs'));
+        out.push(
+          row(
+            `click to browser p50 / p99 (${f.clicksPerSecond === null ? '?' : fmtInt(f.clicksPerSecond)} clicks/s, 3 nodes)`,
+            `${fmtNum(f.clickP50Ms)} / ${fmtNum(f.clickP99Ms)}`,
+            'ms',
+          ),
+        );
+      if (f.missingPairs !== null)
+        out.push(row('  clicks that never reached a socket', fmtInt(f.missingPairs), 'pairs'));
       const conv = f.convergedMs.filter((x): x is number => x !== null);
       if (f.convergedMs.length)
         out.push(
           row(
             `exact totals after a ${f.partitionSeconds ?? '?'} s partition heals (worst of ${f.convergedMs.length})`,
-            conv.length === f.convergedMs.length ? fmtInt(Math.max(...conv)) : `NOT CONVERGED (${f.convergedMs.length - conv.length} of ${f.convergedMs.length})`,
+            conv.length === f.convergedMs.length
+              ? fmtInt(Math.max(...conv))
+              : `NOT CONVERGED (${f.convergedMs.length - conv.length} of ${f.convergedMs.length})`,
             'ms',
           ),
         );
       const sock = f.socketsExactMs.filter((x): x is number => x !== null);
-      if (f.socketsExactMs.length) out.push(row('  every socket exact after the heal (worst)', sock.length === f.socketsExactMs.length ? fmtInt(Math.max(...sock)) : 'NO', 'ms'));
+      if (f.socketsExactMs.length)
+        out.push(
+          row(
+            '  every socket exact after the heal (worst)',
+            sock.length === f.socketsExactMs.length ? fmtInt(Math.max(...sock)) : 'NO',
+            'ms',
+          ),
+        );
       if (f.fanoutUntilLastMs.length)
         out.push(
           row(
@@ -553,8 +629,10 @@ function figureRows(f: Figures): Omit<Row, 'bench'>[] {
           ),
         );
       if (f.fanoutMissing) out.push(row('  fan-out updates missing', fmtInt(f.fanoutMissing), 'sockets'));
-      if (f.fanoutConnectPerSecond !== null) out.push(row('  sockets opened (connect + subscribe)', fmtInt(f.fanoutConnectPerSecond), 'sockets/s'));
-      if (f.fanoutRssPerSocketKiB !== null) out.push(row('  node RSS per socket', fmtNum(f.fanoutRssPerSocketKiB), 'KiB'));
+      if (f.fanoutConnectPerSecond !== null)
+        out.push(row('  sockets opened (connect + subscribe)', fmtInt(f.fanoutConnectPerSecond), 'sockets/s'));
+      if (f.fanoutRssPerSocketKiB !== null)
+        out.push(row('  node RSS per socket', fmtNum(f.fanoutRssPerSocketKiB), 'KiB'));
       for (const e of f.errors) out.push(row(e.slice(0, 80), 'FAILED', ''));
       return out;
     }
@@ -563,14 +641,30 @@ function figureRows(f: Figures): Omit<Row, 'bench'>[] {
         row(`handoff of ${fmtInt(f.keys)} keys to a joining node`, fmtNum(f.handoffSeconds), 's'),
         row('  handoff rate', fmtInt(f.handoffKeysPerSecond), 'keys/s'),
         row('  join to ready (real process)', fmtInt(f.joinToReadyMs), 'ms'),
-        row('failure detection after kill -9: suspected / dead', `${fmtInt(f.failureSuspectedMs)} / ${fmtInt(f.failureDeadMs)}`, 'ms'),
+        row(
+          'failure detection after kill -9: suspected / dead',
+          `${fmtInt(f.failureSuspectedMs)} / ${fmtInt(f.failureDeadMs)}`,
+          'ms',
+        ),
         row(`restart with ${fmtInt(f.keys)} keys: ready`, fmtInt(f.restartToReadyMs), 'ms'),
         row('  log replay', f.replayRecordsPerSecond === null ? '-' : fmtInt(f.replayRecordsPerSecond), 'records/s'),
       ];
     case 'sim':
-      return [row(`simulator, ${fmtInt(f.seeds)} seeds on ${f.workers} workers (${f.failures} failing)`, fmtNum(f.seedsPerSecond), 'seeds/s')];
+      return [
+        row(
+          `simulator, ${fmtInt(f.seeds)} seeds on ${f.workers} workers (${f.failures} failing)`,
+          fmtNum(f.seedsPerSecond),
+          'seeds/s',
+        ),
+      ];
     case 'quorum':
-      return [row(`quorum put+get in process (${f.nodes} nodes, N=${f.nVal} R=${f.r} W=${f.w})`, fmtInt(f.opsPerSecond), 'ops/s')];
+      return [
+        row(
+          `quorum put+get in process (${f.nodes} nodes, N=${f.nVal} R=${f.r} W=${f.w})`,
+          fmtInt(f.opsPerSecond),
+          'ops/s',
+        ),
+      ];
     case 'placement':
       return f.rings.flatMap((ring) => {
         const joins = ring.joins.filter((j) => j.to <= 5);
@@ -581,7 +675,11 @@ function figureRows(f: Figures): Omit<Row, 'bench'>[] {
             'partitions',
           ),
           row(`  balance n=3..8, Q=${ring.ringSize}: most - fewest per node`, `<= ${ring.worstSpread}`, 'partitions'),
-          row(`  windows not on ${f.nVal} distinct nodes, Q=${ring.ringSize}`, `${ring.violations}${ring.unavoidableViolations ? ` (+${ring.unavoidableViolations} unavoidable)` : ''}`, 'windows'),
+          row(
+            `  windows not on ${f.nVal} distinct nodes, Q=${ring.ringSize}`,
+            `${ring.violations}${ring.unavoidableViolations ? ` (+${ring.unavoidableViolations} unavoidable)` : ''}`,
+            'windows',
+          ),
         ];
       });
   }
@@ -602,7 +700,16 @@ export function rows(doc: BenchDoc): Row[] {
   for (const b of doc.benchmarks) {
     if (b.figures) for (const r of figureRows(b.figures)) out.push({ bench: b.name, ...r });
     // A benchmark that exited non-zero but wrote its figures (e.g. a count off by one) keeps them; the warnings say why.
-    if (!b.figures) out.push({ bench: b.name, figure: benchTitles[b.name], value: 'FAILED', unit: '', vsBare: '', vsNext: '', vsLocal: '' });
+    if (!b.figures)
+      out.push({
+        bench: b.name,
+        figure: benchTitles[b.name],
+        value: 'FAILED',
+        unit: '',
+        vsBare: '',
+        vsNext: '',
+        vsLocal: '',
+      });
   }
   return out;
 }
@@ -610,21 +717,35 @@ export function rows(doc: BenchDoc): Row[] {
 /** Things a reader must know to trust (or not) the figures of this run. */
 export function warnings(doc: BenchDoc): string[] {
   const out: string[] = [];
-  if (doc.quick) out.push('--quick run: small sizes and short runs to check the pipeline; these figures are not the benchmark.');
-  if (doc.machine.cpuBusyBefore > 0.15) out.push(`the CPUs were ${fmtPct(doc.machine.cpuBusyBefore)} busy before the run started: other work was running.`);
-  if (doc.machine.gitDirtyFiles) out.push(`the working tree had ${doc.machine.gitDirtyFiles} changed file(s) against commit ${doc.machine.gitCommit?.slice(0, 12)}.`);
+  if (doc.quick)
+    out.push('--quick run: small sizes and short runs to check the pipeline; these figures are not the benchmark.');
+  if (doc.machine.cpuBusyBefore > 0.15)
+    out.push(`the CPUs were ${fmtPct(doc.machine.cpuBusyBefore)} busy before the run started: other work was running.`);
+  if (doc.machine.gitDirtyFiles)
+    out.push(
+      `the working tree had ${doc.machine.gitDirtyFiles} changed file(s) against commit ${doc.machine.gitCommit?.slice(0, 12)}.`,
+    );
   for (const b of doc.benchmarks) {
     if (b.error) out.push(`${b.name}: ${b.error.split('\n')[0]}`);
-    if (b.othersCpu !== null && b.othersCpu > 0.1) out.push(`${b.name}: other processes used ${fmtPct(b.othersCpu)} of the machine's CPU while it ran: its figures are skewed.`);
+    if (b.othersCpu !== null && b.othersCpu > 0.1)
+      out.push(
+        `${b.name}: other processes used ${fmtPct(b.othersCpu)} of the machine's CPU while it ran: its figures are skewed.`,
+      );
     const f = b.figures;
     if (f?.kind === 'redirect') {
-      for (const s of Object.values(f.servers)) if (!s.countedExactly) out.push(`redirect: ${s.target} did not count every served redirect exactly (${s.countDetail}).`);
+      for (const s of Object.values(f.servers))
+        if (!s.countedExactly)
+          out.push(`redirect: ${s.target} did not count every served redirect exactly (${s.countDetail}).`);
       const busy = Object.values(f.servers).filter((s) => s.othersCpuMax !== null && s.othersCpuMax > 0.1);
-      if (busy.length) out.push(`redirect: other processes' CPU during the measured runs (most): ${busy.map((s) => `${s.target} ${fmtPct(s.othersCpuMax)}`).join(', ')}.`);
+      if (busy.length)
+        out.push(
+          `redirect: other processes' CPU during the measured runs (most): ${busy.map((s) => `${s.target} ${fmtPct(s.othersCpuMax)}`).join(', ')}.`,
+        );
       for (const x of f.failed) out.push(`redirect: ${x.target} failed: ${x.error.split('\n')[0]}`);
     }
     if (f?.kind === 'sim' && f.failures > 0) out.push(`sim: ${f.failures} of ${f.seeds} seeds failed.`);
-    if (f?.kind === 'live' && (f.missingPairs ?? 0) > 0) out.push(`live: ${f.missingPairs} (click, socket) pairs never arrived.`);
+    if (f?.kind === 'live' && (f.missingPairs ?? 0) > 0)
+      out.push(`live: ${f.missingPairs} (click, socket) pairs never arrived.`);
   }
   return out;
 }

@@ -84,7 +84,9 @@ export class LocalCluster {
       const req = http.request(target, (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8') }),
+        );
         res.on('error', reject);
       });
       const late = () => new Error(`${method} ${path} on ${node.name}: no answer within ${timeout} ms`);

@@ -4,7 +4,23 @@
 // when they exist.
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type BenchDoc, type BenchEntry, type BenchName, type LiveFigures, type RedirectFigures, benchTitles, extractFigures, fmtInt, fmtNum, fmtPct, fmtRatio, redirectLabels, redirectRoles, rows, warnings } from './benchdoc';
+import {
+  type BenchDoc,
+  type BenchEntry,
+  type BenchName,
+  type LiveFigures,
+  type RedirectFigures,
+  benchTitles,
+  extractFigures,
+  fmtInt,
+  fmtNum,
+  fmtPct,
+  fmtRatio,
+  redirectLabels,
+  redirectRoles,
+  rows,
+  warnings,
+} from './benchdoc';
 import { type SvgChart, type SvgPanel, renderChart } from './svg';
 
 export const chartFile = 'bench/results/bench-latest.svg';
@@ -20,25 +36,25 @@ const descriptions: Record<BenchName, string> = {
     '**Next.js route + Redis**, an App Router route handler reading the target from Redis (ioredis GET) and INCR-ing a counter',
     '(`next start`, redis-server without persistence); **ringlink** as a 4-node cluster (N=3), loaded on a node that is a replica',
     'of the slug (**local**: it answers from its own copy) and on a node that is not (**forwarded**: it answers from its cache and',
-    'ships the count to the replicas). This VM\'s speed drifts by 20-40% over seconds, so bare and ringlink are measured in',
+    "ships the count to the replicas). This VM's speed drifts by 20-40% over seconds, so bare and ringlink are measured in",
     '**paired rounds**: each round gives every one of them one full-load run (wrk when installed, else autocannon), in an order',
     'that rotates per round, while the processes of the others are paused with SIGSTOP (so idle ring nodes take no CPU from the',
-    'bare server, nor it from them). A server\'s req/s is the median of its rounds, and its ratio to bare is the median of the',
+    "bare server, nor it from them). A server's req/s is the median of its rounds, and its ratio to bare is the median of the",
     'per-round ratios. Next.js + Redis, 20x slower, gets one warm-up and one full-load run on its own. Then each server gets a run',
-    'at half its rate with autocannon (latency below saturation: p50/p99 of every response\'s own time). Afterwards every',
-    'server\'s counter must equal the redirects served.',
+    "at half its rate with autocannon (latency below saturation: p50/p99 of every response's own time). Afterwards every",
+    "server's counter must equal the redirects served.",
   ].join('\n'),
   links: [
-    'A 3-node cluster (N=3, R=2, W=2). **Creates**: POST /api/links with one account\'s API key, 64 requests in flight spread over the',
+    "A 3-node cluster (N=3, R=2, W=2). **Creates**: POST /api/links with one account's API key, 64 requests in flight spread over the",
     'three nodes; each create claims a random slug (compare-and-set), writes the link with a quorum write and merges it into the',
-    'owner\'s index. **Memory per link**: RSS and V8 heap growth after loading L synthetic links through quorum writes (a test hook),',
+    "owner's index. **Memory per link**: RSS and V8 heap growth after loading L synthetic links through quorum writes (a test hook),",
     'divided by the stored copies (L x N); per link = per copy x 3.',
   ].join('\n'),
   live: [
     'A 3-node cluster with socket.io; clients are socket.io-client in the benchmark process. **Click to browser**: one socket per',
     'node subscribed to 10 links, 1,000 clicks/s (GET /<slug>) round-robin over nodes and links; the latency of a click is when a',
     'socket receives a total that includes it, over every (click, socket) pair. **Partition**: {n1} | {n2, n3} while clicks go on',
-    'on both sides, then heal; the time until every node\'s API reports the exact totals, and until every socket has them.',
+    "on both sides, then heal; the time until every node's API reports the exact totals, and until every socket has them.",
     '**Fan-out**: thousands of sockets on one link, one click: the time until the last socket has the new total.',
   ].join('\n'),
   cluster: [
@@ -56,7 +72,7 @@ const descriptions: Record<BenchName, string> = {
   ].join('\n'),
   quorum: [
     'In process: a 5-node ring on the simulated network (1 ms links, no faults), 64 clients looping put-then-get through random',
-    'nodes. Measures the CPU cost of the ring\'s code paths per operation (coordination, versioning, replication, read merge), not a network.',
+    "nodes. Measures the CPU cost of the ring's code paths per operation (coordination, versioning, replication, read merge), not a network.",
   ].join('\n'),
   placement: [
     'The partition claim (ring/placement/claim.ts) for Q=64 and Q=256, nVal=3: partitions moved by each join against the ideal',
@@ -81,17 +97,33 @@ function redirectPanels(f: RedirectFigures): SvgPanel[] {
     groups: roles.map((role) => {
       const s = f.servers[role]!;
       const ratios = [
-        role !== 'bare' && f.ratios[`${role}.reqPerSec/bare`] !== undefined ? `${fmtRatio(f.ratios[`${role}.reqPerSec/bare`])} bare` : '',
-        role !== 'next' && role !== 'bare' && f.ratios[`${role}.reqPerSec/next`] !== undefined ? `${fmtRatio(f.ratios[`${role}.reqPerSec/next`])} Next+Redis` : '',
-        role === 'forwarded' && f.ratios['forwarded.reqPerSec/local'] !== undefined ? `${fmtRatio(f.ratios['forwarded.reqPerSec/local'])} local` : '',
+        role !== 'bare' && f.ratios[`${role}.reqPerSec/bare`] !== undefined
+          ? `${fmtRatio(f.ratios[`${role}.reqPerSec/bare`])} bare`
+          : '',
+        role !== 'next' && role !== 'bare' && f.ratios[`${role}.reqPerSec/next`] !== undefined
+          ? `${fmtRatio(f.ratios[`${role}.reqPerSec/next`])} Next+Redis`
+          : '',
+        role === 'forwarded' && f.ratios['forwarded.reqPerSec/local'] !== undefined
+          ? `${fmtRatio(f.ratios['forwarded.reqPerSec/local'])} local`
+          : '',
       ].filter(Boolean);
       const [label, sub] = splitLabel(role);
-      return { label, sublabel: sub, bars: [{ value: s.reqPerSec, text: `${fmtInt(s.reqPerSec)}${ratios.length ? `  (${ratios.join(', ')})` : ''}`, color: colors[role] }] };
+      return {
+        label,
+        sublabel: sub,
+        bars: [
+          {
+            value: s.reqPerSec,
+            text: `${fmtInt(s.reqPerSec)}${ratios.length ? `  (${ratios.join(', ')})` : ''}`,
+            color: colors[role],
+          },
+        ],
+      };
     }),
   };
   const latency: SvgPanel = {
     title: 'Redirect latency at half load (lower is better)',
-    note: 'autocannon at half of each server\'s own full-load rate; p50 and p99 of the responses\' own times',
+    note: "autocannon at half of each server's own full-load rate; p50 and p99 of the responses' own times",
     scale: 'log',
     unit: 'ms',
     groups: roles.map((role) => {
@@ -129,14 +161,28 @@ function livePanel(f: LiveFigures): SvgPanel | null {
     });
   const conv = f.convergedMs.filter((x): x is number => x !== null);
   if (conv.length && conv.length === f.convergedMs.length)
-    groups.push({ label: 'exact after partition heals', sublabel: `worst of ${conv.length} run(s), every node's API`, bars: [{ tag: 'max', value: Math.max(...conv), text: `${fmtInt(Math.max(...conv))} ms`, color: '#059669' }] });
+    groups.push({
+      label: 'exact after partition heals',
+      sublabel: `worst of ${conv.length} run(s), every node's API`,
+      bars: [{ tag: 'max', value: Math.max(...conv), text: `${fmtInt(Math.max(...conv))} ms`, color: '#059669' }],
+    });
   if (f.fanoutUntilLastMs.length) {
     const sorted = [...f.fanoutUntilLastMs].sort((a, b) => a - b);
     const med = sorted[Math.floor((sorted.length - 1) / 2)]!;
-    groups.push({ label: `fan-out to ${fmtInt(f.fanoutSocketsOpen ?? 0)} sockets`, sublabel: `last socket updated, median of ${sorted.length}`, bars: [{ tag: 'last', value: med, text: `${fmtInt(med)} ms`, color: '#059669' }] });
+    groups.push({
+      label: `fan-out to ${fmtInt(f.fanoutSocketsOpen ?? 0)} sockets`,
+      sublabel: `last socket updated, median of ${sorted.length}`,
+      bars: [{ tag: 'last', value: med, text: `${fmtInt(med)} ms`, color: '#059669' }],
+    });
   }
   if (groups.length === 0) return null;
-  return { title: 'Live updates (lower is better)', note: 'socket.io clients in the benchmark process, 3-node cluster', scale: 'linear', unit: 'ms', groups };
+  return {
+    title: 'Live updates (lower is better)',
+    note: 'socket.io clients in the benchmark process, 3-node cluster',
+    scale: 'linear',
+    unit: 'ms',
+    groups,
+  };
 }
 
 export function benchChart(doc: BenchDoc, docFile: string): string | null {
@@ -157,7 +203,8 @@ export function benchChart(doc: BenchDoc, docFile: string): string | null {
     panels,
     footer: [`Generated by bench/report.ts from ${docFile}.`],
   };
-  if (doc.quick) chart.warning = '--quick run: short runs and small sizes to check the pipeline, not representative figures';
+  if (doc.quick)
+    chart.warning = '--quick run: short runs and small sizes to check the pipeline, not representative figures';
   return renderChart(chart);
 }
 
@@ -167,7 +214,8 @@ export function benchChart(doc: BenchDoc, docFile: string): string | null {
 const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
 
 function resultsTable(doc: BenchDoc): string {
-  const head = '| benchmark | figure | value | unit | vs bare | vs Next+Redis | vs local |\n|---|---|--:|---|--:|--:|--:|';
+  const head =
+    '| benchmark | figure | value | unit | vs bare | vs Next+Redis | vs local |\n|---|---|--:|---|--:|--:|--:|';
   let last: BenchName | null = null;
   const body = rows(doc).map((r) => {
     const first = r.bench !== last;
@@ -192,7 +240,14 @@ function paramsText(p: Record<string, unknown>): string {
 }
 
 function benchSection(b: BenchEntry): string {
-  const lines = [`### ${b.name}`, '', `**${benchTitles[b.name]}.** Reproduce: \`${b.command}\``, '', descriptions[b.name], ''];
+  const lines = [
+    `### ${b.name}`,
+    '',
+    `**${benchTitles[b.name]}.** Reproduce: \`${b.command}\``,
+    '',
+    descriptions[b.name],
+    '',
+  ];
   lines.push(`- parameters: ${mdEscape(paramsText(b.parameters))}`);
   lines.push(
     `- ran ${fmtSeconds(b.wallSeconds)} (exit ${b.exitCode ?? b.signal ?? '?'}${b.timedOut ? ', timed out' : ''}); CPU busy the second before: ${fmtPct(b.cpuBusyBefore)}; other processes' CPU while it ran: ${fmtPct(b.othersCpu)}`,
@@ -205,7 +260,9 @@ function benchSection(b: BenchEntry): string {
 
 function newest(dir: string, re: RegExp): string | null {
   if (!existsSync(dir)) return null;
-  const files = readdirSync(dir).filter((f) => re.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => re.test(f))
+    .sort();
   return files.length ? files[files.length - 1]! : null;
 }
 
@@ -224,10 +281,15 @@ function soakSection(root: string): string | null {
       // unreadable: link it anyway
     }
     const when = typeof doc.startedAt === 'string' ? ` (started ${doc.startedAt})` : '';
-    lines.push(`Newest results: [bench/results/${file}](bench/results/${file})${when}.${typeof doc.command === 'string' ? ` Reproduce: \`${doc.command}\`.` : ' Reproduce: `npm run soak`.'}`, '');
+    lines.push(
+      `Newest results: [bench/results/${file}](bench/results/${file})${when}.${typeof doc.command === 'string' ? ` Reproduce: \`${doc.command}\`.` : ' Reproduce: `npm run soak`.'}`,
+      '',
+    );
     const summary = doc.summary;
     if (summary && typeof summary === 'object' && !Array.isArray(summary)) {
-      const flat = Object.entries(summary as Record<string, unknown>).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v));
+      const flat = Object.entries(summary as Record<string, unknown>).filter(
+        ([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v),
+      );
       if (flat.length) {
         lines.push('| figure | value |', '|---|--:|');
         for (const [k, v] of flat) lines.push(`| ${mdEscape(k)} | ${mdEscape(String(v))} |`);
@@ -259,14 +321,21 @@ function chaosSection(root: string): string | null {
     } catch {
       // unreadable: link it anyway
     }
-    const scenarios = Array.isArray(doc.scenarios) ? doc.scenarios.map((x) => (x && typeof x === 'object' ? String((x as Record<string, unknown>).name ?? '?') : '?')) : [];
+    const scenarios = Array.isArray(doc.scenarios)
+      ? doc.scenarios.map((x) =>
+          x && typeof x === 'object' ? String((x as Record<string, unknown>).name ?? '?') : '?',
+        )
+      : [];
     const facts = [
       typeof doc.command === 'string' ? `\`${doc.command}\`` : '',
       typeof doc.startedAt === 'string' ? `started ${doc.startedAt}` : '',
       typeof doc.valid === 'boolean' ? `valid: ${doc.valid ? 'yes' : '**no**'}` : '',
       scenarios.length ? `scenarios: ${scenarios.join(', ')}` : '',
     ].filter(Boolean);
-    lines.push(`Newest results: [bench/results/${results}](bench/results/${results})${facts.length ? ` (${facts.join('; ')})` : ''}.`, '');
+    lines.push(
+      `Newest results: [bench/results/${results}](bench/results/${results})${facts.length ? ` (${facts.join('; ')})` : ''}.`,
+      '',
+    );
   }
   return lines.join('\n');
 }
@@ -276,7 +345,10 @@ export function reportMarkdown(doc: BenchDoc, docFile: string, root: string, cha
   const warn = warnings(doc);
   const out: string[] = [];
   out.push('# Benchmarks', '');
-  out.push(`<!-- Generated by \`npm run bench\` / \`npm run bench:report\` (bench/report.ts) from ${docFile}. Do not edit by hand. -->`, '');
+  out.push(
+    `<!-- Generated by \`npm run bench\` / \`npm run bench:report\` (bench/report.ts) from ${docFile}. Do not edit by hand. -->`,
+    '',
+  );
   out.push(
     `Run of ${doc.startedAt.slice(0, 19).replace('T', ' ')} UTC${doc.quick ? ' (**--quick**)' : ''} on commit \`${m.gitCommit?.slice(0, 12) ?? '?'}\`${m.gitDirtyFiles ? ` with ${m.gitDirtyFiles} uncommitted changed file(s)` : ''}: \`${doc.command}\`, ${fmtSeconds(doc.wallSeconds)} in all. Data: [${docFile}](${docFile}).`,
     '',
@@ -293,8 +365,15 @@ export function reportMarkdown(doc: BenchDoc, docFile: string, root: string, cha
     '',
   );
   out.push('## Machine', '');
-  out.push(`- ${m.cpus} x ${m.cpuModel} (${m.availableParallelism} available to Node), ${m.memoryGiB} GiB RAM, ${m.platform}`);
-  out.push(`- Node ${m.node}; ${Object.entries(m.versions).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.push(
+    `- ${m.cpus} x ${m.cpuModel} (${m.availableParallelism} available to Node), ${m.memoryGiB} GiB RAM, ${m.platform}`,
+  );
+  out.push(
+    `- Node ${m.node}; ${Object.entries(m.versions)
+      .filter(([, v]) => v)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   out.push(`- before the run: load average ${m.loadAverageBefore.join(' / ')}, CPU ${fmtPct(m.cpuBusyBefore)} busy`);
   out.push(`- commit ${m.gitCommit ?? 'unknown'}${m.gitDirtyFiles ? ` (+${m.gitDirtyFiles} changed files)` : ''}`, '');
   out.push('## What each benchmark measures, and how to reproduce it', '');
@@ -322,13 +401,17 @@ export function reportMarkdown(doc: BenchDoc, docFile: string, root: string, cha
   if (soak) out.push(soak);
   const chaos = chaosSection(root);
   if (chaos) out.push(chaos);
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 /** Write BENCHMARKS.md and bench/results/bench-latest.svg from one bench-*.json; returns the files written. */
 export function writeReport(root: string, docPath: string): string[] {
   const doc = JSON.parse(readFileSync(docPath, 'utf8')) as BenchDoc;
-  if (doc.benchmark !== 'all') throw new Error(`${docPath} is not a bench/all.ts result (benchmark: ${String(doc.benchmark)})`);
+  if (doc.benchmark !== 'all')
+    throw new Error(`${docPath} is not a bench/all.ts result (benchmark: ${String(doc.benchmark)})`);
   // The figures again from each benchmark's own JSON (kept whole in the document), so that an
   // older result reads with this generator; the stored figures when that fails.
   for (const b of doc.benchmarks) {

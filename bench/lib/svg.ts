@@ -41,12 +41,18 @@ const BAR_W = 380;
 const BAR_H = 18;
 const BAR_GAP = 3;
 const GROUP_GAP = 12;
-const FONT = "font-family=\"-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif\"";
+const FONT = 'font-family="-apple-system, \'Segoe UI\', Helvetica, Arial, sans-serif"';
 
-export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const f1 = (x: number) => Math.round(x * 10) / 10;
 
-function text(x: number, y: number, s: string, opts: { size?: number; weight?: string; fill?: string; anchor?: 'start' | 'middle' | 'end' } = {}): string {
+function text(
+  x: number,
+  y: number,
+  s: string,
+  opts: { size?: number; weight?: string; fill?: string; anchor?: 'start' | 'middle' | 'end' } = {},
+): string {
   return `<text x="${f1(x)}" y="${f1(y)}" font-size="${opts.size ?? 12}"${opts.weight ? ` font-weight="${opts.weight}"` : ''} fill="${opts.fill ?? '#111827'}"${opts.anchor && opts.anchor !== 'start' ? ` text-anchor="${opts.anchor}"` : ''}>${esc(s)}</text>`;
 }
 
@@ -122,10 +128,18 @@ function panelSvg(panel: SvgPanel, top: number): { svg: string[]; height: number
   // Grid first (under the bars), then the bars and labels, then the axis labels.
   for (const t of scale.ticks) {
     const x = BAR_X + scale.x(t);
-    out.push(`<line x1="${f1(x)}" y1="${f1(gridTop - 4)}" x2="${f1(x)}" y2="${f1(gridBottom)}" stroke="${t === scale.ticks[0] ? '#9ca3af' : '#e5e7eb'}" stroke-width="1"/>`);
+    out.push(
+      `<line x1="${f1(x)}" y1="${f1(gridTop - 4)}" x2="${f1(x)}" y2="${f1(gridBottom)}" stroke="${t === scale.ticks[0] ? '#9ca3af' : '#e5e7eb'}" stroke-width="1"/>`,
+    );
     out.push(text(x, gridBottom + 14, fmtTick(t), { size: 11, fill: '#6b7280', anchor: 'middle' }));
   }
-  out.push(text(BAR_X + BAR_W, gridBottom + 28, `${panel.unit}${panel.scale === 'log' ? ' (log scale)' : ''}`, { size: 11, fill: '#6b7280', anchor: 'end' }));
+  out.push(
+    text(BAR_X + BAR_W, gridBottom + 28, `${panel.unit}${panel.scale === 'log' ? ' (log scale)' : ''}`, {
+      size: 11,
+      fill: '#6b7280',
+      anchor: 'end',
+    }),
+  );
   out.push(...rows);
   return { svg: out, height: gridBottom + 34 - top };
 }

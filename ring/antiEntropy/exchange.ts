@@ -15,8 +15,12 @@ export class AntiEntropy {
   private running = false;
 
   constructor(private readonly ctx: NodeContext) {
-    ctx.rpc.on('ae-digest', (_from, body: { p: number; buckets: Uint32Array }, reply) => reply(this.onDigest(body.p, body.buckets)));
-    ctx.rpc.on('ae-want', (_from, body: { p: number; keys: string[] }, reply) => reply(this.entriesFor(body.p, body.keys)));
+    ctx.rpc.on('ae-digest', (_from, body: { p: number; buckets: Uint32Array }, reply) =>
+      reply(this.onDigest(body.p, body.buckets)),
+    );
+    ctx.rpc.on('ae-want', (_from, body: { p: number; keys: string[] }, reply) =>
+      reply(this.entriesFor(body.p, body.keys)),
+    );
   }
 
   tick(): void {
@@ -45,7 +49,8 @@ export class AntiEntropy {
     const finish = () => {
       this.running = false;
       // A capped exchange left differences behind: continue now rather than next interval.
-      if (truncated && round + 1 < antiEntropyFollowUpRoundsMax && this.ctx.running()) this.exchange(p, peer, round + 1);
+      if (truncated && round + 1 < antiEntropyFollowUpRoundsMax && this.ctx.running())
+        this.exchange(p, peer, round + 1);
     };
     const timeout = this.ctx.config.requestTimeoutMs;
     this.ctx.rpc.call(peer, 'ae-digest', { p, buckets: this.digest(p) }, timeout, (err, res) => {

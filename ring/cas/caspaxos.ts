@@ -129,8 +129,12 @@ export class CasEngine {
     private readonly ctx: NodeContext,
     readonly acceptors: CasAcceptorStore,
   ) {
-    ctx.rpc.on('cas-prepare', (_f, b: { p: number; key: string; ballot: Ballot; view: string }, reply) => reply(this.onPrepare(b)));
-    ctx.rpc.on('cas-accept', (_f, b: { p: number; key: string; ballot: Ballot; value: unknown; view: string }, reply) => reply(this.onAccept(b)));
+    ctx.rpc.on('cas-prepare', (_f, b: { p: number; key: string; ballot: Ballot; view: string }, reply) =>
+      reply(this.onPrepare(b)),
+    );
+    ctx.rpc.on('cas-accept', (_f, b: { p: number; key: string; ballot: Ballot; value: unknown; view: string }, reply) =>
+      reply(this.onAccept(b)),
+    );
     // Catch-up: any member answers with whatever acceptor state it holds for the
     // partition, ready or not, once it shares the asker's view of the partition.
     ctx.rpc.on('cas-sync', (_f, b: { p: number; view: string }, reply) => {
@@ -141,7 +145,11 @@ export class CasEngine {
         for (const [key, s] of states) this.acceptors.merge(p, key, s);
         if (!this.isReady(p)) this.acceptors.readiness.set(p, { pendingView: view });
       }
-      ctx.rt.logger.debug('cas import', { node: ctx.name, from: _f, parts: b.parts.map(([p, view, st]) => [p, view, st.length]) });
+      ctx.rt.logger.debug('cas import', {
+        node: ctx.name,
+        from: _f,
+        parts: b.parts.map(([p, view, st]) => [p, view, st.length]),
+      });
       this.onRingChanged();
       reply(true);
     });
@@ -176,7 +184,11 @@ export class CasEngine {
   }
 
   /** Stop voting for partitions this node is handing off, and export their state. */
-  sealAndExport(parts: readonly number[], q: number, views: ReadonlyMap<number, string>): [number, string, [string, AcceptorState][]][] {
+  sealAndExport(
+    parts: readonly number[],
+    q: number,
+    views: ReadonlyMap<number, string>,
+  ): [number, string, [string, AcceptorState][]][] {
     const epoch = this.ctx.ring().partitions[q]!.epoch;
     for (const p of parts) this.acceptors.readiness.set(p, { sealed: { q, epoch } });
     this.ctx.rt.logger.debug('cas seal', { node: this.ctx.name, q, parts });
@@ -200,19 +212,26 @@ export class CasEngine {
 
   private syncFrom(p: number, others: string[], view: string): void {
     this.syncing.add(p);
-    scatter(this.ctx.rpc, others, 'cas-sync', { p, view }, {
-      timeoutMs: this.ctx.config.requestTimeoutMs,
-      accept: (res) => Boolean((res as { ok?: boolean } | undefined)?.ok),
-      allAnswered: (got) => {
-        this.syncing.delete(p);
-        if (!got.met || viewOf(this.ctx, p) !== view || this.acceptors.readiness.has(p)) return;
-        for (const res of got.accepted.values()) {
-          for (const [key, s] of (res as { states: [string, AcceptorState][] }).states) this.acceptors.merge(p, key, s);
-        }
-        this.acceptors.readiness.set(p, 'active');
-        this.ctx.rt.logger.debug('cas caught up', { node: this.ctx.name, p, view, from: others });
+    scatter(
+      this.ctx.rpc,
+      others,
+      'cas-sync',
+      { p, view },
+      {
+        timeoutMs: this.ctx.config.requestTimeoutMs,
+        accept: (res) => Boolean((res as { ok?: boolean } | undefined)?.ok),
+        allAnswered: (got) => {
+          this.syncing.delete(p);
+          if (!got.met || viewOf(this.ctx, p) !== view || this.acceptors.readiness.has(p)) return;
+          for (const res of got.accepted.values()) {
+            for (const [key, s] of (res as { states: [string, AcceptorState][] }).states)
+              this.acceptors.merge(p, key, s);
+          }
+          this.acceptors.readiness.set(p, 'active');
+          this.ctx.rt.logger.debug('cas caught up', { node: this.ctx.name, p, view, from: others });
+        },
       },
-    });
+    );
   }
 
   private refusal(p: number, view: string): { ok: false; reason: string } | null {
@@ -226,7 +245,8 @@ export class CasEngine {
     if (refused) return refused;
     const s = this.acceptors.get(b.p, b.key);
     this.acceptors.ballotCounter = Math.max(this.acceptors.ballotCounter, b.ballot[0]);
-    if (cmpBallot(b.ballot, s.promise) <= 0 || cmpBallot(b.ballot, s.accepted) <= 0) return { ok: false, reason: 'promised', counter: Math.max(s.promise?.[0] ?? 0, s.accepted?.[0] ?? 0) };
+    if (cmpBallot(b.ballot, s.promise) <= 0 || cmpBallot(b.ballot, s.accepted) <= 0)
+      return { ok: false, reason: 'promised', counter: Math.max(s.promise?.[0] ?? 0, s.accepted?.[0] ?? 0) };
     this.acceptors.set(b.p, b.key, { ...s, promise: b.ballot });
     return { ok: true, accepted: s.accepted, value: s.value };
   }
@@ -235,7 +255,8 @@ export class CasEngine {
     const refused = this.refusal(b.p, b.view);
     if (refused) return refused;
     const s = this.acceptors.get(b.p, b.key);
-    if (cmpBallot(b.ballot, s.promise) < 0 || cmpBallot(b.ballot, s.accepted) <= 0) return { ok: false, reason: 'promised', counter: s.promise?.[0] ?? 0 };
+    if (cmpBallot(b.ballot, s.promise) < 0 || cmpBallot(b.ballot, s.accepted) <= 0)
+      return { ok: false, reason: 'promised', counter: s.promise?.[0] ?? 0 };
     this.acceptors.set(b.p, b.key, { promise: b.ballot, accepted: b.ballot, value: b.value });
     return { ok: true };
   }
@@ -250,7 +271,12 @@ export class CasEngine {
     this.attempt(key, change, 0, done);
   }
 
-  private attempt<R>(key: string, change: (current: unknown) => { next: unknown; result: R }, n: number, done: Callback<R>): void {
+  private attempt<R>(
+    key: string,
+    change: (current: unknown) => { next: unknown; result: R },
+    n: number,
+    done: Callback<R>,
+  ): void {
     const ctx = this.ctx;
     if (!ctx.running()) return done(ringError('stopped', 'node is stopping'));
     const p = ctx.partitionOf(key);
@@ -259,7 +285,8 @@ export class CasEngine {
     const quorum = Math.floor(acceptors.length / 2) + 1;
     const ballot: Ballot = [++this.acceptors.ballotCounter, ctx.bootId];
     const retry = (why: string) => {
-      if (n + 1 >= ctx.config.casRetriesMax) return done(ringError('unavailable', `compare-and-set of ${key} gave up after ${n + 1} attempts: ${why}`));
+      if (n + 1 >= ctx.config.casRetriesMax)
+        return done(ringError('unavailable', `compare-and-set of ${key} gave up after ${n + 1} attempts: ${why}`));
       ctx.stats.casRetries++;
       const backoff = ctx.config.casBackoffMs * (1 + ctx.rt.random.next()) * Math.min(2 ** n, 16);
       ctx.rt.timers.setTimeout(() => this.attempt(key, change, n + 1, done), backoff);
@@ -268,7 +295,8 @@ export class CasEngine {
     this.round(acceptors, 'cas-prepare', { p, key, ballot, view }, quorum, (oks, why) => {
       if (!oks) return retry(why);
       let best: { accepted: Ballot | null; value: unknown } = { accepted: null, value: null };
-      for (const r of oks as { accepted: Ballot | null; value: unknown }[]) if (cmpBallot(r.accepted, best.accepted) > 0) best = r;
+      for (const r of oks as { accepted: Ballot | null; value: unknown }[])
+        if (cmpBallot(r.accepted, best.accepted) > 0) best = r;
       const { next, result } = change(best.value);
       log.debug('cas prepared', { key, attempt: n, ballot, view, seen: best, next });
       this.round(acceptors, 'cas-accept', { p, key, ballot, value: next, view }, quorum, (accepted, why2) => {
@@ -277,7 +305,8 @@ export class CasEngine {
         // A change that some acceptors may have taken can still be chosen by the next
         // proposer, so a retry would judge the change against a state that may already
         // include it. Only no-op rounds (reads, failed preconditions) are safe to repeat.
-        if (canonicalString(next) !== canonicalString(best.value)) return done(ringError('timeout', `compare-and-set of ${key}: outcome unknown, ${why2}`));
+        if (canonicalString(next) !== canonicalString(best.value))
+          return done(ringError('timeout', `compare-and-set of ${key}: outcome unknown, ${why2}`));
         retry(why2);
       });
     });

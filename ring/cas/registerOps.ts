@@ -10,7 +10,10 @@ export type RegisterCasOp =
   | { kind: 'write'; value: string };
 
 /** The CAS register's semantics as a change function; values are unique per op, so seeing our own value means our earlier attempt landed. */
-export function applyCasOp(op: RegisterCasOp, cur: RegisterValue): { next: string | null; result: { ok?: boolean; value?: string | null } } {
+export function applyCasOp(
+  op: RegisterCasOp,
+  cur: RegisterValue,
+): { next: string | null; result: { ok?: boolean; value?: string | null } } {
   switch (op.kind) {
     case 'read':
       return { next: cur, result: { value: cur } };

@@ -3,7 +3,16 @@
 // first, then replicates), so its version actor always sees its own history. Reads merge
 // what R replicas say and repair the replicas that were behind (read repair).
 import type { DataType } from '../storage/datatype';
-import { decodeEntry, encodeEntry, entryFingerprint, isExpired, liveSiblingValues, mergeEntries, type Entry, type WireEntry } from '../storage/entry';
+import {
+  decodeEntry,
+  encodeEntry,
+  entryFingerprint,
+  isExpired,
+  liveSiblingValues,
+  mergeEntries,
+  type Entry,
+  type WireEntry,
+} from '../storage/entry';
 import { emptyVersioned, isDeleted, writeVersioned, type VersionVector } from '../storage/versions';
 import { ringError, type Callback, type NodeContext, type RingError } from '../node/context';
 import { scatter, type ScatterOptions } from '../node/scatter';
@@ -35,14 +44,17 @@ export function installQuorumHandlers(ctx: NodeContext): void {
     storeEntries(ctx, body.entries);
     reply(true);
   });
-  ctx.rpc.on('coord-write', (_from, body: { key: string; value?: unknown; deleted?: true; context: VersionVector }, reply, refuse) => {
-    const type = ctx.store.typeOf(body.key);
-    const value = body.deleted ? undefined : type.decode(body.value);
-    coordinateRegisterWrite(ctx, body.key, { value, deleted: body.deleted, context: body.context }, (err, res) => {
-      if (err) refuse(`${err.kind}: ${err.message}`);
-      else reply(res);
-    });
-  });
+  ctx.rpc.on(
+    'coord-write',
+    (_from, body: { key: string; value?: unknown; deleted?: true; context: VersionVector }, reply, refuse) => {
+      const type = ctx.store.typeOf(body.key);
+      const value = body.deleted ? undefined : type.decode(body.value);
+      coordinateRegisterWrite(ctx, body.key, { value, deleted: body.deleted, context: body.context }, (err, res) => {
+        if (err) refuse(`${err.kind}: ${err.message}`);
+        else reply(res);
+      });
+    },
+  );
 }
 
 export function storeEntries(ctx: NodeContext, entries: readonly KeyedWire[]): void {
@@ -64,7 +76,8 @@ function forwardToIncoming(ctx: NodeContext, p: number, key: string, wire: WireE
   const planned = prefs.planned[p]!;
   if (planned.includes(ctx.name) || !prefs.primaries[p]!.includes(ctx.name)) return;
   for (const node of planned) {
-    if (!prefs.primaries[p]!.includes(node) && ctx.isUp(node)) ctx.rpc.call(node, 'store', { entries: [[key, wire]] }, ctx.config.requestTimeoutMs, () => {});
+    if (!prefs.primaries[p]!.includes(node) && ctx.isUp(node))
+      ctx.rpc.call(node, 'store', { entries: [[key, wire]] }, ctx.config.requestTimeoutMs, () => {});
   }
 }
 
@@ -96,13 +109,19 @@ function fetchEntries(
   replies: Map<string, Entry | null>,
   opts: Pick<ScatterOptions, 'need' | 'settled' | 'allAnswered'>,
 ): void {
-  scatter(ctx.rpc, nodes, 'fetch', { key }, {
-    ...opts,
-    timeoutMs: ctx.config.requestTimeoutMs,
-    onAnswer: (a) => {
-      if (!a.error) replies.set(a.node, a.body ? decodeEntry(type, a.body as WireEntry) : null);
+  scatter(
+    ctx.rpc,
+    nodes,
+    'fetch',
+    { key },
+    {
+      ...opts,
+      timeoutMs: ctx.config.requestTimeoutMs,
+      onAnswer: (a) => {
+        if (!a.error) replies.set(a.node, a.body ? decodeEntry(type, a.body as WireEntry) : null);
+      },
     },
-  });
+  );
 }
 
 /**
@@ -111,7 +130,12 @@ function fetchEntries(
  * reachable node has the key, including a fallback still holding it as a hint after a
  * partition healed. For rare reads where a false "not found" is costly; no read repair.
  */
-export function exhaustiveGet(ctx: NodeContext, key: string, nodes: readonly string[], done: Callback<ReadResult>): void {
+export function exhaustiveGet(
+  ctx: NodeContext,
+  key: string,
+  nodes: readonly string[],
+  done: Callback<ReadResult>,
+): void {
   const type = ctx.store.typeOf(key);
   if (nodes.length === 0) return done(ringError('unavailable', 'no node to ask'));
   const replies = new Map<string, Entry | null>();
@@ -134,11 +158,15 @@ function mergeAll(type: DataType, replies: ReadonlyMap<string, Entry | null>): E
 /** What a reader at `now` sees of an entry: expired values are absent. */
 export function readResult(type: DataType, entry: Entry | null, now: number): ReadResult {
   if (!entry) return { found: false };
-  if (entry.kind === 'crdt') return isExpired(type, entry, now) ? { found: false } : { found: true, deleted: false, values: [entry.value], value: entry.value, context: {} };
+  if (entry.kind === 'crdt')
+    return isExpired(type, entry, now)
+      ? { found: false }
+      : { found: true, deleted: false, values: [entry.value], value: entry.value, context: {} };
   const values = liveSiblingValues(type, entry, now);
   const deleted = isDeleted(entry.v);
   if (values.length === 0 && !deleted) return { found: false };
-  const value = values.length === 0 ? undefined : type.kind === 'register' && type.resolve ? type.resolve(values) : values[0];
+  const value =
+    values.length === 0 ? undefined : type.kind === 'register' && type.resolve ? type.resolve(values) : values[0];
   return { found: true, deleted, values, value, context: entry.v.vv };
 }
 
@@ -173,27 +201,53 @@ export function quorumWrite(ctx: NodeContext, key: string, write: RegisterWrite,
   forwardWrite(ctx, key, type, write, targets, 0, done);
 }
 
-function forwardWrite(ctx: NodeContext, key: string, type: DataType, write: RegisterWrite, targets: string[], attempt: number, done: Callback<WriteResult>): void {
+function forwardWrite(
+  ctx: NodeContext,
+  key: string,
+  type: DataType,
+  write: RegisterWrite,
+  targets: string[],
+  attempt: number,
+  done: Callback<WriteResult>,
+): void {
   const to = targets[attempt];
-  if (!to || attempt >= ctx.config.forwardHopsMax) return done(ringError('unavailable', `no coordinator accepted the write of ${key}`));
-  const body = { key, deleted: write.deleted, value: write.deleted ? undefined : type.encode(write.value), context: write.context };
+  if (!to || attempt >= ctx.config.forwardHopsMax)
+    return done(ringError('unavailable', `no coordinator accepted the write of ${key}`));
+  const body = {
+    key,
+    deleted: write.deleted,
+    value: write.deleted ? undefined : type.encode(write.value),
+    context: write.context,
+  };
   ctx.rpc.call(to, 'coord-write', body, ctx.config.requestTimeoutMs * 2, (err, res) => {
     if (!err) return done(null, res as WriteResult);
     // Retry elsewhere only when the coordinator certainly applied nothing; otherwise a second
     // coordinator would write the same value under a second version the client never saw.
-    const nothingApplied = err.kind === 'overloaded' || err.kind === 'unknown-method' || (err.kind === 'refused' && /^(unavailable|stopped):|node stopped/.test(err.detail));
+    const nothingApplied =
+      err.kind === 'overloaded' ||
+      err.kind === 'unknown-method' ||
+      (err.kind === 'refused' && /^(unavailable|stopped):|node stopped/.test(err.detail));
     if (!nothingApplied) return done(ringError('timeout', `write of ${key} via ${to}: ${err.detail}`));
     forwardWrite(ctx, key, type, write, targets, attempt + 1, done);
   });
 }
 
-export function coordinateRegisterWrite(ctx: NodeContext, key: string, write: RegisterWrite, done: Callback<WriteResult>): void {
+export function coordinateRegisterWrite(
+  ctx: NodeContext,
+  key: string,
+  write: RegisterWrite,
+  done: Callback<WriteResult>,
+): void {
   const p = ctx.partitionOf(key);
   const local = ctx.store.get(p, key);
   const since = local?.since ?? ctx.store.reserveSeq();
   const actor = `${ctx.bootId}.${since}`;
   const base = local?.entry.kind === 'register' ? local.entry.v : emptyVersioned;
-  const v = writeVersioned(base, write.context, actor, { value: write.value, deleted: write.deleted, at: ctx.rt.clock.now() });
+  const v = writeVersioned(base, write.context, actor, {
+    value: write.value,
+    deleted: write.deleted,
+    at: ctx.rt.clock.now(),
+  });
   const entry: Entry = { kind: 'register', v };
   ctx.store.merge(p, key, entry, ctx.rt.clock.now(), since);
   const type = ctx.store.typeOf(key);
@@ -210,16 +264,28 @@ export function quorumMerge(ctx: NodeContext, key: string, value: unknown, done:
 }
 
 /** Send an entry to the key's targets (other than self when already stored) and wait for W acks. */
-function replicate(ctx: NodeContext, key: string, wire: WireEntry, localAcks: number, done: (err: RingError | null) => void): void {
+function replicate(
+  ctx: NodeContext,
+  key: string,
+  wire: WireEntry,
+  localAcks: number,
+  done: (err: RingError | null) => void,
+): void {
   const p = ctx.partitionOf(key);
   const { w } = ctx.quorum(p);
   const targets = localAcks > 0 ? ctx.targets(p).filter((node) => node !== ctx.name) : ctx.targets(p);
-  scatter(ctx.rpc, targets, 'store', { entries: [[key, wire]] }, {
-    need: w - localAcks,
-    timeoutMs: ctx.config.requestTimeoutMs,
-    settled: (got) => {
-      if (got.met) done(null);
-      else done(ringError('timeout', `${localAcks + got.accepted.size} of W=${w} replicas acknowledged ${key}`));
+  scatter(
+    ctx.rpc,
+    targets,
+    'store',
+    { entries: [[key, wire]] },
+    {
+      need: w - localAcks,
+      timeoutMs: ctx.config.requestTimeoutMs,
+      settled: (got) => {
+        if (got.met) done(null);
+        else done(ringError('timeout', `${localAcks + got.accepted.size} of W=${w} replicas acknowledged ${key}`));
+      },
     },
-  });
+  );
 }

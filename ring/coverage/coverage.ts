@@ -78,7 +78,12 @@ export class Coverage {
       for (let p = 0; p < ringSize; p++) {
         const got = answers.get(p);
         if (!got || got.length === 0) missing.push(p);
-        else value = q.combine(value, got.reduce((a, b) => (q.reconcile ? q.reconcile(a, b, args) : a)), args);
+        else
+          value = q.combine(
+            value,
+            got.reduce((a, b) => (q.reconcile ? q.reconcile(a, b, args) : a)),
+            args,
+          );
       }
       done(null, { value, partitions: ringSize - missing.length, missing });
     };

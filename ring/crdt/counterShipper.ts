@@ -51,9 +51,14 @@ export class CounterShipper {
       return done?.(null, true);
     }
     const type = this.ctx.store.typeOf(key);
-    if (type.kind !== 'crdt' || !type.counter) return done?.(ringError('invalid', `type ${type.name} is not a counter`));
-    if (!Number.isSafeInteger(by) || by === 0) return done?.(ringError('invalid', `increment must be a non-zero integer, got ${by}`));
-    if (by < 0 && type.counter === 'g') return done?.(ringError('invalid', `${type.name} is a grow-only counter: increments must be positive, got ${by}`));
+    if (type.kind !== 'crdt' || !type.counter)
+      return done?.(ringError('invalid', `type ${type.name} is not a counter`));
+    if (!Number.isSafeInteger(by) || by === 0)
+      return done?.(ringError('invalid', `increment must be a non-zero integer, got ${by}`));
+    if (by < 0 && type.counter === 'g')
+      return done?.(
+        ringError('invalid', `${type.name} is a grow-only counter: increments must be positive, got ${by}`),
+      );
     let t = this.totals.get(key);
     if (!t) this.totals.set(key, (t = { total: 0, acked: 0, neg: 0, ackedNeg: 0 }));
     if (by > 0) t.total += by;
@@ -70,14 +75,16 @@ export class CounterShipper {
 
   private slotState(key: string, total: number, neg: number): GCounter | PNCounter {
     const type = this.ctx.store.typeOf(key);
-    if (type.kind === 'crdt' && type.counter === 'pn') return { p: total > 0 ? { [this.slot]: total } : {}, n: neg > 0 ? { [this.slot]: neg } : {} };
+    if (type.kind === 'crdt' && type.counter === 'pn')
+      return { p: total > 0 ? { [this.slot]: total } : {}, n: neg > 0 ? { [this.slot]: neg } : {} };
     return { [this.slot]: total };
   }
 
   /** Increments (and decrements) not yet acknowledged by a write quorum, per key: what a crash now would lose. */
   unacknowledged(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [key, t] of this.totals) if (t.total > t.acked || t.neg > t.ackedNeg) out.set(key, t.total - t.acked + (t.neg - t.ackedNeg));
+    for (const [key, t] of this.totals)
+      if (t.total > t.acked || t.neg > t.ackedNeg) out.set(key, t.total - t.acked + (t.neg - t.ackedNeg));
     return out;
   }
 
@@ -107,7 +114,10 @@ export class CounterShipper {
     for (const key of keys) {
       const t = this.totals.get(key)!;
       sent.set(key, [t.total, t.neg]);
-      const wire = encodeEntry(this.ctx.store.typeOf(key), { kind: 'crdt', value: this.slotState(key, t.total, t.neg) });
+      const wire = encodeEntry(this.ctx.store.typeOf(key), {
+        kind: 'crdt',
+        value: this.slotState(key, t.total, t.neg),
+      });
       const p = this.ctx.partitionOf(key);
       const targets = this.ctx.targets(p);
       const { w } = this.ctx.quorum(p);

@@ -32,11 +32,7 @@ export function mergeGCounter(a: GCounter, b: GCounter): GCounter {
  * Adds `by` to `slot`. The delta carries the slot's new absolute value, not the increment:
  * that is what makes redelivery and reordering harmless under a max-merge.
  */
-export function incrementGCounter(
-  c: GCounter,
-  slot: string,
-  by: number,
-): { state: GCounter; delta: GCounter } {
+export function incrementGCounter(c: GCounter, slot: string, by: number): { state: GCounter; delta: GCounter } {
   if (!Number.isSafeInteger(by) || by <= 0) {
     throw new RangeError(`incrementGCounter: by must be a positive safe integer, got ${String(by)}`);
   }

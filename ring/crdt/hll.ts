@@ -96,11 +96,7 @@ export function isHll(x: unknown): x is Hll {
   if (!isPlainObject(x) || !isPrecision(x['p'])) return false;
   const p = x['p'];
   const registers = x['registers'];
-  return (
-    registers instanceof Uint8Array &&
-    registers.length === 1 << p &&
-    registers.every((r) => r <= maxRank(p))
-  );
+  return registers instanceof Uint8Array && registers.length === 1 << p && registers.every((r) => r <= maxRank(p));
 }
 
 /**

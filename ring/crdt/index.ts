@@ -36,13 +36,4 @@ export {
 } from './hll';
 
 export type { Dot, OrSet } from './orset';
-export {
-  emptyOrSet,
-  isOrSet,
-  mergeOrSet,
-  orsetAdd,
-  orsetHas,
-  orsetLeq,
-  orsetRemove,
-  orsetValues,
-} from './orset';
+export { emptyOrSet, isOrSet, mergeOrSet, orsetAdd, orsetHas, orsetLeq, orsetRemove, orsetValues } from './orset';

@@ -25,11 +25,7 @@ export function mergePNCounter(a: PNCounter, b: PNCounter): PNCounter {
 }
 
 /** Adds `by` (a non-zero safe integer, negative to decrement) on behalf of `slot`. */
-export function incrementPNCounter(
-  c: PNCounter,
-  slot: string,
-  by: number,
-): { state: PNCounter; delta: PNCounter } {
+export function incrementPNCounter(c: PNCounter, slot: string, by: number): { state: PNCounter; delta: PNCounter } {
   if (!Number.isSafeInteger(by) || by === 0) {
     throw new RangeError(`incrementPNCounter: by must be a non-zero safe integer, got ${String(by)}`);
   }

@@ -55,7 +55,14 @@ export class Handoff {
     const limit = this.ctx.config.handoffConcurrencyMax;
     for (let q = 0; q < ring.ringSize && this.active.size < limit; q++) {
       const c = ring.partitions[q]!;
-      if (c.owner === this.ctx.name && c.next && c.next !== this.ctx.name && this.ctx.isUp(c.next) && !this.active.has(`o${q}`)) this.transferOwnership(q, c.next);
+      if (
+        c.owner === this.ctx.name &&
+        c.next &&
+        c.next !== this.ctx.name &&
+        this.ctx.isUp(c.next) &&
+        !this.active.has(`o${q}`)
+      )
+        this.transferOwnership(q, c.next);
     }
     const prefs = this.ctx.prefs();
     for (const p of this.ctx.store.partitionIndexes()) {
@@ -63,7 +70,13 @@ export class Handoff {
       const primaries = prefs.primaries[p]!;
       // Keep data of partitions this node is a primary of, or is about to become one of
       // (an incoming transfer streams before the owner switch).
-      if (primaries.includes(this.ctx.name) || prefs.planned[p]!.includes(this.ctx.name) || this.active.has(`h${p}`) || primaries.length === 0) continue;
+      if (
+        primaries.includes(this.ctx.name) ||
+        prefs.planned[p]!.includes(this.ctx.name) ||
+        this.active.has(`h${p}`) ||
+        primaries.length === 0
+      )
+        continue;
       if (!primaries.every((n) => this.ctx.isUp(n))) continue;
       this.pushAndDrop(p, primaries);
     }
@@ -76,7 +89,8 @@ export class Handoff {
     const after = primariesAfterSwitch(ring, q, to, this.ctx.config.nVal);
     const prefs = this.ctx.prefs();
     const parts: number[] = [];
-    for (let p = 0; p < ring.ringSize; p++) if (after[p]!.includes(to) && !prefs.primaries[p]!.includes(to)) parts.push(p);
+    for (let p = 0; p < ring.ringSize; p++)
+      if (after[p]!.includes(to) && !prefs.primaries[p]!.includes(to)) parts.push(p);
     const keysTotal = parts.reduce((n, p) => n + (this.ctx.store.partition(p)?.entries.size ?? 0), 0);
     const status = { kind: 'ownership' as const, partition: q, to: [to], keysSent: 0, keysTotal };
     this.begin(id, status);
@@ -107,7 +121,13 @@ export class Handoff {
 
   private pushAndDrop(p: number, primaries: readonly string[]): void {
     const id = `h${p}`;
-    const status = { kind: 'hinted' as const, partition: p, to: primaries, keysSent: 0, keysTotal: this.ctx.store.partition(p)?.entries.size ?? 0 };
+    const status = {
+      kind: 'hinted' as const,
+      partition: p,
+      to: primaries,
+      keysSent: 0,
+      keysTotal: this.ctx.store.partition(p)?.entries.size ?? 0,
+    };
     this.begin(id, status);
     this.streamAll([p], primaries, true, status, (ok) => {
       this.end(id, status, ok);
@@ -151,17 +171,23 @@ export class Handoff {
         entries.push([key, encodeEntry(this.ctx.store.typeOf(key), stored.entry)]);
       }
       if (entries.length === 0) return next();
-      scatter(this.ctx.rpc, to, 'store', { entries }, {
-        timeoutMs: this.ctx.config.handoffChunkTimeoutMs,
-        allAnswered: (got) => {
-          if (!got.met) return done(false);
-          status.keysSent += entries.length;
-          this.ctx.stats.handoffKeysSent += entries.length;
-          if (drop) for (const [p, key, seq] of sent) this.ctx.store.removeIfUnchanged(p, key, seq);
-          this.observer.progressed({ ...status });
-          next();
+      scatter(
+        this.ctx.rpc,
+        to,
+        'store',
+        { entries },
+        {
+          timeoutMs: this.ctx.config.handoffChunkTimeoutMs,
+          allAnswered: (got) => {
+            if (!got.met) return done(false);
+            status.keysSent += entries.length;
+            this.ctx.stats.handoffKeysSent += entries.length;
+            if (drop) for (const [p, key, seq] of sent) this.ctx.store.removeIfUnchanged(p, key, seq);
+            this.observer.progressed({ ...status });
+            next();
+          },
         },
-      });
+      );
     };
     next();
   }

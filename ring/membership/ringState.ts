@@ -8,7 +8,14 @@
 // timeout (it joins again by itself when it comes back); removed: removed by an operator.
 export type MemberStatus = 'joining' | 'valid' | 'leaving' | 'exiting' | 'downed' | 'removed';
 
-const statusRank: Record<MemberStatus, number> = { joining: 0, valid: 1, leaving: 2, exiting: 3, downed: 4, removed: 5 };
+const statusRank: Record<MemberStatus, number> = {
+  joining: 0,
+  valid: 1,
+  leaving: 2,
+  exiting: 3,
+  downed: 4,
+  removed: 5,
+};
 
 export interface Member {
   readonly name: string;
@@ -68,7 +75,8 @@ export function compareClaims(a: PartitionClaim, b: PartitionClaim): number {
 export function mergeRings(a: RingState, b: RingState): RingState {
   if (a === b) return a;
   if (a.ringSize !== b.ringSize) throw new Error(`ring size mismatch: ${a.ringSize} vs ${b.ringSize}`);
-  if (a.clusterId !== b.clusterId && a.clusterId !== '' && b.clusterId !== '') throw new Error(`cluster id mismatch: ${a.clusterId} vs ${b.clusterId}`);
+  if (a.clusterId !== b.clusterId && a.clusterId !== '' && b.clusterId !== '')
+    throw new Error(`cluster id mismatch: ${a.clusterId} vs ${b.clusterId}`);
   let members: Record<string, Member> | undefined;
   for (const name in b.members) {
     const theirs = b.members[name]!;
@@ -94,7 +102,10 @@ export function withMember(ring: RingState, member: Member): RingState {
   return { ...ring, members: { ...ring.members, [member.name]: member } };
 }
 
-export function withClaims(ring: RingState, changes: ReadonlyMap<number, { owner: string; next: string | null }>): RingState {
+export function withClaims(
+  ring: RingState,
+  changes: ReadonlyMap<number, { owner: string; next: string | null }>,
+): RingState {
   if (changes.size === 0) return ring;
   const partitions = [...ring.partitions];
   for (const [i, c] of changes) partitions[i] = { owner: c.owner, next: c.next, epoch: ring.partitions[i]!.epoch + 1 };

@@ -51,7 +51,8 @@ export class FailureDetector {
     const wanted = new Set(names);
     wanted.delete(this.self);
     for (const name of [...this.peers.keys()]) if (!wanted.has(name)) this.peers.delete(name);
-    for (const name of wanted) if (!this.peers.has(name)) this.peers.set(name, { state: 'alive', inc: 0, since: this.rt.clock.now() });
+    for (const name of wanted)
+      if (!this.peers.has(name)) this.peers.set(name, { state: 'alive', inc: 0, since: this.rt.clock.now() });
   }
 
   state(name: string): Liveness {

@@ -37,15 +37,19 @@ export function appRpc<Req, Rep>(): AppRpc<Req, Rep> {
   return { kind: 'rpc', name: '' };
 }
 
-export interface AppProtocol<M extends Record<string, AppMessage<unknown>>, R extends Record<string, AppRpc<unknown, unknown>>> {
+export interface AppProtocol<
+  M extends Record<string, AppMessage<unknown>>,
+  R extends Record<string, AppRpc<unknown, unknown>>,
+> {
   readonly messages: M;
   readonly rpcs: R;
 }
 
 /** A layer's messages and requests, each named by its key in the table (names match [a-z][a-z0-9.:_-]*). */
-export function appProtocol<M extends Record<string, AppMessage<unknown>>, R extends Record<string, AppRpc<unknown, unknown>>>(
-  table: AppProtocol<M, R>,
-): AppProtocol<M, R> {
+export function appProtocol<
+  M extends Record<string, AppMessage<unknown>>,
+  R extends Record<string, AppRpc<unknown, unknown>>,
+>(table: AppProtocol<M, R>): AppProtocol<M, R> {
   const named = <T extends Record<string, { name: string }>>(entries: T): T => {
     const out: Record<string, unknown> = {};
     for (const [name, entry] of Object.entries(entries)) {

@@ -7,14 +7,31 @@
 import { AntiEntropy } from '../antiEntropy/exchange';
 import { CasAcceptorStore, CasEngine } from '../cas/caspaxos';
 import type { RingConfig } from '../config';
-import { exhaustiveGet, quorumGet, quorumMerge, quorumWrite, installQuorumHandlers, readResult, type ReadResult, type WriteResult } from '../coordinator/quorum';
+import {
+  exhaustiveGet,
+  quorumGet,
+  quorumMerge,
+  quorumWrite,
+  installQuorumHandlers,
+  readResult,
+  type ReadResult,
+  type WriteResult,
+} from '../coordinator/quorum';
 import { Coverage, type CoverageQuery, type CoverageResult } from '../coverage/coverage';
 import { CounterShipper } from '../crdt/counterShipper';
 import { Emitter, type Events } from '../events';
 import { Handoff, type HandoffStatus } from '../handoff/handoff';
 import { partitionOf } from '../hash';
 import { planRing } from '../membership/claimant';
-import { bootstrapRing, emptyRing, isActive, mergeRings, ringFingerprint, type Member, type RingState } from '../membership/ringState';
+import {
+  bootstrapRing,
+  emptyRing,
+  isActive,
+  mergeRings,
+  ringFingerprint,
+  type Member,
+  type RingState,
+} from '../membership/ringState';
 import { FailureDetector, type Liveness } from '../membership/swim';
 import { computePreferenceLists, type PreferenceLists } from '../placement/preference';
 import type { Runtime, WireMessage } from '../runtime';
@@ -200,13 +217,22 @@ export class RingNode {
     this.isRunning = true;
     const ring = this.durable.ring;
     if (this.opts.seeds.length === 0 && Object.keys(ring.members).length === 0) {
-      this.setRing(bootstrapRing(this.opts.clusterId ?? this.rt.random.hex(8), this.config.ringSize, { name: this.name, addr: this.addr() }), false);
+      this.setRing(
+        bootstrapRing(this.opts.clusterId ?? this.rt.random.hex(8), this.config.ringSize, {
+          name: this.name,
+          addr: this.addr(),
+        }),
+        false,
+      );
       this.casEngine.bootstrap(this.config.ringSize);
     } else {
       this.applyRing(ring);
       if (ring.members[this.name]?.status === 'exiting') {
         this.rejoining = true;
-        this.rt.logger.info('this node left the cluster before it stopped: joining again', { node: this.name, keys: this.durable.store.keyCount() });
+        this.rt.logger.info('this node left the cluster before it stopped: joining again', {
+          node: this.name,
+          keys: this.durable.store.keyCount(),
+        });
       }
     }
     const c = this.config;
@@ -255,7 +281,9 @@ export class RingNode {
 
   /** Graceful leave: hand off every partition, then emit 'left'. */
   leave(): void {
-    this.updateMember(this.name, (m) => (m.status === 'valid' || m.status === 'joining' ? { ...m, status: 'leaving' } : m));
+    this.updateMember(this.name, (m) =>
+      m.status === 'valid' || m.status === 'joining' ? { ...m, status: 'leaving' } : m,
+    );
   }
 
   /** Ask a member (this node or another) to leave gracefully: it hands everything off, then exits. */
@@ -350,7 +378,11 @@ export class RingNode {
   /** The key's partition and its preference list (primaries, then fallbacks) with liveness. */
   placement(key: string): { partition: number; primaries: string[]; fallbacks: string[] } {
     const p = partitionOf(key, this.config.ringSize);
-    return { partition: p, primaries: [...(this.prefs.primaries[p] ?? [])], fallbacks: [...(this.prefs.fallbacks[p] ?? [])] };
+    return {
+      partition: p,
+      primaries: [...(this.prefs.primaries[p] ?? [])],
+      fallbacks: [...(this.prefs.fallbacks[p] ?? [])],
+    };
   }
 
   /** A member this node can currently send requests to (itself, alive or suspected). */
@@ -478,7 +510,11 @@ export class RingNode {
       const msg = `the ring has fewer members than N_VAL: keys are kept on ${clamped} node(s), quorums clamped`;
       this.rt.logger.warn(msg, { nVal, n: clamped, r: Math.min(r, clamped), w: Math.min(w, clamped) });
     } else if (!first) {
-      this.rt.logger.info('the ring has N_VAL members again: quorums are back to R and W', { nVal: this.config.nVal, r: this.config.r, w: this.config.w });
+      this.rt.logger.info('the ring has N_VAL members again: quorums are back to R and W', {
+        nVal: this.config.nVal,
+        r: this.config.r,
+        w: this.config.w,
+      });
     }
   }
 
@@ -558,7 +594,8 @@ export class RingNode {
       if (!m.reply && this.ringPrint !== m.print) this.rt.transport.send(from, this.gossipMessage(true));
     }
     // A leaver waits to hear its 'exiting' back before it stops; nobody else gossips to it any more.
-    if (!m.reply && this.durable.ring.members[from]?.status === 'exiting') this.rt.transport.send(from, this.gossipMessage(true));
+    if (!m.reply && this.durable.ring.members[from]?.status === 'exiting')
+      this.rt.transport.send(from, this.gossipMessage(true));
   }
 
   private onJoin(from: string, m: WireMessage): void {
@@ -569,7 +606,13 @@ export class RingNode {
     if (Object.keys(this.durable.ring.members).length === 0) return;
     if (!existing || existing.status === 'downed' || existing.status === 'removed' || existing.status === 'exiting') {
       const gen = Math.max(existing ? existing.gen + 1 : 1, (m.gen as number) ?? 1);
-      this.setRing({ ...this.durable.ring, members: { ...this.durable.ring.members, [name]: { name, addr: m.addr as string, gen, status: 'joining' } } }, true);
+      this.setRing(
+        {
+          ...this.durable.ring,
+          members: { ...this.durable.ring.members, [name]: { name, addr: m.addr as string, gen, status: 'joining' } },
+        },
+        true,
+      );
     }
     this.rt.transport.send(from, this.gossipMessage(true));
   }
@@ -595,7 +638,8 @@ export class RingNode {
     // Planning is a pure function of the ring and who is up (and, with auto-down, of time
     // while someone is dead): skip it when none of that changed since a plan that changed nothing.
     const members = Object.keys(ring.members);
-    const timeMatters = this.config.autoDownAfterMs > 0 && members.some((n) => this.detector.deadSince(n) !== undefined);
+    const timeMatters =
+      this.config.autoDownAfterMs > 0 && members.some((n) => this.detector.deadSince(n) !== undefined);
     const planKey = `${this.ringPrint}|${members.map((n) => (this.ctx.isUp(n) ? 1 : 0)).join('')}`;
     if (!timeMatters && planKey === this.lastIdlePlan) return;
     const next = planRing(ring, {
@@ -614,7 +658,8 @@ export class RingNode {
     const m = this.durable.ring.members[name];
     if (!m) return;
     const updated = change(m);
-    if (updated !== m) this.setRing({ ...this.durable.ring, members: { ...this.durable.ring.members, [name]: updated } }, true);
+    if (updated !== m)
+      this.setRing({ ...this.durable.ring, members: { ...this.durable.ring.members, [name]: updated } }, true);
   }
 
   private setRing(ring: RingState, announce: boolean): void {
@@ -622,7 +667,8 @@ export class RingNode {
     const before = this.durable.ring.members[this.name];
     this.applyRing(ring);
     const after = ring.members[this.name];
-    if (before && after && (after.status === 'downed' || after.status === 'removed') && before.status !== after.status) this.onSelfRemoved(after.status);
+    if (before && after && (after.status === 'downed' || after.status === 'removed') && before.status !== after.status)
+      this.onSelfRemoved(after.status);
     if (announce) this.gossipRound();
   }
 
@@ -636,7 +682,11 @@ export class RingNode {
     this.replicasPerKey = replicasPerKey(ring, this.config.nVal);
     // Reported by members only: a joiner's first view of the ring it joins is not news.
     if (ring.members[this.name]?.status === 'valid') this.reportClampedQuorums();
-    this.detector.setPeers(Object.values(ring.members).filter((m) => m.status !== 'removed' && m.status !== 'exiting').map((m) => m.name));
+    this.detector.setPeers(
+      Object.values(ring.members)
+        .filter((m) => m.status !== 'removed' && m.status !== 'exiting')
+        .map((m) => m.name),
+    );
     this.casEngine.onRingChanged();
     this.journal?.record({ kind: 'ring', ring });
     this.emitter.emit('ringChanged', ring);
@@ -667,7 +717,10 @@ export class RingNode {
    * tombstones may have been collected since, so drop the data rather than resurrect it.
    */
   private onSelfRemoved(status: Member['status']): void {
-    this.rt.logger.warn(`this node was ${status} by the cluster`, { node: this.name, keys: this.durable.store.keyCount() });
+    this.rt.logger.warn(`this node was ${status} by the cluster`, {
+      node: this.name,
+      keys: this.durable.store.keyCount(),
+    });
     if (status === 'removed') this.durable.store.clear();
     this.durable.cas.readiness.clear();
     if (status === 'removed') this.emitter.emit('removed');

@@ -60,7 +60,8 @@ export class Rpc {
     }
     const id = this.nextId++;
     const timer = this.rt.timers.setTimeout(() => {
-      if (this.pending.delete(id)) done({ kind: 'timeout', detail: `${method} to ${to} timed out after ${timeoutMs} ms` });
+      if (this.pending.delete(id))
+        done({ kind: 'timeout', detail: `${method} to ${to} timed out after ${timeoutMs} ms` });
     }, timeoutMs);
     this.pending.set(id, { to, done, timer });
     if (to === this.self) this.dispatchLocally(id, method, body);

@@ -10,7 +10,8 @@ import type { RegisterOp, Workload } from './workload';
 import type { SimWorld } from './world';
 
 export interface Violation {
-  readonly invariant: 'a-durable' | 'b-deleted' | 'c-counter' | 'd-cas' | 'e-preflist' | 'f-balance' | 'f-replicas' | 'converged';
+  readonly invariant:
+    'a-durable' | 'b-deleted' | 'c-counter' | 'd-cas' | 'e-preflist' | 'f-balance' | 'f-replicas' | 'converged';
   readonly detail: string;
 }
 
@@ -49,7 +50,10 @@ export function checkRegisters(workload: Workload, state: ReturnType<typeof fina
  * The register check on plain data: each key's ops in issue order (one causal chain per key)
  * and the key's final live sibling values (empty when absent or deleted).
  */
-export function checkRegisterHistories(registerOps: ReadonlyMap<string, readonly RegisterOp[]>, finalValues: (key: string) => string[]): Violation[] {
+export function checkRegisterHistories(
+  registerOps: ReadonlyMap<string, readonly RegisterOp[]>,
+  finalValues: (key: string) => string[],
+): Violation[] {
   const out: Violation[] = [];
   for (const [key, ops] of registerOps) {
     const values = finalValues(key);
@@ -58,19 +62,30 @@ export function checkRegisterHistories(registerOps: ReadonlyMap<string, readonly
     for (const v of values) {
       const op = indexOf.get(v);
       if (!op) out.push({ invariant: 'a-durable', detail: `${key}: value ${v} was never written` });
-      else if (op.status === 'ok' && op.index < lastAcked) out.push({ invariant: 'a-durable', detail: `${key}: superseded value ${v} (op ${op.index}) visible after acked op ${lastAcked}` });
+      else if (op.status === 'ok' && op.index < lastAcked)
+        out.push({
+          invariant: 'a-durable',
+          detail: `${key}: superseded value ${v} (op ${op.index}) visible after acked op ${lastAcked}`,
+        });
     }
     const last = ops[lastAcked];
     if (!last) continue;
     if (last.kind === 'delete') {
       const revived = values.filter((v) => indexOf.get(v)?.status === 'ok');
-      if (revived.length > 0) out.push({ invariant: 'b-deleted', detail: `${key}: deleted (op ${lastAcked}) but shows acknowledged ${revived.join(', ')}` });
+      if (revived.length > 0)
+        out.push({
+          invariant: 'b-deleted',
+          detail: `${key}: deleted (op ${lastAcked}) but shows acknowledged ${revived.join(', ')}`,
+        });
     } else {
       const later = ops.slice(lastAcked + 1);
       const acceptable = new Set([last.value!, ...later.filter((o) => o.value).map((o) => o.value!)]);
       const laterDelete = later.some((o) => o.kind === 'delete');
       if (!values.some((v) => acceptable.has(v)) && !laterDelete) {
-        out.push({ invariant: 'a-durable', detail: `${key}: acknowledged put ${last.value} (op ${lastAcked}) lost; final values [${values.join(', ')}]` });
+        out.push({
+          invariant: 'a-durable',
+          detail: `${key}: acknowledged put ${last.value} (op ${lastAcked}) lost; final values [${values.join(', ')}]`,
+        });
       }
     }
   }
@@ -88,7 +103,11 @@ function counterSides(value: unknown): Map<string, number> {
   return out;
 }
 
-export function checkCounters(world: SimWorld, workload: Workload, state: ReturnType<typeof finalState>): { violations: Violation[]; lost: number } {
+export function checkCounters(
+  world: SimWorld,
+  workload: Workload,
+  state: ReturnType<typeof finalState>,
+): { violations: Violation[]; lost: number } {
   const out: Violation[] = [];
   let lostTotal = 0;
   const lostBySlot = new Map(world.lostSlots.map((s) => [s.slot, s.totals]));
@@ -102,9 +121,13 @@ export function checkCounters(world: SimWorld, workload: Workload, state: Return
       const t = shipper.slotTotals().get(key);
       if (!t) continue;
       const slot = shipper.slotId();
-      for (const [sign, want] of [['+', t.total], ['-', t.neg]] as const) {
+      for (const [sign, want] of [
+        ['+', t.total],
+        ['-', t.neg],
+      ] as const) {
         const have = sides.get(`${sign}${slot}`) ?? 0;
-        if (have !== want) out.push({ invariant: 'c-counter', detail: `${key}: live slot ${sign}${slot} has ${have}, counted ${want}` });
+        if (have !== want)
+          out.push({ invariant: 'c-counter', detail: `${key}: live slot ${sign}${slot} has ${have}, counted ${want}` });
       }
     }
     // A crashed slot holds between what a write quorum acknowledged and what it counted;
@@ -112,16 +135,27 @@ export function checkCounters(world: SimWorld, workload: Workload, state: Return
     for (const [slot, totals] of lostBySlot) {
       const t = totals.get(key);
       if (!t) continue;
-      for (const [sign, acked, counted] of [['+', t.acked, t.total], ['-', t.ackedNeg ?? 0, t.neg ?? 0]] as const) {
+      for (const [sign, acked, counted] of [
+        ['+', t.acked, t.total],
+        ['-', t.ackedNeg ?? 0, t.neg ?? 0],
+      ] as const) {
         const have = sides.get(`${sign}${slot}`) ?? 0;
-        if (have < acked || have > counted) out.push({ invariant: 'c-counter', detail: `${key}: crashed slot ${sign}${slot} has ${have}, outside [acked ${acked}, counted ${counted}]` });
+        if (have < acked || have > counted)
+          out.push({
+            invariant: 'c-counter',
+            detail: `${key}: crashed slot ${sign}${slot} has ${have}, outside [acked ${acked}, counted ${counted}]`,
+          });
         lost += sign === '+' ? counted - have : -(counted - have);
         lostTotal += counted - have;
       }
     }
     let total = 0;
     for (const [k, x] of sides) total += k.startsWith('+') ? x : -x;
-    if (total !== applied - lost) out.push({ invariant: 'c-counter', detail: `${key}: total ${total} != applied ${applied} - lost in crashes ${lost}` });
+    if (total !== applied - lost)
+      out.push({
+        invariant: 'c-counter',
+        detail: `${key}: total ${total} != applied ${applied} - lost in crashes ${lost}`,
+      });
   }
   return { violations: out, lost: lostTotal };
 }
@@ -129,8 +163,10 @@ export function checkCounters(world: SimWorld, workload: Workload, state: Return
 export function checkCas(workload: Workload): Violation[] {
   const out: Violation[] = [];
   const createsOk = new Map<string, number>();
-  for (const h of workload.casHistory) if (h.op.kind === 'create' && h.output?.ok) createsOk.set(h.key, (createsOk.get(h.key) ?? 0) + 1);
-  for (const [key, n] of createsOk) if (n > 1) out.push({ invariant: 'd-cas', detail: `${key}: ${n} creates succeeded` });
+  for (const h of workload.casHistory)
+    if (h.op.kind === 'create' && h.output?.ok) createsOk.set(h.key, (createsOk.get(h.key) ?? 0) + 1);
+  for (const [key, n] of createsOk)
+    if (n > 1) out.push({ invariant: 'd-cas', detail: `${key}: ${n} creates succeeded` });
   for (const [key, r] of checkCasHistories(workload.casHistory)) {
     if (!r.ok && !r.inconclusive) out.push({ invariant: 'd-cas', detail: `${key}: not linearizable: ${r.reason}` });
   }
@@ -146,7 +182,11 @@ export function checkPreferenceLists(world: SimWorld): Violation[] {
     const owners = new Set(ring.partitions.map((c) => c.owner).filter((o) => o !== ''));
     if (owners.size < n) continue;
     sim.node.preferenceLists().primaries.forEach((list, p) => {
-      if (list.length !== n || new Set(list).size !== n) out.push({ invariant: 'e-preflist', detail: `${sim.name} at ${world.now()}: partition ${p} has [${list.join(',')}]` });
+      if (list.length !== n || new Set(list).size !== n)
+        out.push({
+          invariant: 'e-preflist',
+          detail: `${sim.name} at ${world.now()}: partition ${p} has [${list.join(',')}]`,
+        });
     });
   }
   return out.slice(0, 5);
@@ -157,9 +197,12 @@ export function checkConvergence(world: SimWorld, state: ReturnType<typeof final
   const out: Violation[] = [];
   const up = world.upNodes();
   const prints = new Set(up.map((s) => ringFingerprint(s.node.ring())));
-  if (prints.size !== 1) return [{ invariant: 'converged', detail: `${prints.size} different rings across ${up.length} nodes` }];
+  if (prints.size !== 1)
+    return [{ invariant: 'converged', detail: `${prints.size} different rings across ${up.length} nodes` }];
   const ring = up[0]!.node.ring();
-  const valid = Object.values(ring.members).filter((m) => m.status === 'valid').map((m) => m.name);
+  const valid = Object.values(ring.members)
+    .filter((m) => m.status === 'valid')
+    .map((m) => m.name);
   const counts = new Map(valid.map((v) => [v, 0]));
   for (const c of ring.partitions) {
     if (c.next) out.push({ invariant: 'f-balance', detail: `partition still moving to ${c.next}` });
@@ -167,8 +210,10 @@ export function checkConvergence(world: SimWorld, state: ReturnType<typeof final
   }
   const q = ring.ringSize;
   for (const [name, k] of counts) {
-    if (!valid.includes(name)) out.push({ invariant: 'f-balance', detail: `${name} (${ring.members[name]?.status}) owns ${k} partitions` });
-    else if (k < Math.floor(q / valid.length) || k > Math.ceil(q / valid.length)) out.push({ invariant: 'f-balance', detail: `${name} owns ${k} of ${q} with ${valid.length} members` });
+    if (!valid.includes(name))
+      out.push({ invariant: 'f-balance', detail: `${name} (${ring.members[name]?.status}) owns ${k} partitions` });
+    else if (k < Math.floor(q / valid.length) || k > Math.ceil(q / valid.length))
+      out.push({ invariant: 'f-balance', detail: `${name} owns ${k} of ${q} with ${valid.length} members` });
   }
   const prefs = up[0]!.node.preferenceLists();
   const activeUp = up.filter((s) => isActive(ring.members[s.name]));
@@ -179,7 +224,11 @@ export function checkConvergence(world: SimWorld, state: ReturnType<typeof final
       const primaries = prefs.primaries[partitionOfKey(world, key)]!;
       const want = hash32(`${key}#${entryFingerprint(up[0]!.node.durable.store.typeOf(key), entry)}`);
       const behind = primaries.filter((n) => hashes.get(n) !== want);
-      if (behind.length > 0) out.push({ invariant: 'f-replicas', detail: `${key}: primaries ${behind.join(',')} lack the merged version (held by ${holders.join(',')})` });
+      if (behind.length > 0)
+        out.push({
+          invariant: 'f-replicas',
+          detail: `${key}: primaries ${behind.join(',')} lack the merged version (held by ${holders.join(',')})`,
+        });
     }
   }
   return out.slice(0, 10);

@@ -205,9 +205,17 @@ export class SimNetwork {
     const f: NetworkFaults = { ...this.faults, ...faults };
     const rate = (x: number) => x >= 0 && x <= 1;
     if (!rate(f.dropRate)) throw new RangeError(`SimNetwork: dropRate must be in [0, 1], got ${f.dropRate}`);
-    if (!rate(f.duplicateRate)) throw new RangeError(`SimNetwork: duplicateRate must be in [0, 1], got ${f.duplicateRate}`);
-    if (!(Number.isInteger(f.minDelayMs) && Number.isInteger(f.maxDelayMs) && f.minDelayMs >= 0 && f.maxDelayMs >= f.minDelayMs)) {
-      throw new RangeError(`SimNetwork: need integer 0 <= minDelayMs <= maxDelayMs, got [${f.minDelayMs}, ${f.maxDelayMs}]`);
+    if (!rate(f.duplicateRate))
+      throw new RangeError(`SimNetwork: duplicateRate must be in [0, 1], got ${f.duplicateRate}`);
+    if (!(
+      Number.isInteger(f.minDelayMs) &&
+      Number.isInteger(f.maxDelayMs) &&
+      f.minDelayMs >= 0 &&
+      f.maxDelayMs >= f.minDelayMs
+    )) {
+      throw new RangeError(
+        `SimNetwork: need integer 0 <= minDelayMs <= maxDelayMs, got [${f.minDelayMs}, ${f.maxDelayMs}]`,
+      );
     }
     this.faults = f;
   }
@@ -308,7 +316,8 @@ export class SimNetwork {
     const msg = this.cloneMessages ? structuredClone(message) : message;
     this.stats.inFlight++;
     this.sched.atWith(time, this.deliverFn, new Envelope(src, dst, dst.incarnation, msg));
-    if (this.trace !== null) this.trace(`${this.stamp()} ${dup ? 'dup    ' : 'send   '} ${src.name} -> ${dst.name} ${msg.t} (due ${time})`);
+    if (this.trace !== null)
+      this.trace(`${this.stamp()} ${dup ? 'dup    ' : 'send   '} ${src.name} -> ${dst.name} ${msg.t} (due ${time})`);
   }
 
   private deliver(env: Envelope): void {
@@ -319,7 +328,10 @@ export class SimNetwork {
     let reason: DropReason | null = null;
     let handler: Handler | null = null;
     if (!dst.up || dst.incarnation !== env.toIncarnation) reason = 'down';
-    else if (src.group !== dst.group || (this.blockCount > 0 && src.blockedTo !== null && src.blockedTo.has(dst.name))) {
+    else if (
+      src.group !== dst.group ||
+      (this.blockCount > 0 && src.blockedTo !== null && src.blockedTo.has(dst.name))
+    ) {
       reason = 'partition';
     } else {
       handler = dst.transport === null ? null : dst.transport.handler;
@@ -328,7 +340,8 @@ export class SimNetwork {
     if (reason !== null) {
       stats.dropped++;
       stats.droppedBy[reason]++;
-      if (this.trace !== null) this.trace(`${this.stamp()} drop    ${src.name} -> ${dst.name} ${env.message.t} (${reason}, in flight)`);
+      if (this.trace !== null)
+        this.trace(`${this.stamp()} drop    ${src.name} -> ${dst.name} ${env.message.t} (${reason}, in flight)`);
       return;
     }
     stats.delivered++;

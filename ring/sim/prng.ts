@@ -61,7 +61,16 @@ export class SimRandom implements Random {
   private static child(parent: SimRandom, label: string): SimRandom {
     const r: SimRandom = Object.create(SimRandom.prototype);
     // Assign in the constructor's field order so all instances share one hidden class.
-    const w = r as unknown as { seed: number; path: string; k0: number; k1: number; a: number; b: number; c: number; d: number };
+    const w = r as unknown as {
+      seed: number;
+      path: string;
+      k0: number;
+      k1: number;
+      a: number;
+      b: number;
+      c: number;
+      d: number;
+    };
     w.seed = parent.seed;
     w.path = parent.path === '' ? label : `${parent.path}/${label}`;
     w.k0 = hashLabel(parent.k0, parent.k1, 0x3c6ef372, label);
@@ -124,7 +133,8 @@ export class SimRandom implements Random {
       if (n !== Math.floor(n)) throw new RangeError(`SimRandom.int: n must be an integer, got ${n}`);
       return Math.floor(this.u32() * INV_TWO_POW_32 * n);
     }
-    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`SimRandom.int: n must be a positive safe integer, got ${n}`);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new RangeError(`SimRandom.int: n must be a positive safe integer, got ${n}`);
     return Math.floor(this.next53() * n);
   }
 

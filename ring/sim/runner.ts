@@ -162,7 +162,10 @@ export async function simCli(kinds: readonly SimKind[], entryUrl: string, replay
   const secs = (performance.now() - t0) / 1000;
   const ops = results.reduce((n, r) => n + r.ops, 0);
   const virtualS = results.reduce((n, r) => n + r.virtualMs, 0) / 1000;
-  const converge = results.map((r) => r.convergedAfterMs).filter((x) => x >= 0).sort((a, b) => a - b);
+  const converge = results
+    .map((r) => r.convergedAfterMs)
+    .filter((x) => x >= 0)
+    .sort((a, b) => a - b);
   const stuck = results.filter((r) => r.convergedAfterMs < 0).map((r) => `${r.seed}/${r.kind}`);
   const slowest = [...results].sort((a, b) => (b.elapsedMs ?? 0) - (a.elapsedMs ?? 0))[0];
   const perKind = Object.fromEntries(
@@ -189,7 +192,9 @@ export async function simCli(kinds: readonly SimKind[], entryUrl: string, replay
   };
   if (values.json) console.error(JSON.stringify(stats));
   else {
-    const busy = Object.entries(perKind).map(([k, v]) => `${k} ${v.busySeconds} s`).join(', ');
+    const busy = Object.entries(perKind)
+      .map(([k, v]) => `${k} ${v.busySeconds} s`)
+      .join(', ');
     console.error(
       `(${stats.seconds} s on ${workers} workers, ${stats.seedsPerSecond} seeds/s [busy: ${busy}], ` +
         `${ops} client ops, ${stats.virtualSeconds} virtual s, slowest convergence ${stats.convergeMaxMs} ms, ` +

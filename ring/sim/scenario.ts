@@ -2,7 +2,15 @@
 // loss, duplication, reordering, partitions symmetric and one-way, crashes with and
 // without disk, clock skew, a join and a graceful leave), then heal, let the cluster
 // quiesce, and check the invariants.
-import { checkCas, checkConvergence, checkCounters, checkPreferenceLists, checkRegisters, finalState, type Violation } from './checkers';
+import {
+  checkCas,
+  checkConvergence,
+  checkCounters,
+  checkPreferenceLists,
+  checkRegisters,
+  finalState,
+  type Violation,
+} from './checkers';
 import { FaultSchedule } from './faults';
 import type { RunOptions, SeedSummary, SimKind } from './runner';
 import { Workload } from './workload';
@@ -44,7 +52,13 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
   world.run(3_000);
 
   schedule.start();
-  const workload = new Workload(world, rnd.fork('workload'), { clients: 6, keysPerClient: 6, casKeys: 4, counterKeys: 5, thinkMs: 25 });
+  const workload = new Workload(world, rnd.fork('workload'), {
+    clients: 6,
+    keysPerClient: 6,
+    casKeys: 4,
+    counterKeys: 5,
+    thinkMs: 25,
+  });
   workload.start();
 
   const violations: Violation[] = [];
@@ -74,7 +88,10 @@ export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): 
   world.run(1_000);
   if (convergedAfterMs < 0) {
     const statuses = world.upNodes().map((n) => `${n.name}:${n.node.ring().members[n.name]?.status ?? 'none'}`);
-    violations.push({ invariant: 'converged', detail: `not quiet ${opts.quiesceMaxMs} ms after healing (members ${statuses.join(' ')})` });
+    violations.push({
+      invariant: 'converged',
+      detail: `not quiet ${opts.quiesceMaxMs} ms after healing (members ${statuses.join(' ')})`,
+    });
   }
   const state = finalState(world);
   violations.push(...checkRegisters(workload, state));
@@ -117,7 +134,8 @@ export function quiet(world: SimWorld): boolean {
   for (let p = 0; p < prefs.primaries.length; p++) {
     let first: Uint32Array | undefined;
     for (const name of prefs.primaries[p]!) {
-      const buckets = byName.get(name)?.partition(p)?.buckets ?? new Uint32Array(world.config.antiEntropyBucketsPerPartition);
+      const buckets =
+        byName.get(name)?.partition(p)?.buckets ?? new Uint32Array(world.config.antiEntropyBucketsPerPartition);
       if (!first) first = buckets;
       else for (let b = 0; b < buckets.length; b++) if (buckets[b] !== first[b]) return false;
     }

@@ -172,7 +172,9 @@ export class SimScheduler {
   /** @internal shared by at/after/atWith/Timers. */
   schedule(time: number, fn: (arg: any) => void, arg: unknown, owner: OwnerTimers | null): SimHandle {
     if (!(time >= this._now && time < Infinity)) {
-      throw new RangeError(`SimScheduler: cannot schedule at ${time} (now ${this._now}); time must be finite and not in the past`);
+      throw new RangeError(
+        `SimScheduler: cannot schedule at ${time} (now ${this._now}); time must be finite and not in the past`,
+      );
     }
     const ev = new SimEvent(this.seq++, time, fn, arg, owner, owner === null ? 0 : owner.gen);
     this.live++;

@@ -146,16 +146,30 @@ export class Workload {
     const roll = this.random.next();
     const last = [...this.casHistory].reverse().find((h) => h.key === key && h.output?.value !== undefined);
     const op: CasOp =
-      roll < 0.5 ? { kind: 'create', value } : roll < 0.8 ? { kind: 'cas', expected: (last?.output?.value as string | null | undefined) ?? null, value } : { kind: 'read' };
-    const entry: HistoryEntry & { key: string } = { id: ++this.opId, key, process: client, op, invokedAt: this.world.now() };
+      roll < 0.5
+        ? { kind: 'create', value }
+        : roll < 0.8
+          ? { kind: 'cas', expected: (last?.output?.value as string | null | undefined) ?? null, value }
+          : { kind: 'read' };
+    const entry: HistoryEntry & { key: string } = {
+      id: ++this.opId,
+      key,
+      process: client,
+      op,
+      invokedAt: this.world.now(),
+    };
     this.casHistory.push(entry);
-    node.cas(key, (cur) => applyCasOp(op, cur as string | null), (err, res) => {
-      if (!err && res) {
-        entry.completedAt = this.world.now();
-        entry.output = res;
-        this.stats.acked++;
-      } else this.stats.failed++;
-      next();
-    });
+    node.cas(
+      key,
+      (cur) => applyCasOp(op, cur as string | null),
+      (err, res) => {
+        if (!err && res) {
+          entry.completedAt = this.world.now();
+          entry.output = res;
+          this.stats.acked++;
+        } else this.stats.failed++;
+        next();
+      },
+    );
   }
 }

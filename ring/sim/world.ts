@@ -99,7 +99,8 @@ export class SimWorld {
     const trace = this.trace;
     if (trace) this.net.onTrace((line) => trace.push(line));
     const now = () => this.scheduler.now();
-    const log = (level: string) => (msg: string, fields?: Record<string, unknown>) => trace?.push(`${now()} ${level} ${msg} ${fields ? JSON.stringify(fields) : ''}`);
+    const log = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+      trace?.push(`${now()} ${level} ${msg} ${fields ? JSON.stringify(fields) : ''}`);
     this.logger = { debug: trace ? log('debug') : () => {}, info: log('info'), warn: log('warn'), error: log('error') };
   }
 
@@ -166,7 +167,10 @@ export class SimWorld {
     const sim = this.nodes.get(name)!;
     if (!sim.up) return;
     const shipper = sim.node.counterState();
-    this.lostSlots.push({ slot: shipper.slotId(), totals: new Map([...shipper.slotTotals()].map(([k, t]) => [k, { ...t }])) });
+    this.lostSlots.push({
+      slot: shipper.slotId(),
+      totals: new Map([...shipper.slotTotals()].map(([k, t]) => [k, { ...t }])),
+    });
     sim.node.stop();
     sim.timers.cancelAll();
     this.net.crash(name);

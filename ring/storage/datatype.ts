@@ -36,7 +36,8 @@ export class DataTypeRegistry {
   private readonly types = new Map<string, DataType>();
 
   register<T>(type: DataType<T>): void {
-    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(type.name)) throw new Error(`data type name "${type.name}" must match [a-z][a-z0-9_-]{0,31}`);
+    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(type.name))
+      throw new Error(`data type name "${type.name}" must match [a-z][a-z0-9_-]{0,31}`);
     if (this.types.has(type.name)) throw new Error(`data type "${type.name}" is already registered`);
     this.types.set(type.name, type);
   }

@@ -4,20 +4,18 @@ import type { DataType, DataTypeRegistry } from './datatype';
 import { isDeleted, mergeVersioned, versionFingerprint, type Sibling, type Versioned } from './versions';
 
 export type Entry =
-  | { readonly kind: 'register'; readonly v: Versioned }
-  | { readonly kind: 'crdt'; readonly value: unknown };
+  { readonly kind: 'register'; readonly v: Versioned } | { readonly kind: 'crdt'; readonly value: unknown };
 
 export type WireSibling = { d: [string, number]; v?: unknown; x?: 1; at: number };
-export type WireEntry =
-  | { k: 'r'; vv: Record<string, number>; s: WireSibling[] }
-  | { k: 'c'; v: unknown };
+export type WireEntry = { k: 'r'; vv: Record<string, number>; s: WireSibling[] } | { k: 'c'; v: unknown };
 
 export function mergeEntries(type: DataType, a: Entry, b: Entry): Entry {
   if (a.kind === 'register' && b.kind === 'register') {
     const v = mergeVersioned(a.v, b.v);
     return v === a.v ? a : { kind: 'register', v };
   }
-  if (a.kind === 'crdt' && b.kind === 'crdt' && type.kind === 'crdt') return { kind: 'crdt', value: type.merge(a.value, b.value) };
+  if (a.kind === 'crdt' && b.kind === 'crdt' && type.kind === 'crdt')
+    return { kind: 'crdt', value: type.merge(a.value, b.value) };
   throw new Error(`cannot merge a ${a.kind} entry with a ${b.kind} entry of type ${type.name}`);
 }
 
@@ -41,7 +39,9 @@ export function decodeEntry(type: DataType, wire: WireEntry): Entry {
     return { kind: 'crdt', value: type.decode(wire.v) };
   }
   const siblings: Sibling[] = wire.s.map((s) =>
-    s.x ? { dot: [s.d[0], s.d[1]] as const, deleted: true as const, at: s.at } : { dot: [s.d[0], s.d[1]] as const, value: type.decode(s.v), at: s.at },
+    s.x
+      ? { dot: [s.d[0], s.d[1]] as const, deleted: true as const, at: s.at }
+      : { dot: [s.d[0], s.d[1]] as const, value: type.decode(s.v), at: s.at },
   );
   return { kind: 'register', v: { vv: wire.vv, siblings } };
 }
@@ -53,7 +53,8 @@ export function decodeEntryWith(types: DataTypeRegistry, typeName: string, wire:
 /** Canonical JSON (sorted keys, typed arrays as hex) so equal states print equally. */
 export function canonicalString(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
-  if (ArrayBuffer.isView(value)) return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}"`;
+  if (ArrayBuffer.isView(value))
+    return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}"`;
   if (Array.isArray(value)) return `[${value.map(canonicalString).join(',')}]`;
   const keys = Object.keys(value).sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalString((value as Record<string, unknown>)[k])}`).join(',')}}`;

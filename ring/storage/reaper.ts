@@ -17,10 +17,12 @@ export class TombstoneReaper {
 
   constructor(private readonly ctx: NodeContext) {
     ctx.rpc.on('reap-check', (_from, body: { p: number; keys: Check[] }, reply) => {
-      reply(body.keys.map(([key, hash]) => {
-        const stored = ctx.store.get(body.p, key);
-        return !stored || stored.hash === hash;
-      }));
+      reply(
+        body.keys.map(([key, hash]) => {
+          const stored = ctx.store.get(body.p, key);
+          return !stored || stored.hash === hash;
+        }),
+      );
     });
     ctx.rpc.on('reap', (_from, body: { p: number; keys: Check[] }, reply) => {
       reply(this.drop(body.p, body.keys));
@@ -53,7 +55,11 @@ export class TombstoneReaper {
       const candidates = this.candidates(p);
       if (candidates.length === 0) continue;
       this.cursor = p + 1;
-      this.reap(p, candidates, members.filter((m) => m !== this.ctx.name));
+      this.reap(
+        p,
+        candidates,
+        members.filter((m) => m !== this.ctx.name),
+      );
       return;
     }
     this.cursor = 0;
@@ -66,7 +72,8 @@ export class TombstoneReaper {
     const out: Check[] = [];
     for (const [key, stored] of data.entries) {
       if (out.length >= this.ctx.config.tombstoneReapBatchMax) break;
-      if (stored.tombstoneSince !== undefined && stored.tombstoneSince <= horizon && isTombstone(stored.entry)) out.push([key, stored.hash]);
+      if (stored.tombstoneSince !== undefined && stored.tombstoneSince <= horizon && isTombstone(stored.entry))
+        out.push([key, stored.hash]);
     }
     return out;
   }
@@ -74,28 +81,40 @@ export class TombstoneReaper {
   private reap(p: number, keys: Check[], others: string[]): void {
     this.running = true;
     const timeout = this.ctx.config.requestTimeoutMs;
-    scatter(this.ctx.rpc, others, 'reap-check', { p, keys }, {
-      timeoutMs: timeout,
-      accept: (res) => Array.isArray(res),
-      allAnswered: (got) => {
-        // Every other member must answer, and confirm the key; one that did not answer vetoes every key.
-        const votes = [...got.accepted.values()] as unknown[][];
-        const confirmed = got.met ? keys.filter((_, i) => votes.every((vote) => vote[i] === true)) : [];
-        if (confirmed.length > 0) {
-          this.ctx.rt.logger.debug('reap', { keys: confirmed.map(([k]) => k), asked: others });
-          for (const m of others) this.ctx.rpc.call(m, 'reap', { p, keys: confirmed }, timeout, () => {});
-          this.ctx.stats.tombstonesReaped += this.drop(p, confirmed);
-        }
-        this.running = false;
+    scatter(
+      this.ctx.rpc,
+      others,
+      'reap-check',
+      { p, keys },
+      {
+        timeoutMs: timeout,
+        accept: (res) => Array.isArray(res),
+        allAnswered: (got) => {
+          // Every other member must answer, and confirm the key; one that did not answer vetoes every key.
+          const votes = [...got.accepted.values()] as unknown[][];
+          const confirmed = got.met ? keys.filter((_, i) => votes.every((vote) => vote[i] === true)) : [];
+          if (confirmed.length > 0) {
+            this.ctx.rt.logger.debug('reap', { keys: confirmed.map(([k]) => k), asked: others });
+            for (const m of others) this.ctx.rpc.call(m, 'reap', { p, keys: confirmed }, timeout, () => {});
+            this.ctx.stats.tombstonesReaped += this.drop(p, confirmed);
+          }
+          this.running = false;
+        },
       },
-    });
+    );
   }
 
   private drop(p: number, keys: readonly Check[]): number {
     let n = 0;
     for (const [key, hash] of keys) {
       const stored = this.ctx.store.get(p, key);
-      if (stored && stored.hash === hash && isTombstone(stored.entry) && this.ctx.store.removeIfUnchanged(p, key, stored.seq)) n++;
+      if (
+        stored &&
+        stored.hash === hash &&
+        isTombstone(stored.entry) &&
+        this.ctx.store.removeIfUnchanged(p, key, stored.seq)
+      )
+        n++;
     }
     return n;
   }

@@ -74,7 +74,9 @@ export function writeVersioned(
   const counter = Math.max(local.vv[actor] ?? 0, context[actor] ?? 0) + 1;
   const dot: Dot = [actor, counter];
   const kept = local.siblings.filter((s) => !covers(context, s.dot));
-  const sibling: Sibling = write.deleted ? { dot, deleted: true, at: write.at } : { dot, value: write.value, at: write.at };
+  const sibling: Sibling = write.deleted
+    ? { dot, deleted: true, at: write.at }
+    : { dot, value: write.value, at: write.at };
   const vv = mergeVV(mergeVV(local.vv, context), { [actor]: counter });
   return { vv, siblings: [...kept, sibling].sort(compareSiblings) };
 }

@@ -81,7 +81,13 @@ export class VnodeStore {
   }
 
   /** Merge an incoming entry; returns the stored result and whether anything changed. */
-  merge(p: number, key: string, incoming: Entry, now: number, since?: number): { stored: StoredEntry; changed: boolean } {
+  merge(
+    p: number,
+    key: string,
+    incoming: Entry,
+    now: number,
+    since?: number,
+  ): { stored: StoredEntry; changed: boolean } {
     const data = this.partitionFor(p);
     const current = data.entries.get(key);
     const type = this.typeOf(key);
@@ -155,7 +161,13 @@ export class VnodeStore {
     return data;
   }
 
-  private install(data: PartitionData, p: number, key: string, old: StoredEntry | undefined, stored: StoredEntry): void {
+  private install(
+    data: PartitionData,
+    p: number,
+    key: string,
+    old: StoredEntry | undefined,
+    stored: StoredEntry,
+  ): void {
     const bucket = data.bucketOf(key);
     if (old) data.buckets[bucket]! ^= old.hash;
     data.buckets[bucket]! ^= stored.hash;

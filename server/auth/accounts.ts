@@ -18,15 +18,25 @@ export class Accounts {
   ) {}
 
   async signUp(username: string, password: string): Promise<SignUpResult> {
-    const doc: AccountDoc = { id: randomBytes(12).toString('base64url'), username: username.toLowerCase(), password: await hashPassword(password), createdAt: this.now() };
+    const doc: AccountDoc = {
+      id: randomBytes(12).toString('base64url'),
+      username: username.toLowerCase(),
+      password: await hashPassword(password),
+      createdAt: this.now(),
+    };
     // A retried round that finds our own document knows its first attempt landed.
-    const winner = await this.ring.casRetrying(userKey(username), (cur) => (cur ? { next: cur, result: cur as AccountDoc } : { next: doc, result: doc }));
+    const winner = await this.ring.casRetrying(userKey(username), (cur) =>
+      cur ? { next: cur, result: cur as AccountDoc } : { next: doc, result: doc },
+    );
     return winner.id === doc.id ? { ok: true, account: doc } : { ok: false, reason: 'taken' };
   }
 
   /** The account when the password matches; null otherwise (same work either way). */
   async verify(username: string, password: string): Promise<AccountDoc | null> {
-    const account = await this.ring.casRetrying(userKey(username), (cur) => ({ next: cur, result: (cur as AccountDoc | undefined) ?? null }));
+    const account = await this.ring.casRetrying(userKey(username), (cur) => ({
+      next: cur,
+      result: (cur as AccountDoc | undefined) ?? null,
+    }));
     const ok = await verifyPassword(password, account?.password ?? decoyHash);
     return ok && account ? account : null;
   }

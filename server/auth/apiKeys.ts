@@ -34,15 +34,28 @@ export class ApiKeys {
 
   async list(accountId: string): Promise<ApiKeyDoc[]> {
     const members = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.ring.get(keysKey(accountId))) ?? {});
-    const docs = await Promise.all(members.map(async (m) => liveValue<ApiKeyDoc>(await this.ring.get(apiKeyKey(m.slice(m.indexOf(':') + 1))))));
+    const docs = await Promise.all(
+      members.map(async (m) => liveValue<ApiKeyDoc>(await this.ring.get(apiKeyKey(m.slice(m.indexOf(':') + 1))))),
+    );
     return docs.filter((d): d is ApiKeyDoc => !!d && d.revokedAt === null).sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  async create(account: { id: string; username: string }, name: string): Promise<{ doc: ApiKeyDoc; key: string } | { tooMany: true }> {
+  async create(
+    account: { id: string; username: string },
+    name: string,
+  ): Promise<{ doc: ApiKeyDoc; key: string } | { tooMany: true }> {
     if ((await this.list(account.id)).length >= apiKeysPerAccountMax) return { tooMany: true };
     const key = `rl_${randomBytes(32).toString('base64url')}`;
     const hash = hashApiKey(key);
-    const doc: ApiKeyDoc = { id: randomBytes(8).toString('hex'), accountId: account.id, username: account.username, name, prefix: key.slice(0, 10), createdAt: this.now(), revokedAt: null };
+    const doc: ApiKeyDoc = {
+      id: randomBytes(8).toString('hex'),
+      accountId: account.id,
+      username: account.username,
+      name,
+      prefix: key.slice(0, 10),
+      createdAt: this.now(),
+      revokedAt: null,
+    };
     await this.ring.put(apiKeyKey(hash), doc);
     await this.ring.merge(keysKey(account.id), { [`${doc.id}:${hash}`]: 0 });
     return { doc, key };
@@ -54,7 +67,9 @@ export class ApiKeys {
   }
 
   async revoke(accountId: string, id: string): Promise<boolean> {
-    const member = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.ring.get(keysKey(accountId))) ?? {}).find((m) => m.startsWith(`${id}:`));
+    const member = twoPhaseMembers(liveValue<TwoPhaseSet>(await this.ring.get(keysKey(accountId))) ?? {}).find((m) =>
+      m.startsWith(`${id}:`),
+    );
     if (!member) return false;
     const hash = member.slice(member.indexOf(':') + 1);
     const cur = await this.ring.get(apiKeyKey(hash));

@@ -12,7 +12,9 @@ export interface PasswordHash {
 }
 
 function derive(password: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(password.normalize('NFKC'), salt, keyBytes, params, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scrypt(password.normalize('NFKC'), salt, keyBytes, params, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 export async function hashPassword(password: string): Promise<PasswordHash> {
@@ -28,4 +30,7 @@ export async function verifyPassword(password: string, stored: PasswordHash): Pr
 }
 
 /** A hash to compare against when the account does not exist, so timing does not reveal which usernames exist. */
-export const decoyHash: PasswordHash = { salt: 'AAAAAAAAAAAAAAAAAAAAAA==', hash: Buffer.alloc(keyBytes).toString('base64') };
+export const decoyHash: PasswordHash = {
+  salt: 'AAAAAAAAAAAAAAAAAAAAAA==',
+  hash: Buffer.alloc(keyBytes).toString('base64'),
+};

@@ -185,7 +185,9 @@ export class Sessions {
         }
       }
     }
-    throw unavailable('Too few of the nodes that would hold a new session can be reached from this node right now. Try again.');
+    throw unavailable(
+      'Too few of the nodes that would hold a new session can be reached from this node right now. Try again.',
+    );
   }
 
   /** This node's own copy of a session, as one of its key's primaries. */
@@ -200,7 +202,10 @@ export class Sessions {
    * Each of the key's primaries' own copy (this node's directly), in placement order;
    * undefined for one that did not answer. Settles early once `enough(held, of)` says so.
    */
-  private askPrimaries(key: string, enough: (held: number, of: number) => boolean): Promise<(PrimaryCopy | undefined)[]> {
+  private askPrimaries(
+    key: string,
+    enough: (held: number, of: number) => boolean,
+  ): Promise<(PrimaryCopy | undefined)[]> {
     const { primaries } = this.node.placement(key);
     const answers = new Array<PrimaryCopy | undefined>(primaries.length);
     return new Promise((resolve) => {

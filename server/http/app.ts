@@ -27,7 +27,7 @@ export function slugOfTarget(target: string): string | null {
   let i = 1;
   for (; i < target.length; i++) if (!isSlugCharCode(target.charCodeAt(i))) break;
   const n = i - 1;
-  if (n < slugCharsMin || n > slugCharsMax || (i < target.length && target.charCodeAt(i) !== 63 /* ? */)) return null;
+  if (n < slugCharsMin || n > slugCharsMax || (i < target.length && target.charCodeAt(i) !== 63) /* ? */) return null;
   return target.slice(1, i);
 }
 
@@ -39,11 +39,16 @@ export interface PageHandler {
 export interface AppDeps {
   /** The public API's services. */
   api: ApiDeps;
-  redirector?: { handle(req: IncomingMessage, res: ServerResponse, slug: string, heads: RedirectHeads): void | Promise<void> };
+  redirector?: {
+    handle(req: IncomingMessage, res: ServerResponse, slug: string, heads: RedirectHeads): void | Promise<void>;
+  };
   /** Next.js pages; absent when the UI is off or not built. */
   pages?: PageHandler;
   /** socket.io (engine.io) on /socket.io/. */
-  live?: { upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void; handleRequest(req: IncomingMessage, res: ServerResponse): void };
+  live?: {
+    upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+    handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  };
   /** GET /api/cluster/summary: cluster-wide figures through a coverage query. */
   summary: ClusterDeps['summary'];
   node: RingNode;
@@ -59,8 +64,15 @@ export interface AppDeps {
 
 /** A problem+json answer written straight to a socket that has no ServerResponse, then closed. */
 function rawProblem(socket: Duplex, status: number, title: string, detail: string): void {
-  const body = JSON.stringify({ type: `https://ringlink.dev/problems/${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, title, status, detail });
-  socket.end(`HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
+  const body = JSON.stringify({
+    type: `https://ringlink.dev/problems/${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
+    title,
+    status,
+    detail,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** The route table of this node (./routes/), with what is not in it: pages, and the API's 404s. */
@@ -189,7 +201,8 @@ export function createApp(deps: AppDeps) {
       const slug = deps.redirector ? slugOfTarget(req.url ?? '') : null;
       const method = req.method;
       const slugMethod = method === 'GET' || method === 'HEAD' || method === 'POST';
-      const heads = slug !== null && slugMethod && !reservedSlugs.has(slug.toLowerCase()) ? redirectHeads(req.rawHeaders) : null;
+      const heads =
+        slug !== null && slugMethod && !reservedSlugs.has(slug.toLowerCase()) ? redirectHeads(req.rawHeaders) : null;
       // The server runs with requireHostHeader off so that this refusal is problem+json too.
       const host = heads ? heads.host : req.headers.host;
       if (host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {

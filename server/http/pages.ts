@@ -16,7 +16,10 @@ function page(title: string, body: string): string {
 }
 
 export function notFoundPage(slug: string): string {
-  return page('Link not found', `<h1>This short link does not exist</h1><p>There is no link at <strong>/${escapeHtml(slug)}</strong>. Check the address for typos.</p><p><a href="/">Shorten a link</a></p>`);
+  return page(
+    'Link not found',
+    `<h1>This short link does not exist</h1><p>There is no link at <strong>/${escapeHtml(slug)}</strong>. Check the address for typos.</p><p><a href="/">Shorten a link</a></p>`,
+  );
 }
 
 const goneText = {
@@ -39,9 +42,15 @@ export function passwordPage(slug: string, error?: string): string {
 }
 
 export function tooManyGuessesPage(retryAfterSec: number): string {
-  return page('Too many attempts', `<h1>Too many attempts</h1><p>Wait ${retryAfterSec} seconds before trying this link's password again.</p>`);
+  return page(
+    'Too many attempts',
+    `<h1>Too many attempts</h1><p>Wait ${retryAfterSec} seconds before trying this link's password again.</p>`,
+  );
 }
 
 export function unavailablePage(): string {
-  return page('Try again', `<h1>Please try again</h1><p>This link cannot be checked right now. Reload the page in a moment.</p>`);
+  return page(
+    'Try again',
+    `<h1>Please try again</h1><p>This link cannot be checked right now. Reload the page in a moment.</p>`,
+  );
 }

@@ -50,7 +50,14 @@ export function classifyUserAgent(ua: string): UaClass {
   let c = uaCache.get(ua);
   if (c === undefined) {
     const type = new UAParser(ua).getDevice().type;
-    const device = type === 'mobile' || type === 'tablet' ? type : type === 'smarttv' || type === 'console' || type === 'wearable' ? 'other' : ua ? 'desktop' : 'unknown';
+    const device =
+      type === 'mobile' || type === 'tablet'
+        ? type
+        : type === 'smarttv' || type === 'console' || type === 'wearable'
+          ? 'other'
+          : ua
+            ? 'desktop'
+            : 'unknown';
     c = { human: ua !== '' && !isbot(ua), device, seed: hash53(ua) >>> 0 };
     if (ua.length <= memoKeyCharsMax) {
       if (uaCache.size >= uaCacheEntriesMax) uaCache.clear();
@@ -79,7 +86,12 @@ function referrerHost(ref: string | undefined): string {
 
 function html(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   setStaticPageHeaders(res);
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -103,18 +115,35 @@ export function createRedirector(deps: RedirectDeps) {
       perSocket.set(req.socket, m);
     }
     if (!m.cls.human) return recorder.record(slug, false, botView);
-    const visitor = deps.trustProxy ? hash53(clientAddress(heads.forwardedFor, req.socket.remoteAddress), m.cls.seed) : m.visitor;
+    const visitor = deps.trustProxy
+      ? hash53(clientAddress(heads.forwardedFor, req.socket.remoteAddress), m.cls.seed)
+      : m.visitor;
     recorder.record(slug, true, { at: now(), referrer: referrerHost(heads.referer), device: m.cls.device, visitor });
   }
 
   function redirect(res: ServerResponse, doc: LinkDoc, status: number = doc.redirectStatus): void {
     // A flat header array skips Node's per-call object walk on the hot path.
-    res.writeHead(status, ['location', doc.url, 'cache-control', 'no-store', 'x-robots-tag', 'noindex', 'content-length', '0']);
+    res.writeHead(status, [
+      'location',
+      doc.url,
+      'cache-control',
+      'no-store',
+      'x-robots-tag',
+      'noindex',
+      'content-length',
+      '0',
+    ]);
     res.end();
   }
 
   /** Count and redirect, once a click of a max-clicks link is spent; a promise only while a lease is being acquired. */
-  function spendAndRedirect(req: IncomingMessage, heads: RedirectHeads, res: ServerResponse, doc: LinkDoc, status?: number): void | Promise<void> {
+  function spendAndRedirect(
+    req: IncomingMessage,
+    heads: RedirectHeads,
+    res: ServerResponse,
+    doc: LinkDoc,
+    status?: number,
+  ): void | Promise<void> {
     if (doc.maxClicks === null || budget.trySpendLocal(doc.slug)) {
       count(req, heads, doc.slug);
       return redirect(res, doc, status);
@@ -129,7 +158,13 @@ export function createRedirector(deps: RedirectDeps) {
   }
 
   /** Synchronous for every plain redirect; a promise only for a password form or a lease acquisition. */
-  function serve(req: IncomingMessage, heads: RedirectHeads, res: ServerResponse, slug: string, doc: LinkDoc | null): void | Promise<void> {
+  function serve(
+    req: IncomingMessage,
+    heads: RedirectHeads,
+    res: ServerResponse,
+    slug: string,
+    doc: LinkDoc | null,
+  ): void | Promise<void> {
     if (!doc) {
       // Not found by fallbacks alone (a partition hides the link's replicas): say "try again", not "no such link".
       if (!directory.absenceIsAuthoritative(slug)) return html(res, 503, unavailablePage(), { 'retry-after': '1' });
@@ -137,12 +172,18 @@ export function createRedirector(deps: RedirectDeps) {
     }
     if (doc.deletedAt !== null) return html(res, 410, gonePage('deleted'));
     if (doc.expiresAt !== null && doc.expiresAt <= now()) return html(res, 410, gonePage('expired'));
-    if (doc.password) return req.method === 'POST' ? checkPassword(req, heads, res, doc) : html(res, 200, passwordPage(slug));
+    if (doc.password)
+      return req.method === 'POST' ? checkPassword(req, heads, res, doc) : html(res, 200, passwordPage(slug));
     if (req.method === 'HEAD') return redirect(res, doc);
     return spendAndRedirect(req, heads, res, doc);
   }
 
-  async function checkPassword(req: IncomingMessage, heads: RedirectHeads, res: ServerResponse, doc: LinkDoc): Promise<void> {
+  async function checkPassword(
+    req: IncomingMessage,
+    heads: RedirectHeads,
+    res: ServerResponse,
+    doc: LinkDoc,
+  ): Promise<void> {
     const wait = await deps.limits.guess(clientIp(req, deps.trustProxy), doc.slug);
     if (wait > 0) return html(res, 429, tooManyGuessesPage(wait), { 'retry-after': String(wait) });
     let body: Buffer | null;
@@ -152,7 +193,8 @@ export function createRedirector(deps: RedirectDeps) {
       return void res.destroy(); // the client went away mid-body
     }
     // An oversized form is not worth keeping the connection for (nor reading the rest of).
-    if (body === null) return html(res, 413, passwordPage(doc.slug, 'That was too long to be the password.'), { connection: 'close' });
+    if (body === null)
+      return html(res, 413, passwordPage(doc.slug, 'That was too long to be the password.'), { connection: 'close' });
     const ok = await verifyPassword(new URLSearchParams(body.toString('utf8')).get('password') ?? '', doc.password!);
     if (!ok) return html(res, 401, passwordPage(doc.slug, 'That password is not right. Try again.'));
     return spendAndRedirect(req, heads, res, doc, 303);
@@ -162,7 +204,10 @@ export function createRedirector(deps: RedirectDeps) {
     /** Answers GET, HEAD and (password form) POST on /:slug. Synchronous on the common path. */
     handle(req: IncomingMessage, res: ServerResponse, slug: string, heads: RedirectHeads): void | Promise<void> {
       const doc = directory.peek(slug);
-      const answer = doc !== undefined ? serve(req, heads, res, slug, doc) : directory.load(slug).then((d) => serve(req, heads, res, slug, d));
+      const answer =
+        doc !== undefined
+          ? serve(req, heads, res, slug, doc)
+          : directory.load(slug).then((d) => serve(req, heads, res, slug, d));
       return answer?.catch((err: unknown) => {
         if (!(err instanceof RingCallError) || res.headersSent) throw err;
         html(res, 503, unavailablePage(), { 'retry-after': '1' });

@@ -3,7 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(payload);
 }
 
@@ -13,10 +18,22 @@ export interface ProblemExtras {
   code?: string;
 }
 
-export function problem(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}, extras: ProblemExtras = {}): void {
+export function problem(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+  extras: ProblemExtras = {},
+): void {
   const type = `https://ringlink.dev/problems/${extras.code ? extras.code.replace(/_/g, '-') : title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
   const payload = JSON.stringify({ type, title, status, detail, ...extras });
-  res.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/problem+json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(payload);
 }
 
@@ -54,7 +71,13 @@ export function statusTitle(status: number): string {
 }
 
 /** An error about one input field, with a stable code: what the UI shows next to the field. */
-export function inputError(status: number, field: string | undefined, code: string, detail: string, headers: Record<string, string> = {}): HttpError {
+export function inputError(
+  status: number,
+  field: string | undefined,
+  code: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): HttpError {
   return new HttpError(status, statusTitle(status), detail, headers, { ...(field ? { field } : {}), code });
 }
 
@@ -68,7 +91,8 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
     const [v, depth] = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (depth + 1 > max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
   return false;
 }
@@ -92,7 +116,9 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
       else chunks.push(chunk);
     });
     req.once('end', () => resolve(true));
-    req.once('error', () => reject(new HttpError(400, 'Bad Request', 'the request body ended before its declared length')));
+    req.once('error', () =>
+      reject(new HttpError(400, 'Bad Request', 'the request body ended before its declared length')),
+    );
     req.once('close', () => {
       if (!req.complete) reject(new HttpError(400, 'Bad Request', 'the request body ended before its declared length'));
     });
@@ -111,6 +137,11 @@ export async function readJson(req: IncomingMessage, limitBytes: number): Promis
   } catch {
     throw new HttpError(400, 'Bad Request', 'the request body is not valid JSON');
   }
-  if (nestedDeeperThan(value, jsonDepthMax)) throw new HttpError(400, 'Bad Request', `the request body nests arrays or objects more than ${jsonDepthMax} levels deep`);
+  if (nestedDeeperThan(value, jsonDepthMax))
+    throw new HttpError(
+      400,
+      'Bad Request',
+      `the request body nests arrays or objects more than ${jsonDepthMax} levels deep`,
+    );
   return value;
 }

@@ -37,7 +37,8 @@ export function pageCsp(nonce: string): string {
 }
 /** For the server's own HTML (404/410/password pages): no scripts at all. */
 // form-action is checked on the redirect after a form post too, and the password form leads to the link's target.
-const staticCsp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'";
+const staticCsp =
+  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'";
 /** For everything that is not HTML (JSON, problem+json, metrics, socket.io): nothing may load or frame it. */
 const apiCsp = "default-src 'none'; frame-ancestors 'none'";
 
@@ -80,7 +81,11 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
 /** The client's address: the last X-Forwarded-For entry (only pass it when a proxy is trusted), else the peer's. */
 export function clientAddress(forwardedFor: string | string[] | undefined, peer: string | undefined): string {
   if (forwardedFor !== undefined) {
-    const last = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',').map((s) => s.trim()).filter(Boolean).pop();
+    const last = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .pop();
     if (last) return last;
   }
   return peer ?? 'unknown';
@@ -115,7 +120,8 @@ export function redirectHeads(raw: readonly string[]): RedirectHeads {
         if (out.userAgent === undefined && name.toLowerCase() === 'user-agent') out.userAgent = raw[i + 1];
         break;
       case 15:
-        if (name.toLowerCase() === 'x-forwarded-for') out.forwardedFor = out.forwardedFor === undefined ? raw[i + 1] : `${out.forwardedFor}, ${raw[i + 1]}`;
+        if (name.toLowerCase() === 'x-forwarded-for')
+          out.forwardedFor = out.forwardedFor === undefined ? raw[i + 1] : `${out.forwardedFor}, ${raw[i + 1]}`;
         break;
     }
   }
@@ -129,7 +135,13 @@ export function redirectHeads(raw: readonly string[]): RedirectHeads {
  */
 export function checkOrigin(req: IncomingMessage, publicOrigin: string | undefined): void {
   const origin = req.headers.origin;
-  if (!origin) throw inputError(403, undefined, 'origin_required', 'Requests that change data with a session cookie must carry an Origin header (browsers add it; scripts should use an API key instead).');
+  if (!origin)
+    throw inputError(
+      403,
+      undefined,
+      'origin_required',
+      'Requests that change data with a session cookie must carry an Origin header (browsers add it; scripts should use an API key instead).',
+    );
   const host = req.headers.host;
   const allowed = new Set<string>();
   if (host) {
@@ -137,5 +149,11 @@ export function checkOrigin(req: IncomingMessage, publicOrigin: string | undefin
     allowed.add(`https://${host}`);
   }
   if (publicOrigin) allowed.add(publicOrigin);
-  if (!allowed.has(origin)) throw inputError(403, undefined, 'origin_mismatch', `Requests from ${origin} may not change data here with a session cookie. Use this site's own pages, or an API key.`);
+  if (!allowed.has(origin))
+    throw inputError(
+      403,
+      undefined,
+      'origin_mismatch',
+      `Requests from ${origin} may not change data here with a session cookie. Use this site's own pages, or an API key.`,
+    );
 }

@@ -27,7 +27,8 @@ export class Gcra {
     const tat = Math.max(this.tat.get(key) ?? t, t);
     const next = tat + this.intervalMs;
     // Admit while the attempts ahead of the sustained rate fit in one window (the burst).
-    if (next - t > this.policy.windowMs) return { ok: false, retryMs: Math.max(1, Math.ceil(next - this.policy.windowMs - t)) };
+    if (next - t > this.policy.windowMs)
+      return { ok: false, retryMs: Math.max(1, Math.ceil(next - this.policy.windowMs - t)) };
     this.set(key, next, t);
     return { ok: true };
   }

@@ -27,7 +27,11 @@ export interface ClickBudgetLimits {
   waitersPerLinkMax: number;
 }
 
-export const defaultClickBudgetLimits: ClickBudgetLimits = { leaseClicksMax: 100, idleReturnMs: 2_000, waitersPerLinkMax: 1_000 };
+export const defaultClickBudgetLimits: ClickBudgetLimits = {
+  leaseClicksMax: 100,
+  idleReturnMs: 2_000,
+  waitersPerLinkMax: 1_000,
+};
 
 interface Lease {
   available: number;
@@ -115,7 +119,6 @@ export class ClickBudget {
       return { next: { ...s, max }, result: true };
     });
   }
-
 
   private async acquire(slug: string, max: number): Promise<number> {
     const members = Math.max(1, this.members());

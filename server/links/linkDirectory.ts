@@ -21,7 +21,11 @@ export interface LinkDirectoryLimits {
   refreshAfterMs: number;
 }
 
-export const defaultLinkDirectoryLimits: LinkDirectoryLimits = { cacheEntriesMax: 100_000, freshMs: 1_000, refreshAfterMs: 700 };
+export const defaultLinkDirectoryLimits: LinkDirectoryLimits = {
+  cacheEntriesMax: 100_000,
+  freshMs: 1_000,
+  refreshAfterMs: 700,
+};
 
 interface Cached {
   doc: LinkDoc | null;
@@ -32,7 +36,6 @@ interface Cached {
 
 /** How long a replica serves its own copy of a link from the cache before reading its store again. */
 const localFreshMs = 100;
-
 
 export class LinkDirectory {
   private readonly cache: LRUCache<string, Cached>;

@@ -90,7 +90,9 @@ async function within<T>(p: Promise<T>, ms: number, timers: Timers): Promise<T |
 }
 
 function claimTimedOut(slug: string): DomainError {
-  return unavailable(`The slug "${slug}" could not be claimed in time: too few of its replicas can agree right now. Try again in a moment.`);
+  return unavailable(
+    `The slug "${slug}" could not be claimed in time: too few of its replicas can agree right now. Try again in a moment.`,
+  );
 }
 
 export function linkStatus(doc: LinkDoc, served: number, now: number): LinkStatus {
@@ -115,7 +117,8 @@ export class LinkService {
 
   checkExpiry(expiresAt: number | null | undefined): number | null {
     if (expiresAt === undefined || expiresAt === null) return null;
-    if (expiresAt <= this.d.now()) throw invalidInput('expiresAt', 'expiry_in_past', 'The expiry must be in the future.');
+    if (expiresAt <= this.d.now())
+      throw invalidInput('expiresAt', 'expiry_in_past', 'The expiry must be in the future.');
     return expiresAt;
   }
 
@@ -139,7 +142,11 @@ export class LinkService {
     const url = checked.url!;
     const expiresAt = checked.expiresAt ?? null;
     const slug = input.slug !== undefined ? await this.claimCustom(owner, input.slug) : await this.claimRandom(owner);
-    if (await this.index.isFull(owner, slug)) throw limitReached('too_many_links', `You have about ${ownerLinksMax} links, the most one owner may hold. Delete some first.`);
+    if (await this.index.isFull(owner, slug))
+      throw limitReached(
+        'too_many_links',
+        `You have about ${ownerLinksMax} links, the most one owner may hold. Delete some first.`,
+      );
     const now = this.d.now();
     const doc: LinkDoc = {
       slug,
@@ -180,11 +187,18 @@ export class LinkService {
   /** A custom slug is granted once, through CAS. Its owner may retry a create that failed after the claim. */
   private async claimCustom(owner: string, slug: string): Promise<string> {
     const claim: SlugClaim = { owner, at: this.d.now() };
-    const claiming = this.d.ring.casRetrying(slugClaimKey(slug), (cur) => (cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim }));
+    const claiming = this.d.ring.casRetrying(slugClaimKey(slug), (cur) =>
+      cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim },
+    );
     // Past the deadline the claim may still land; its owner can simply create again (below).
     const held = await within(claiming, slugClaimDeadlineMs, this.d.timers);
     if (!held) throw claimTimedOut(slug);
-    const taken = () => conflict('slug', 'slug_taken', `The slug "${slug}" is already taken. Choose another one, or leave it empty for a random one.`);
+    const taken = () =>
+      conflict(
+        'slug',
+        'slug_taken',
+        `The slug "${slug}" is already taken. Choose another one, or leave it empty for a random one.`,
+      );
     if (held.owner !== owner || held.created) throw taken();
     if (held.at !== claim.at && liveValue(await this.d.ring.get(linkKey(slug))) !== undefined) throw taken();
     return slug;
@@ -218,7 +232,9 @@ export class LinkService {
         lastError = err;
       }
     }
-    throw unavailable(`No slug could be claimed right now (${lastError instanceof Error ? lastError.message : 'too few replicas reachable'}). Try again in a moment.`);
+    throw unavailable(
+      `No slug could be claimed right now (${lastError instanceof Error ? lastError.message : 'too few replicas reachable'}). Try again in a moment.`,
+    );
   }
 
   private reachableRandomSlug(): string | undefined {
@@ -249,7 +265,12 @@ export class LinkService {
       expiresAt: patch.expiresAt !== undefined ? this.checkExpiry(patch.expiresAt) : doc.expiresAt,
       maxClicks: patch.maxClicks !== undefined ? patch.maxClicks : doc.maxClicks,
       redirectStatus: patch.redirectStatus ?? doc.redirectStatus,
-      password: patch.password === undefined ? doc.password : patch.password === null ? null : await hashPassword(patch.password),
+      password:
+        patch.password === undefined
+          ? doc.password
+          : patch.password === null
+            ? null
+            : await hashPassword(patch.password),
       updatedAt: Math.max(this.d.now(), doc.updatedAt + 1),
     };
     if (next.maxClicks !== null && next.maxClicks !== doc.maxClicks) await this.d.budget.setMax(slug, next.maxClicks);
@@ -270,12 +291,17 @@ export class LinkService {
 
   async list(owner: string): Promise<LinkDoc[]> {
     const slugs = await this.index.members(owner);
-    const docs = await mapBounded(slugs, listConcurrencyMax, async (slug) => liveValue<LinkDoc>(await this.d.ring.get(linkKey(slug))));
+    const docs = await mapBounded(slugs, listConcurrencyMax, async (slug) =>
+      liveValue<LinkDoc>(await this.d.ring.get(linkKey(slug))),
+    );
     return docs.filter((d): d is LinkDoc => !!d && d.owner === owner && d.deletedAt === null);
   }
 
   async totals(slug: string): Promise<{ total: number; bots: number }> {
-    const [views, bots] = await Promise.all([this.d.ring.readCounter(viewsKey(slug)), this.d.ring.readCounter(botsKey(slug))]);
+    const [views, bots] = await Promise.all([
+      this.d.ring.readCounter(viewsKey(slug)),
+      this.d.ring.readCounter(botsKey(slug)),
+    ]);
     return { total: gcounterValue(views.value as GCounter), bots: gcounterValue(bots.value as GCounter) };
   }
 

@@ -27,7 +27,9 @@ export class OwnerIndex {
   }
 
   async members(owner: string): Promise<string[]> {
-    const shards = await Promise.all(Array.from({ length: ownerIndexShards }, (_, i) => this.ring.get(shardKey(owner, i.toString(16)))));
+    const shards = await Promise.all(
+      Array.from({ length: ownerIndexShards }, (_, i) => this.ring.get(shardKey(owner, i.toString(16)))),
+    );
     return shards.flatMap((r) => twoPhaseMembers(liveValue<TwoPhaseSet>(r) ?? {}));
   }
 

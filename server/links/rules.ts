@@ -31,8 +31,27 @@ const DEFAULT_SCHEMES = ['http', 'https'] as const;
 /** Schemes that run code in the visitor's browser: never allowed, whatever the deployment says. */
 const NEVER_SCHEMES = new Set(['javascript', 'vbscript', 'data']);
 /** Schemes the scheme-less heuristic must not reinterpret as "host:port". */
-const KNOWN_SCHEMES = new Set(['javascript', 'vbscript', 'data', 'file', 'ftp', 'blob', 'about', 'mailto', 'tel', 'sms', 'ws', 'wss']);
-const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443', 'ws:': '80', 'wss:': '443', 'ftp:': '21' };
+const KNOWN_SCHEMES = new Set([
+  'javascript',
+  'vbscript',
+  'data',
+  'file',
+  'ftp',
+  'blob',
+  'about',
+  'mailto',
+  'tel',
+  'sms',
+  'ws',
+  'wss',
+]);
+const DEFAULT_PORTS: Record<string, string> = {
+  'http:': '80',
+  'https:': '443',
+  'ws:': '80',
+  'wss:': '443',
+  'ftp:': '21',
+};
 const SPECIAL_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'file:']);
 
 function fail(code: string, message: string): RuleFailure {
@@ -56,8 +75,15 @@ function isEdgeJunk(code: number): boolean {
   if (code < 0xa0) return false;
   // What `\s` matches beyond ASCII (ECMA-262 WhiteSpace and LineTerminator).
   return (
-    code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 ||
-    code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
   );
 }
 
@@ -100,12 +126,16 @@ export function validateTarget(input: string, opts: TargetOptions): TargetResult
   if (!allowed.has(scheme)) {
     // "example.com:8080/x" parses with the scheme "example.com"; "localhost:3000" with "localhost".
     const rest = raw.slice(raw.indexOf(':') + 1);
-    if (scheme.includes('.') || (!KNOWN_SCHEMES.has(scheme) && /^\d{1,5}(?:[/?#]|$)/.test(rest))) return notAbsolute(raw);
+    if (scheme.includes('.') || (!KNOWN_SCHEMES.has(scheme) && /^\d{1,5}(?:[/?#]|$)/.test(rest)))
+      return notAbsolute(raw);
     return fail('scheme', `Only ${schemeList(allowed)} links can be shortened ("${scheme}:" links are not allowed).`);
   }
 
   if (url.username !== '' || url.password !== '') {
-    return fail('credentials', 'Links must not contain a user name or password (user:pass@host). Remove them and try again.');
+    return fail(
+      'credentials',
+      'Links must not contain a user name or password (user:pass@host). Remove them and try again.',
+    );
   }
 
   const opaque = !SPECIAL_SCHEMES.has(url.protocol) && url.host === '';
@@ -113,20 +143,32 @@ export function validateTarget(input: string, opts: TargetOptions): TargetResult
   if (!opaque && host === '') return fail('no_host', 'The link needs a host name, e.g. https://example.com/page.');
 
   if (!opaque && isSelfHost(host, effectivePort(url), opts.selfHosts)) {
-    return fail('self_link', 'Links to this shortener itself are not allowed (they would redirect in a loop). Shorten the original address instead.');
+    return fail(
+      'self_link',
+      'Links to this shortener itself are not allowed (they would redirect in a loop). Shorten the original address instead.',
+    );
   }
 
   if (!opaque && !opts.allowPrivate) {
     const addr = classifyHost(host);
     if (addr) {
-      return fail('private_address', `${host} is ${ADDRESS_KIND[addr]}, which people following the link cannot reach. Only public addresses can be shortened.`);
+      return fail(
+        'private_address',
+        `${host} is ${ADDRESS_KIND[addr]}, which people following the link cannot reach. Only public addresses can be shortened.`,
+      );
     }
     const name = classifyName(host);
     if (name === 'single_label') {
-      return fail('private_name', `"${host}" is not a full domain name (it only works inside a local network). Use the public name, e.g. ${host}.example.com.`);
+      return fail(
+        'private_name',
+        `"${host}" is not a full domain name (it only works inside a local network). Use the public name, e.g. ${host}.example.com.`,
+      );
     }
     if (name) {
-      return fail('private_name', `"${host}" is a local host name that people following the link cannot reach. Use a public domain name.`);
+      return fail(
+        'private_name',
+        `"${host}" is a local host name that people following the link cannot reach. Use a public domain name.`,
+      );
     }
   }
 
@@ -147,7 +189,10 @@ function schemeList(allowed: ReadonlySet<string>): string {
 function notParsed(raw: string): RuleFailure {
   // A scheme followed by something unparseable (http://999.1.1.1/, http://exa mple.com/).
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
-    return fail('invalid_url', 'This is not a valid web address. Check the host name for typos, spaces or an impossible IP address.');
+    return fail(
+      'invalid_url',
+      'This is not a valid web address. Check the host name for typos, spaces or an impossible IP address.',
+    );
   }
   return notAbsolute(raw);
 }
@@ -162,7 +207,10 @@ function notAbsolute(raw: string): RuleFailure {
   } catch {
     // no suggestion
   }
-  const hint = suggestion && suggestion.length <= TARGET_MAX_LENGTH ? ` Did you mean ${suggestion}?` : ' For example: https://example.com/page.';
+  const hint =
+    suggestion && suggestion.length <= TARGET_MAX_LENGTH
+      ? ` Did you mean ${suggestion}?`
+      : ' For example: https://example.com/page.';
   return fail('not_absolute', `Links must be complete web addresses starting with http:// or https://.${hint}`);
 }
 

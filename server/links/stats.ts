@@ -80,7 +80,12 @@ function pruneSeries(m: Record<string, GCounter>): Record<string, GCounter> {
 }
 
 export function mergeStats(a: LinkStats, b: LinkStats): LinkStats {
-  return { m: pruneSeries(mergeCounters(a.m, b.m)), r: mergeCounters(a.r, b.r), d: mergeCounters(a.d, b.d), u: mergeHll(a.u, b.u) };
+  return {
+    m: pruneSeries(mergeCounters(a.m, b.m)),
+    r: mergeCounters(a.r, b.r),
+    d: mergeCounters(a.d, b.d),
+    u: mergeHll(a.u, b.u),
+  };
 }
 
 type WirePairs = [key: string, counter: GCounter][];
@@ -171,7 +176,8 @@ export interface StatsSummary {
 export function summarizeStats(s: LinkStats, now: number, minutes = 60): StatsSummary {
   const last = Math.floor(now / 60_000);
   const series = [];
-  for (let i = last - minutes + 1; i <= last; i++) series.push({ t: new Date(i * 60_000).toISOString(), n: gcounterValue(counterAt(s.m, String(i)) ?? {}) });
+  for (let i = last - minutes + 1; i <= last; i++)
+    series.push({ t: new Date(i * 60_000).toISOString(), n: gcounterValue(counterAt(s.m, String(i)) ?? {}) });
   const ranked = (rec: CounterMap) =>
     Object.entries(rec)
       .map(([k, v]) => [k, gcounterValue(v)] as const)
@@ -179,7 +185,9 @@ export function summarizeStats(s: LinkStats, now: number, minutes = 60): StatsSu
   return {
     uniques: Math.round(hllEstimate(s.u)),
     series,
-    referrers: ranked(s.r).slice(0, 20).map(([host, n]) => ({ host, n })),
+    referrers: ranked(s.r)
+      .slice(0, 20)
+      .map(([host, n]) => ({ host, n })),
     devices: ranked(s.d).map(([device, n]) => ({ device, n })),
   };
 }
@@ -220,7 +228,8 @@ export class LocalStats {
     let newest = -Infinity;
     for (const k of this.m.keys()) newest = Math.max(newest, k);
     for (const k of [...this.m.keys()]) if (k <= newest - seriesRetentionMinutes) this.m.delete(k);
-    const slotted = (map: Map<string | number, number>) => counterMap([...map].map(([k, n]) => [String(k), { [this.slot]: n }]));
+    const slotted = (map: Map<string | number, number>) =>
+      counterMap([...map].map(([k, n]) => [String(k), { [this.slot]: n }]));
     return { m: slotted(this.m), r: slotted(this.r), d: slotted(this.d), u: this.u };
   }
 }

@@ -27,11 +27,17 @@ export const linkSummaryQuery: CoverageQuery<LinkSummary> = {
     } else if (key.startsWith('views/')) {
       const n = gcounterValue(value as GCounter);
       acc.views += n;
-      if (acc.top.length < topLinksMax || n > acc.top[acc.top.length - 1]![1]) acc.top = mergeTop(acc.top, [[key.slice(6), n]]);
+      if (acc.top.length < topLinksMax || n > acc.top[acc.top.length - 1]![1])
+        acc.top = mergeTop(acc.top, [[key.slice(6), n]]);
     } else if (key.startsWith('bots/')) acc.bots += gcounterValue(value as GCounter);
     return acc;
   },
-  combine: (a, b) => ({ links: a.links + b.links, views: a.views + b.views, bots: a.bots + b.bots, top: mergeTop(a.top, b.top) }),
+  combine: (a, b) => ({
+    links: a.links + b.links,
+    views: a.views + b.views,
+    bots: a.bots + b.bots,
+    top: mergeTop(a.top, b.top),
+  }),
   replicas: 2,
   // Views and bots are sums of grow-only counters, so the larger is the fresher; links too
   // (a delete that one replica has not seen yet is at most a moment early).

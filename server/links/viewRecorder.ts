@@ -16,7 +16,12 @@ export interface ViewRecorderLimits {
   idleEvictMs: number;
 }
 
-export const defaultViewRecorderLimits: ViewRecorderLimits = { flushIntervalMs: 200, flushLinksMax: 2_000, mergesInFlightMax: 256, idleEvictMs: 10 * 60_000 };
+export const defaultViewRecorderLimits: ViewRecorderLimits = {
+  flushIntervalMs: 200,
+  flushLinksMax: 2_000,
+  mergesInFlightMax: 256,
+  idleEvictMs: 10 * 60_000,
+};
 
 /** A link's local stats slot, with its view counter's key built once. */
 class LinkTally extends LocalStats {

@@ -38,8 +38,11 @@ export class ChannelDirectory {
   ) {
     node.app.on(appMessages.messages.chan, (from, body) => {
       const m = body as { join?: unknown; leave?: unknown } | null;
-      if (Array.isArray(m?.join)) for (const room of m.join.slice(0, roomsPerAnnouncementMax)) if (typeof room === 'string') this.add(room, from);
-      if (Array.isArray(m?.leave)) for (const room of m.leave.slice(0, roomsPerAnnouncementMax)) if (typeof room === 'string') this.subscribers.get(room)?.delete(from);
+      if (Array.isArray(m?.join))
+        for (const room of m.join.slice(0, roomsPerAnnouncementMax)) if (typeof room === 'string') this.add(room, from);
+      if (Array.isArray(m?.leave))
+        for (const room of m.leave.slice(0, roomsPerAnnouncementMax))
+          if (typeof room === 'string') this.subscribers.get(room)?.delete(from);
     });
   }
 

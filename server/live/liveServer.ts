@@ -105,7 +105,12 @@ export function createLive(deps: LiveDeps) {
   const { clock, timers } = deps.runtime;
   const limits = deps.limits ?? defaultLiveLimits;
   const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
-  const engine = new Engine({ transports: ['websocket'], maxHttpBufferSize: limits.messageBytesMax, pingInterval: 20_000, pingTimeout: 20_000 });
+  const engine = new Engine({
+    transports: ['websocket'],
+    maxHttpBufferSize: limits.messageBytesMax,
+    pingInterval: 20_000,
+    pingTimeout: 20_000,
+  });
 
   let redis: { pub: Redis; sub: Redis } | undefined;
   const channels = new ChannelDirectory(
@@ -122,11 +127,20 @@ export function createLive(deps: LiveDeps) {
   if (deps.redisUrl) {
     // Commands fail at once while Redis is away (no unbounded offline queue): live packets
     // are lost meanwhile (pub/sub), everything else goes on, and ioredis reconnects.
-    const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n: number) => Math.min(2_000, 50 * 2 ** n) };
+    const options = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (n: number) => Math.min(2_000, 50 * 2 ** n),
+    };
     const pub = new Redis(deps.redisUrl, options);
     const sub = new Redis(deps.redisUrl, { ...options, enableOfflineQueue: true });
-    for (const [name, c] of [['pub', pub], ['sub', sub]] as const) {
-      c.on('error', (err: Error) => log.warn({ err: err.message, client: name }, 'redis error (live updates paused until it reconnects)'));
+    for (const [name, c] of [
+      ['pub', pub],
+      ['sub', sub],
+    ] as const) {
+      c.on('error', (err: Error) =>
+        log.warn({ err: err.message, client: name }, 'redis error (live updates paused until it reconnects)'),
+      );
       c.on('ready', () => log.info({ client: name }, 'redis ready'));
     }
     redis = { pub, sub };
@@ -157,7 +171,9 @@ export function createLive(deps: LiveDeps) {
   function originOk(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
     const host = req.headers.host;
-    return !!origin && ((!!host && (origin === `http://${host}` || origin === `https://${host}`)) || origin === publicOrigin);
+    return (
+      !!origin && ((!!host && (origin === `http://${host}` || origin === `https://${host}`)) || origin === publicOrigin)
+    );
   }
 
   io.use((socket, next) => {
@@ -172,7 +188,11 @@ export function createLive(deps: LiveDeps) {
       }
       // Cross-site WebSocket hijacking: a cookie only counts from our own pages.
       const session = originOk(socket.request) ? await deps.sessions.identify(readSessionId(socket.request)) : null;
-      socket.data.owner = session ? (session.doc.accountId ? `a:${session.doc.accountId}` : `s:${session.idHash}`) : null;
+      socket.data.owner = session
+        ? session.doc.accountId
+          ? `a:${session.doc.accountId}`
+          : `s:${session.idHash}`
+        : null;
       socket.data.credential = session ? `session:${session.idHash}` : null;
       next();
     })().catch((err: Error) => next(new Error(`could not check the session: ${err.message}`)));
@@ -273,12 +293,20 @@ export function createLive(deps: LiveDeps) {
     const room = a?.cluster === true ? 'cluster' : typeof a?.slug === 'string' ? linkRoom(a.slug) : undefined;
     // The socket's own room (its id) is not a subscription.
     const joined = socket.rooms.size - 1;
-    if (room !== undefined && !socket.rooms.has(room) && joined + socket.data.subscribing >= limits.subscriptionsPerSocketMax) {
-      return { ok: false, error: `at most ${limits.subscriptionsPerSocketMax} subscriptions per connection; unsubscribe from some first` };
+    if (
+      room !== undefined &&
+      !socket.rooms.has(room) &&
+      joined + socket.data.subscribing >= limits.subscriptionsPerSocketMax
+    ) {
+      return {
+        ok: false,
+        error: `at most ${limits.subscriptionsPerSocketMax} subscriptions per connection; unsubscribe from some first`,
+      };
     }
     socket.data.subscribing++;
     try {
-      if (socket.data.subscribing > limits.subscribesInFlightPerSocketMax) await new Promise<void>((resolve) => socket.data.queue.push(resolve));
+      if (socket.data.subscribing > limits.subscribesInFlightPerSocketMax)
+        await new Promise<void>((resolve) => socket.data.queue.push(resolve));
       return await subscribe(socket, a);
     } finally {
       socket.data.subscribing--;
@@ -297,7 +325,8 @@ export function createLive(deps: LiveDeps) {
       socket.emit('cluster', feed.snapshot());
       return { ok: true };
     }
-    if (typeof a?.slug !== 'string' || !SLUG_PATTERN.test(a.slug)) return { ok: false, error: 'subscribe needs {slug} (a link of yours) or {cluster: true}' };
+    if (typeof a?.slug !== 'string' || !SLUG_PATTERN.test(a.slug))
+      return { ok: false, error: 'subscribe needs {slug} (a link of yours) or {cluster: true}' };
     const owner = socket.data.owner;
     if (!owner) return { ok: false, error: 'sign in, or use the browser session that created the link' };
     await links.owned(owner, a.slug).catch(() => {

@@ -35,7 +35,10 @@ export class MessageBudget {
   take(): MessageVerdict {
     const t = this.now();
     const elapsedMs = Math.max(0, t - this.refilledAt);
-    this.tokens = Math.min(this.limits.messageBurstMax, this.tokens + (elapsedMs * this.limits.messagesPerSecondMax) / 1000);
+    this.tokens = Math.min(
+      this.limits.messageBurstMax,
+      this.tokens + (elapsedMs * this.limits.messagesPerSecondMax) / 1000,
+    );
     this.refilledAt = t;
     if (this.tokens >= 1) {
       this.tokens -= 1;

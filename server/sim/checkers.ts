@@ -55,7 +55,9 @@ export function checkSlugsGrantedOnce(creates: readonly CreateRecord[], finalLin
   for (const c of [...creates].filter((c) => c.outcome === 'ok').sort((a, b) => a.invokedAt - b.invokedAt)) {
     const first = done.get(c.slug!);
     if (first && first.completedAt! < c.invokedAt) {
-      violation(`"${c.slug}" was granted again to ${c.owner} at ${c.invokedAt}, after ${first.client}'s create succeeded`);
+      violation(
+        `"${c.slug}" was granted again to ${c.owner} at ${c.invokedAt}, after ${first.client}'s create succeeded`,
+      );
     }
     if (!first) done.set(c.slug!, c);
   }
@@ -91,7 +93,7 @@ export function checkMaxClicks(
 ): ShortenerViolation[] {
   const out: ShortenerViolation[] = [];
   const violation = (detail: string) => out.push({ invariant: 'max-clicks', detail });
-  if (!exhausted && budgets.length > 0) violation('after the heal, the clients could not use up every link\'s clicks');
+  if (!exhausted && budgets.length > 0) violation("after the heal, the clients could not use up every link's clicks");
   for (const b of budgets) {
     let served = 0;
     for (const n of b.servedByLife.values()) served += n;

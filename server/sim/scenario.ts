@@ -253,7 +253,10 @@ async function viewRecords(
   asks.forEach(({ slug, node }, i) => {
     const r = answered && 'value' in answered ? answered.value[i] : undefined;
     const totals = r?.status === 'fulfilled' ? r.value : undefined;
-    for (const [key, n] of [[viewsKey(slug), totals?.total], [botsKey(slug), totals?.bots]] as const) {
+    for (const [key, n] of [
+      [viewsKey(slug), totals?.total],
+      [botsKey(slug), totals?.bots],
+    ] as const) {
       let m = reported.get(key);
       if (!m) reported.set(key, (m = new Map()));
       m.set(node, n);

@@ -288,7 +288,12 @@ export class WsTransport implements Transport {
   private readonly path: string;
   private readonly packr = new Packr({ useRecords: false, moreTypes: true });
   /** Data frames: typed arrays round trip, binary fields are copied out of the frame. */
-  private readonly unpackr = new Unpackr({ useRecords: false, moreTypes: true, mapsAsObjects: true, copyBuffers: true });
+  private readonly unpackr = new Unpackr({
+    useRecords: false,
+    moreTypes: true,
+    mapsAsObjects: true,
+    copyBuffers: true,
+  });
   /** Handshake frames, from unauthenticated sockets: no extensions beyond the defaults needed. */
   private readonly handshakeUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
   private readonly wss: WebSocketServer;
@@ -361,7 +366,11 @@ export class WsTransport implements Transport {
       return this.drop(1);
     }
     if (buf.length > this.limits.frameBytesMax) {
-      this.log.warn('ring transport: message larger than frameBytesMax, dropped', { to, t: message.t, bytes: buf.length });
+      this.log.warn('ring transport: message larger than frameBytesMax, dropped', {
+        to,
+        t: message.t,
+        bytes: buf.length,
+      });
       return this.drop(1);
     }
     if (conn !== undefined) return this.write(conn, buf);
@@ -400,7 +409,8 @@ export class WsTransport implements Transport {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const path = (req.url ?? '').split('?')[0];
-    if (this.closed || path !== this.path) return rejectUpgrade(socket, this.closed ? '503 Service Unavailable' : '404 Not Found');
+    if (this.closed || path !== this.path)
+      return rejectUpgrade(socket, this.closed ? '503 Service Unavailable' : '404 Not Found');
     if (this.pendingInbound >= pendingHandshakesMax) {
       this.counters.refusedHandshakes++;
       this.warnRefusal(`refused ring connection from ${remote}: too many pending handshakes`, { remote });
@@ -495,27 +505,40 @@ export class WsTransport implements Transport {
     this.conns.add(conn);
     const ws = conn.ws;
     ws.binaryType = 'nodebuffer';
-    conn.handshakeTimer = setTimeout(() => this.failHandshake(conn, 'handshake timeout'), this.limits.handshakeTimeoutMs);
+    conn.handshakeTimer = setTimeout(
+      () => this.failHandshake(conn, 'handshake timeout'),
+      this.limits.handshakeTimeoutMs,
+    );
     conn.handshakeTimer.unref();
     ws.on('message', (data: RawData, isBinary: boolean) => {
       try {
         this.onFrame(conn, data, isBinary);
       } catch (err) {
         // Never let anything escape into ws's event emitter.
-        this.log.error('ring transport: frame handling failed', { peer: conn.name || conn.remote, error: describe(err) });
+        this.log.error('ring transport: frame handling failed', {
+          peer: conn.name || conn.remote,
+          error: describe(err),
+        });
       }
     });
     ws.on('pong', () => {
       conn.alive = true;
     });
     ws.on('error', (err: Error) => {
-      this.log.debug('ring transport: socket error', { peer: conn.name || conn.remote, role: conn.role, error: err.message });
+      this.log.debug('ring transport: socket error', {
+        peer: conn.name || conn.remote,
+        role: conn.role,
+        error: err.message,
+      });
     });
     ws.on('close', (code: number, reason: Buffer) => {
       try {
         this.onClose(conn, code, reason.toString('utf8'));
       } catch (err) {
-        this.log.error('ring transport: close handling failed', { peer: conn.name || conn.remote, error: describe(err) });
+        this.log.error('ring transport: close handling failed', {
+          peer: conn.name || conn.remote,
+          error: describe(err),
+        });
       }
     });
   }
@@ -578,7 +601,12 @@ export class WsTransport implements Transport {
     if (conn.role === 'in') {
       // Server: the client's response to our challenge.
       const { name, addr, challenge2, mac } = m;
-      if (!isShortString(name) || !isShortString(addr) || !isBytes(challenge2, challengeBytes) || !isBytes(mac, macBytes)) {
+      if (
+        !isShortString(name) ||
+        !isShortString(addr) ||
+        !isBytes(challenge2, challengeBytes) ||
+        !isBytes(mac, macBytes)
+      ) {
         return this.failHandshake(conn, 'malformed handshake');
       }
       const expected = lengthPrefixedMac(this.secret, labelClient, conn.myChallenge!, name, addr);
@@ -615,7 +643,8 @@ export class WsTransport implements Transport {
 
     // Client: the server's answer.
     const { name, addr, mac } = m;
-    if (!isShortString(name) || !isShortString(addr) || !isBytes(mac, macBytes)) return this.failHandshake(conn, 'malformed handshake');
+    if (!isShortString(name) || !isShortString(addr) || !isBytes(mac, macBytes))
+      return this.failHandshake(conn, 'malformed handshake');
     const expected = lengthPrefixedMac(this.secret, labelServer, conn.myChallenge!, name, addr);
     if (!macEqual(expected, mac)) return this.failHandshake(conn, 'bad secret');
     const peer = conn.peer!;
@@ -626,7 +655,11 @@ export class WsTransport implements Transport {
       return this.abortHandshake(conn, 1000, 'self');
     }
     if (peer.name !== null && peer.name !== name) {
-      this.log.warn('ring transport: dialled one node, another answered', { expected: peer.name, answered: name, addr: conn.remote });
+      this.log.warn('ring transport: dialled one node, another answered', {
+        expected: peer.name,
+        answered: name,
+        addr: conn.remote,
+      });
       return this.abortHandshake(conn, 4003, 'unexpected peer');
     }
     this.authenticated(conn, name, addr);
@@ -697,8 +730,15 @@ export class WsTransport implements Transport {
       if (i >= 0) peer.conns.splice(i, 1);
       this.log.debug('ring transport: link down', { peer: conn.name, role: conn.role, code, reason });
     } else if (conn.role === 'out' && wasHandshake) {
-      if (code === 4001 && cutByPeer) this.warnRefusal(`ring connection to ${conn.remote} refused by the peer (bad secret?)`, { addr: conn.remote });
-      else this.log.debug('ring transport: dial failed', { peer: peer.name ?? conn.remote, addr: conn.remote, code, reason });
+      if (code === 4001 && cutByPeer)
+        this.warnRefusal(`ring connection to ${conn.remote} refused by the peer (bad secret?)`, { addr: conn.remote });
+      else
+        this.log.debug('ring transport: dial failed', {
+          peer: peer.name ?? conn.remote,
+          addr: conn.remote,
+          code,
+          reason,
+        });
     }
     if (conn.role !== 'out' || peer.dialing !== conn) return;
     peer.dialing = null;
@@ -713,7 +753,10 @@ export class WsTransport implements Transport {
     const wanted = peer.queue.length > 0 || (member && peer.dialedOk);
     if (!wanted || (!member && peer.attempt >= unknownPeerDialAttemptsMax)) {
       if (peer.queue.length > 0) {
-        this.log.debug('ring transport: giving up on peer, queue dropped', { peer: peer.name ?? peer.addrKey, queued: peer.queue.length });
+        this.log.debug('ring transport: giving up on peer, queue dropped', {
+          peer: peer.name ?? peer.addrKey,
+          queued: peer.queue.length,
+        });
       }
       this.drop(peer.queue.clear());
       peer.attempt = 0;
@@ -751,7 +794,8 @@ export class WsTransport implements Transport {
       return this.abortHandshake(conn, 1000, 'timeout');
     }
     this.counters.refusedHandshakes++;
-    if (conn.role === 'in') this.warnRefusal(`refused ring connection from ${conn.remote}: ${reason}`, { remote: conn.remote, reason });
+    if (conn.role === 'in')
+      this.warnRefusal(`refused ring connection from ${conn.remote}: ${reason}`, { remote: conn.remote, reason });
     else this.warnRefusal(`ring handshake with ${conn.remote} failed: ${reason}`, { addr: conn.remote, reason });
     this.abortHandshake(conn, 4001, 'handshake failed');
   }
@@ -761,7 +805,10 @@ export class WsTransport implements Transport {
     const w = this.refusalLog;
     const now = Date.now();
     if (now - w.windowStart >= 1000) {
-      if (w.suppressed > 0) this.log.warn(`${w.suppressed} more ring handshake failures were logged at debug level`, { suppressed: w.suppressed });
+      if (w.suppressed > 0)
+        this.log.warn(`${w.suppressed} more ring handshake failures were logged at debug level`, {
+          suppressed: w.suppressed,
+        });
       w.windowStart = now;
       w.count = 0;
       w.suppressed = 0;
@@ -846,7 +893,8 @@ export class WsTransport implements Transport {
   private write(conn: Conn, buf: Buffer): void {
     if (conn.ws.readyState !== WebSocket.OPEN || conn.state !== 'open') return this.drop(1);
     if (conn.ws.bufferedAmount + conn.batchBytes + buf.length > this.limits.peerBufferedBytesMax) return this.drop(1);
-    if (conn.batchBytes + buf.length > Math.min(batchFlushBytes, this.limits.frameBytesMax) && conn.batchCount > 0) this.flush(conn);
+    if (conn.batchBytes + buf.length > Math.min(batchFlushBytes, this.limits.frameBytesMax) && conn.batchCount > 0)
+      this.flush(conn);
     conn.batch.push(buf);
     conn.batchBytes += buf.length;
     conn.batchCount++;
@@ -879,7 +927,10 @@ export class WsTransport implements Transport {
     const q = peer.queue;
     q.push(buf);
     let dropped = 0;
-    while (q.length > this.limits.peerQueueMessagesMax || (q.bytes > this.limits.peerBufferedBytesMax && q.length > 1)) {
+    while (
+      q.length > this.limits.peerQueueMessagesMax ||
+      (q.bytes > this.limits.peerBufferedBytesMax && q.length > 1)
+    ) {
       q.shift();
       dropped++;
     }
@@ -894,7 +945,11 @@ export class WsTransport implements Transport {
       try {
         this.handler(this.name, message);
       } catch (err) {
-        this.log.error('ring transport: message handler threw', { peer: this.name, t: message.t, error: describe(err) });
+        this.log.error('ring transport: message handler threw', {
+          peer: this.name,
+          t: message.t,
+          error: describe(err),
+        });
       }
     }).unref();
   }

@@ -34,7 +34,8 @@ useHarness((x) => (h = x), { build: true });
 const ms = (x: number) => `${Math.round(x)} ms`;
 const rand = (n: number) => Math.floor(Math.random() * n);
 const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)]!;
-const sumOf = <T extends { by: number }>(xs: readonly T[], when: (x: T) => boolean) => xs.reduce((s, x) => (when(x) ? s + x.by : s), 0);
+const sumOf = <T extends { by: number }>(xs: readonly T[], when: (x: T) => boolean) =>
+  xs.reduce((s, x) => (when(x) ? s + x.by : s), 0);
 
 /** Client-side bound on one request; longer than a quorum request (1 s) and most CAS retry chains. */
 const OP_TIMEOUT_MS = 4000;
@@ -47,7 +48,14 @@ interface CasReply {
 
 /** One compare-and-set operation through the admin route; null when the outcome is unknown (error, non-200, timeout). */
 async function casCall(node: RingProcess, key: string, op: CasOp, timeoutMs = OP_TIMEOUT_MS): Promise<CasReply | null> {
-  const body = op.kind === 'read' ? { op: 'read' } : op.kind === 'create' ? { op: 'create', value: op.value } : op.kind === 'cas' ? { op: 'cas', expected: op.expected, value: op.value } : undefined;
+  const body =
+    op.kind === 'read'
+      ? { op: 'read' }
+      : op.kind === 'create'
+        ? { op: 'create', value: op.value }
+        : op.kind === 'cas'
+          ? { op: 'cas', expected: op.expected, value: op.value }
+          : undefined;
   if (!body) throw new Error(`casCall: ${op.kind} is not offered by the route`);
   try {
     const r = await admin<CasReply>(node, 'POST', `cas/${key}`, body, timeoutMs);
@@ -65,9 +73,11 @@ async function casCall(node: RingProcess, key: string, op: CasOp, timeoutMs = OP
 async function readValues(node: RingProcess, key: string): Promise<string[]> {
   const r = await kv.get(node, key, OP_TIMEOUT_MS);
   if (r.status === 404) return [];
-  if (r.status !== 200) throw new Error(`GET ${key} via ${node.name}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+  if (r.status !== 200)
+    throw new Error(`GET ${key} via ${node.name}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
   const values = (r.body as { values?: unknown }).values;
-  if (!Array.isArray(values)) throw new Error(`GET ${key} via ${node.name}: no values array in ${JSON.stringify(r.body).slice(0, 200)}`);
+  if (!Array.isArray(values))
+    throw new Error(`GET ${key} via ${node.name}: no values array in ${JSON.stringify(r.body).slice(0, 200)}`);
   return values.map(String).sort();
 }
 
@@ -91,15 +101,24 @@ describe.sequential('client histories under faults (real processes)', () => {
     }
     expect((await admin(n1, 'POST', 'cas/bad key!', { op: 'read' })).status).toBe(400);
     expect((await admin(n1, 'GET', 'cas/v-key')).status).toBe(405);
-    const unauth = await fetch(`${n1.url}/api/admin/cas/v-key`, { method: 'POST', body: '{"op":"read"}', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5000) });
+    const unauth = await fetch(`${n1.url}/api/admin/cas/v-key`, {
+      method: 'POST',
+      body: '{"op":"read"}',
+      headers: { 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(5000),
+    });
     expect(unauth.status).toBe(401);
 
     // A well-formed sequence on one node (its own primaries: quorum of one).
-    const call = (body: unknown) => waitFor(async () => {
-      const r = await admin(n1, 'POST', 'cas/v-key', body);
-      if (r.status === 503) return undefined; // not every partition's acceptors ready yet: retry
-      return r;
-    }, { timeoutMs: 10_000, intervalMs: 200, what: `cas ${JSON.stringify(body)}` });
+    const call = (body: unknown) =>
+      waitFor(
+        async () => {
+          const r = await admin(n1, 'POST', 'cas/v-key', body);
+          if (r.status === 503) return undefined; // not every partition's acceptors ready yet: retry
+          return r;
+        },
+        { timeoutMs: 10_000, intervalMs: 200, what: `cas ${JSON.stringify(body)}` },
+      );
     expect((await call({ op: 'read' })).body).toMatchObject({ value: null });
     expect((await call({ op: 'create', value: 'a' })).body).toMatchObject({ ok: true });
     expect((await call({ op: 'create', value: 'b' })).body).toMatchObject({ ok: false });
@@ -120,11 +139,17 @@ describe.sequential('client histories under faults (real processes)', () => {
     // A settled ring is not yet a working CAS: the joiners' acceptors answer not-ready until they
     // caught up (about 2 s). Wait (bounded) until a CAS read of every key succeeds through every node.
     const settledAt = performance.now();
-    await waitFor(async () => (await Promise.all(nodes.flatMap((n) => casKeys.map((k) => casCall(n, k, { kind: 'read' }, 3000))))).every((r) => r !== null), {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-      what: 'CAS reads answering through every node',
-    });
+    await waitFor(
+      async () =>
+        (await Promise.all(nodes.flatMap((n) => casKeys.map((k) => casCall(n, k, { kind: 'read' }, 3000))))).every(
+          (r) => r !== null,
+        ),
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        what: 'CAS reads answering through every node',
+      },
+    );
     const casReadyMs = performance.now() - settledAt;
 
     const victim = nodes[1]!;
@@ -144,7 +169,11 @@ describe.sequential('client histories under faults (real processes)', () => {
     const reg = { ops: 0, ok: 0, unknown: 0, deletes: 0 };
     let valueSeq = 0;
     const registerClient = async (c: number) => {
-      const slots = [0, 1, 2].map((k) => ({ key: `hr-c${c}-${k}-g0`, generation: 0, context: undefined as string | undefined }));
+      const slots = [0, 1, 2].map((k) => ({
+        key: `hr-c${c}-${k}-g0`,
+        generation: 0,
+        context: undefined as string | undefined,
+      }));
       for (const sl of slots) registerOps.set(sl.key, []);
       while (!stopped) {
         const st = pick(slots);
@@ -159,7 +188,9 @@ describe.sequential('client histories under faults (real processes)', () => {
         if (del) reg.deletes++;
         const node = pick(upNodes());
         try {
-          const r = del ? await kv.del(node, key, st.context ?? '', OP_TIMEOUT_MS) : await kv.put(node, key, op.value, st.context, OP_TIMEOUT_MS);
+          const r = del
+            ? await kv.del(node, key, st.context ?? '', OP_TIMEOUT_MS)
+            : await kv.put(node, key, op.value, st.context, OP_TIMEOUT_MS);
           if (r.status === 200 && typeof r.context === 'string') {
             op.status = 'ok';
             st.context = r.context;
@@ -189,7 +220,12 @@ describe.sequential('client histories under faults (real processes)', () => {
         const key = pick(casKeys);
         const value = `${proc}:${++valueSeq}`;
         const roll = Math.random();
-        const op: CasOp = roll < 0.35 ? { kind: 'create', value } : roll < 0.75 ? { kind: 'cas', expected: lastSeen.get(key) ?? null, value } : { kind: 'read' };
+        const op: CasOp =
+          roll < 0.35
+            ? { kind: 'create', value }
+            : roll < 0.75
+              ? { kind: 'cas', expected: lastSeen.get(key) ?? null, value }
+              : { kind: 'read' };
         const node = pick(upNodes());
         const entry: CasEntry = { id: ++opId, key, process: proc, op, invokedAt: performance.now() };
         casHistory.push(entry);
@@ -244,7 +280,11 @@ describe.sequential('client histories under faults (real processes)', () => {
       note(`${again.name} ready`);
       await at(5000);
       const [a, b, isolated] = nodes as [RingProcess, RingProcess, RingProcess];
-      await Promise.all([setBlocked(isolated, [a.name, b.name]), setBlocked(a, [isolated.name]), setBlocked(b, [isolated.name])]);
+      await Promise.all([
+        setBlocked(isolated, [a.name, b.name]),
+        setBlocked(a, [isolated.name]),
+        setBlocked(b, [isolated.name]),
+      ]);
       note(`${isolated.name} cut off`);
       // Under load the restart can run late: keep the partition and the healed tail at least 1.5 s each.
       await at(Math.max(6500, performance.now() - t0 + 1500));
@@ -278,11 +318,18 @@ describe.sequential('client histories under faults (real processes)', () => {
     let firstPassDisagreements = -1;
     const finalValues = await waitFor(
       async () => {
-        const perNode = await Promise.all(nodes.map(async (n) => new Map(await pool(regKeys, 6, async (k) => [k, await readValues(n, k)] as const))));
+        const perNode = await Promise.all(
+          nodes.map(async (n) => new Map(await pool(regKeys, 6, async (k) => [k, await readValues(n, k)] as const))),
+        );
         const disagree = regKeys.filter((k) => new Set(perNode.map((m) => JSON.stringify(m.get(k)))).size > 1);
         if (firstPassDisagreements < 0) firstPassDisagreements = disagree.length;
         if (disagree.length > 0) {
-          throw new Error(`nodes disagree on ${disagree.length} keys, e.g. ${disagree.slice(0, 3).map((k) => `${k}: ${nodes.map((n, i) => `${n.name}=${JSON.stringify(perNode[i]!.get(k))}`).join(' ')}`).join('; ')}`);
+          throw new Error(
+            `nodes disagree on ${disagree.length} keys, e.g. ${disagree
+              .slice(0, 3)
+              .map((k) => `${k}: ${nodes.map((n, i) => `${n.name}=${JSON.stringify(perNode[i]!.get(k))}`).join(' ')}`)
+              .join('; ')}`,
+          );
         }
         return perNode[0]!;
       },
@@ -296,8 +343,18 @@ describe.sequential('client histories under faults (real processes)', () => {
     // ---- CAS: a final read of every key through every node joins the history, then the check
     for (const key of casKeys) {
       for (const n of nodes) {
-        const entry: CasEntry = { id: ++opId, key, process: `final-${n.name}`, op: { kind: 'read' }, invokedAt: performance.now() };
-        const out = await waitFor(() => casCall(n, key, { kind: 'read' }), { timeoutMs: 20_000, intervalMs: 200, what: `final CAS read of ${key} via ${n.name}` });
+        const entry: CasEntry = {
+          id: ++opId,
+          key,
+          process: `final-${n.name}`,
+          op: { kind: 'read' },
+          invokedAt: performance.now(),
+        };
+        const out = await waitFor(() => casCall(n, key, { kind: 'read' }), {
+          timeoutMs: 20_000,
+          intervalMs: 200,
+          what: `final CAS read of ${key} via ${n.name}`,
+        });
         entry.completedAt = performance.now();
         entry.output = out;
         casHistory.push(entry);
@@ -306,12 +363,19 @@ describe.sequential('client histories under faults (real processes)', () => {
     const casResults = checkCasHistories(casHistory);
     const casProblems: string[] = [];
     for (const [key, r] of casResults) {
-      if (!r.ok) casProblems.push(`${key}: ${r.inconclusive ? 'INCONCLUSIVE' : 'NOT LINEARIZABLE'} (${r.explored} states): ${r.reason}`);
+      if (!r.ok)
+        casProblems.push(
+          `${key}: ${r.inconclusive ? 'INCONCLUSIVE' : 'NOT LINEARIZABLE'} (${r.explored} states): ${r.reason}`,
+        );
     }
     const createsOk = new Map<string, number>();
-    for (const e of casHistory) if (e.op.kind === 'create' && e.output?.ok) createsOk.set(e.key, (createsOk.get(e.key) ?? 0) + 1);
+    for (const e of casHistory)
+      if (e.op.kind === 'create' && e.output?.ok) createsOk.set(e.key, (createsOk.get(e.key) ?? 0) + 1);
     for (const [key, n] of createsOk) if (n > 1) casProblems.push(`${key}: ${n} creates succeeded`);
-    const casLatency = casHistory.filter((e) => e.completedAt !== undefined && !e.process.startsWith('final-')).map((e) => e.completedAt! - e.invokedAt).sort((a, b) => a - b);
+    const casLatency = casHistory
+      .filter((e) => e.completedAt !== undefined && !e.process.startsWith('final-'))
+      .map((e) => e.completedAt! - e.invokedAt)
+      .sort((a, b) => a - b);
     const pct = (q: number) => ms(casLatency[Math.min(casLatency.length - 1, Math.floor(q * casLatency.length))] ?? 0);
     const casOut = { ok: 0, fail: 0, read: 0, unknown: 0 };
     for (const e of casHistory) {
@@ -356,7 +420,11 @@ describe.sequential('client histories under faults (real processes)', () => {
       const killedLife = log.filter((i) => i.node === victim && i.outcome === 'accepted').reverse();
       let explained = total >= accepted && total <= accepted + uncertain;
       let lostSuffix = 0;
-      for (let j = 0, s = 0; !explained && j < killedLife.length && killedLife[j]!.t >= killedAt - LOSS_WINDOW_MS; j++) {
+      for (
+        let j = 0, s = 0;
+        !explained && j < killedLife.length && killedLife[j]!.t >= killedAt - LOSS_WINDOW_MS;
+        j++
+      ) {
         s += killedLife[j]!.by;
         if (total >= accepted - s && total <= accepted - s + uncertain) {
           explained = true;
@@ -368,17 +436,25 @@ describe.sequential('client histories under faults (real processes)', () => {
       counterLines.push(
         `${key}: ${log.length} increments (${log.filter((i) => i.outcome === 'accepted').length} accepted, ${log.filter((i) => i.outcome === 'uncertain').length} uncertain), ` +
           `accepted sum ${accepted}, total ${total} on every node, diff ${diff}` +
-          (lostSuffix > 0 ? ` = the last ${lostSuffix} increments ${victim.name} accepted before its SIGKILL (unflushed)` : '') +
+          (lostSuffix > 0
+            ? ` = the last ${lostSuffix} increments ${victim.name} accepted before its SIGKILL (unflushed)`
+            : '') +
           ` [${victim.name} accepted ${lateTotal} in its last ${LOSS_WINDOW_MS} ms]`,
       );
-      if (!explained) counterProblems.push(`${key}: total ${total} != accepted sum ${accepted} (diff ${diff}, uncertain ${uncertain}), not explained by ${victim.name}'s unflushed increments`);
+      if (!explained)
+        counterProblems.push(
+          `${key}: total ${total} != accepted sum ${accepted} (diff ${diff}, uncertain ${uncertain}), not explained by ${victim.name}'s unflushed increments`,
+        );
     }
 
     const allIncrements = [...increments.values()].flat();
     const ops = reg.ops + casHistory.length + allIncrements.length;
-    const acked = reg.ok + (casHistory.length - casOut.unknown) + allIncrements.filter((i) => i.outcome === 'accepted').length;
+    const acked =
+      reg.ok + (casHistory.length - casOut.unknown) + allIncrements.filter((i) => i.outcome === 'accepted').length;
     const unknown = reg.unknown + casOut.unknown + allIncrements.filter((i) => i.outcome === 'uncertain').length;
-    console.log(`[histories] CAS answering on every node ${ms(casReadyMs)} after the ring settled; timeline: ${timeline.join(', ')}`);
+    console.log(
+      `[histories] CAS answering on every node ${ms(casReadyMs)} after the ring settled; timeline: ${timeline.join(', ')}`,
+    );
     console.log(
       `[histories] ${ops} ops, ${acked} acknowledged, ${unknown} unknown | registers: ${reg.ops} writes (${reg.ok} ok, ${reg.unknown} unknown), ` +
         `${regKeys.length} final keys (${liveKeys} live, ${multi} with siblings, ${deletedKeys} deleted/absent), first-pass disagreements ${firstPassDisagreements}, ` +

@@ -64,7 +64,10 @@ function expectBalanced(names: readonly string[], views: readonly ClusterView[])
   const hi = Math.ceil(TEST_RING_SIZE / names.length);
   for (const n of names) {
     const c = counts.get(n) ?? 0;
-    expect(c, `${n} owns ${c} of ${TEST_RING_SIZE} partitions (want ${lo}..${hi}); all: ${JSON.stringify([...counts])}`).toBeGreaterThanOrEqual(lo);
+    expect(
+      c,
+      `${n} owns ${c} of ${TEST_RING_SIZE} partitions (want ${lo}..${hi}); all: ${JSON.stringify([...counts])}`,
+    ).toBeGreaterThanOrEqual(lo);
     expect(c).toBeLessThanOrEqual(hi);
   }
 }
@@ -100,11 +103,15 @@ describe.sequential('cluster lifecycle (real processes)', () => {
     const t4 = performance.now();
     const nodes = [n1, n2, n3, n4];
     const views4 = await waitSettled(nodes, 45_000);
-    console.log(`[a] 4-node ring settled ${ms(performance.now() - t4)} after n4 was ready; owners ${JSON.stringify([...ownership(views4[0]!)])}`);
+    console.log(
+      `[a] 4-node ring settled ${ms(performance.now() - t4)} after n4 was ready; owners ${JSON.stringify([...ownership(views4[0]!)])}`,
+    );
     expectBalanced(['n1', 'n2', 'n3', 'n4'], views4);
 
     const check = await expectReadable(nodes, expected, 20_000);
-    console.log(`[a] ${expected.size} keys x 4 nodes readable; first-pass misses ${check.firstPassMisses}, all good after ${ms(check.ms)}`);
+    console.log(
+      `[a] ${expected.size} keys x 4 nodes readable; first-pass misses ${check.firstPassMisses}, all good after ${ms(check.ms)}`,
+    );
     expect(check.firstPassMisses, 'reads that missed right after the ring settled').toBe(0);
   }, 150_000);
 
@@ -127,16 +134,21 @@ describe.sequential('cluster lifecycle (real processes)', () => {
         for (const n of remaining) {
           const v = await cluster(n);
           const m = v.members.find((x) => x.name === leaver.name);
-          if (m && m.status !== 'exiting') throw new Error(`${n.name} sees ${leaver.name} as ${m.status}/${m.liveness}`);
-          if (v.ring.partitions.some((p) => p.owner === leaver.name || p.next === leaver.name)) throw new Error(`${n.name} still assigns partitions to ${leaver.name}`);
+          if (m && m.status !== 'exiting')
+            throw new Error(`${n.name} sees ${leaver.name} as ${m.status}/${m.liveness}`);
+          if (v.ring.partitions.some((p) => p.owner === leaver.name || p.next === leaver.name))
+            throw new Error(`${n.name} still assigns partitions to ${leaver.name}`);
           const others = v.members.filter((x) => x.name !== leaver.name);
-          if (others.some((x) => x.status !== 'valid' || x.liveness !== 'alive')) throw new Error(`${n.name} sees ${JSON.stringify(others)}`);
+          if (others.some((x) => x.status !== 'valid' || x.liveness !== 'alive'))
+            throw new Error(`${n.name} sees ${JSON.stringify(others)}`);
         }
         return true;
       },
       { timeoutMs: 20_000, intervalMs: 100, what: `${leaver.name} exiting or absent in every remaining view` },
     );
-    console.log(`[b] every remaining member shows ${leaver.name} gone ${ms(performance.now() - exitedAt)} after it exited`);
+    console.log(
+      `[b] every remaining member shows ${leaver.name} gone ${ms(performance.now() - exitedAt)} after it exited`,
+    );
     const check = await expectReadable(remaining, expected, 20_000);
     console.log(`[b] ${expected.size} keys x 3 remaining nodes readable; first-pass misses ${check.firstPassMisses}`);
   }, 150_000);
@@ -178,22 +190,35 @@ describe.sequential('cluster lifecycle (real processes)', () => {
       let restarted = false;
       kill(victim, 'SIGKILL');
       const observer = current[0]!;
-      const liveness = async () => (await cluster(observer, 1000)).members.find((x) => x.name === victim.name)?.liveness;
+      const liveness = async () =>
+        (await cluster(observer, 1000)).members.find((x) => x.name === victim.name)?.liveness;
       const detect = (async () => {
-        const first = await waitFor(async () => { const l = await liveness(); return l && l !== 'alive' ? l : undefined; }, {
-          timeoutMs: 15_000,
-          intervalMs: 25,
-          what: `${observer.name} noticing ${victim.name} is down`,
-        });
+        const first = await waitFor(
+          async () => {
+            const l = await liveness();
+            return l && l !== 'alive' ? l : undefined;
+          },
+          {
+            timeoutMs: 15_000,
+            intervalMs: 25,
+            what: `${observer.name} noticing ${victim.name} is down`,
+          },
+        );
         const t = performance.now() - killedAt;
         // Also when it is declared dead (suspicion timed out), unless it is back first.
-        const dead = await waitFor(async () => ((await liveness()) === 'dead' ? 'dead' : restarted ? 'restarted' : undefined), {
-          timeoutMs: 15_000,
-          intervalMs: 25,
-          what: `${observer.name} declaring ${victim.name} dead`,
-        });
-        const deadNote = dead === 'dead' ? `dead after ${ms(performance.now() - killedAt)}` : 'restarted before it was declared dead';
-        console.log(`[c] failure detection: ${observer.name} saw ${victim.name} ${first} ${ms(t)} after SIGKILL; ${deadNote}`);
+        const dead = await waitFor(
+          async () => ((await liveness()) === 'dead' ? 'dead' : restarted ? 'restarted' : undefined),
+          {
+            timeoutMs: 15_000,
+            intervalMs: 25,
+            what: `${observer.name} declaring ${victim.name} dead`,
+          },
+        );
+        const deadNote =
+          dead === 'dead' ? `dead after ${ms(performance.now() - killedAt)}` : 'restarted before it was declared dead';
+        console.log(
+          `[c] failure detection: ${observer.name} saw ${victim.name} ${first} ${ms(t)} after SIGKILL; ${deadNote}`,
+        );
         return t;
       })();
       expect(await waitExit(victim, 5000)).toBeNull();
@@ -214,7 +239,9 @@ describe.sequential('cluster lifecycle (real processes)', () => {
 
     await waitSettled(current, 30_000);
     const check = await expectReadable(current, acked, 30_000);
-    console.log(`[c] ${acked.size} acknowledged keys x 3 nodes readable; first-pass misses ${check.firstPassMisses}, all good after ${ms(check.ms)}`);
+    console.log(
+      `[c] ${acked.size} acknowledged keys x 3 nodes readable; first-pass misses ${check.firstPassMisses}, all good after ${ms(check.ms)}`,
+    );
   }, 150_000);
 
   it('d. whole-cluster kill -9 and restart from DATA_DIR: acknowledged keys, deletes and exact counters', async () => {
@@ -248,7 +275,9 @@ describe.sequential('cluster lifecycle (real processes)', () => {
     const again = await Promise.all(nodes.map((n) => h.restart(n)));
     await Promise.all(again.map((n) => waitReady(n, 30_000)));
     const allReady = performance.now() - t0;
-    console.log(`[d] whole-cluster restart-to-ready (first spawn -> all /readyz 200): ${ms(allReady)}; per node ${again.map((n) => `${n.name} ${ms(n.readyAt! - n.startedAt)}`).join(', ')}`);
+    console.log(
+      `[d] whole-cluster restart-to-ready (first spawn -> all /readyz 200): ${ms(allReady)}; per node ${again.map((n) => `${n.name} ${ms(n.readyAt! - n.startedAt)}`).join(', ')}`,
+    );
     await waitSettled(again, 30_000);
     console.log(`[d] settled ${ms(performance.now() - t0)} after the restart began`);
 
@@ -259,7 +288,11 @@ describe.sequential('cluster lifecycle (real processes)', () => {
     }
     for (const n of again) {
       for (const [key, total] of totals) {
-        const got = await waitFor(() => ctr.total(n, key), { timeoutMs: 10_000, intervalMs: 200, what: `counter ${key} via ${n.name}` });
+        const got = await waitFor(() => ctr.total(n, key), {
+          timeoutMs: 10_000,
+          intervalMs: 200,
+          what: `counter ${key} via ${n.name}`,
+        });
         expect(got, `counter ${key} via ${n.name}`).toBe(total);
       }
     }
@@ -278,7 +311,8 @@ describe.sequential('cluster lifecycle (real processes)', () => {
     // Wait (bounded) until the partition is established on both sides: the majority has
     // declared n1 dead and n1 has declared both others dead; then write through n2.
     const blockedAt = performance.now();
-    const livenessOf = async (viewer: RingProcess, name: string) => (await cluster(viewer)).members.find((m) => m.name === name)?.liveness;
+    const livenessOf = async (viewer: RingProcess, name: string) =>
+      (await cluster(viewer)).members.find((m) => m.name === name)?.liveness;
     await waitFor(async () => (await livenessOf(n2, 'n1')) === 'dead' && (await livenessOf(n3, 'n1')) === 'dead', {
       timeoutMs: 15_000,
       intervalMs: 100,
@@ -328,11 +362,19 @@ describe.sequential('cluster lifecycle (real processes)', () => {
     // Increments are acknowledged (202) once counted in n4's memory; SIGINT right after the
     // last one must still ship them all before the process exits.
     const key = 'g-ctr';
-    const statuses = await pool(Array.from({ length: 300 }, (_, i) => i), 16, () => ctr.incr(n4, key));
+    const statuses = await pool(
+      Array.from({ length: 300 }, (_, i) => i),
+      16,
+      () => ctr.incr(n4, key),
+    );
     expect(statuses.every((s) => s === 202)).toBe(true);
     kill(n4, 'SIGINT');
     expect(await waitExit(n4, 10_000)).toBe(0);
-    const total = await waitFor(() => ctr.total(nodes[0]!, key), { timeoutMs: 10_000, intervalMs: 100, what: `${key} via n1` });
+    const total = await waitFor(() => ctr.total(nodes[0]!, key), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      what: `${key} via n1`,
+    });
     expect(total).toBe(300);
 
     // Back from its DATA_DIR, then a graceful leave, then a restart: it must join again, not exit.
@@ -357,16 +399,22 @@ describe.sequential('cluster lifecycle (real processes)', () => {
       expect(await ready(intruder), 'n3 (wrong secret) must never become ready').toBe(false);
       for (const n of [n1, n2]) {
         const v = await cluster(n);
-        expect(v.members.map((m) => m.name), `${n.name}'s members`).not.toContain('n3');
+        expect(
+          v.members.map((m) => m.name),
+          `${n.name}'s members`,
+        ).not.toContain('n3');
       }
       await sleep(250);
     }
     for (const n of [n1, n2]) {
-      const refused = await waitFor(async () => ((await metric(n, 'ringlink_transport_refused_handshakes_total')) ?? 0) || undefined, {
-        timeoutMs: 10_000,
-        intervalMs: 250,
-        what: `${n.name} counting a refused handshake`,
-      });
+      const refused = await waitFor(
+        async () => ((await metric(n, 'ringlink_transport_refused_handshakes_total')) ?? 0) || undefined,
+        {
+          timeoutMs: 10_000,
+          intervalMs: 250,
+          what: `${n.name} counting a refused handshake`,
+        },
+      );
       console.log(`[f] ${n.name} ringlink_transport_refused_handshakes_total = ${refused}`);
       expect(refused).toBeGreaterThan(0);
     }
@@ -379,21 +427,29 @@ describe.sequential('cluster lifecycle (real processes)', () => {
       ['PORT=abc', { PORT: 'abc' }, 'PORT'],
       ['RING_SIZE=100', { RING_SIZE: '100' }, 'RING_SIZE'],
       ['R=5 with N_VAL=3', { R: '5', N_VAL: '3' }, 'R'],
-      ['NODE_ENV=production without CLUSTER_SECRET', { NODE_ENV: 'production', CLUSTER_SECRET: undefined }, 'CLUSTER_SECRET'],
+      [
+        'NODE_ENV=production without CLUSTER_SECRET',
+        { NODE_ENV: 'production', CLUSTER_SECRET: undefined },
+        'CLUSTER_SECRET',
+      ],
     ];
     for (const [label, env, variable] of cases) {
-      it(label, async () => {
-        const node = await h.spawnNode({ name: 'bad', env });
-        const code = await waitExit(node, 10_000);
-        const stderr = node.stderr.text();
-        const lines = stderr.split('\n').filter((l) => l.length > 0);
-        console.log(`[g] ${label}: exit ${code}, stderr ${JSON.stringify(stderr)}`);
-        expect(code).toBe(1);
-        expect(lines, `stderr: ${JSON.stringify(stderr)}`).toHaveLength(1);
-        expect(stderr.endsWith('\n')).toBe(true);
-        expect(lines[0]).toMatch(new RegExp(`\\b${variable}\\b`));
-        expect(node.log.text()).toBe(stderr); // nothing on stdout either
-      }, 20_000);
+      it(
+        label,
+        async () => {
+          const node = await h.spawnNode({ name: 'bad', env });
+          const code = await waitExit(node, 10_000);
+          const stderr = node.stderr.text();
+          const lines = stderr.split('\n').filter((l) => l.length > 0);
+          console.log(`[g] ${label}: exit ${code}, stderr ${JSON.stringify(stderr)}`);
+          expect(code).toBe(1);
+          expect(lines, `stderr: ${JSON.stringify(stderr)}`).toHaveLength(1);
+          expect(stderr.endsWith('\n')).toBe(true);
+          expect(lines[0]).toMatch(new RegExp(`\\b${variable}\\b`));
+          expect(node.log.text()).toBe(stderr); // nothing on stdout either
+        },
+        20_000,
+      );
     }
   });
 });

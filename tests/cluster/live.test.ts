@@ -29,7 +29,11 @@ class RedisServer {
   proc: ChildProcess | undefined;
   constructor(readonly port: number) {}
   async start(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.proc = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     await waitFor(
       async () => {
         const s = spawnSync('redis-cli', ['-p', String(this.port), 'ping'], { encoding: 'utf8' });
@@ -50,7 +54,10 @@ function connect(node: RingProcess, cookie: string | undefined): Promise<Socket>
   return connectSocket(node, { cookie }, { reconnectionDelay: 100, reconnectionDelayMax: 500 });
 }
 
-const adapters = [{ name: 'ring adapter', redis: false }, ...(hasRedis ? [{ name: 'Redis sharded adapter', redis: true }] : [])];
+const adapters = [
+  { name: 'ring adapter', redis: false },
+  ...(hasRedis ? [{ name: 'Redis sharded adapter', redis: true }] : []),
+];
 
 describe.each(adapters)('live updates with the $name', ({ redis }) => {
   let h: Harness;
@@ -94,7 +101,11 @@ describe.each(adapters)('live updates with the $name', ({ redis }) => {
       const t0 = performance.now();
       await Promise.all(nodes.map((n) => visit(n, slug)));
       const want = round * nodes.length;
-      await waitFor(() => seen.every((m) => m.get(slug) === want), { timeoutMs: 3_000, intervalMs: 10, what: `total ${want} on every socket` });
+      await waitFor(() => seen.every((m) => m.get(slug) === want), {
+        timeoutMs: 3_000,
+        intervalMs: 10,
+        what: `total ${want} on every socket`,
+      });
       const ms = performance.now() - t0;
       console.log(`round ${round}: clicks on 3 nodes seen by sockets on 3 nodes after ${Math.round(ms)} ms`);
       expect(ms).toBeLessThan(1_000);
@@ -129,20 +140,31 @@ describe.each(adapters)('live updates with the $name', ({ redis }) => {
 
       await redisServer!.stop();
       for (let i = 0; i < 5; i++) expect((await visit(nodes[i % 3]!, slug)).status).toBe(302);
-      expect((await owner.via(nodes[1]!).post('/api/links', { url: 'https://example.com/while-redis-is-down' })).status).toBe(201);
-      await waitFor(async () => (await owner.get(`/api/links/${slug}/stats`)).body.total === 6, { timeoutMs: 5_000, intervalMs: 100, what: 'exact totals without Redis' });
+      expect(
+        (await owner.via(nodes[1]!).post('/api/links', { url: 'https://example.com/while-redis-is-down' })).status,
+      ).toBe(201);
+      await waitFor(async () => (await owner.get(`/api/links/${slug}/stats`)).body.total === 6, {
+        timeoutMs: 5_000,
+        intervalMs: 100,
+        what: 'exact totals without Redis',
+      });
 
       await redisServer!.start();
       await sleep(2_500); // ioredis reconnects with backoff (at most 2 s)
       await visit(nodes[1]!, slug);
-      await waitFor(() => seen.get(slug) === 7, { timeoutMs: 10_000, intervalMs: 50, what: 'live updates after Redis returned' });
+      await waitFor(() => seen.get(slug) === 7, {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+        what: 'live updates after Redis returned',
+      });
     }, 60_000);
   }
 
   it('after a partition heals, every node reports exact totals', async () => {
     const { owner, slug } = await ownerWithLink();
     const [n1, n2, n3] = nodes as [RingProcess, RingProcess, RingProcess];
-    const block = async (n: RingProcess, names: string[]) => expect((await admin(n, 'POST', 'faults', { block: names })).status).toBe(200);
+    const block = async (n: RingProcess, names: string[]) =>
+      expect((await admin(n, 'POST', 'faults', { block: names })).status).toBe(200);
     await block(n1, ['n2', 'n3']);
     await block(n2, ['n1']);
     await block(n3, ['n1']);
@@ -157,7 +179,11 @@ describe.each(adapters)('live updates with the $name', ({ redis }) => {
     const t0 = performance.now();
     await Promise.all(
       nodes.map((n) =>
-        waitFor(async () => (await owner.via(n).get(`/api/links/${slug}/stats`)).body.total === served, { timeoutMs: 15_000, intervalMs: 50, what: `exact total on ${n.name}` }),
+        waitFor(async () => (await owner.via(n).get(`/api/links/${slug}/stats`)).body.total === served, {
+          timeoutMs: 15_000,
+          intervalMs: 50,
+          what: `exact total on ${n.name}`,
+        }),
       ),
     );
     console.log(`exact totals on every node ${Math.round(performance.now() - t0)} ms after the heal`);
@@ -170,13 +196,25 @@ describe.each(adapters)('live updates with the $name', ({ redis }) => {
     watcher.on('cluster', (c) => (latest = c));
     expect(await watcher.emitWithAck('subscribe', { cluster: true })).toEqual({ ok: true });
     // Every member alive first (an earlier partition may still be fading from n1's view).
-    await waitFor(() => latest?.members.length === 3 && latest.members.every((m) => m.liveness === 'alive'), { timeoutMs: 15_000, intervalMs: 20, what: 'every member alive in the feed' });
+    await waitFor(() => latest?.members.length === 3 && latest.members.every((m) => m.liveness === 'alive'), {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+      what: 'every member alive in the feed',
+    });
     const victim = nodes[2]!;
     kill(victim);
     await waitExit(victim, 5_000);
-    await waitFor(() => latest?.members.find((m) => m.name === victim.name)?.liveness === 'dead', { timeoutMs: 10_000, intervalMs: 50, what: 'the victim dead in the feed' });
+    await waitFor(() => latest?.members.find((m) => m.name === victim.name)?.liveness === 'dead', {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: 'the victim dead in the feed',
+    });
     expect(latest!.events.some((e) => e.message.startsWith(`${victim.name} is dead`))).toBe(true);
     nodes[2] = await h.restart(victim);
-    await waitFor(() => latest?.members.find((m) => m.name === victim.name)?.liveness === 'alive', { timeoutMs: 15_000, intervalMs: 50, what: 'the victim alive again' });
+    await waitFor(() => latest?.members.find((m) => m.name === victim.name)?.liveness === 'alive', {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+      what: 'the victim alive again',
+    });
   }, 60_000);
 });

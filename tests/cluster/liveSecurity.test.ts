@@ -35,8 +35,14 @@ async function connect(node: RingProcess, opts: { cookie?: string; token?: strin
 
 /** What a socket was told: its stats events per slug, `unauthorized` events, and why it disconnected. */
 function watch(s: Socket) {
-  const seen = { stats: new Map<string, number>(), unauthorized: [] as { reason: string; message: string }[], disconnect: '' };
-  s.on('stats', (st: { slug: string; total: number }) => seen.stats.set(st.slug, Math.max(seen.stats.get(st.slug) ?? 0, st.total)));
+  const seen = {
+    stats: new Map<string, number>(),
+    unauthorized: [] as { reason: string; message: string }[],
+    disconnect: '',
+  };
+  s.on('stats', (st: { slug: string; total: number }) =>
+    seen.stats.set(st.slug, Math.max(seen.stats.get(st.slug) ?? 0, st.total)),
+  );
   s.on('unauthorized', (u: { reason: string; message: string }) => seen.unauthorized.push(u));
   s.on('disconnect', (reason: string) => (seen.disconnect = reason));
   return seen;
@@ -50,20 +56,28 @@ async function createLink(client: ApiClient, path: string): Promise<string> {
 async function subscribedAt(s: Socket, seen: ReturnType<typeof watch>, slug: string, node: RingProcess, total: number) {
   expect(await s.emitWithAck('subscribe', { slug })).toEqual({ ok: true });
   await visit(node, slug);
-  await waitFor(() => seen.stats.get(slug) === total, { timeoutMs: 10_000, intervalMs: 20, what: `total ${total} on the socket` });
+  await waitFor(() => seen.stats.get(slug) === total, {
+    timeoutMs: 10_000,
+    intervalMs: 20,
+    what: `total ${total} on the socket`,
+  });
 }
 
 /** After the drop, clicks go on: the socket must see none of them (checked once the API shows them all). */
 async function clicksUnseen(owner: ApiClient, seen: ReturnType<typeof watch>, slug: string, before: number) {
   for (const n of nodes) expect((await visit(n, slug)).status).toBe(302);
-  await waitFor(async () => (await owner.get(`/api/links/${slug}/stats`)).body.total === before + nodes.length, { timeoutMs: 10_000, intervalMs: 100, what: 'the clicks counted' });
+  await waitFor(async () => (await owner.get(`/api/links/${slug}/stats`)).body.total === before + nodes.length, {
+    timeoutMs: 10_000,
+    intervalMs: 100,
+    what: 'the clicks counted',
+  });
   // The channel owner publishes at most every 100 ms, and again 300 ms after a burst.
   await sleep(1_000);
   expect(seen.stats.get(slug)).toBe(before);
 }
 
 describe('a sign-in that ends takes its live subscriptions with it', () => {
-  it('sign-out through node A drops the session\'s socket on node B', async () => {
+  it("sign-out through node A drops the session's socket on node B", async () => {
     const [a, b] = nodes as [RingProcess, RingProcess];
     const browser = new ApiClient(a);
     const slug = await createLink(browser, 'signout');
@@ -79,7 +93,11 @@ describe('a sign-in that ends takes its live subscriptions with it', () => {
     await subscribedAt(s, seen, slug, a, 1);
 
     expect((await browser.post('/api/auth/signout')).status).toBe(204);
-    await waitFor(() => seen.disconnect !== '', { timeoutMs: 10_000, intervalMs: 20, what: 'the signed-out socket disconnected' });
+    await waitFor(() => seen.disconnect !== '', {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      what: 'the signed-out socket disconnected',
+    });
     expect(seen.disconnect).toBe('io server disconnect');
     expect(seen.unauthorized).toEqual([{ reason: 'signed_out', message: expect.stringMatching(/signed out/) }]);
 
@@ -87,16 +105,23 @@ describe('a sign-in that ends takes its live subscriptions with it', () => {
     // when the clicks below have had time to be published.
     for (const n of nodes) expect((await visit(n, slug)).status).toBe(302);
     await visit(a, otherSlug);
-    await waitFor(() => bystanderSeen.stats.get(otherSlug) === 2, { timeoutMs: 10_000, intervalMs: 20, what: 'the bystander still updated' });
+    await waitFor(() => bystanderSeen.stats.get(otherSlug) === 2, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      what: 'the bystander still updated',
+    });
     await sleep(1_000);
     expect(seen.stats.get(slug)).toBe(1);
     expect(bystander.connected).toBe(true);
   }, 90_000);
 
-  it('revoking an API key through node A drops the key\'s socket on node C, and the key cannot connect again', async () => {
+  it("revoking an API key through node A drops the key's socket on node C, and the key cannot connect again", async () => {
     const [a, , c] = nodes as [RingProcess, RingProcess, RingProcess];
     const account = new ApiClient(a);
-    const su = await account.post('/api/auth/signup', { username: `ls-${randomBytes(4).toString('hex')}`, password: `pw-${randomBytes(8).toString('hex')}` });
+    const su = await account.post('/api/auth/signup', {
+      username: `ls-${randomBytes(4).toString('hex')}`,
+      password: `pw-${randomBytes(8).toString('hex')}`,
+    });
     expect(su.status).toBe(201);
     const k = await account.post('/api/keys', { name: 'live' });
     expect(k.status).toBe(201);
@@ -106,7 +131,11 @@ describe('a sign-in that ends takes its live subscriptions with it', () => {
     await subscribedAt(s, seen, slug, a, 1);
 
     expect((await account.del(`/api/keys/${k.body.id}`)).status).toBe(204);
-    await waitFor(() => seen.disconnect !== '', { timeoutMs: 10_000, intervalMs: 20, what: 'the revoked key\'s socket disconnected' });
+    await waitFor(() => seen.disconnect !== '', {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      what: "the revoked key's socket disconnected",
+    });
     expect(seen.unauthorized).toEqual([{ reason: 'key_revoked', message: expect.stringMatching(/revoked/) }]);
     await clicksUnseen(account, seen, slug, 1);
     await expect(connect(c, { token: k.body.key })).rejects.toThrow(/not valid/);
@@ -129,12 +158,19 @@ describe('per-socket message budget', () => {
         else acks.other++;
       });
     }
-    await waitFor(() => seen.disconnect !== '', { timeoutMs: 20_000, intervalMs: 20, what: 'the flooding socket disconnected' });
+    await waitFor(() => seen.disconnect !== '', {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+      what: 'the flooding socket disconnected',
+    });
     const seconds = (performance.now() - t0) / 1000;
     // Whatever the machine's pace: the burst, plus the refill over the time the flood lasted.
-    const servedMax = defaultLiveLimits.messageBurstMax + Math.ceil(defaultLiveLimits.messagesPerSecondMax * (seconds + 1));
+    const servedMax =
+      defaultLiveLimits.messageBurstMax + Math.ceil(defaultLiveLimits.messagesPerSecondMax * (seconds + 1));
     await sleep(500); // acks already on their way
-    console.log(`flood: ${acks.ok} served, ${acks.refused} refused, ${acks.other} other in ${seconds.toFixed(2)} s; disconnect: ${seen.disconnect}`);
+    console.log(
+      `flood: ${acks.ok} served, ${acks.refused} refused, ${acks.other} other in ${seconds.toFixed(2)} s; disconnect: ${seen.disconnect}`,
+    );
     expect(acks.ok + acks.other).toBeLessThanOrEqual(servedMax);
     expect(acks.refused).toBeGreaterThan(0);
     expect(acks.ok + acks.refused + acks.other).toBeLessThan(1_000);
@@ -153,8 +189,16 @@ describe('referrer hosts named like object properties', () => {
     const owner = new ApiClient(nodes[0]!);
     const slug = await createLink(owner, 'proto');
     // "android-app:" keeps the host's case, so "hasOwnProperty" arrives as is (http: lowercases it).
-    const referers = ['http://__proto__/', 'http://constructor/', 'http://prototype/', 'android-app://hasOwnProperty/', 'http://tostring/', 'https://a.example/'];
-    for (const [i, referer] of referers.entries()) expect((await visit(nodes[i % 3]!, slug, { referer })).status).toBe(302);
+    const referers = [
+      'http://__proto__/',
+      'http://constructor/',
+      'http://prototype/',
+      'android-app://hasOwnProperty/',
+      'http://tostring/',
+      'https://a.example/',
+    ];
+    for (const [i, referer] of referers.entries())
+      expect((await visit(nodes[i % 3]!, slug, { referer })).status).toBe(302);
     const want = ['__proto__', 'a.example', 'constructor', 'hasOwnProperty', 'prototype', 'tostring'];
     for (const n of nodes) {
       await waitFor(
@@ -167,7 +211,13 @@ describe('referrer hosts named like object properties', () => {
         { timeoutMs: 15_000, intervalMs: 100, what: `referrers on ${n.name}` },
       );
     }
-    const errors = nodes.flatMap((n) => n.log.text().split('\n').filter((l) => /"level":(5|6)0/.test(l)).map((l) => `${n.name}: ${l.slice(0, 300)}`));
+    const errors = nodes.flatMap((n) =>
+      n.log
+        .text()
+        .split('\n')
+        .filter((l) => /"level":(5|6)0/.test(l))
+        .map((l) => `${n.name}: ${l.slice(0, 300)}`),
+    );
     expect(errors).toEqual([]);
   }, 60_000);
 });

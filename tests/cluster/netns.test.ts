@@ -80,7 +80,10 @@ describe.skipIf(!canRun)('network partition between namespaces (root only)', () 
       );
       // The majority side accepts writes (W=2 from n2 and n3).
       for (let k = 0; k < 30; k++) {
-        const res = await admin(1, `/api/admin/kv/part${k}`, { method: 'PUT', body: JSON.stringify({ value: `v${k}` }) });
+        const res = await admin(1, `/api/admin/kv/part${k}`, {
+          method: 'PUT',
+          body: JSON.stringify({ value: `v${k}` }),
+        });
         expect(res.status, await res.text()).toBe(200);
       }
       // The isolated node knows it cannot reach W=2 replicas: an immediate, explained 503.

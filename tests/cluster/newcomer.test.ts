@@ -57,7 +57,11 @@ describe('a cluster with fewer members than N_VAL', () => {
     expect(custom.status).toBe(201);
     slugs.push('solo-custom');
     for (const slug of slugs.slice(0, 5)) expect((await visit(n1, slug)).status).toBe(302);
-    await waitFor(async () => (await c.get(`/api/links/${slugs[0]}/stats`)).body.total === 1, { timeoutMs: 5_000, intervalMs: 100, what: 'a view counted on one node' });
+    await waitFor(async () => (await c.get(`/api/links/${slugs[0]}/stats`)).body.total === 1, {
+      timeoutMs: 5_000,
+      intervalMs: 100,
+      what: 'a view counted on one node',
+    });
     expect((await c.get('/api/links')).body.links).toHaveLength(slugs.length);
     const alone = await keysHeld(n1);
 
@@ -90,7 +94,10 @@ describe('a cluster with fewer members than N_VAL', () => {
     const c = new ApiClient(n1);
     expect((await c.post('/api/links', { url: 'https://example.com/before' })).status).toBe(201);
     for (const n of [n2, n3]) h.kill(n);
-    await waitFor(async () => (await cluster(n1)).members.filter((m) => m.name !== 'n1').every((m) => m.liveness === 'dead'), { timeoutMs: 15_000, intervalMs: 200, what: 'n1 to see n2 and n3 dead' });
+    await waitFor(
+      async () => (await cluster(n1)).members.filter((m) => m.name !== 'n1').every((m) => m.liveness === 'dead'),
+      { timeoutMs: 15_000, intervalMs: 200, what: 'n1 to see n2 and n3 dead' },
+    );
     const members = (await cluster(n1)).members;
     expect(members.filter((m) => m.status === 'valid')).toHaveLength(3);
     const r = await c.post('/api/links', { url: 'https://example.com/after' });
@@ -111,11 +118,16 @@ describe('the cluster secret', () => {
   for (const nodeEnv of ['development', 'test', 'production']) {
     it(`a node listening beyond loopback refuses to start without CLUSTER_SECRET (NODE_ENV=${nodeEnv})`, async () => {
       h = new Harness();
-      const node = await h.spawnNode({ name: 'open', env: { HOST: '0.0.0.0', NODE_ENV: nodeEnv, CLUSTER_SECRET: undefined } });
+      const node = await h.spawnNode({
+        name: 'open',
+        env: { HOST: '0.0.0.0', NODE_ENV: nodeEnv, CLUSTER_SECRET: undefined },
+      });
       expect(await waitExit(node, 10_000)).toBe(1);
       const lines = node.stderr.text().split('\n').filter(Boolean);
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^config: CLUSTER_SECRET is required when HOST \(0\.0\.0\.0\) is not a loopback address/);
+      expect(lines[0]).toMatch(
+        /^config: CLUSTER_SECRET is required when HOST \(0\.0\.0\.0\) is not a loopback address/,
+      );
     });
   }
 
@@ -128,7 +140,12 @@ describe('the cluster secret', () => {
     // Another node without a secret has a different random one; the former built-in default
     // (which the probe used to join a cluster) is no better.
     const other = await h.startNode({ name: 'other', seeds: [solo], env: { ...plain, CLUSTER_SECRET: undefined } });
-    const old = await h.startNode({ name: 'old', seeds: [solo], secret: 'ringlink-dev-secret-do-not-use-in-production', env: plain });
+    const old = await h.startNode({
+      name: 'old',
+      seeds: [solo],
+      secret: 'ringlink-dev-secret-do-not-use-in-production',
+      env: plain,
+    });
     await sleep(3_000);
     expect((await cluster(solo)).members.map((m) => m.name)).toEqual(['solo']);
     for (const n of [other, old]) expect((await fetch(`${n.url}/readyz`)).status).toBe(503);
@@ -145,16 +162,32 @@ describe('the cluster secret', () => {
 
     const got: WireMessage[] = [];
     const logger = { debug() {}, info() {}, warn() {}, error() {} };
-    const intruder = new WsTransport({ name: 'intruder', addr: '127.0.0.1:9', secret: SECRET_A, resolve: () => undefined, logger });
+    const intruder = new WsTransport({
+      name: 'intruder',
+      addr: '127.0.0.1:9',
+      secret: SECRET_A,
+      resolve: () => undefined,
+      logger,
+    });
     intruder.onMessage((_from, m) => got.push(m));
     try {
       const before = (await metric(n1, 'ringlink_stranger_messages_dropped_total')) ?? 0;
-      const fetchLink: WireMessage = { t: 'rq', id: 1, s: 'intruder-life', m: 'fetch', b: { key: `link/${secretKey.body.slug}` } };
+      const fetchLink: WireMessage = {
+        t: 'rq',
+        id: 1,
+        s: 'intruder-life',
+        m: 'fetch',
+        b: { key: `link/${secretKey.body.slug}` },
+      };
       intruder.send(n1.addr, fetchLink);
       intruder.send(n1.addr, { t: 'gossip', print: 'x', live: {}, reply: false });
       // A join on another member's or an invented name's behalf is ignored.
       intruder.send(n1.addr, { t: 'join', name: 'n9', addr: '127.0.0.1:9', gen: 1 });
-      await waitFor(async () => ((await metric(n1, 'ringlink_stranger_messages_dropped_total')) ?? 0) >= before + 3, { timeoutMs: 10_000, intervalMs: 100, what: 'n1 to drop the stranger\'s messages' });
+      await waitFor(async () => ((await metric(n1, 'ringlink_stranger_messages_dropped_total')) ?? 0) >= before + 3, {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+        what: "n1 to drop the stranger's messages",
+      });
       await sleep(1_000);
       expect(intruder.stats().peers).toBe(1); // the handshake itself succeeded
       expect(got.filter((m) => m.t === 'rs')).toEqual([]);
@@ -179,10 +212,13 @@ describe('the Host header', () => {
       ],
       body,
     });
-    return { status: r.status, body: JSON.parse(r.body.toString('utf8') || '{}') as { shortUrl?: string; slug?: string } };
+    return {
+      status: r.status,
+      body: JSON.parse(r.body.toString('utf8') || '{}') as { shortUrl?: string; slug?: string },
+    };
   };
 
-  it('is never reflected into shortUrl: only the node\'s own hosts and ALLOWED_HOSTS are used, else its own address', async () => {
+  it("is never reflected into shortUrl: only the node's own hosts and ALLOWED_HOSTS are used, else its own address", async () => {
     h = new Harness();
     const n1 = await h.startNode({ name: 'n1', env: { ...plain, ALLOWED_HOSTS: 'short.example,go.example:8443' } });
     await waitReady(n1);

@@ -39,14 +39,19 @@ export function encodeRequest(r: RawRequest): Buffer {
   const names = r.headers.map(([k]) => k.toLowerCase());
   for (const [k, v] of r.headers) parts.push(Buffer.from(`${k}: `, 'latin1'), toBuf(v), Buffer.from('\r\n'));
   if (!names.includes('connection')) parts.push(Buffer.from('connection: close\r\n'));
-  if (r.body && r.frame !== false && !names.includes('content-length') && !names.includes('transfer-encoding')) parts.push(Buffer.from(`content-length: ${r.body.length}\r\n`));
+  if (r.body && r.frame !== false && !names.includes('content-length') && !names.includes('transfer-encoding'))
+    parts.push(Buffer.from(`content-length: ${r.body.length}\r\n`));
   parts.push(Buffer.from('\r\n'));
   if (r.body) parts.push(r.body);
   return Buffer.concat(parts);
 }
 
 /** Parses one response out of `data`; undefined while incomplete (unless `closed`, then what there is). */
-export function parseResponse(data: Buffer, isHead: boolean, closed: boolean): Omit<RawReply, 'text' | 'error'> | undefined {
+export function parseResponse(
+  data: Buffer,
+  isHead: boolean,
+  closed: boolean,
+): Omit<RawReply, 'text' | 'error'> | undefined {
   let at = 0;
   for (;;) {
     const end = data.indexOf('\r\n\r\n', at);
@@ -78,7 +83,8 @@ export function parseResponse(data: Buffer, isHead: boolean, closed: boolean): O
         const size = parseInt(data.subarray(p, nl).toString('latin1'), 16);
         if (!Number.isFinite(size)) return { status, headers, body: Buffer.concat(chunks) };
         if (size === 0) return { status, headers, body: Buffer.concat(chunks) };
-        if (data.length < nl + 2 + size + 2) return closed ? { status, headers, body: Buffer.concat([...chunks, data.subarray(nl + 2)]) } : undefined;
+        if (data.length < nl + 2 + size + 2)
+          return closed ? { status, headers, body: Buffer.concat([...chunks, data.subarray(nl + 2)]) } : undefined;
         chunks.push(data.subarray(nl + 2, nl + 2 + size));
         p = nl + 2 + size + 2;
       }
@@ -108,7 +114,11 @@ export function rawRequest(port: number, r: RawRequest, timeoutMs = 10_000): Pro
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ ...parsed, text: data.toString('latin1'), ...(parsed.status === 0 ? { error: error ?? 'closed' } : {}) });
+      resolve({
+        ...parsed,
+        text: data.toString('latin1'),
+        ...(parsed.status === 0 ? { error: error ?? 'closed' } : {}),
+      });
     };
     const timer = setTimeout(() => finish(true, 'timeout'), timeoutMs);
     socket.on('data', (d: Buffer) => {
@@ -119,7 +129,9 @@ export function rawRequest(port: number, r: RawRequest, timeoutMs = 10_000): Pro
     socket.on('end', () => finish(true));
     socket.on('close', () => finish(true));
     // A server may answer early (413) and close while the body is still being written: keep what arrived.
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(true, err.code === 'ECONNRESET' ? 'reset' : err.code ?? err.message));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      finish(true, err.code === 'ECONNRESET' ? 'reset' : (err.code ?? err.message)),
+    );
     socket.write(encodeRequest(r), () => {
       if (r.endAfterWrite) socket.end();
     });

@@ -38,7 +38,13 @@ interface Answer {
 }
 
 /** One request as a browser holding `cookie` (rl_sid=...) would send it; writes carry the node's Origin. */
-async function call(node: RingProcess, method: 'GET' | 'POST', path: string, cookie?: string, body?: unknown): Promise<Answer> {
+async function call(
+  node: RingProcess,
+  method: 'GET' | 'POST',
+  path: string,
+  cookie?: string,
+  body?: unknown,
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (cookie) headers.cookie = cookie;
   if (method === 'POST') headers.origin = node.url;
@@ -52,7 +58,12 @@ async function call(node: RingProcess, method: 'GET' | 'POST', path: string, coo
   });
   const text = await res.text();
   const parsed = (res.headers.get('content-type') ?? '').includes('json') && text ? JSON.parse(text) : text;
-  return { status: res.status, body: parsed, setCookies: res.headers.getSetCookie(), date: Date.parse(res.headers.get('date') ?? '') };
+  return {
+    status: res.status,
+    body: parsed,
+    setCookies: res.headers.getSetCookie(),
+    date: Date.parse(res.headers.get('date') ?? ''),
+  };
 }
 
 /** The rl_sid cookie an answer sets (`rl_sid=<id>`), checked for its attributes; undefined when it sets none. */
@@ -77,13 +88,19 @@ function slugsOf(a: Answer): string[] {
   return (a.body.links as { slug: string }[]).map((l) => l.slug).sort();
 }
 
-async function createLink(node: RingProcess, cookie: string | undefined, url: string): Promise<{ slug: string; cookie: string | undefined }> {
+async function createLink(
+  node: RingProcess,
+  cookie: string | undefined,
+  url: string,
+): Promise<{ slug: string; cookie: string | undefined }> {
   const a = await call(node, 'POST', '/api/links', cookie, { url });
   expect(a.status, JSON.stringify(a.body)).toBe(201);
   return { slug: a.body.slug as string, cookie: sessionCookieOf(a) };
 }
 
-const reason = faketimeAvailable() ? '' : ` [skipped: libfaketime is not installed (${FAKETIME_LIB} missing; apt-get install faketime)]`;
+const reason = faketimeAvailable()
+  ? ''
+  : ` [skipped: libfaketime is not installed (${FAKETIME_LIB} missing; apt-get install faketime)]`;
 
 it.skipIf(!faketimeAvailable())(
   `a session in use slides past its original 30-day expiry, on every node; an unused one expires${reason}`,
@@ -99,7 +116,10 @@ it.skipIf(!faketimeAvailable())(
     setClocks(0);
     const envOf = (name: string) => ({ RATE_LIMIT_CREATE_PER_MIN: '0', ...faketimeEnv(clockFile(name)) });
     const n1 = await h.startNode({ name: 'n1', env: envOf('n1') });
-    const [n2, n3] = await Promise.all([h.startNode({ name: 'n2', seeds: [n1], env: envOf('n2') }), h.startNode({ name: 'n3', seeds: [n1], env: envOf('n3') })]);
+    const [n2, n3] = await Promise.all([
+      h.startNode({ name: 'n2', seeds: [n1], env: envOf('n2') }),
+      h.startNode({ name: 'n3', seeds: [n1], env: envOf('n3') }),
+    ]);
     const nodes = [n1, n2, n3];
     await Promise.all(nodes.map((n) => waitReady(n, 20_000)));
     await waitSettled(nodes, 20_000);

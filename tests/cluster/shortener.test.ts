@@ -40,7 +40,16 @@ const bot = 'Mozilla/5.0 (compatible; Twitterbot/1.0)';
 async function statsOf(c: ApiClient, slug: string) {
   const r = await c.get(`/api/links/${slug}/stats`);
   expect(r.status).toBe(200);
-  return r.body as { total: number; bots: number; uniques: number; series: { n: number }[]; referrers: { host: string; n: number }[]; devices: { device: string; n: number }[]; nodes: { name: string; role: string; up: boolean }[]; partition: number };
+  return r.body as {
+    total: number;
+    bots: number;
+    uniques: number;
+    series: { n: number }[];
+    referrers: { host: string; n: number }[];
+    devices: { device: string; n: number }[];
+    nodes: { name: string; role: string; up: boolean }[];
+    partition: number;
+  };
 }
 
 describe('redirects and counting', () => {
@@ -99,21 +108,43 @@ describe('redirects and counting', () => {
     for (const n of nodes) expect((await visit(n, slug)).location).toBe('https://example.com/v1');
 
     const t0 = performance.now();
-    expect((await owner.via(nodes[1]!).patch(`/api/links/${slug}`, { url: 'https://example.com/v2' })).status).toBe(200);
+    expect((await owner.via(nodes[1]!).patch(`/api/links/${slug}`, { url: 'https://example.com/v2' })).status).toBe(
+      200,
+    );
     const tEdit = performance.now();
-    await Promise.all(nodes.map((n) => waitFor(async () => (await visit(n, slug)).location === 'https://example.com/v2', { timeoutMs: 3_000, intervalMs: 20, what: `edit on ${n.name}` })));
+    await Promise.all(
+      nodes.map((n) =>
+        waitFor(async () => (await visit(n, slug)).location === 'https://example.com/v2', {
+          timeoutMs: 3_000,
+          intervalMs: 20,
+          what: `edit on ${n.name}`,
+        }),
+      ),
+    );
     const editVisibleMs = performance.now() - tEdit;
 
     const tDel = performance.now();
     expect((await owner.via(nodes[2]!).del(`/api/links/${slug}`)).status).toBe(204);
-    await Promise.all(nodes.map((n) => waitFor(async () => (await visit(n, slug)).status === 410, { timeoutMs: 3_000, intervalMs: 20, what: `delete on ${n.name}` })));
+    await Promise.all(
+      nodes.map((n) =>
+        waitFor(async () => (await visit(n, slug)).status === 410, {
+          timeoutMs: 3_000,
+          intervalMs: 20,
+          what: `delete on ${n.name}`,
+        }),
+      ),
+    );
     const deleteVisibleMs = performance.now() - tDel;
-    console.log(`edit visible on every node ${Math.round(editVisibleMs)} ms after the PATCH answered; delete ${Math.round(deleteVisibleMs)} ms (incl. the DELETE itself); whole edit ${Math.round(tEdit - t0)} ms`);
+    console.log(
+      `edit visible on every node ${Math.round(editVisibleMs)} ms after the PATCH answered; delete ${Math.round(deleteVisibleMs)} ms (incl. the DELETE itself); whole edit ${Math.round(tEdit - t0)} ms`,
+    );
     expect(editVisibleMs).toBeLessThan(1_000);
     expect(deleteVisibleMs).toBeLessThan(1_000);
     expect((await visit(nodes[3]!, slug)).text).toContain('deleted');
     // The slug is never reissued.
-    expect((await new ApiClient(nodes[3]!).post('/api/links', { url: 'https://example.com/x', slug })).status).toBe(409);
+    expect((await new ApiClient(nodes[3]!).post('/api/links', { url: 'https://example.com/x', slug })).status).toBe(
+      409,
+    );
   });
 });
 
@@ -121,7 +152,9 @@ describe('uniqueness through CAS', () => {
   it('a custom slug asked for on every node at once is granted exactly once', async () => {
     for (let round = 0; round < 3; round++) {
       const slug = `race-${round}-${Date.now().toString(36)}`;
-      const replies = await Promise.all(nodes.map((n, i) => new ApiClient(n).post('/api/links', { url: `https://example.com/${i}`, slug })));
+      const replies = await Promise.all(
+        nodes.map((n, i) => new ApiClient(n).post('/api/links', { url: `https://example.com/${i}`, slug })),
+      );
       const statuses = replies.map((r) => r.status).sort();
       expect(statuses).toEqual([201, 409, 409, 409]);
       const winner = replies.find((r) => r.status === 201)!.body.url;
@@ -132,7 +165,9 @@ describe('uniqueness through CAS', () => {
 
   it('a username asked for on every node at once is granted exactly once', async () => {
     const username = `user${Date.now().toString(36)}`;
-    const replies = await Promise.all(nodes.map((n) => new ApiClient(n).post('/api/auth/signup', { username, password: 'long enough pw' })));
+    const replies = await Promise.all(
+      nodes.map((n) => new ApiClient(n).post('/api/auth/signup', { username, password: 'long enough pw' })),
+    );
     expect(replies.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);
   });
 });
@@ -164,7 +199,11 @@ describe('max clicks', () => {
     console.log(`max clicks ${max}: served ${served}, refused ${gone} in the burst`);
     expect(served).toBe(max);
     for (const n of nodes) expect((await visit(n, slug)).status).toBe(410);
-    const s = await waitFor(async () => ((await statsOf(owner, slug)).total === max ? true : null), { timeoutMs: 5_000, intervalMs: 100, what: 'count' });
+    const s = await waitFor(async () => ((await statsOf(owner, slug)).total === max ? true : null), {
+      timeoutMs: 5_000,
+      intervalMs: 100,
+      what: 'count',
+    });
     expect(s).toBe(true);
     expect((await owner.get(`/api/links/${slug}`)).body.status).toBe('used_up');
   });
@@ -191,14 +230,25 @@ describe('sessions, accounts and API keys', () => {
 
     const back = new ApiClient(nodes[3]!);
     expect((await back.post('/api/auth/signin', { username, password: 'wrong password' })).status).toBe(401);
-    const signin = await back.post('/api/auth/signin', { username: username.toUpperCase(), password: 'a good password' });
+    const signin = await back.post('/api/auth/signin', {
+      username: username.toUpperCase(),
+      password: 'a good password',
+    });
     expect(signin.status).toBe(200);
-    expect((await back.via(nodes[0]!).get('/api/links')).body.links.map((l: { slug: string }) => l.slug).sort()).toEqual([a, b].sort());
+    expect(
+      (await back.via(nodes[0]!).get('/api/links')).body.links.map((l: { slug: string }) => l.slug).sort(),
+    ).toEqual([a, b].sort());
 
     // Someone else sees none of it.
     const stranger = new ApiClient(nodes[0]!);
     await stranger.post('/api/links', { url: 'https://example.com/mine' });
-    for (const r of [await stranger.get(`/api/links/${a}`), await stranger.patch(`/api/links/${a}`, { url: 'https://evil.example/' }), await stranger.get(`/api/links/${a}/stats`), await stranger.del(`/api/links/${a}`)]) expect(r.status).toBe(404);
+    for (const r of [
+      await stranger.get(`/api/links/${a}`),
+      await stranger.patch(`/api/links/${a}`, { url: 'https://evil.example/' }),
+      await stranger.get(`/api/links/${a}/stats`),
+      await stranger.del(`/api/links/${a}`),
+    ])
+      expect(r.status).toBe(404);
     expect((await visit(nodes[2]!, a)).location).toBe('https://example.com/anon-1');
   });
 
@@ -215,19 +265,36 @@ describe('sessions, accounts and API keys', () => {
     expect(JSON.stringify(listed)).not.toContain(key);
 
     const script = new ApiClient(nodes[2]!, key);
-    const link = await script.call('POST', '/api/links', { url: 'https://example.com/from-a-script' }, { origin: 'https://elsewhere.example' });
+    const link = await script.call(
+      'POST',
+      '/api/links',
+      { url: 'https://example.com/from-a-script' },
+      { origin: 'https://elsewhere.example' },
+    );
     expect(link.status).toBe(201);
-    expect((await browser.via(nodes[3]!).get('/api/links')).body.links.map((l: { slug: string }) => l.slug)).toContain(link.body.slug);
+    expect((await browser.via(nodes[3]!).get('/api/links')).body.links.map((l: { slug: string }) => l.slug)).toContain(
+      link.body.slug,
+    );
 
     expect((await browser.del(`/api/keys/${created.body.id}`)).status).toBe(204);
-    await Promise.all(nodes.map((n) => waitFor(async () => (await new ApiClient(n, key).get('/api/links')).status === 401, { timeoutMs: 1_000, intervalMs: 50, what: `revoked on ${n.name}` })));
+    await Promise.all(
+      nodes.map((n) =>
+        waitFor(async () => (await new ApiClient(n, key).get('/api/links')).status === 401, {
+          timeoutMs: 1_000,
+          intervalMs: 50,
+          what: `revoked on ${n.name}`,
+        }),
+      ),
+    );
   });
 });
 
 describe('passwords and expiry', () => {
   it('a password-protected link shows a form, never the target, and limits guesses', async () => {
     const owner = new ApiClient(nodes[0]!);
-    const { slug, hasPassword } = (await owner.post('/api/links', { url: 'https://secret.example.com/plans', password: 'open sesame' })).body;
+    const { slug, hasPassword } = (
+      await owner.post('/api/links', { url: 'https://secret.example.com/plans', password: 'open sesame' })
+    ).body;
     expect(hasPassword).toBe(true);
     expect(JSON.stringify((await owner.get(`/api/links/${slug}`)).body)).not.toContain('sesame');
     for (const n of nodes) {
@@ -237,7 +304,13 @@ describe('passwords and expiry', () => {
       expect(page.text).not.toContain('secret.example.com');
       expect((await visit(n, slug, { method: 'HEAD' })).location).toBeNull();
     }
-    const post = (n: RingProcess, pw: string) => fetch(`${n.url}/${slug}`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ password: pw }), signal: AbortSignal.timeout(10_000) });
+    const post = (n: RingProcess, pw: string) =>
+      fetch(`${n.url}/${slug}`, {
+        method: 'POST',
+        redirect: 'manual',
+        body: new URLSearchParams({ password: pw }),
+        signal: AbortSignal.timeout(10_000),
+      });
     const wrong = await post(nodes[1]!, 'guess');
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).not.toContain('secret.example.com');
@@ -254,7 +327,12 @@ describe('passwords and expiry', () => {
 
   it('an expired link answers 410 on every node', async () => {
     const owner = new ApiClient(nodes[0]!);
-    const { slug } = (await owner.post('/api/links', { url: 'https://example.com/soon', expiresAt: new Date(Date.now() + 1_500).toISOString() })).body;
+    const { slug } = (
+      await owner.post('/api/links', {
+        url: 'https://example.com/soon',
+        expiresAt: new Date(Date.now() + 1_500).toISOString(),
+      })
+    ).body;
     expect((await visit(nodes[1]!, slug)).status).toBe(302);
     await sleep(1_700);
     for (const n of nodes) {
@@ -279,18 +357,44 @@ describe('bad input', () => {
       ['reserved slug', () => c.post('/api/links', { url: 'https://example.com', slug: 'Links' }), 422, 'slug'],
       ['short slug', () => c.post('/api/links', { url: 'https://example.com', slug: 'ab' }), 422, 'slug'],
       ['slug charset', () => c.post('/api/links', { url: 'https://example.com', slug: 'a b/c' }), 422, 'slug'],
-      ['past expiry', () => c.post('/api/links', { url: 'https://example.com', expiresAt: '2001-01-01T00:00:00Z' }), 422, 'expiresAt'],
+      [
+        'past expiry',
+        () => c.post('/api/links', { url: 'https://example.com', expiresAt: '2001-01-01T00:00:00Z' }),
+        422,
+        'expiresAt',
+      ],
       ['bad date', () => c.post('/api/links', { url: 'https://example.com', expiresAt: 'tomorrow' }), 422, 'expiresAt'],
       ['zero max clicks', () => c.post('/api/links', { url: 'https://example.com', maxClicks: 0 }), 422, 'maxClicks'],
-      ['redirect 303', () => c.post('/api/links', { url: 'https://example.com', redirectStatus: 303 }), 422, 'redirectStatus'],
+      [
+        'redirect 303',
+        () => c.post('/api/links', { url: 'https://example.com', redirectStatus: 303 }),
+        422,
+        'redirectStatus',
+      ],
       ['unknown field', () => c.post('/api/links', { url: 'https://example.com', admin: true }), 422, 'admin'],
       ['not JSON', () => c.call('POST', '/api/links', '{"url":', { 'content-type': 'application/json' }), 400],
       ['array body', () => c.post('/api/links', [1, 2]), 400],
-      ['form body', () => c.call('POST', '/api/links', 'url=https://example.com', { 'content-type': 'application/x-www-form-urlencoded' }), 415],
+      [
+        'form body',
+        () =>
+          c.call('POST', '/api/links', 'url=https://example.com', {
+            'content-type': 'application/x-www-form-urlencoded',
+          }),
+        415,
+      ],
       ['huge body', () => c.post('/api/links', { url: 'https://example.com', pad: 'x'.repeat(40_000) }), 413],
-      ['foreign origin', () => c.call('POST', '/api/links', { url: 'https://example.com' }, { origin: 'https://evil.example' }), 403],
+      [
+        'foreign origin',
+        () => c.call('POST', '/api/links', { url: 'https://example.com' }, { origin: 'https://evil.example' }),
+        403,
+      ],
       ['bad bearer', () => new ApiClient(nodes[0]!, 'rl_nope').get('/api/links'), 401],
-      ['bad username', () => c.post('/api/auth/signup', { username: 'x', password: 'long enough pw' }), 422, 'username'],
+      [
+        'bad username',
+        () => c.post('/api/auth/signup', { username: 'x', password: 'long enough pw' }),
+        422,
+        'username',
+      ],
       ['short password', () => c.post('/api/auth/signup', { username: 'someone', password: 'short' }), 422, 'password'],
       ['unknown route', () => c.get('/api/nope'), 404],
       ['wrong method', () => c.call('PUT', '/api/links/abcdef', { url: 'https://example.com' }), 405],
@@ -314,7 +418,12 @@ describe('HTTP details', () => {
       const head = await rawRequest(port, { method: 'HEAD', target: path, headers: [host] });
       expect(head.status, `HEAD ${path}`).toBe(200);
       expect(head.body.length, `HEAD ${path}`).toBe(0);
-      const post = await rawRequest(port, { method: 'POST', target: path, headers: [host, ['content-type', 'application/json']], body: Buffer.from('{}') });
+      const post = await rawRequest(port, {
+        method: 'POST',
+        target: path,
+        headers: [host, ['content-type', 'application/json']],
+        body: Buffer.from('{}'),
+      });
       expect(post.status, `POST ${path}`).toBe(405);
       expect(post.headers.allow, `POST ${path}`).toBe('GET, HEAD');
       expect(JSON.parse(post.body.toString()).detail, `POST ${path}`).toMatch(/GET or HEAD/);
@@ -323,14 +432,26 @@ describe('HTTP details', () => {
     const c = new ApiClient(nodes[0]!);
     const created = await c.post('/api/links', { url: 'https://example.com/absolute-form' });
     expect(created.status).toBe(201);
-    const abs = await rawRequest(port, { method: 'GET', target: `http://127.0.0.1:${port}/${created.body.slug}?x=1`, headers: [host] });
+    const abs = await rawRequest(port, {
+      method: 'GET',
+      target: `http://127.0.0.1:${port}/${created.body.slug}?x=1`,
+      headers: [host],
+    });
     expect(abs.status).toBe(302);
     expect(abs.headers.location).toBe('https://example.com/absolute-form');
-    const absApi = await rawRequest(port, { method: 'GET', target: `http://127.0.0.1:${port}/api/cluster`, headers: [host] });
+    const absApi = await rawRequest(port, {
+      method: 'GET',
+      target: `http://127.0.0.1:${port}/api/cluster`,
+      headers: [host],
+    });
     expect(absApi.status).toBe(200);
     expect(JSON.parse(absApi.body.toString()).node).toBe(n.name);
     // The admin token alone, without "Bearer ", is refused.
-    const bare = await rawRequest(port, { method: 'GET', target: '/api/admin/status', headers: [host, ['authorization', ADMIN_TOKEN]] });
+    const bare = await rawRequest(port, {
+      method: 'GET',
+      target: '/api/admin/status',
+      headers: [host, ['authorization', ADMIN_TOKEN]],
+    });
     expect(bare.status).toBe(401);
     expect(bare.headers['www-authenticate']).toBe('Bearer');
     expect((await admin(n, 'GET', 'status')).status).toBe(200);
@@ -339,7 +460,10 @@ describe('HTTP details', () => {
 
 describe('rate limits', () => {
   it('creates beyond RATE_LIMIT_CREATE_PER_MIN get 429 with Retry-After', async () => {
-    const solo = await h.startNode({ name: 'solo', env: { RATE_LIMIT_CREATE_PER_MIN: '3', SERVE_UI: '0', N_VAL: '1', R: '1', W: '1' } });
+    const solo = await h.startNode({
+      name: 'solo',
+      env: { RATE_LIMIT_CREATE_PER_MIN: '3', SERVE_UI: '0', N_VAL: '1', R: '1', W: '1' },
+    });
     await waitReady(solo);
     const c = new ApiClient(solo);
     const statuses = [];
@@ -354,7 +478,8 @@ describe('rate limits', () => {
 describe('under a partition', () => {
   it('creates go on where a majority of replicas is reachable, and a slug is still granted once', async () => {
     const [n1, n2, n3, n4] = nodes as [RingProcess, RingProcess, RingProcess, RingProcess];
-    const block = async (n: RingProcess, names: string[]) => expect((await admin(n, 'POST', 'faults', { block: names })).status).toBe(200);
+    const block = async (n: RingProcess, names: string[]) =>
+      expect((await admin(n, 'POST', 'faults', { block: names })).status).toBe(200);
     await block(n4, ['n1', 'n2', 'n3']);
     await Promise.all([n1, n2, n3].map((n) => block(n, ['n4'])));
     try {
@@ -362,11 +487,15 @@ describe('under a partition', () => {
       await sleep(2_500);
       const majority = new ApiClient(n1);
       const created = [];
-      for (let i = 0; i < 5; i++) created.push(await majority.via(nodes[i % 3]!).post('/api/links', { url: `https://example.com/p${i}` }));
+      for (let i = 0; i < 5; i++)
+        created.push(await majority.via(nodes[i % 3]!).post('/api/links', { url: `https://example.com/p${i}` }));
       expect(created.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
 
       const slug = `split-${Date.now().toString(36)}`;
-      const [left, right] = await Promise.all([new ApiClient(n2).post('/api/links', { url: 'https://example.com/left', slug }), new ApiClient(n4).post('/api/links', { url: 'https://example.com/right', slug })]);
+      const [left, right] = await Promise.all([
+        new ApiClient(n2).post('/api/links', { url: 'https://example.com/left', slug }),
+        new ApiClient(n4).post('/api/links', { url: 'https://example.com/right', slug }),
+      ]);
       expect(left.status).toBe(201);
       expect(right.status).toBe(503);
       expect(right.body.detail).toMatch(/try again/i);
@@ -388,40 +517,65 @@ describe('under a partition', () => {
     } finally {
       await Promise.all(nodes.map((n) => block(n, [])));
     }
-    await waitFor(async () => (await visit(n4, (await new ApiClient(n1).post('/api/links', { url: 'https://example.com/healed' })).body.slug)).status === 302, { timeoutMs: 10_000, intervalMs: 200, what: 'healed' });
+    await waitFor(
+      async () =>
+        (await visit(n4, (await new ApiClient(n1).post('/api/links', { url: 'https://example.com/healed' })).body.slug))
+          .status === 302,
+      { timeoutMs: 10_000, intervalMs: 200, what: 'healed' },
+    );
   });
 });
 
 describe('cluster-wide figures', () => {
   it('a coverage query counts every link and view once, and stays exact while a node is down', async () => {
     const adminAuth = { authorization: 'Bearer ringlink-cluster-test-admin-token' };
-    const summary = async (n: RingProcess) => (await fetch(`${n.url}/api/cluster/summary`, { headers: adminAuth })).json() as Promise<{ links: number; views: number; bots: number; top: { slug: string; total: number }[]; partial: boolean }>;
+    const summary = async (n: RingProcess) =>
+      (await fetch(`${n.url}/api/cluster/summary`, { headers: adminAuth })).json() as Promise<{
+        links: number;
+        views: number;
+        bots: number;
+        top: { slug: string; total: number }[];
+        partial: boolean;
+      }>;
     // Start from a settled ring (every member alive in every view, nothing moving): right after
     // the partition test, views could still ship to fallbacks that hold them as hints.
     await waitSettled(nodes, 30_000);
     const owner = new ApiClient(nodes[0]!);
     // This test makes what it counts (it runs alone with -t, or in any order).
     const others = 11;
-    for (let i = 0; i < others; i++) expect((await owner.post('/api/links', { url: `https://example.com/summary/${i}` })).status).toBe(201);
+    for (let i = 0; i < others; i++)
+      expect((await owner.post('/api/links', { url: `https://example.com/summary/${i}` })).status).toBe(201);
     const { slug } = (await owner.post('/api/links', { url: 'https://example.com/popular' })).body;
     const statuses: string[] = [];
     for (let i = 0; i < 60; i++) statuses.push(`${nodes[i % 4]!.name}:${(await visit(nodes[i % 4]!, slug)).status}`);
     expect(statuses.filter((x) => !x.endsWith(':302'))).toEqual([]);
-    await waitFor(async () => (await summary(nodes[0]!)).top[0]?.slug === slug, { timeoutMs: 5_000, intervalMs: 100, what: 'the popular link on top' });
+    await waitFor(async () => (await summary(nodes[0]!)).top[0]?.slug === slug, {
+      timeoutMs: 5_000,
+      intervalMs: 100,
+      what: 'the popular link on top',
+    });
     // Coverage reads one replica per partition: wait until every node's answer agrees
     // (hinted handoff after the earlier partition), then take a node away.
     const before = await waitFor(
       async () => {
         // Views ship from each node's memory every 100 ms: agreement alone could be on a total not yet complete.
         const all = await Promise.all(nodes.map(summary));
-        return all.every((x) => JSON.stringify(x) === JSON.stringify(all[0])) && all[0]!.top[0]?.total === 60 ? all[0] : null;
+        return all.every((x) => JSON.stringify(x) === JSON.stringify(all[0])) && all[0]!.top[0]?.total === 60
+          ? all[0]
+          : null;
       },
-      { timeoutMs: 30_000, intervalMs: 500, what: 'every node to give the same summary, with all 60 views of the popular link' },
+      {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+        what: 'every node to give the same summary, with all 60 views of the popular link',
+      },
     );
     expect(before.partial).toBe(false);
     expect(before.top[0]).toEqual({ slug, total: 60 });
     expect(before.links).toBeGreaterThan(others);
-    expect((await fetch(`${nodes[1]!.url}/api/cluster/summary`).then((r) => r.json() as Promise<{ top?: unknown }>)).top).toBeUndefined();
+    expect(
+      (await fetch(`${nodes[1]!.url}/api/cluster/summary`).then((r) => r.json() as Promise<{ top?: unknown }>)).top,
+    ).toBeUndefined();
 
     const victim = nodes[3]!;
     h.kill(victim);

@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 const secrets = { CLUSTER_SECRET: 'test-secret-0123456789', ADMIN_TOKEN: 'test-admin-token-0123456789' };
 
 function config(env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { env: { PATH: process.env.PATH ?? '', ...env } as unknown as NodeJS.ProcessEnv, encoding: 'utf8' });
+  const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+    env: { PATH: process.env.PATH ?? '', ...env } as unknown as NodeJS.ProcessEnv,
+    encoding: 'utf8',
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

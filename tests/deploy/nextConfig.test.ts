@@ -30,7 +30,9 @@ describe('next.config.js', () => {
   });
 
   it('every file the Dockerfile copies from the build stage by name exists, and the build watches the config', () => {
-    const copied = [...read('Dockerfile').matchAll(/^COPY --from=build (.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    const copied = [...read('Dockerfile').matchAll(/^COPY --from=build (.+) \S+$/gm)].flatMap((m) =>
+      m[1]!.split(/\s+/),
+    );
     const named = copied.filter((p) => /\.(js|ts|json)$/.test(p)).map((p) => p.replace(/^\/app\//, ''));
     expect(named).toContain('next.config.js');
     for (const path of named) expect(existsSync(join(root, path)), path).toBe(true);

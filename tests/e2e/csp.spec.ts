@@ -37,7 +37,11 @@ async function watchedPage(ctx: BrowserContext): Promise<Watched> {
 /** The nonce of a page response's CSP, after checking its script-src is strict. */
 function nonceOf(res: Response | null): string {
   const csp = res?.headers()['content-security-policy'] ?? '';
-  const scriptSrc = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('script-src ')) ?? '';
+  const scriptSrc =
+    csp
+      .split(';')
+      .map((d) => d.trim())
+      .find((d) => d.startsWith('script-src ')) ?? '';
   expect(scriptSrc).toContain("'strict-dynamic'");
   expect(scriptSrc).not.toContain("'unsafe-inline'");
   expect(scriptSrc).not.toContain("'unsafe-eval'");

@@ -11,7 +11,10 @@ test('clicks through node A show up on the link page open on node B within 1 s',
   const owner = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await owner.newPage();
   await page.goto(`${A}/`);
-  const res = await page.request.post(`${A}/api/links`, { data: { url: `http://127.0.0.1:${targetPort}/live` }, headers: { origin: A } });
+  const res = await page.request.post(`${A}/api/links`, {
+    data: { url: `http://127.0.0.1:${targetPort}/live` },
+    headers: { origin: A },
+  });
   expect(res.status()).toBe(201);
   const { slug } = await res.json();
   await page.goto(`${B}/links/${slug}`);

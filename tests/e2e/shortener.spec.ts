@@ -12,14 +12,25 @@ const [A, B, C] = [nodeUrl(0), nodeUrl(1), nodeUrl(2)];
 /** Where links lead: a local page (no internet here). */
 const target = (path: string) => `http://127.0.0.1:${targetPort}/${path}`;
 /** Headless Chromium says so in its user agent, and ringlink counts it as a bot; visitors here are people. */
-const person = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' };
+const person = {
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+};
 
-async function shorten(page: Page, base: string, url: string, options: { slug?: string; password?: string } = {}): Promise<string> {
+async function shorten(
+  page: Page,
+  base: string,
+  url: string,
+  options: { slug?: string; password?: string } = {},
+): Promise<string> {
   await page.goto(`${base}/`);
   await page.getByTestId('url-input').fill(url);
   if (options.slug || options.password) {
     const slugInput = page.getByTestId('slug-input');
-    if (!(await slugInput.isVisible())) await page.getByText(/options/i).first().click();
+    if (!(await slugInput.isVisible()))
+      await page
+        .getByText(/options/i)
+        .first()
+        .click();
     if (options.slug) await slugInput.fill(options.slug);
     if (options.password) await page.getByTestId('password-input').fill(options.password);
   }
@@ -77,11 +88,16 @@ test('a password-protected link asks for its password and never shows the target
   await visitor.close();
 });
 
-test('an expired link answers 410 with a page that says so, and the dashboard marks it expired', async ({ browser }) => {
+test('an expired link answers 410 with a page that says so, and the dashboard marks it expired', async ({
+  browser,
+}) => {
   const owner = await browser.newContext();
   const page = await owner.newPage();
   await page.goto(`${A}/`);
-  const res = await page.request.post(`${A}/api/links`, { data: { url: target('flash-sale'), expiresAt: new Date(Date.now() + 2_000).toISOString() }, headers: { origin: A } });
+  const res = await page.request.post(`${A}/api/links`, {
+    data: { url: target('flash-sale'), expiresAt: new Date(Date.now() + 2_000).toISOString() },
+    headers: { origin: A },
+  });
   expect(res.status()).toBe(201);
   const { slug } = await res.json();
   const visitor = await browser.newContext(person);
@@ -111,7 +127,8 @@ test('signing up keeps the links made before, on every node', async ({ browser }
   await expect(page).toHaveURL(/\/links$/);
   await expect(page.getByText(/2 links? moved/i)).toBeVisible();
   await expect(page.getByTestId('session-user')).toContainText(username);
-  for (const slug of [one, two]) await expect(page.locator(`[data-testid="link-row"][data-slug="${slug}"]`)).toBeVisible();
+  for (const slug of [one, two])
+    await expect(page.locator(`[data-testid="link-row"][data-slug="${slug}"]`)).toBeVisible();
 
   // Sign out, then back in through another node: the links are the account's now.
   await page.getByTestId('signout-button').click();
@@ -123,6 +140,7 @@ test('signing up keeps the links made before, on every node', async ({ browser }
   await page.getByTestId('password-input').fill('a long enough password');
   await page.getByTestId('auth-submit').click();
   await expect(page).toHaveURL(/\/links$/);
-  for (const slug of [one, two]) await expect(page.locator(`[data-testid="link-row"][data-slug="${slug}"]`)).toBeVisible();
+  for (const slug of [one, two])
+    await expect(page.locator(`[data-testid="link-row"][data-slug="${slug}"]`)).toBeVisible();
   await ctx.close();
 });

@@ -13,7 +13,17 @@ test('the cluster page shows a node that is killed, then restarted', async ({ br
   const port = 4313;
   const start = (): ChildProcess =>
     spawn(process.execPath, ['dist/server.mjs'], {
-      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), NODE_NAME: 'e4', SEEDS: `127.0.0.1:${e2ePorts[0]}`, CLUSTER_SECRET: 'ringlink-e2e-cluster-secret', RING_SIZE: '32', LOG_LEVEL: 'warn', SERVE_UI: '0' },
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        NODE_NAME: 'e4',
+        SEEDS: `127.0.0.1:${e2ePorts[0]}`,
+        CLUSTER_SECRET: 'ringlink-e2e-cluster-secret',
+        RING_SIZE: '32',
+        LOG_LEVEL: 'warn',
+        SERVE_UI: '0',
+      },
       stdio: 'ignore',
     });
   let extra = start();

@@ -47,7 +47,12 @@ it('npm start on a fresh clone installs, builds and runs a 3-node cluster that s
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !configVars.includes(k)) env[k] = v;
   env.START_PORT = String(base);
-  const proc = spawn('npm', ['start'], { cwd: dir, env: env as NodeJS.ProcessEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('npm', ['start'], {
+    cwd: dir,
+    env: env as NodeJS.ProcessEnv,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   start = proc;
   proc.stdout!.setEncoding('utf8').on('data', (s: string) => out.append(s));
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => out.append(s));
@@ -56,13 +61,29 @@ it('npm start on a fresh clone installs, builds and runs a 3-node cluster that s
 
   const ready = waitFor(
     async () => {
-      const up = await Promise.all(urls.map((u) => fetch(`${u}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false)));
+      const up = await Promise.all(
+        urls.map((u) =>
+          fetch(`${u}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        ),
+      );
       return up.every(Boolean);
     },
     { timeoutMs: startTimeoutMs, intervalMs: 1_000, what: "the fresh clone's 3 nodes ready" },
   );
-  const outcome = await Promise.race([ready.then(() => 'ready' as const, (err: Error) => err), exited.then((code) => `exited ${code}` as const)]);
-  if (outcome !== 'ready') throw new Error(`npm start: ${outcome instanceof Error ? outcome.message : outcome}\n--- its output ---\n${out.text().slice(-6000)}`);
+  const outcome = await Promise.race([
+    ready.then(
+      () => 'ready' as const,
+      (err: Error) => err,
+    ),
+    exited.then((code) => `exited ${code}` as const),
+  ]);
+  if (outcome !== 'ready')
+    throw new Error(
+      `npm start: ${outcome instanceof Error ? outcome.message : outcome}\n--- its output ---\n${out.text().slice(-6000)}`,
+    );
   expect(out.text()).toContain('npm ci');
   expect(existsSync(join(dir, 'node_modules', '.package-lock.json'))).toBe(true);
 
@@ -78,11 +99,16 @@ it('npm start on a fresh clone installs, builds and runs a 3-node cluster that s
     },
     { timeoutMs: 30_000, intervalMs: 500, what: 'a first create on the fresh cluster' },
   );
-  await waitFor(async () => (await fetch(`${urls[1]}/${created.slug}`, { redirect: 'manual' })).headers.get('location') === 'https://example.com/fresh-clone', {
-    timeoutMs: 10_000,
-    intervalMs: 200,
-    what: 'the redirect through another node',
-  });
+  await waitFor(
+    async () =>
+      (await fetch(`${urls[1]}/${created.slug}`, { redirect: 'manual' })).headers.get('location') ===
+      'https://example.com/fresh-clone',
+    {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      what: 'the redirect through another node',
+    },
+  );
   const home = await fetch(`${urls[2]}/`);
   expect(home.status).toBe(200);
   expect(await home.text()).toContain('<html');
@@ -94,12 +120,17 @@ it('npm start on a fresh clone installs, builds and runs a 3-node cluster that s
     expect(statSync(path).mode & 0o777).toBe(0o600);
   }
   const token = readFileSync(join(dir, 'data', 'admin-token'), 'utf8').trim();
-  expect((await fetch(`${urls[0]}/api/admin/status`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+  expect((await fetch(`${urls[0]}/api/admin/status`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+    200,
+  );
   expect(readFileSync(join(dir, 'data', 'cluster-secret'), 'utf8')).not.toContain('ringlink-dev-secret');
 
   // Ctrl-C stops every node (the terminal signals the whole group), and nothing in the clone changed.
   process.kill(-proc.pid!, 'SIGINT');
-  const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), stopTimeoutMs))]);
+  const code = await Promise.race([
+    exited,
+    new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), stopTimeoutMs)),
+  ]);
   expect(code, out.text().slice(-4000)).not.toBe('timeout');
   expect(gitStatus()).toBe('');
 });

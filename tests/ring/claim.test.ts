@@ -21,7 +21,7 @@ function nodes(count: number): string[] {
 /** Deterministic Fisher-Yates shuffle (LCG seeded by `seed`). */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
   const out = items.slice();
-  let s = (seed >>> 0) || 1;
+  let s = seed >>> 0 || 1;
   for (let i = out.length - 1; i > 0; i--) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     const j = s % (i + 1);

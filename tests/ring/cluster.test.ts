@@ -57,7 +57,12 @@ function runUntil(world: SimWorld, pred: () => boolean, maxMs: number, stepMs = 
 }
 
 /** Start requests, run until every callback fired, and return the outcomes in order. */
-function settle<T>(world: SimWorld, start: (cb: Callback<T>, i: number) => void, count = 1, maxMs = 10_000): Outcome<T>[] {
+function settle<T>(
+  world: SimWorld,
+  start: (cb: Callback<T>, i: number) => void,
+  count = 1,
+  maxMs = 10_000,
+): Outcome<T>[] {
   const ops = Array.from({ length: count }, () => new Op<T>());
   ops.forEach((op, i) => start(op.cb, i));
   const finished = runUntil(world, () => ops.every((o) => o.done), maxMs, 5);
@@ -90,7 +95,11 @@ function get(world: SimWorld, via: string, key: string): ReadResult {
 
 /** Write every key (value = key + suffix) through `via`, all at once; every write must succeed. */
 function putAll(world: SimWorld, via: string, keys: readonly string[], suffix = ''): void {
-  const outs = settle<WriteResult>(world, (cb, i) => node(world, via).put(keys[i]!, `${keys[i]}${suffix}`, {}, cb), keys.length);
+  const outs = settle<WriteResult>(
+    world,
+    (cb, i) => node(world, via).put(keys[i]!, `${keys[i]}${suffix}`, {}, cb),
+    keys.length,
+  );
   const failed = outs.flatMap((o, i) => (o.err ? [`${keys[i]}: ${o.err.kind} ${o.err.message}`] : []));
   expect(failed).toEqual([]);
 }
@@ -123,7 +132,10 @@ function formCluster(world: SimWorld, names: readonly string[], onBoot?: (name: 
     world.addNode(name, [names[0]!]);
     onBoot?.(name);
   }
-  expect(runUntil(world, () => settled(world), 30_000), `cluster ${names.join(',')} did not settle`).toBe(true);
+  expect(
+    runUntil(world, () => settled(world), 30_000),
+    `cluster ${names.join(',')} did not settle`,
+  ).toBe(true);
 }
 
 /**
@@ -152,7 +164,8 @@ function settled(world: SimWorld): boolean {
 function casReady(world: SimWorld): boolean {
   for (const sim of world.upNodes()) {
     const prefs = sim.node.preferenceLists();
-    for (let p = 0; p < prefs.primaries.length; p++) if (prefs.primaries[p]!.includes(sim.name) && !sim.node.casReady(p)) return false;
+    for (let p = 0; p < prefs.primaries.length; p++)
+      if (prefs.primaries[p]!.includes(sim.name) && !sim.node.casReady(p)) return false;
   }
   return true;
 }
@@ -193,7 +206,8 @@ function placementProblems(world: SimWorld, key: string, value: string): string[
     if (!world.nodes.get(name)?.up) out.push(`${key}: primary ${name} is down`);
     const stored = have.get(name);
     if (!stored) out.push(`${key}: missing on primary ${name} (held by ${[...have.keys()]})`);
-    else if (JSON.stringify(liveValues(stored)) !== JSON.stringify([value])) out.push(`${key}: ${name} holds ${JSON.stringify(liveValues(stored))}`);
+    else if (JSON.stringify(liveValues(stored)) !== JSON.stringify([value]))
+      out.push(`${key}: ${name} holds ${JSON.stringify(liveValues(stored))}`);
   }
   const hashes = new Set([...have.values()].map((s) => s.hash));
   if (hashes.size > 1) out.push(`${key}: ${hashes.size} different versions among ${[...have.keys()]}`);
@@ -208,7 +222,9 @@ function allPlacementProblems(world: SimWorld, expected: ReadonlyMap<string, str
 /** Ownership: only valid members own partitions, each floor(Q/n) or ceil(Q/n) of them. */
 function balanceProblems(world: SimWorld): string[] {
   const ring = world.upNodes()[0]!.node.ring();
-  const valid = Object.values(ring.members).filter((m) => m.status === 'valid').map((m) => m.name);
+  const valid = Object.values(ring.members)
+    .filter((m) => m.status === 'valid')
+    .map((m) => m.name);
   const counts = new Map(valid.map((v) => [v, 0]));
   const out: string[] = [];
   for (const c of ring.partitions) {
@@ -218,7 +234,8 @@ function balanceProblems(world: SimWorld): string[] {
   const q = ring.ringSize;
   for (const name of valid) {
     const k = counts.get(name)!;
-    if (k < Math.floor(q / valid.length) || k > Math.ceil(q / valid.length)) out.push(`${name} owns ${k} of ${q} with ${valid.length} members`);
+    if (k < Math.floor(q / valid.length) || k > Math.ceil(q / valid.length))
+      out.push(`${name} owns ${k} of ${q} with ${valid.length} members`);
   }
   return out;
 }
@@ -229,7 +246,11 @@ function expectedMap(keys: readonly string[], suffix = ''): Map<string, string> 
 
 /** `observer` believes `target` is dead (SWIM). */
 function seesDead(world: SimWorld, observer: string, target: string): boolean {
-  return node(world, observer).members().find((m) => m.name === target)?.liveness === 'dead';
+  return (
+    node(world, observer)
+      .members()
+      .find((m) => m.name === target)?.liveness === 'dead'
+  );
 }
 
 function everyoneSeesDead(world: SimWorld, target: string): boolean {
@@ -278,10 +299,14 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     expect(get(world, 'n0', 'kv/solo')).toMatchObject({ found: true, values: ['v2'] });
     const del = one<WriteResult>(world, (cb) => n0.delete('kv/gone', {}, cb));
     expect(del.err).toBeNull();
-    const cas = one<string>(world, (cb) => n0.cas('cas/solo', (cur) => (cur ? { next: cur, result: 'taken' } : { next: 'mine', result: 'granted' }), cb));
+    const cas = one<string>(world, (cb) =>
+      n0.cas('cas/solo', (cur) => (cur ? { next: cur, result: 'taken' } : { next: 'mine', result: 'granted' }), cb),
+    );
     expect(cas).toEqual({ err: null, res: 'granted' });
     for (let i = 0; i < 5; i++) n0.increment('ctr/solo', 2);
-    expect(runUntil(world, () => n0.counterState().pending() === 0 && n0.counterState().unacknowledged().size === 0, 5_000)).toBe(true);
+    expect(
+      runUntil(world, () => n0.counterState().pending() === 0 && n0.counterState().unacknowledged().size === 0, 5_000),
+    ).toBe(true);
     const total = one<{ value: GCounter }>(world, (cb) => n0.readCounter('ctr/solo', cb));
     expect(total.err).toBeNull();
     expect(gcounterValue(total.res!.value)).toBe(10);
@@ -317,14 +342,19 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
       keysAtLeft = leaver.durable.store.keyCount();
     });
     leaver.leave();
-    expect(runUntil(world, () => left > 0, 30_000), 'left never fired').toBe(true);
+    expect(
+      runUntil(world, () => left > 0, 30_000),
+      'left never fired',
+    ).toBe(true);
     expect(keysAtLeft).toBe(0);
     expect(leaver.ring().members.n2?.status).toBe('exiting');
     expect(leaver.ring().partitions.every((c) => c.owner !== 'n2' && c.next !== 'n2')).toBe(true);
     // The process exits after leaving; its last gossip (status exiting) is still in flight.
     world.crash('n2', true);
     world.run(1_000);
-    expect(runUntil(world, () => settled(world) && allPlacementProblems(world, expected).length === 0, 20_000)).toBe(true);
+    expect(runUntil(world, () => settled(world) && allPlacementProblems(world, expected).length === 0, 20_000)).toBe(
+      true,
+    );
     expect(left).toBe(1);
     expect(leaver.durable.store.keyCount()).toBe(0);
     for (const sim of world.upNodes()) expect(sim.node.ring().members.n2?.status).toBe('exiting');
@@ -340,7 +370,7 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
   // (every leaving or downed member must confirm) and, with auto-down, no other member can
   // ever be downed (one downed member at a time). Here the loss is made certain by cutting
   // the leaver off inside its left listener, before its last gossip is delivered.
-  it('graceful leave is final even if the leaver\'s last gossip is lost: survivors record it as exited and reap tombstones again', () => {
+  it("graceful leave is final even if the leaver's last gossip is lost: survivors record it as exited and reap tombstones again", () => {
     const world = newWorld(222, simRingConfig());
     formCluster(world, ['n0', 'n1', 'n2', 'n3']);
     const leaver = node(world, 'n2');
@@ -350,7 +380,10 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
       world.net.partition([['n2'], ['n0', 'n1', 'n3']]);
     });
     leaver.leave();
-    expect(runUntil(world, () => left, 30_000), 'left never fired').toBe(true);
+    expect(
+      runUntil(world, () => left, 30_000),
+      'left never fired',
+    ).toBe(true);
     world.crash('n2', true);
     world.run(100); // the leaver's last messages are dropped, then the network heals
     world.net.heal();
@@ -359,7 +392,10 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     const w = put(world, 'n0', key, 'x');
     expect(one<WriteResult>(world, (cb) => node(world, 'n0').delete(key, w.context, cb)).err).toBeNull();
     world.run(world.config.tombstoneGraceMs + 5_000);
-    const seen = { n2StatusOnSurvivors: world.upNodes().map((s) => s.node.ring().members.n2?.status), tombstoneCopies: holders(world, key).size };
+    const seen = {
+      n2StatusOnSurvivors: world.upNodes().map((s) => s.node.ring().members.n2?.status),
+      tombstoneCopies: holders(world, key).size,
+    };
     expect(seen).toEqual({ n2StatusOnSurvivors: ['exiting', 'exiting', 'exiting'], tombstoneCopies: 0 });
   });
 
@@ -367,13 +403,20 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     const world = newWorld(303, simRingConfig());
     formCluster(world, ['n0', 'n1', 'n2', 'n3']);
     // Keys whose primaries include n3 (with 4 nodes and N = 3, the fourth node is the fallback).
-    const keys = keysNamed('hint', 400).filter((k) => primariesOf(world, k).includes('n3')).slice(0, 60);
+    const keys = keysNamed('hint', 400)
+      .filter((k) => primariesOf(world, k).includes('n3'))
+      .slice(0, 60);
     expect(keys.length).toBe(60);
     const expected = expectedMap(keys);
-    const fallbackOf = new Map(keys.map((k) => [k, ['n0', 'n1', 'n2', 'n3'].find((n) => !primariesOf(world, k).includes(n))!]));
+    const fallbackOf = new Map(
+      keys.map((k) => [k, ['n0', 'n1', 'n2', 'n3'].find((n) => !primariesOf(world, k).includes(n))!]),
+    );
 
     world.crash('n3', true);
-    expect(runUntil(world, () => everyoneSeesDead(world, 'n3'), 10_000), 'n3 never detected dead').toBe(true);
+    expect(
+      runUntil(world, () => everyoneSeesDead(world, 'n3'), 10_000),
+      'n3 never detected dead',
+    ).toBe(true);
     putAll(world, 'n0', keys);
     world.run(500);
     // The writes went to the fallbacks (precondition of the property).
@@ -418,7 +461,9 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     expect(node(world, 'n1').stats.readRepairs).toBe(0);
     expect(node(world, 'n1').durable.store.keyCount()).toBe(mine.length);
     expect(allPlacementProblems(world, expected).slice(0, 5)).toEqual([]);
-    expect(world.upNodes().reduce((n, s) => n + s.node.stats.antiEntropyKeysRepaired, 0)).toBeGreaterThanOrEqual(mine.length);
+    expect(world.upNodes().reduce((n, s) => n + s.node.stats.antiEntropyKeysRepaired, 0)).toBeGreaterThanOrEqual(
+      mine.length,
+    );
   });
 
   it('read repair: one quorum read brings a stale replica up to date (anti-entropy off)', () => {
@@ -468,7 +513,8 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
         const o = one<WriteResult>(world, (cb) => node(world, via).delete(k, r.found ? r.context : {}, cb));
         expect(o.err).toBeNull();
       }
-      for (const k of keys) for (const n of ['n0', 'n1', 'n2', 'n3']) expect(isGone(get(world, n, k)), `${k} via ${n}`).toBe(true);
+      for (const k of keys)
+        for (const n of ['n0', 'n1', 'n2', 'n3']) expect(isGone(get(world, n, k)), `${k} via ${n}`).toBe(true);
       world.run(300);
       for (const k of keys) {
         const have = holders(world, k);
@@ -479,7 +525,9 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
       expect(reaped, `${keys.filter((k) => holders(world, k).size > 0).length} tombstones left`).toBe(true);
       expect(world.now() - deletedAt).toBeGreaterThanOrEqual(world.config.tombstoneGraceMs);
       // (The stat counts collections a node coordinated, not copies dropped on request.)
-      expect(world.upNodes().reduce((n, s) => n + s.node.stats.tombstonesReaped, 0)).toBeGreaterThanOrEqual(keys.length);
+      expect(world.upNodes().reduce((n, s) => n + s.node.stats.tombstonesReaped, 0)).toBeGreaterThanOrEqual(
+        keys.length,
+      );
       world.run(3_000);
       for (const k of keys) {
         expect(holders(world, k).size, k).toBe(0);
@@ -492,46 +540,62 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     it.each([
       { autoDownAfterMs: 0, status: 'valid' },
       { autoDownAfterMs: 2_000, status: 'downed' },
-    ])('a tombstone is not reaped while a member is crashed (autoDownAfterMs $autoDownAfterMs, member $status), and is once it is back', ({ autoDownAfterMs, status }) => {
-      const world = newWorld(607 + autoDownAfterMs, simRingConfig({ autoDownAfterMs }));
-      formCluster(world, ['n0', 'n1', 'n2', 'n3']);
-      const keys = keysNamed('tomb', 12);
-      putAll(world, 'n0', keys);
-      world.run(300);
-      world.crash('n3', true);
-      // Wait for detection: a delete forwarded to a crashed, still trusted coordinator ends in an unknown outcome.
-      expect(runUntil(world, () => everyoneSeesDead(world, 'n3'), 10_000)).toBe(true);
-      const contexts = keys.map((k) => {
-        const r = get(world, 'n1', k);
-        return r.found ? r.context : {};
-      });
-      const outs = settle<WriteResult>(world, (cb, i) => node(world, 'n1').delete(keys[i]!, contexts[i]!, cb), keys.length);
-      expect(outs.map((o) => o.err)).toEqual(keys.map(() => null));
-      world.run(world.config.tombstoneGraceMs + 4_000);
-      for (const sim of world.upNodes()) expect(sim.node.ring().members.n3?.status).toBe(status);
-      for (const k of keys) {
-        const have = holders(world, k);
-        expect(have.size, `${k}: tombstone reaped while n3 is down`).toBeGreaterThanOrEqual(2);
-        for (const s of have.values()) expect(isTombstone(s.entry)).toBe(true);
-      }
-      expect(world.upNodes().reduce((n, s) => n + s.node.stats.tombstonesReaped, 0)).toBe(0);
+    ])(
+      'a tombstone is not reaped while a member is crashed (autoDownAfterMs $autoDownAfterMs, member $status), and is once it is back',
+      ({ autoDownAfterMs, status }) => {
+        const world = newWorld(607 + autoDownAfterMs, simRingConfig({ autoDownAfterMs }));
+        formCluster(world, ['n0', 'n1', 'n2', 'n3']);
+        const keys = keysNamed('tomb', 12);
+        putAll(world, 'n0', keys);
+        world.run(300);
+        world.crash('n3', true);
+        // Wait for detection: a delete forwarded to a crashed, still trusted coordinator ends in an unknown outcome.
+        expect(runUntil(world, () => everyoneSeesDead(world, 'n3'), 10_000)).toBe(true);
+        const contexts = keys.map((k) => {
+          const r = get(world, 'n1', k);
+          return r.found ? r.context : {};
+        });
+        const outs = settle<WriteResult>(
+          world,
+          (cb, i) => node(world, 'n1').delete(keys[i]!, contexts[i]!, cb),
+          keys.length,
+        );
+        expect(outs.map((o) => o.err)).toEqual(keys.map(() => null));
+        world.run(world.config.tombstoneGraceMs + 4_000);
+        for (const sim of world.upNodes()) expect(sim.node.ring().members.n3?.status).toBe(status);
+        for (const k of keys) {
+          const have = holders(world, k);
+          expect(have.size, `${k}: tombstone reaped while n3 is down`).toBeGreaterThanOrEqual(2);
+          for (const s of have.values()) expect(isTombstone(s.entry)).toBe(true);
+        }
+        expect(world.upNodes().reduce((n, s) => n + s.node.stats.tombstonesReaped, 0)).toBe(0);
 
-      world.restart('n3');
-      const reaped = runUntil(world, () => settled(world) && keys.every((k) => holders(world, k).size === 0), 30_000, 100);
-      expect(reaped, `${keys.filter((k) => holders(world, k).size > 0).length} tombstones left`).toBe(true);
-      world.run(2_000);
-      for (const k of keys) {
-        expect(holders(world, k).size, k).toBe(0);
-        expect(get(world, 'n3', k).found, k).toBe(false);
-      }
-    });
+        world.restart('n3');
+        const reaped = runUntil(
+          world,
+          () => settled(world) && keys.every((k) => holders(world, k).size === 0),
+          30_000,
+          100,
+        );
+        expect(reaped, `${keys.filter((k) => holders(world, k).size > 0).length} tombstones left`).toBe(true);
+        world.run(2_000);
+        for (const k of keys) {
+          expect(holders(world, k).size, k).toBe(0);
+          expect(get(world, 'n3', k).found, k).toBe(false);
+        }
+      },
+    );
   });
 
   it('concurrent writes with the same empty context become siblings; a write with the merged context resolves them', () => {
     const world = newWorld(707, simRingConfig());
     formCluster(world, ['n0', 'n1', 'n2']);
     const key = 'kv/contended';
-    const outs = settle<WriteResult>(world, (cb, i) => node(world, i === 0 ? 'n0' : 'n1').put(key, i === 0 ? 'from-n0' : 'from-n1', {}, cb), 2);
+    const outs = settle<WriteResult>(
+      world,
+      (cb, i) => node(world, i === 0 ? 'n0' : 'n1').put(key, i === 0 ? 'from-n0' : 'from-n1', {}, cb),
+      2,
+    );
     expect(outs.map((o) => o.err)).toEqual([null, null]);
     world.run(200);
     const r = get(world, 'n2', key);
@@ -555,16 +619,28 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
   it('CAS create-if-absent under a partition: only the majority side creates, and after healing every node reads the winner', () => {
     const world = newWorld(808, simRingConfig());
     formCluster(world, ['n0', 'n1', 'n2']);
-    expect(runUntil(world, () => casReady(world), 10_000), 'CAS never ready').toBe(true);
+    expect(
+      runUntil(world, () => casReady(world), 10_000),
+      'CAS never ready',
+    ).toBe(true);
     const key = 'kv/cas-unique';
-    const create = (v: string) => (cur: unknown) => (cur === null ? { next: v, result: 'created' } : { next: cur, result: 'exists' });
+    const create = (v: string) => (cur: unknown) =>
+      cur === null ? { next: v, result: 'created' } : { next: cur, result: 'exists' };
 
     world.net.partition([['n0'], ['n1', 'n2']]);
-    const outs = settle<string>(world, (cb, i) => node(world, i === 0 ? 'n0' : 'n1').cas(key, create(i === 0 ? 'minority' : 'majority'), cb), 2, 30_000);
+    const outs = settle<string>(
+      world,
+      (cb, i) => node(world, i === 0 ? 'n0' : 'n1').cas(key, create(i === 0 ? 'minority' : 'majority'), cb),
+      2,
+      30_000,
+    );
     const [minority, majority] = outs as [Outcome<string>, Outcome<string>];
     expect(majority.err).toBeNull();
     expect(majority.res).toBe('created');
-    expect(minority.err !== null || minority.res === 'exists', `minority side reported ${JSON.stringify(minority)}`).toBe(true);
+    expect(
+      minority.err !== null || minority.res === 'exists',
+      `minority side reported ${JSON.stringify(minority)}`,
+    ).toBe(true);
     expect(outs.filter((o) => !o.err && o.res === 'created').length).toBeLessThanOrEqual(1);
 
     world.net.heal();
@@ -579,7 +655,7 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     expect(again).toEqual({ err: null, res: 'exists' });
   });
 
-  it('G-counter: increments through three nodes sum exactly; a crash loses exactly the crashed node\'s unacknowledged increments', () => {
+  it("G-counter: increments through three nodes sum exactly; a crash loses exactly the crashed node's unacknowledged increments", () => {
     const world = newWorld(909, simRingConfig());
     formCluster(world, ['n0', 'n1', 'n2', 'n3']);
     const key = 'ctr/views';
@@ -601,10 +677,20 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
       inc('n2', 3);
       world.run(7);
     }
-    expect(runUntil(world, () => world.upNodes().every((s) => s.node.counterState().pending() === 0 && s.node.counterState().unacknowledged().size === 0), 5_000)).toBe(true);
+    expect(
+      runUntil(
+        world,
+        () =>
+          world
+            .upNodes()
+            .every((s) => s.node.counterState().pending() === 0 && s.node.counterState().unacknowledged().size === 0),
+        5_000,
+      ),
+    ).toBe(true);
     for (const n of ['n0', 'n1', 'n2', 'n3']) expect(readTotal(n), `via ${n}`).toBe(60);
     // White-box: every replica holds the full state.
-    for (const s of holders(world, key).values()) expect(s.entry.kind === 'crdt' && gcounterValue(s.entry.value as GCounter)).toBe(60);
+    for (const s of holders(world, key).values())
+      expect(s.entry.kind === 'crdt' && gcounterValue(s.entry.value as GCounter)).toBe(60);
 
     // n1 counts more, some of it acknowledged, then crashes before its next flush.
     inc('n1', 5);
@@ -614,7 +700,9 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     const lost = node(world, 'n1').counterState().unacknowledged().get(key) ?? 0;
     expect(lost).toBe(100);
     world.crash('n1', true);
-    expect(runUntil(world, () => world.upNodes().every((s) => s.node.counterState().unacknowledged().size === 0), 5_000)).toBe(true);
+    expect(
+      runUntil(world, () => world.upNodes().every((s) => s.node.counterState().unacknowledged().size === 0), 5_000),
+    ).toBe(true);
     world.run(500);
     for (const n of ['n0', 'n2', 'n3']) expect(readTotal(n), `via ${n}`).toBe(applied - lost);
     expect(applied - lost).toBe(72);
@@ -641,7 +729,12 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
 
   it('coverage: a count of live kv keys sees each key once, also with a node crashed', () => {
     const world = newWorld(1010, simRingConfig());
-    const countKeys: CoverageQuery<number> = { name: 'count-kv', init: () => 0, fold: (acc) => acc + 1, combine: (a, b) => a + b };
+    const countKeys: CoverageQuery<number> = {
+      name: 'count-kv',
+      init: () => 0,
+      fold: (acc) => acc + 1,
+      combine: (a, b) => a + b,
+    };
     const register = (name: string) => world.nodes.get(name)!.node.registerCoverage(countKeys);
     formCluster(world, ['n0', 'n1', 'n2', 'n3'], register);
     const keys = keysNamed('cov', 200);
@@ -654,7 +747,11 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     };
     for (const n of ['n0', 'n1', 'n2', 'n3']) {
       const r = count(n);
-      expect({ value: r.value, missing: r.missing, partitions: r.partitions }, `via ${n}`).toEqual({ value: 200, missing: [], partitions: 32 });
+      expect({ value: r.value, missing: r.missing, partitions: r.partitions }, `via ${n}`).toEqual({
+        value: 200,
+        missing: [],
+        partitions: 32,
+      });
     }
 
     // Deleted keys are not live.
@@ -673,7 +770,8 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     const early = count('n0');
     expect({ value: early.value, missing: early.missing }).toEqual({ value: 191, missing: [] });
     expect(runUntil(world, () => everyoneSeesDead(world, 'n3'), 10_000)).toBe(true);
-    for (const n of ['n0', 'n1', 'n2']) expect({ value: count(n).value, missing: count(n).missing }, `via ${n}`).toEqual({ value: 191, missing: [] });
+    for (const n of ['n0', 'n1', 'n2'])
+      expect({ value: count(n).value, missing: count(n).missing }, `via ${n}`).toEqual({ value: 191, missing: [] });
 
     // After a restart (a new RingNode) the query is registered again.
     world.restart('n3');
@@ -684,8 +782,18 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
 
   it('coverage with replicas: 2 reconciles two primaries per partition, so a primary that missed writes does not lower the answer', () => {
     const world = newWorld(1012, simRingConfig({ antiEntropyIntervalMs: 60_000 }));
-    const oneReplica: CoverageQuery<number> = { name: 'count-1', init: () => 0, fold: (acc) => acc + 1, combine: (a, b) => a + b };
-    const twoReplicas: CoverageQuery<number> = { ...oneReplica, name: 'count-2', replicas: 2, reconcile: (a, b) => Math.max(a, b) };
+    const oneReplica: CoverageQuery<number> = {
+      name: 'count-1',
+      init: () => 0,
+      fold: (acc) => acc + 1,
+      combine: (a, b) => a + b,
+    };
+    const twoReplicas: CoverageQuery<number> = {
+      ...oneReplica,
+      name: 'count-2',
+      replicas: 2,
+      reconcile: (a, b) => Math.max(a, b),
+    };
     formCluster(world, ['n0', 'n1', 'n2', 'n3'], (name) => {
       world.nodes.get(name)!.node.registerCoverage(oneReplica);
       world.nodes.get(name)!.node.registerCoverage(twoReplicas);
@@ -700,7 +808,12 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     for (const key of keys) {
       const p = partitionOf(key, world.config.ringSize);
       const stored = lagging.durable.store.get(p, key);
-      if (stored && lagging.preferenceLists().primaries[p]![0] === 'n1' && lagging.durable.store.removeIfUnchanged(p, key, stored.seq)) dropped++;
+      if (
+        stored &&
+        lagging.preferenceLists().primaries[p]![0] === 'n1' &&
+        lagging.durable.store.removeIfUnchanged(p, key, stored.seq)
+      )
+        dropped++;
     }
     expect(dropped).toBeGreaterThan(0);
     const count = (name: string) => {
@@ -721,18 +834,25 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     putAll(world, 'n0', keys);
     runUntil(world, () => allPlacementProblems(world, expected).length === 0, 5_000);
     expect(allPlacementProblems(world, expected).slice(0, 5)).toEqual([]);
-    const owned = node(world, 'n0').ring().partitions.filter((c) => c.owner === 'n3').length;
+    const owned = node(world, 'n0')
+      .ring()
+      .partitions.filter((c) => c.owner === 'n3').length;
     expect(owned).toBeGreaterThan(0);
 
     const crashedAt = world.now();
     world.crash('n3', true);
-    const downed = runUntil(world, () => world.upNodes().every((s) => s.node.ring().members.n3?.status === 'downed'), 15_000);
+    const downed = runUntil(
+      world,
+      () => world.upNodes().every((s) => s.node.ring().members.n3?.status === 'downed'),
+      15_000,
+    );
     expect(downed, 'n3 never downed').toBe(true);
     expect(world.now() - crashedAt).toBeGreaterThanOrEqual(2_000);
     const ok = runUntil(world, () => settled(world) && allPlacementProblems(world, expected).length === 0, 20_000);
     expect(allPlacementProblems(world, expected).slice(0, 5)).toEqual([]);
     expect(ok).toBe(true);
-    for (const sim of world.upNodes()) expect(sim.node.ring().partitions.some((c) => c.owner === 'n3' || c.next === 'n3')).toBe(false);
+    for (const sim of world.upNodes())
+      expect(sim.node.ring().partitions.some((c) => c.owner === 'n3' || c.next === 'n3')).toBe(false);
     expect(balanceProblems(world)).toEqual([]);
     expectReadableEverywhere(world, expected);
   });
@@ -750,7 +870,11 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     world.run(3_000);
     // Without auto-down nothing changes by itself.
     expect(node(world, 'n0').ring().members.n2?.status).toBe('valid');
-    expect(node(world, 'n0').ring().partitions.some((c) => c.owner === 'n2')).toBe(true);
+    expect(
+      node(world, 'n0')
+        .ring()
+        .partitions.some((c) => c.owner === 'n2'),
+    ).toBe(true);
     expect(node(world, 'n4').remove('n2')).toBe(true);
     expect(node(world, 'n4').remove('n2')).toBe(false);
     const ok = runUntil(world, () => settled(world) && allPlacementProblems(world, expected).length === 0, 20_000);

@@ -115,11 +115,7 @@ function lawsOfMerge<S>(arb: fc.Arbitrary<[S, S, S]>, merge: (a: S, b: S) => S, 
   });
 }
 
-function orderOfMerge<S>(
-  arb: fc.Arbitrary<[S, S, S]>,
-  merge: (a: S, b: S) => S,
-  leq: (a: S, b: S) => boolean,
-): void {
+function orderOfMerge<S>(arb: fc.Arbitrary<[S, S, S]>, merge: (a: S, b: S) => S, leq: (a: S, b: S) => boolean): void {
   it('merge is an upper bound of its inputs', () => {
     fc.assert(
       fc.property(arb, ([a, b]) => {
@@ -135,7 +131,13 @@ function orderOfMerge<S>(
     fc.assert(
       fc.property(arb, ([a, b, c]) => {
         const bigger = merge(a, c);
-        for (const [x, y] of [[a, b], [a, bigger], [bigger, a], [b, c], [c, c]] as const) {
+        for (const [x, y] of [
+          [a, b],
+          [a, bigger],
+          [bigger, a],
+          [b, c],
+          [c, c],
+        ] as const) {
           expect(leq(x, y)).toBe(isDeepStrictEqual(merge(x, y), merge(y, y)));
         }
       }),
@@ -150,9 +152,7 @@ function orderOfMerge<S>(
 const gcounterArb: fc.Arbitrary<GCounter> = fc
   .array(fc.tuple(fc.constantFrom(...SLOTS), fc.oneof(fc.nat(50), fc.maxSafeNat())), { maxLength: 6 })
   .map((entries) => deepFreeze(Object.fromEntries(entries)));
-const pncounterArb: fc.Arbitrary<PNCounter> = fc
-  .record({ p: gcounterArb, n: gcounterArb })
-  .map((c) => deepFreeze(c));
+const pncounterArb: fc.Arbitrary<PNCounter> = fc.record({ p: gcounterArb, n: gcounterArb }).map((c) => deepFreeze(c));
 
 const incrementsArb = (by: fc.Arbitrary<number>) =>
   fc.array(fc.record({ replica: fc.nat({ max: ACTORS.length - 1 }), by }), { maxLength: 30 });
@@ -231,12 +231,18 @@ describe('G-counter', () => {
 
   it('a delta merged into any replica that saw the old state yields the new state', () => {
     fc.assert(
-      fc.property(gcounterArb, gcounterArb, fc.constantFrom(...SLOTS), fc.integer({ min: 1, max: 99 }), (c, other, slot, by) => {
-        fc.pre(gcounterSlot(c, slot) + by <= Number.MAX_SAFE_INTEGER);
-        const { state, delta } = incrementGCounter(c, slot, by);
-        expectSame(mergeGCounter(mergeGCounter(other, c), delta), mergeGCounter(other, state));
-        expectSame(delta, { [slot]: gcounterSlot(c, slot) + by });
-      }),
+      fc.property(
+        gcounterArb,
+        gcounterArb,
+        fc.constantFrom(...SLOTS),
+        fc.integer({ min: 1, max: 99 }),
+        (c, other, slot, by) => {
+          fc.pre(gcounterSlot(c, slot) + by <= Number.MAX_SAFE_INTEGER);
+          const { state, delta } = incrementGCounter(c, slot, by);
+          expectSame(mergeGCounter(mergeGCounter(other, c), delta), mergeGCounter(other, state));
+          expectSame(delta, { [slot]: gcounterSlot(c, slot) + by });
+        },
+      ),
       RUNS,
     );
   });
@@ -260,9 +266,25 @@ describe('G-counter', () => {
   });
 
   it('isGCounter accepts generated states and rejects malformed ones', () => {
-    fc.assert(fc.property(gcounterArb, (c) => isGCounter(c)), RUNS);
+    fc.assert(
+      fc.property(gcounterArb, (c) => isGCounter(c)),
+      RUNS,
+    );
     expect(isGCounter(Object.create(null))).toBe(true);
-    for (const bad of [null, undefined, 3, 'a', [], [1], { a: -1 }, { a: 1.5 }, { a: '1' }, { a: 2 ** 53 }, { a: Number.NaN }, new Map()]) {
+    for (const bad of [
+      null,
+      undefined,
+      3,
+      'a',
+      [],
+      [1],
+      { a: -1 },
+      { a: 1.5 },
+      { a: '1' },
+      { a: 2 ** 53 },
+      { a: Number.NaN },
+      new Map(),
+    ]) {
       expect(isGCounter(bad)).toBe(false);
     }
   });
@@ -292,7 +314,10 @@ describe('PN-counter', () => {
     for (const by of [0, 0.5, Number.NaN, -(2 ** 53)]) {
       expect(() => incrementPNCounter(emptyPNCounter(), 'a', by)).toThrow(RangeError);
     }
-    fc.assert(fc.property(pncounterArb, (c) => isPNCounter(c)), RUNS);
+    fc.assert(
+      fc.property(pncounterArb, (c) => isPNCounter(c)),
+      RUNS,
+    );
     for (const bad of [null, {}, { p: {} }, { p: {}, n: { a: -1 } }, { p: [], n: {} }]) {
       expect(isPNCounter(bad)).toBe(false);
     }
@@ -308,9 +333,7 @@ const hashArb = fc.oneof(
 );
 const hllArb = (p: number): fc.Arbitrary<Hll> =>
   fc.array(hashArb, { maxLength: 60 }).map((hs) => hllAddHashes(emptyHll(p), hs));
-const hllTriples = fc
-  .integer({ min: 4, max: 7 })
-  .chain((p) => fc.tuple(hllArb(p), hllArb(p), hllArb(p)));
+const hllTriples = fc.integer({ min: 4, max: 7 }).chain((p) => fc.tuple(hllArb(p), hllArb(p), hllArb(p)));
 
 describe('HyperLogLog', () => {
   const N = 100_000;
@@ -397,7 +420,8 @@ describe('HyperLogLog', () => {
       const bound = 3 * (1.04 / Math.sqrt(2 ** p));
       let h = emptyHll(p);
       // What the redirect path does: the client address hashed with its user agent's hash as the seed.
-      for (let i = 0; i < N; i++) h = hllAddHash53(h, hash53(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, (i % 7) * 0x9e3779b1));
+      for (let i = 0; i < N; i++)
+        h = hllAddHash53(h, hash53(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, (i % 7) * 0x9e3779b1));
       expect(Math.abs(hllEstimate(h) / N - 1)).toBeLessThan(bound);
     });
   }
@@ -449,7 +473,14 @@ describe('HyperLogLog', () => {
     expect(isHll({ p: 4, registers: Buffer.alloc(16) })).toBe(true);
     const tooHigh = new Uint8Array(16);
     tooHigh[3] = 62; // max rank at p=4 is 61
-    for (const bad of [null, {}, { p: 4, registers: [0] }, { p: 4, registers: new Uint8Array(8) }, { p: 3, registers: new Uint8Array(8) }, { p: 4, registers: tooHigh }]) {
+    for (const bad of [
+      null,
+      {},
+      { p: 4, registers: [0] },
+      { p: 4, registers: new Uint8Array(8) },
+      { p: 3, registers: new Uint8Array(8) },
+      { p: 4, registers: tooHigh },
+    ]) {
       expect(isHll(bad)).toBe(false);
     }
   });
@@ -484,7 +515,10 @@ function applyOp(replicas: Replica[], op: OrOp, tag: string): void {
   const { s, m } = replicas[op.at] as Replica;
   let next: Replica;
   if (op.kind === 'add') {
-    next = { s: orsetAdd(s, ACTORS[op.at] as string, op.element), m: { adds: new Map([...m.adds, [tag, op.element]]), removed: m.removed } };
+    next = {
+      s: orsetAdd(s, ACTORS[op.at] as string, op.element),
+      m: { adds: new Map([...m.adds, [tag, op.element]]), removed: m.removed },
+    };
   } else if (op.kind === 'remove') {
     const observed = [...m.adds].filter(([, e]) => e === op.element).map(([t]) => t);
     next = { s: orsetRemove(s, op.element), m: { adds: m.adds, removed: new Set([...m.removed, ...observed]) } };
@@ -518,7 +552,10 @@ describe('OR-set (ORSWOT)', () => {
   orderOfMerge(orsetTriples, mergeOrSet, orsetLeq);
 
   it('matches the naive tombstone OR-set after every operation on every replica', () => {
-    fc.assert(fc.property(historyArb, (ops) => void runHistory(ops)), RUNS);
+    fc.assert(
+      fc.property(historyArb, (ops) => void runHistory(ops)),
+      RUNS,
+    );
   });
 
   it('add wins over a concurrent remove of the same element', () => {
@@ -591,11 +628,29 @@ describe('OR-set (ORSWOT)', () => {
       { vv: { a: 1 }, entries: { x: [['a', 2]] } }, // dot not covered by vv
       { vv: { a: 1 }, entries: { x: [['a', 0]] } },
       { vv: { a: 1 }, entries: { x: [['a', 1]], y: [['a', 1]] } }, // dot reused
-      { vv: { a: 1 }, entries: { x: [['a', 1], ['a', 1]] } },
+      {
+        vv: { a: 1 },
+        entries: {
+          x: [
+            ['a', 1],
+            ['a', 1],
+          ],
+        },
+      },
       { vv: { a: 1 }, entries: { x: [[1, 1]] } },
       { vv: { a: 1 }, entries: { x: [['a', 1, 2]] } },
     ];
     for (const x of bad) expect(isOrSet(x)).toBe(false);
-    expect(isOrSet({ vv: { a: 2, b: 1 }, entries: { x: [['a', 2], ['b', 1]] } })).toBe(true);
+    expect(
+      isOrSet({
+        vv: { a: 2, b: 1 },
+        entries: {
+          x: [
+            ['a', 2],
+            ['b', 1],
+          ],
+        },
+      }),
+    ).toBe(true);
   });
 });

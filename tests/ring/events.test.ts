@@ -195,7 +195,10 @@ describe('RingNode events (real nodes on the simulated network)', () => {
       stored.add(key);
     });
     n3.events.on('keyChanged', () => storedAgain++);
-    expect(runUntil(world, () => settled(world), 30_000), 'the join did not settle').toBe(true);
+    expect(
+      runUntil(world, () => settled(world), 30_000),
+      'the join did not settle',
+    ).toBe(true);
 
     // Every handoff: started, then progressed with a growing count, then finished, once.
     expect(handoffs.length).toBeGreaterThan(0);
@@ -216,9 +219,15 @@ describe('RingNode events (real nodes on the simulated network)', () => {
         const kinds = run.map(([k]) => k);
         expect(kinds[0], id).toBe('started');
         expect(kinds.at(-1), id).toBe('finished');
-        expect(kinds.slice(1, -1).every((k) => k === 'progressed'), id).toBe(true);
+        expect(
+          kinds.slice(1, -1).every((k) => k === 'progressed'),
+          id,
+        ).toBe(true);
         const sent = run.map(([, h]) => h.keysSent);
-        expect([...sent].sort((a, b) => a - b), id).toEqual(sent);
+        expect(
+          [...sent].sort((a, b) => a - b),
+          id,
+        ).toEqual(sent);
         const end = run.at(-1)![1];
         if (end.ok && end.kind === 'ownership') {
           okOwnership++;
@@ -262,7 +271,10 @@ describe('RingNode events (real nodes on the simulated network)', () => {
     });
     leaver.events.once('left', () => calls.push('once'));
     leaver.leave();
-    expect(runUntil(world, () => calls.length > 0, 30_000), 'left never fired').toBe(true);
+    expect(
+      runUntil(world, () => calls.length > 0, 30_000),
+      'left never fired',
+    ).toBe(true);
     world.run(5_000);
     expect(calls).toEqual(['first, 0 keys', 'once']);
   });
@@ -277,7 +289,11 @@ describe('RingNode events (real nodes on the simulated network)', () => {
     let acked = 0;
     for (const key of keys.slice(0, 60)) n0.put(key, `v:${key}`, {}, (err) => err === null && acked++);
     for (const key of keys.slice(0, 10)) n0.delete(key, {}, (err) => err === null && acked++);
-    n0.cas('kv/events-cas', () => ({ next: 'set', result: true }), (err) => err === null && acked++);
+    n0.cas(
+      'kv/events-cas',
+      () => ({ next: 'set', result: true }),
+      (err) => err === null && acked++,
+    );
     expect(runUntil(world, () => acked === 71, 10_000)).toBe(true);
     expect(journal.some((c) => c.kind === 'ring')).toBe(true);
     expect(journal.some((c) => c.kind === 'cas')).toBe(true);

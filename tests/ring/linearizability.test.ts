@@ -26,7 +26,10 @@ const cas = (expected: RegisterValue, value: string): CasOp => ({ kind: 'cas', e
 const write = (value: string): CasOp => ({ kind: 'write', value });
 
 /** Sequential model: returns the output and the new state. */
-function step(op: CasOp, state: RegisterValue): { output: { ok?: boolean; value?: RegisterValue }; state: RegisterValue } {
+function step(
+  op: CasOp,
+  state: RegisterValue,
+): { output: { ok?: boolean; value?: RegisterValue }; state: RegisterValue } {
   switch (op.kind) {
     case 'read':
       return { output: { value: state }, state };
@@ -81,7 +84,13 @@ function concurrentHistory(
     const r = step(op, state);
     state = r.state;
     const lin = 10 * (i + 1);
-    return { op, output: r.output, invokedAt: lin - (before[i] ?? 0), completedAt: lin + (after[i] ?? 0), drop: dropped[i] ?? false };
+    return {
+      op,
+      output: r.output,
+      invokedAt: lin - (before[i] ?? 0),
+      completedAt: lin + (after[i] ?? 0),
+      drop: dropped[i] ?? false,
+    };
   });
   const order = raw.map((_, i) => i).sort((a, b) => raw[a]!.invokedAt - raw[b]!.invokedAt || a - b);
   const busyUntil: number[] = []; // per process; Infinity once crashed
@@ -120,7 +129,12 @@ function bruteForce(history: readonly HistoryEntry[], initial: RegisterValue = n
       const r = step(e.op, state);
       if (e.completedAt !== undefined) {
         if (e.op.kind === 'read' && (e.output?.value ?? null) !== r.output.value) continue;
-        if ((e.op.kind === 'create' || e.op.kind === 'cas') && e.output?.ok !== undefined && e.output.ok !== r.output.ok) continue;
+        if (
+          (e.op.kind === 'create' || e.op.kind === 'cas') &&
+          e.output?.ok !== undefined &&
+          e.output.ok !== r.output.ok
+        )
+          continue;
       }
       used[i] = true;
       const found = search(r.state);
@@ -201,7 +215,11 @@ describe('checkCasRegister: examples', () => {
   });
 
   it('accepts a read concurrent with the write it observes', () => {
-    const hist = [h('p1', read(), 0, 5, { value: 'a' }), h('p2', write('a'), 2, 8), h('p3', read(), 3, 4, { value: null })];
+    const hist = [
+      h('p1', read(), 0, 5, { value: 'a' }),
+      h('p2', write('a'), 2, 8),
+      h('p3', read(), 3, 4, { value: null }),
+    ];
     expect(checkCasRegister(hist).ok).toBe(true);
   });
 
@@ -234,7 +252,11 @@ describe('checkCasRegister: examples', () => {
   });
 
   it('accepts an unknown-outcome create that a later read observes', () => {
-    const hist = [h('p1', create('a'), 0), h('p2', read(), 10, 11, { value: 'a' }), h('p2', create('b'), 12, 13, { ok: false })];
+    const hist = [
+      h('p1', create('a'), 0),
+      h('p2', read(), 10, 11, { value: 'a' }),
+      h('p2', create('b'), 12, 13, { ok: false }),
+    ];
     expect(checkCasRegister(hist).ok).toBe(true);
   });
 
@@ -259,7 +281,7 @@ describe('checkCasRegister: examples', () => {
     expect(r.ok).toBe(true);
   });
 
-  it('does not order a process\'s later ops after its own unknown-outcome op', () => {
+  it("does not order a process's later ops after its own unknown-outcome op", () => {
     // p1 timed out on the write and moved on; the write was still in flight.
     const hist = [
       h('p1', write('a'), 0),
@@ -304,14 +326,13 @@ describe('checkCasRegister: examples', () => {
     expect(checkCasRegister(fork).ok).toBe(false);
 
     // A cas that fails although the register sequentially holds its expected value.
-    const spurious = [
-      h('p1', create('v0'), 0, 1, { ok: true }),
-      h('p1', cas('v0', 'v1'), 2, 3, { ok: false }),
-    ];
+    const spurious = [h('p1', create('v0'), 0, 1, { ok: true }), h('p1', cas('v0', 'v1'), 2, 3, { ok: false })];
     expect(checkCasRegister(spurious).ok).toBe(false);
 
     // A cas from null succeeds on an absent register like create.
-    expect(checkCasRegister([h('p1', cas(null, 'v'), 0, 1, { ok: true }), h('p1', read(), 2, 3, { value: 'v' })]).ok).toBe(true);
+    expect(
+      checkCasRegister([h('p1', cas(null, 'v'), 0, 1, { ok: true }), h('p1', read(), 2, 3, { value: 'v' })]).ok,
+    ).toBe(true);
   });
 
   it('accepts an unknown-outcome cas in the middle of a chain', () => {
@@ -373,18 +394,19 @@ describe('checkCasHistories', () => {
 
 // ---- properties ------------------------------------------------------------------------
 
-const sequentialCase = fc
-  .integer({ min: 1, max: 40 })
-  .chain((len) =>
-    fc.record({
-      ops: fc.array(opArb, { minLength: len, maxLength: len }),
-      before: fc.array(fc.integer({ min: 0, max: 35 }), { minLength: len, maxLength: len }),
-      after: fc.array(fc.integer({ min: 0, max: 35 }), { minLength: len, maxLength: len }),
-      // roughly a quarter of the completions are lost
-      dropped: fc.array(fc.integer({ min: 0, max: 3 }).map((x) => x === 0), { minLength: len, maxLength: len }),
-      initial: fc.constantFrom<RegisterValue>(null, 'a'),
-    }),
-  );
+const sequentialCase = fc.integer({ min: 1, max: 40 }).chain((len) =>
+  fc.record({
+    ops: fc.array(opArb, { minLength: len, maxLength: len }),
+    before: fc.array(fc.integer({ min: 0, max: 35 }), { minLength: len, maxLength: len }),
+    after: fc.array(fc.integer({ min: 0, max: 35 }), { minLength: len, maxLength: len }),
+    // roughly a quarter of the completions are lost
+    dropped: fc.array(
+      fc.integer({ min: 0, max: 3 }).map((x) => x === 0),
+      { minLength: len, maxLength: len },
+    ),
+    initial: fc.constantFrom<RegisterValue>(null, 'a'),
+  }),
+);
 
 describe('checkCasRegister: properties', () => {
   it('accepts any concurrent history built around a valid sequential execution, with some completions dropped', () => {
@@ -428,7 +450,14 @@ describe('checkCasRegister: properties', () => {
           const hist: HistoryEntry[] = ops.map((op, i) => {
             const r = step(op, state);
             state = r.state;
-            return { id: i, process: `p${i % nProcs}`, op, invokedAt: 10 * i, completedAt: 10 * i + 5, output: r.output };
+            return {
+              id: i,
+              process: `p${i % nProcs}`,
+              op,
+              invokedAt: 10 * i,
+              completedAt: 10 * i + 5,
+              output: r.output,
+            };
           });
           const mutable = hist.filter((e) => e.op.kind !== 'write');
           fc.pre(mutable.length > 0);
@@ -491,7 +520,14 @@ function simulatedHistory(seed: number, total: number, unknownRate: number): His
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
   const procs = 5;
   const clock = new Array<number>(procs).fill(0);
-  const pending: { op: CasOp; process: string; invokedAt: number; lin: number; completedAt: number; unknown: boolean }[] = [];
+  const pending: {
+    op: CasOp;
+    process: string;
+    invokedAt: number;
+    lin: number;
+    completedAt: number;
+    unknown: boolean;
+  }[] = [];
   for (let k = 0; k < total; k++) {
     const p = k % procs;
     const invokedAt = clock[p]! + int(1, 4);

@@ -133,7 +133,9 @@ describe('mergeRings is a join-semilattice (up to ringFingerprint)', () => {
     fc.assert(
       fc.property(rings(2), ([a, b]) => {
         const m = mergeRings(a!, b!);
-        expect(Object.keys(m.members).sort()).toEqual([...new Set([...Object.keys(a!.members), ...Object.keys(b!.members)])].sort());
+        expect(Object.keys(m.members).sort()).toEqual(
+          [...new Set([...Object.keys(a!.members), ...Object.keys(b!.members)])].sort(),
+        );
         for (const [name, mm] of Object.entries(m.members)) {
           for (const side of [a!, b!]) {
             const other = side.members[name];
@@ -297,7 +299,9 @@ describe('emptyRing, bootstrapRing, withClaims', () => {
     fc.assert(
       fc.property(
         rings(1),
-        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...NAMES), fc.option(fc.constantFrom(...NAMES), { nil: null })), { maxLength: 6 }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...NAMES), fc.option(fc.constantFrom(...NAMES), { nil: null })), {
+          maxLength: 6,
+        }),
         ([r], raw) => {
           const ring = r!;
           const changes = new Map(raw.map(([i, owner, next]) => [i % ring.ringSize, { owner, next }] as const));
@@ -322,7 +326,13 @@ describe('emptyRing, bootstrapRing, withClaims', () => {
     fc.assert(
       fc.property(rings(2, ['c']), ([a, b]) => {
         const norm = (r: RingState) =>
-          JSON.stringify([r.clusterId, Object.keys(r.members).sort().map((k) => r.members[k]), r.partitions.map((c) => [c.owner, c.next, c.epoch])]);
+          JSON.stringify([
+            r.clusterId,
+            Object.keys(r.members)
+              .sort()
+              .map((k) => r.members[k]),
+            r.partitions.map((c) => [c.owner, c.next, c.epoch]),
+          ]);
         expect(fp(a!) === fp(b!)).toBe(norm(a!) === norm(b!));
       }),
       RUNS,
@@ -348,7 +358,10 @@ const prefCaseArb = fc
     return fc
       .tuple(
         fc.array(fc.constantFrom(...names.slice(0, owning)), { minLength: c.ringSize, maxLength: c.ringSize }),
-        fc.array(fc.option(fc.constantFrom(...names), { nil: null, freq: 2 }), { minLength: c.ringSize, maxLength: c.ringSize }),
+        fc.array(fc.option(fc.constantFrom(...names), { nil: null, freq: 2 }), {
+          minLength: c.ringSize,
+          maxLength: c.ringSize,
+        }),
       )
       .map(([owners, nexts]) => {
         const members: Record<string, Member> = {};
@@ -395,10 +408,13 @@ describe('computePreferenceLists', () => {
             for (let i = 0; i < q; i++) if (owners[(p + i) % q] === n) return i;
             return -1;
           });
-          for (let k = 1; k < firstAt.length; k++) if (!(firstAt[k]! > firstAt[k - 1]!)) errs.push(`p${p}: ${prim[k]} not clockwise after ${prim[k - 1]}`);
+          for (let k = 1; k < firstAt.length; k++)
+            if (!(firstAt[k]! > firstAt[k - 1]!)) errs.push(`p${p}: ${prim[k]} not clockwise after ${prim[k - 1]}`);
           const last = firstAt[firstAt.length - 1] ?? -1;
-          for (let i = 0; i <= last; i++) if (!prim.includes(owners[(p + i) % q]!)) errs.push(`p${p}: skipped ${owners[(p + i) % q]}`);
-          if (prim.join() !== clockwiseDistinct(owners, p, nVal).join()) errs.push(`p${p}: ${prim.join()} differs from the reference`);
+          for (let i = 0; i <= last; i++)
+            if (!prim.includes(owners[(p + i) % q]!)) errs.push(`p${p}: skipped ${owners[(p + i) % q]}`);
+          if (prim.join() !== clockwiseDistinct(owners, p, nVal).join())
+            errs.push(`p${p}: ${prim.join()} differs from the reference`);
         }
         expect(errs).toEqual([]);
       }),
@@ -430,14 +446,18 @@ describe('computePreferenceLists', () => {
       fc.property(prefCaseArb, fc.nat(), ({ ring, nVal }, k) => {
         const names = Object.keys(ring.members).filter((n) => ring.members[n]!.status === 'valid');
         const victim = names[k % names.length]!;
-        const downed: RingState = { ...ring, members: { ...ring.members, [victim]: { ...ring.members[victim]!, status: 'downed' } } };
+        const downed: RingState = {
+          ...ring,
+          members: { ...ring.members, [victim]: { ...ring.members[victim]!, status: 'downed' } },
+        };
         const prefs = computePreferenceLists(downed, nVal);
         const owners = ring.partitions.map((c) => c.owner);
         const errs: string[] = [];
         for (let p = 0; p < ring.ringSize; p++) {
           if (prefs.fallbacks[p]!.includes(victim)) errs.push(`p${p}: downed ${victim} is a fallback`);
           // Primaries are about ownership, not status.
-          if (prefs.primaries[p]!.join() !== clockwiseDistinct(owners, p, nVal).join()) errs.push(`p${p}: primaries changed`);
+          if (prefs.primaries[p]!.join() !== clockwiseDistinct(owners, p, nVal).join())
+            errs.push(`p${p}: primaries changed`);
         }
         expect(errs).toEqual([]);
       }),
@@ -450,7 +470,10 @@ describe('computePreferenceLists', () => {
       fc.property(prefCaseArb, ({ ring, nVal }) => {
         fc.pre(new Set(ring.partitions.map((c) => c.owner)).size >= nVal);
         const prefs = computePreferenceLists(ring, nVal);
-        const everyone = new Set([...ring.partitions.map((c) => c.owner), ...Object.keys(ring.members).filter((n) => isActive(ring.members[n]))]);
+        const everyone = new Set([
+          ...ring.partitions.map((c) => c.owner),
+          ...Object.keys(ring.members).filter((n) => isActive(ring.members[n])),
+        ]);
         for (let p = 0; p < ring.ringSize; p++) {
           const list = [...prefs.primaries[p]!, ...prefs.fallbacks[p]!];
           expect(new Set(list).size).toBe(list.length);
@@ -482,7 +505,11 @@ describe('computePreferenceLists', () => {
     let ring = bootstrapRing('c', 8, { name: 'n1', addr: 'n1' });
     ring = {
       ...ring,
-      members: { ...ring.members, n2: { name: 'n2', addr: 'n2', gen: 1, status: 'valid' }, n3: { name: 'n3', addr: 'n3', gen: 1, status: 'valid' } },
+      members: {
+        ...ring.members,
+        n2: { name: 'n2', addr: 'n2', gen: 1, status: 'valid' },
+        n3: { name: 'n3', addr: 'n3', gen: 1, status: 'valid' },
+      },
     };
     const prefs = computePreferenceLists(ring, 3);
     expect(prefs.primaries[0]).toEqual(['n1']);

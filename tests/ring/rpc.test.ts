@@ -86,7 +86,14 @@ describe('Rpc on the simulator', () => {
           const b = w.boot('b');
           b.rpc.on('echo', echo);
           const { results, doneFor } = recorder();
-          for (let i = 0; i < calls; i++) a.rpc.call('b', 'echo', { i }, 1000, doneFor(i, () => w.sched.now()));
+          for (let i = 0; i < calls; i++)
+            a.rpc.call(
+              'b',
+              'echo',
+              { i },
+              1000,
+              doneFor(i, () => w.sched.now()),
+            );
           expect(a.rpc.inFlight()).toBe(calls);
           // Latency is at most 30 ms a hop: every reply is in long before the 1000 ms timeout.
           w.sched.runUntil(500);
@@ -107,23 +114,36 @@ describe('Rpc on the simulator', () => {
 
   it('a call to a crashed node fails with kind "timeout" exactly timeoutMs after it was made, exactly once', () => {
     fc.assert(
-      fc.property(fc.nat(), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 0, max: 500 }), (seed, timeoutMs, startAt) => {
-        const w = simWorld(seed);
-        const a = w.boot('a');
-        const b = w.boot('b');
-        b.rpc.on('echo', echo);
-        w.crash(b);
-        const { results, doneFor } = recorder();
-        w.sched.at(startAt, () => a.rpc.call('b', 'echo', 1, timeoutMs, doneFor(0, () => w.sched.now())));
-        w.sched.runUntil(startAt + timeoutMs - 1);
-        expect(results).toHaveLength(0);
-        expect(a.rpc.inFlight()).toBe(1);
-        w.sched.runUntilIdle();
-        expect(results).toHaveLength(1);
-        expect(results[0]!.err?.kind).toBe('timeout');
-        expect(results[0]!.at).toBe(startAt + timeoutMs);
-        expect(a.rpc.inFlight()).toBe(0);
-      }),
+      fc.property(
+        fc.nat(),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 0, max: 500 }),
+        (seed, timeoutMs, startAt) => {
+          const w = simWorld(seed);
+          const a = w.boot('a');
+          const b = w.boot('b');
+          b.rpc.on('echo', echo);
+          w.crash(b);
+          const { results, doneFor } = recorder();
+          w.sched.at(startAt, () =>
+            a.rpc.call(
+              'b',
+              'echo',
+              1,
+              timeoutMs,
+              doneFor(0, () => w.sched.now()),
+            ),
+          );
+          w.sched.runUntil(startAt + timeoutMs - 1);
+          expect(results).toHaveLength(0);
+          expect(a.rpc.inFlight()).toBe(1);
+          w.sched.runUntilIdle();
+          expect(results).toHaveLength(1);
+          expect(results[0]!.err?.kind).toBe('timeout');
+          expect(results[0]!.at).toBe(startAt + timeoutMs);
+          expect(a.rpc.inFlight()).toBe(0);
+        },
+      ),
       RUNS,
     );
   });
@@ -134,7 +154,13 @@ describe('Rpc on the simulator', () => {
     const b = w.boot('b');
     b.rpc.on('slow', (_from, body, reply) => b.rt.timers.setTimeout(() => reply(body), 500));
     const { results, doneFor } = recorder();
-    a.rpc.call('b', 'slow', 'x', 100, doneFor(0, () => w.sched.now()));
+    a.rpc.call(
+      'b',
+      'slow',
+      'x',
+      100,
+      doneFor(0, () => w.sched.now()),
+    );
     w.sched.runUntilIdle();
     expect(results.map((r) => r.err?.kind)).toEqual(['timeout']);
     expect(results[0]!.at).toBe(100);
@@ -152,7 +178,14 @@ describe('Rpc on the simulator', () => {
           reply(body.i);
         });
         const { results, doneFor } = recorder();
-        for (let i = 0; i < calls; i++) a.rpc.call('b', 'inc', { i }, 1000, doneFor(i, () => w.sched.now()));
+        for (let i = 0; i < calls; i++)
+          a.rpc.call(
+            'b',
+            'inc',
+            { i },
+            1000,
+            doneFor(i, () => w.sched.now()),
+          );
         w.sched.runUntilIdle();
         expect(w.net.stats.duplicated).toBeGreaterThanOrEqual(calls);
         expect([...runs.values()]).toEqual(Array.from({ length: calls }, () => 1));
@@ -176,7 +209,13 @@ describe('Rpc on the simulator', () => {
           reply('ok');
         });
         const { results, doneFor } = recorder();
-        a.rpc.call('b', 'once', null, 10_000, doneFor(0, () => w.sched.now()));
+        a.rpc.call(
+          'b',
+          'once',
+          null,
+          10_000,
+          doneFor(0, () => w.sched.now()),
+        );
         w.sched.runUntilIdle();
         expect(runs).toBe(1);
         expect(results).toHaveLength(1);
@@ -188,33 +227,39 @@ describe('Rpc on the simulator', () => {
 
   it('a restarted peer (new Rpc, same name) whose request ids restart at 1 gets its requests executed, not dropped as duplicates', () => {
     fc.assert(
-      fc.property(fc.nat(), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 3 }), fc.double({ min: 0, max: 1, noNaN: true }), (seed, perLife, restarts, duplicateRate) => {
-        const w = simWorld(seed, { duplicateRate, minDelayMs: 1, maxDelayMs: 10 });
-        const server = w.boot('server');
-        const seen: string[] = [];
-        server.rpc.on('do', (_from, body: string, reply) => {
-          seen.push(body);
-          reply(body);
-        });
-        let client = w.boot('client');
-        const expected: string[] = [];
-        const answered: string[] = [];
-        for (let life = 0; life <= restarts; life++) {
-          for (let i = 0; i < perLife; i++) {
-            const tag = `life${life}-req${i}`;
-            expected.push(tag);
-            client.rpc.call('server', 'do', tag, 1000, (err, body) => {
-              expect(err).toBeNull();
-              answered.push(String(body));
-            });
+      fc.property(
+        fc.nat(),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (seed, perLife, restarts, duplicateRate) => {
+          const w = simWorld(seed, { duplicateRate, minDelayMs: 1, maxDelayMs: 10 });
+          const server = w.boot('server');
+          const seen: string[] = [];
+          server.rpc.on('do', (_from, body: string, reply) => {
+            seen.push(body);
+            reply(body);
+          });
+          let client = w.boot('client');
+          const expected: string[] = [];
+          const answered: string[] = [];
+          for (let life = 0; life <= restarts; life++) {
+            for (let i = 0; i < perLife; i++) {
+              const tag = `life${life}-req${i}`;
+              expected.push(tag);
+              client.rpc.call('server', 'do', tag, 1000, (err, body) => {
+                expect(err).toBeNull();
+                answered.push(String(body));
+              });
+            }
+            w.sched.runUntilIdle();
+            w.crash(client);
+            client = w.restart(client);
           }
-          w.sched.runUntilIdle();
-          w.crash(client);
-          client = w.restart(client);
-        }
-        expect(seen.sort()).toEqual([...expected].sort());
-        expect(answered.sort()).toEqual([...expected].sort());
-      }),
+          expect(seen.sort()).toEqual([...expected].sort());
+          expect(answered.sort()).toEqual([...expected].sort());
+        },
+      ),
       RUNS,
     );
   });
@@ -231,12 +276,24 @@ describe('Rpc on the simulator', () => {
       });
     install(server);
     const { results, doneFor } = recorder();
-    client.rpc.call('server', 'do', null, 1000, doneFor(0, () => w.sched.now()));
+    client.rpc.call(
+      'server',
+      'do',
+      null,
+      1000,
+      doneFor(0, () => w.sched.now()),
+    );
     w.sched.runUntilIdle();
     w.crash(server);
     server = w.restart(server);
     install(server);
-    client.rpc.call('server', 'do', null, 1000, doneFor(1, () => w.sched.now()));
+    client.rpc.call(
+      'server',
+      'do',
+      null,
+      1000,
+      doneFor(1, () => w.sched.now()),
+    );
     w.sched.runUntilIdle();
     expect(runs).toBe(2);
     expect(results.map((r) => [r.i, r.err, r.body])).toEqual([
@@ -253,7 +310,14 @@ describe('Rpc on the simulator', () => {
         const b = w.boot('b');
         b.rpc.on('echo', echo);
         const { results, doneFor } = recorder();
-        for (let i = 0; i < max + extra; i++) a.rpc.call('b', 'echo', i, 1000, doneFor(i, () => w.sched.now()));
+        for (let i = 0; i < max + extra; i++)
+          a.rpc.call(
+            'b',
+            'echo',
+            i,
+            1000,
+            doneFor(i, () => w.sched.now()),
+          );
         // The overflow failed before any event ran.
         expect(results.map((r) => r.i)).toEqual(Array.from({ length: extra }, (_, k) => max + k));
         for (const r of results) {
@@ -285,7 +349,14 @@ describe('Rpc on the simulator', () => {
         const b = w.boot('b');
         b.rpc.on('echo', echo);
         const { results, doneFor } = recorder();
-        for (let i = 0; i < calls; i++) a.rpc.call('b', 'echo', i, 100, doneFor(i, () => w.sched.now()));
+        for (let i = 0; i < calls; i++)
+          a.rpc.call(
+            'b',
+            'echo',
+            i,
+            100,
+            doneFor(i, () => w.sched.now()),
+          );
         w.sched.runUntil(1);
         a.rpc.failAll('stopping');
         // The request timers were cleared.
@@ -311,9 +382,27 @@ describe('Rpc on the simulator', () => {
       refuse('third');
     });
     const { results, doneFor } = recorder();
-    a.rpc.call('b', 'no', null, 1000, doneFor(0, () => w.sched.now()));
-    a.rpc.call('b', 'missing', null, 1000, doneFor(1, () => w.sched.now()));
-    a.rpc.call('b', 'twice', null, 1000, doneFor(2, () => w.sched.now()));
+    a.rpc.call(
+      'b',
+      'no',
+      null,
+      1000,
+      doneFor(0, () => w.sched.now()),
+    );
+    a.rpc.call(
+      'b',
+      'missing',
+      null,
+      1000,
+      doneFor(1, () => w.sched.now()),
+    );
+    a.rpc.call(
+      'b',
+      'twice',
+      null,
+      1000,
+      doneFor(2, () => w.sched.now()),
+    );
     w.sched.runUntilIdle();
     const byCall = new Map(results.map((r) => [r.i, r]));
     expect(results).toHaveLength(3);
@@ -332,7 +421,13 @@ describe('Rpc on the simulator', () => {
     const c = w.boot('c');
     b.rpc.on('echo', echo);
     const { results, doneFor } = recorder();
-    a.rpc.call('b', 'echo', 'real', 1000, doneFor(0, () => w.sched.now()));
+    a.rpc.call(
+      'b',
+      'echo',
+      'real',
+      1000,
+      doneFor(0, () => w.sched.now()),
+    );
     // c forges a response with the same id, arriving before b's.
     c.rt.transport.send('a', { t: 'rs', id: 1, b: 'forged' });
     w.sched.runUntilIdle();

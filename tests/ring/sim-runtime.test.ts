@@ -11,7 +11,12 @@ import { simClock } from '../../ring/sim/clock';
 
 type Received = { at: number; from: string; to: string; msg: WireMessage };
 
-function world(seed = 1, faults: Partial<NetworkFaults> = {}, names = ['a', 'b', 'c', 'd', 'e'], cloneMessages = false) {
+function world(
+  seed = 1,
+  faults: Partial<NetworkFaults> = {},
+  names = ['a', 'b', 'c', 'd', 'e'],
+  cloneMessages = false,
+) {
   const sched = new SimScheduler();
   const net = new SimNetwork(sched, { random: new SimRandom(seed), faults, cloneMessages });
   const got: Received[] = [];
@@ -59,7 +64,12 @@ function scenarioTrace(seed: number): string[] {
   };
   names.forEach(boot);
   const chaos = root.fork('chaos');
-  sched.at(300, () => net.partition([['n1', 'n2'], ['n3', 'n4', 'n5']]));
+  sched.at(300, () =>
+    net.partition([
+      ['n1', 'n2'],
+      ['n3', 'n4', 'n5'],
+    ]),
+  );
   sched.at(500, () => {
     const victim = chaos.pick(names);
     sched.timersFor(victim).cancelAll();
@@ -224,7 +234,11 @@ describe('SimScheduler', () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ op: fc.constant('at' as const), dt: fc.integer({ min: 0, max: 50 }), n: fc.integer({ min: 1, max: 3000 }) }),
+            fc.record({
+              op: fc.constant('at' as const),
+              dt: fc.integer({ min: 0, max: 50 }),
+              n: fc.integer({ min: 1, max: 3000 }),
+            }),
             fc.record({ op: fc.constant('cancel' as const), frac: fc.double({ min: 0, max: 1, noNaN: true }) }),
             fc.record({ op: fc.constant('run' as const), dt: fc.integer({ min: 0, max: 30 }) }),
           ),
@@ -270,7 +284,7 @@ describe('SimScheduler', () => {
     );
   });
 
-  it('timersFor(owner).cancelAll cancels exactly that owner\'s pending timers', () => {
+  it("timersFor(owner).cancelAll cancels exactly that owner's pending timers", () => {
     const s = new SimScheduler();
     const a = s.timersFor('a');
     const b = s.timersFor('b');
@@ -429,7 +443,8 @@ describe('SimNetwork', () => {
     expect(t1).not.toEqual(t3);
     // The scenario exercised every fault path.
     const text = t1.join('\n');
-    for (const needle of ['(loss)', '(partition', 'crash', 'restart', 'deliver', 'heal', 'dup ']) expect(text).toContain(needle);
+    for (const needle of ['(loss)', '(partition', 'crash', 'restart', 'deliver', 'heal', 'dup '])
+      expect(text).toContain(needle);
   });
 
   it('delivers with a latency in [minDelayMs, maxDelayMs] and counts consistently', () => {
@@ -470,7 +485,12 @@ describe('SimNetwork', () => {
     send('a', 'c', { t: 'doomed' });
     send('c', 'a', { t: 'doomed-back' });
     send('a', 'b', { t: 'same-side' });
-    sched.at(5, () => net.partition([['a', 'b'], ['c', 'd', 'e']]));
+    sched.at(5, () =>
+      net.partition([
+        ['a', 'b'],
+        ['c', 'd', 'e'],
+      ]),
+    );
     sched.runUntilIdle();
     expect(got.map((r) => r.msg.t)).toEqual(['same-side']);
     expect(net.stats.droppedBy.partition).toBe(2);
@@ -685,7 +705,7 @@ describe('SimNetwork', () => {
     ]);
   });
 
-  it('the network draws from its own forked streams: other components\' draws do not shift it', () => {
+  it("the network draws from its own forked streams: other components' draws do not shift it", () => {
     const run = (extraDraws: number) => {
       const root = new SimRandom(77);
       const sched = new SimScheduler();

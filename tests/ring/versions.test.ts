@@ -96,7 +96,8 @@ function seenByVV(vv: VersionVector, writes: ReadonlyMap<string, WriteRecord>): 
 }
 
 const sortedIds = (v: Versioned): string[] => v.siblings.map((s) => dotId(s.dot)).sort();
-const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean =>
+  a.size === b.size && [...a].every((x) => b.has(x));
 
 /** Checks a replica state against the reference model; returns a description of what is wrong. */
 function checkAgainstModel(where: string, s: Snap, writes: ReadonlyMap<string, WriteRecord>): string[] {
@@ -104,14 +105,17 @@ function checkAgainstModel(where: string, s: Snap, writes: ReadonlyMap<string, W
   const got = sortedIds(s.v);
   const want = expectedSiblings(s.seen, writes);
   if (got.join(',') !== want.join(',')) errs.push(`${where}: siblings ${got.join(',')} expected ${want.join(',')}`);
-  if (!sameSet(seenByVV(s.v.vv, writes), s.seen)) errs.push(`${where}: vv ${JSON.stringify(s.v.vv)} does not match causal history ${[...s.seen].sort().join(',')}`);
+  if (!sameSet(seenByVV(s.v.vv, writes), s.seen))
+    errs.push(`${where}: vv ${JSON.stringify(s.v.vv)} does not match causal history ${[...s.seen].sort().join(',')}`);
   for (const sib of s.v.siblings) {
     const w = writes.get(dotId(sib.dot));
     if (!w) errs.push(`${where}: unknown sibling ${dotId(sib.dot)}`);
-    else if (sib.value !== (w.deleted ? undefined : w.value) || (sib.deleted === true) !== w.deleted) errs.push(`${where}: sibling ${w.id} has the wrong payload`);
+    else if (sib.value !== (w.deleted ? undefined : w.value) || (sib.deleted === true) !== w.deleted)
+      errs.push(`${where}: sibling ${w.id} has the wrong payload`);
   }
   for (let i = 1; i < s.v.siblings.length; i++) {
-    if (compareSiblings(s.v.siblings[i - 1]!, s.v.siblings[i]!) >= 0) errs.push(`${where}: siblings not in compareSiblings order`);
+    if (compareSiblings(s.v.siblings[i - 1]!, s.v.siblings[i]!) >= 0)
+      errs.push(`${where}: siblings not in compareSiblings order`);
   }
   return errs;
 }
@@ -138,14 +142,29 @@ function runHistory(ops: readonly Op[]): Run {
     if (op.t === 'write') {
       const replica = replicas[op.r]!;
       const actor = ACTORS[op.r]!;
-      const ctxSnap = op.ctx === 'current' ? replica : op.ctx === 'old' ? snapshots[op.pick % snapshots.length]! : { v: emptyVersioned, seen: new Set<string>() };
+      const ctxSnap =
+        op.ctx === 'current'
+          ? replica
+          : op.ctx === 'old'
+            ? snapshots[op.pick % snapshots.length]!
+            : { v: emptyVersioned, seen: new Set<string>() };
       const value = `v${n}`;
-      const next = writeVersioned(replica.v, ctxSnap.v.vv, actor, op.del ? { deleted: true, at: op.at } : { value, at: op.at });
+      const next = writeVersioned(
+        replica.v,
+        ctxSnap.v.vv,
+        actor,
+        op.del ? { deleted: true, at: op.at } : { value, at: op.at },
+      );
       const counter = (perActor.get(actor) ?? 0) + 1;
       perActor.set(actor, counter);
       const id = `${actor}:${counter}`;
-      const mine = next.siblings.filter((s) => !replica.v.siblings.some((o) => o.dot[0] === s.dot[0] && o.dot[1] === s.dot[1]));
-      if (mine.length !== 1 || dotId(mine[0]!.dot) !== id) stepErrors.push(`write ${n}: expected exactly one new sibling with dot ${id}, got ${mine.map((s) => dotId(s.dot)).join(',')}`);
+      const mine = next.siblings.filter(
+        (s) => !replica.v.siblings.some((o) => o.dot[0] === s.dot[0] && o.dot[1] === s.dot[1]),
+      );
+      if (mine.length !== 1 || dotId(mine[0]!.dot) !== id)
+        stepErrors.push(
+          `write ${n}: expected exactly one new sibling with dot ${id}, got ${mine.map((s) => dotId(s.dot)).join(',')}`,
+        );
       writes.set(id, {
         id,
         dot: [actor, counter],
@@ -189,18 +208,27 @@ const pairOrderArb = fc.shuffledSubarray(PAIRS, { minLength: PAIRS.length });
 
 /** The full payload of a version: vv, sibling order, dots, values, tombstones and clocks. */
 function payload(v: Versioned): string {
-  return JSON.stringify({ fp: versionFingerprint(v), s: v.siblings.map((s) => [s.dot, s.value ?? null, s.deleted ?? false, s.at]) });
+  return JSON.stringify({
+    fp: versionFingerprint(v),
+    s: v.siblings.map((s) => [s.dot, s.value ?? null, s.deleted ?? false, s.at]),
+  });
 }
 
 /** The set of live sibling values (order-free). */
-const valueSet = (v: Versioned): string[] => v.siblings.filter((s) => !s.deleted).map((s) => String(s.value)).sort();
+const valueSet = (v: Versioned): string[] =>
+  v.siblings
+    .filter((s) => !s.deleted)
+    .map((s) => String(s.value))
+    .sort();
 
 const pickArb = fc.tuple(historyArb, fc.nat(), fc.nat(), fc.nat());
 const pickObserved = (run: Run, i: number): Versioned => run.observed[i % run.observed.length]!;
 
 // ---------------------------------------------------------------- version vectors
 
-const vvArb: fc.Arbitrary<VersionVector> = fc.dictionary(fc.constantFrom(...ACTORS), fc.integer({ min: 1, max: 5 }), { maxKeys: 3 });
+const vvArb: fc.Arbitrary<VersionVector> = fc.dictionary(fc.constantFrom(...ACTORS), fc.integer({ min: 1, max: 5 }), {
+  maxKeys: 3,
+});
 const dotArb: fc.Arbitrary<Dot> = fc.tuple(fc.constantFrom(...ACTORS), fc.integer({ min: 1, max: 6 }));
 
 describe('version vectors', () => {
@@ -343,8 +371,16 @@ describe('mergeVersioned / writeVersioned on random histories', () => {
         expect(covers(next.vv, dot)).toBe(true);
         expect(vvLeq(mergeVV(local.vv, context), next.vv)).toBe(true);
         // Exactly the local siblings the context has not seen are kept.
-        const kept = next.siblings.filter((s) => s !== added[0]).map((s) => dotId(s.dot)).sort();
-        expect(kept).toEqual(local.siblings.filter((s) => !((context[s.dot[0]] ?? 0) >= s.dot[1])).map((s) => dotId(s.dot)).sort());
+        const kept = next.siblings
+          .filter((s) => s !== added[0])
+          .map((s) => dotId(s.dot))
+          .sort();
+        expect(kept).toEqual(
+          local.siblings
+            .filter((s) => !((context[s.dot[0]] ?? 0) >= s.dot[1]))
+            .map((s) => dotId(s.dot))
+            .sort(),
+        );
       }),
       RUNS,
     );
@@ -461,8 +497,10 @@ describe('mergeVersioned lattice laws (on states from random histories)', () => 
         const a = pickObserved(run, i);
         const b = pickObserved(run, j);
         const sameVersion =
-          sameSet(new Set(Object.entries(a.vv).map(([k, n]) => `${k}=${n}`)), new Set(Object.entries(b.vv).map(([k, n]) => `${k}=${n}`))) &&
-          sortedIds(a).join() === sortedIds(b).join();
+          sameSet(
+            new Set(Object.entries(a.vv).map(([k, n]) => `${k}=${n}`)),
+            new Set(Object.entries(b.vv).map(([k, n]) => `${k}=${n}`)),
+          ) && sortedIds(a).join() === sortedIds(b).join();
         expect(versionFingerprint(a) === versionFingerprint(b)).toBe(sameVersion);
       }),
       RUNS,

@@ -37,7 +37,14 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 const limits = { leaseClicksMax: 4, idleReturnMs: 100, waitersPerLinkMax: 10 };
 
 function budgetOn(register: ScriptedRegister, sched: SimScheduler, holder = 'h1') {
-  return new ClickBudget(register.ring, holder, () => 1, sched.timersFor(holder), () => sched.now(), limits);
+  return new ClickBudget(
+    register.ring,
+    holder,
+    () => 1,
+    sched.timersFor(holder),
+    () => sched.now(),
+    limits,
+  );
 }
 
 describe('ClickBudget', () => {

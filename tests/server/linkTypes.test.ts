@@ -6,7 +6,14 @@ import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hash53, initHash } from '../../ring';
-import { LocalStats, mergeStats, seriesRetentionMinutes, statsType, summarizeStats, type LinkStats } from '../../server/links/stats';
+import {
+  LocalStats,
+  mergeStats,
+  seriesRetentionMinutes,
+  statsType,
+  summarizeStats,
+  type LinkStats,
+} from '../../server/links/stats';
 import { mergeTwoPhase, twoPhaseMembers, type TwoPhaseSet } from '../../server/datatypes/twoPhaseSet';
 import { resolveLink, type LinkDoc } from '../../server/links/linkDoc';
 
@@ -24,9 +31,13 @@ const view = fc.record({
 /** One node's slot: a list of views it recorded. */
 const slotViews = fc.array(view, { maxLength: 30 });
 
-function slotState(slot: string, views: readonly { minute: number; referrer: string; device: string; visitor: number }[]): LinkStats {
+function slotState(
+  slot: string,
+  views: readonly { minute: number; referrer: string; device: string; visitor: number }[],
+): LinkStats {
   const l = new LocalStats(slot);
-  for (const v of views) l.add({ at: t0 + v.minute * 60_000, referrer: v.referrer, device: v.device, visitor: v.visitor });
+  for (const v of views)
+    l.add({ at: t0 + v.minute * 60_000, referrer: v.referrer, device: v.device, visitor: v.visitor });
   return l.state();
 }
 
@@ -54,7 +65,8 @@ describe('link stats CRDT', () => {
         const all = perNode.flat();
         const newest = Math.max(...all.map((v) => v.minute), -Infinity);
         const kept = all.filter((v) => v.minute > newest - seriesRetentionMinutes);
-        const total = (rec: Readonly<Record<string, Readonly<Record<string, number>>>>) => Object.values(rec).reduce((a, c) => a + Object.values(c).reduce((x, y) => x + y, 0), 0);
+        const total = (rec: Readonly<Record<string, Readonly<Record<string, number>>>>) =>
+          Object.values(rec).reduce((a, c) => a + Object.values(c).reduce((x, y) => x + y, 0), 0);
         expect(total(merged.m)).toBe(kept.length);
         expect(total(merged.r)).toBe(all.length);
         expect(total(merged.d)).toBe(all.length);
@@ -88,7 +100,13 @@ describe('link stats CRDT', () => {
 
   it('summarizes the last hour per minute, zeros included, and estimates unique visitors', () => {
     const l = new LocalStats('n1');
-    for (let i = 0; i < 500; i++) l.add({ at: t0 - (i % 3) * 60_000, referrer: '(direct)', device: 'mobile', visitor: hash53(`203.0.113.${i % 100}`, 12345) });
+    for (let i = 0; i < 500; i++)
+      l.add({
+        at: t0 - (i % 3) * 60_000,
+        referrer: '(direct)',
+        device: 'mobile',
+        visitor: hash53(`203.0.113.${i % 100}`, 12345),
+      });
     const s = summarizeStats(l.state(), t0 + 1_000);
     expect(s.series).toHaveLength(60);
     expect(s.series.slice(-3).map((p) => p.n)).toEqual([166, 167, 167]);
@@ -100,7 +118,15 @@ describe('link stats CRDT', () => {
 });
 
 /** Property names a key from a visitor or a peer may collide with. */
-const hostileKeys = ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf', '__defineGetter__'];
+const hostileKeys = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  '__defineGetter__',
+];
 // The ring transport's and the disk log's encoding (server/transport/wsTransport.ts).
 const packr = new Packr({ useRecords: false, moreTypes: true });
 const unpackr = new Unpackr({ useRecords: false, moreTypes: true, mapsAsObjects: true, copyBuffers: true });
@@ -126,7 +152,8 @@ describe('link stats CRDT with keys that are property names', () => {
     for (const k of views) m.set(k, (m.get(k) ?? 0) + 1);
     return [...m].sort(([x], [y]) => (x < y ? -1 : 1));
   };
-  const sortedCounts = (rec: Readonly<Record<string, Readonly<Record<string, number>>>>) => Object.entries(counts(rec)).sort(([x], [y]) => (x < y ? -1 : 1));
+  const sortedCounts = (rec: Readonly<Record<string, Readonly<Record<string, number>>>>) =>
+    Object.entries(counts(rec)).sort(([x], [y]) => (x < y ? -1 : 1));
 
   it('counts every view under its own key, through merges, the ring wire (msgpackr) and JSON', () => {
     fc.assert(
@@ -145,7 +172,9 @@ describe('link stats CRDT with keys that are property names', () => {
   });
 
   it('merge stays a join with such keys', () => {
-    const state = fc.tuple(fc.constantFrom('n1', 'n2', 'n3'), slotViewsHostile).map(([slot, views]) => slotOf(slot, views));
+    const state = fc
+      .tuple(fc.constantFrom('n1', 'n2', 'n3'), slotViewsHostile)
+      .map(([slot, views]) => slotOf(slot, views));
     fc.assert(
       fc.property(state, state, state, (a, b, c) => {
         expect(same(mergeStats(a, b), mergeStats(b, a))).toBe(true);
@@ -161,18 +190,39 @@ describe('link stats CRDT with keys that are property names', () => {
   // "hasOwnProperty" referrer msgpackr also sent that prototype's slots as referrers.
   it('a replica that merged "__proto__" and "hasOwnProperty" referrers ships a state its peers accept', () => {
     const l = new LocalStats('n1~0');
-    for (const referrer of ['__proto__', 'hasOwnProperty', 'a.example']) l.add({ at: t0, referrer, device: 'desktop', visitor: 1 });
+    for (const referrer of ['__proto__', 'hasOwnProperty', 'a.example'])
+      l.add({ at: t0, referrer, device: 'desktop', visitor: 1 });
     const stored = mergeStats(statsType.empty(), l.state());
     const peer = overTheWire(stored);
-    expect(counts(peer.r)).toEqual(Object.fromEntries([['__proto__', 1], ['a.example', 1], ['hasOwnProperty', 1]]));
-    expect(summarizeStats(peer, t0).referrers.map((r) => r.host).sort()).toEqual(['__proto__', 'a.example', 'hasOwnProperty']);
+    expect(counts(peer.r)).toEqual(
+      Object.fromEntries([
+        ['__proto__', 1],
+        ['a.example', 1],
+        ['hasOwnProperty', 1],
+      ]),
+    );
+    expect(
+      summarizeStats(peer, t0)
+        .referrers.map((r) => r.host)
+        .sort(),
+    ).toEqual(['__proto__', 'a.example', 'hasOwnProperty']);
   });
 
   it('decodes the record form states had before pairs, and says what is wrong with garbage', () => {
     const l = new LocalStats('n1');
     l.add({ at: t0, referrer: 'a.example', device: 'mobile', visitor: 7 });
-    const pairs = statsType.encode(l.state()) as { m: [string, unknown][]; r: [string, unknown][]; d: [string, unknown][]; u: unknown };
-    const older = { m: Object.fromEntries(pairs.m), r: Object.fromEntries(pairs.r), d: Object.fromEntries(pairs.d), u: pairs.u };
+    const pairs = statsType.encode(l.state()) as {
+      m: [string, unknown][];
+      r: [string, unknown][];
+      d: [string, unknown][];
+      u: unknown;
+    };
+    const older = {
+      m: Object.fromEntries(pairs.m),
+      r: Object.fromEntries(pairs.r),
+      d: Object.fromEntries(pairs.d),
+      u: pairs.u,
+    };
     expect(same(statsType.decode(older), l.state())).toBe(true);
     expect(() => statsType.decode({ ...older, r: { x: 5 } })).toThrow(/invalid fields: r/);
     expect(() => statsType.decode({ ...older, m: [['1', { n: -1 }]] })).toThrow(/invalid fields: m/);
@@ -181,20 +231,27 @@ describe('link stats CRDT with keys that are property names', () => {
 });
 
 describe('two-phase set (owner indexes)', () => {
-  const set = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.constantFrom<0 | 1>(0, 1)) as fc.Arbitrary<TwoPhaseSet>;
+  const set = fc.dictionary(
+    fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+    fc.constantFrom<0 | 1>(0, 1),
+  ) as fc.Arbitrary<TwoPhaseSet>;
   it('is a join, and a removed element never comes back', () => {
     fc.assert(
       fc.property(set, set, set, (a, b, c) => {
         expect(mergeTwoPhase(a, b)).toEqual(mergeTwoPhase(b, a));
         expect(mergeTwoPhase(mergeTwoPhase(a, b), c)).toEqual(mergeTwoPhase(a, mergeTwoPhase(b, c)));
         expect(mergeTwoPhase(a, a)).toEqual(a);
-        for (const [k, v] of Object.entries(a)) if (v === 1) expect(twoPhaseMembers(mergeTwoPhase(a, b))).not.toContain(k);
+        for (const [k, v] of Object.entries(a))
+          if (v === 1) expect(twoPhaseMembers(mergeTwoPhase(a, b))).not.toContain(k);
       }),
     );
   });
 
   it('keeps elements named like object properties ("constructor" used to look present before it was added)', () => {
-    const hostile = fc.dictionary(fc.constantFrom(...hostileKeys, 'a'), fc.constantFrom<0 | 1>(0, 1)) as fc.Arbitrary<TwoPhaseSet>;
+    const hostile = fc.dictionary(
+      fc.constantFrom(...hostileKeys, 'a'),
+      fc.constantFrom<0 | 1>(0, 1),
+    ) as fc.Arbitrary<TwoPhaseSet>;
     fc.assert(
       fc.property(hostile, hostile, (a, b) => {
         const merged = mergeTwoPhase(a, b);
@@ -203,12 +260,33 @@ describe('two-phase set (owner indexes)', () => {
         expect(twoPhaseMembers(merged).sort()).toEqual([...all].filter((k) => !removed(k)).sort());
       }),
     );
-    expect(twoPhaseMembers(mergeTwoPhase({}, Object.fromEntries([['constructor', 0], ['__proto__', 0]])))).toEqual(['constructor', '__proto__']);
+    expect(
+      twoPhaseMembers(
+        mergeTwoPhase(
+          {},
+          Object.fromEntries([
+            ['constructor', 0],
+            ['__proto__', 0],
+          ]),
+        ),
+      ),
+    ).toEqual(['constructor', '__proto__']);
   });
 });
 
 describe('link siblings', () => {
-  const base: LinkDoc = { slug: 'abc', url: 'https://a.example/', owner: 's:x', createdAt: 1, updatedAt: 1, expiresAt: null, maxClicks: null, redirectStatus: 302, password: null, deletedAt: null };
+  const base: LinkDoc = {
+    slug: 'abc',
+    url: 'https://a.example/',
+    owner: 's:x',
+    createdAt: 1,
+    updatedAt: 1,
+    expiresAt: null,
+    maxClicks: null,
+    redirectStatus: 302,
+    password: null,
+    deletedAt: null,
+  };
   it('resolve deterministically: a delete wins, else the latest edit, else by content', () => {
     const edit = { ...base, url: 'https://b.example/', updatedAt: 5 };
     const later = { ...base, url: 'https://c.example/', updatedAt: 6 };
@@ -226,22 +304,50 @@ describe('cluster totals shown to a person', () => {
   it('never go down: a node answers the larger of each total it ever computed (they only grow)', async () => {
     const { MonotoneTotals, linkSummaryQuery } = await import('../../server/links/summary');
     fc.assert(
-      fc.property(fc.array(fc.record({ views: fc.nat(1_000), bots: fc.nat(1_000) }), { minLength: 1, maxLength: 30 }), (readings) => {
-        const shown = new MonotoneTotals();
-        let prev = { views: 0, bots: 0 };
-        for (const r of readings) {
-          const now = shown.raise(r);
-          expect(now.views).toBeGreaterThanOrEqual(Math.max(prev.views, r.views));
-          expect(now.bots).toBeGreaterThanOrEqual(Math.max(prev.bots, r.bots));
-          prev = now;
-        }
-        expect(prev.views).toBe(Math.max(...readings.map((r) => r.views)));
-      }),
+      fc.property(
+        fc.array(fc.record({ views: fc.nat(1_000), bots: fc.nat(1_000) }), { minLength: 1, maxLength: 30 }),
+        (readings) => {
+          const shown = new MonotoneTotals();
+          let prev = { views: 0, bots: 0 };
+          for (const r of readings) {
+            const now = shown.raise(r);
+            expect(now.views).toBeGreaterThanOrEqual(Math.max(prev.views, r.views));
+            expect(now.bots).toBeGreaterThanOrEqual(Math.max(prev.bots, r.bots));
+            prev = now;
+          }
+          expect(prev.views).toBe(Math.max(...readings.map((r) => r.views)));
+        },
+      ),
     );
     // Two replicas of one partition: the fresher (larger) figures win, per link too.
     expect(linkSummaryQuery.replicas).toBe(2);
-    const a = { links: 3, views: 10, bots: 1, top: [['x', 7], ['y', 3]] as [string, number][] };
-    const b = { links: 3, views: 12, bots: 0, top: [['x', 9], ['z', 2]] as [string, number][] };
-    expect(linkSummaryQuery.reconcile!(a, b, {})).toEqual({ links: 3, views: 12, bots: 1, top: [['x', 9], ['y', 3], ['z', 2]] });
+    const a = {
+      links: 3,
+      views: 10,
+      bots: 1,
+      top: [
+        ['x', 7],
+        ['y', 3],
+      ] as [string, number][],
+    };
+    const b = {
+      links: 3,
+      views: 12,
+      bots: 0,
+      top: [
+        ['x', 9],
+        ['z', 2],
+      ] as [string, number][],
+    };
+    expect(linkSummaryQuery.reconcile!(a, b, {})).toEqual({
+      links: 3,
+      views: 12,
+      bots: 1,
+      top: [
+        ['x', 9],
+        ['y', 3],
+        ['z', 2],
+      ],
+    });
   });
 });

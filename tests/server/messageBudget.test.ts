@@ -4,7 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { MessageBudget, type MessageBudgetLimits } from '../../server/live/messageBudget';
 
-const limits: MessageBudgetLimits = { messagesPerSecondMax: 20, messageBurstMax: 50, refusedPerFloodWindowMax: 100, floodWindowMs: 10_000 };
+const limits: MessageBudgetLimits = {
+  messagesPerSecondMax: 20,
+  messageBurstMax: 50,
+  refusedPerFloodWindowMax: 100,
+  floodWindowMs: 10_000,
+};
 
 function budgetAt(start = 1_000_000) {
   const clock = { t: start };

@@ -35,7 +35,17 @@ function counted<A extends unknown[]>(name: string, predicate: (...args: A) => v
   };
 }
 afterAll(() => {
-  if (process.env.FUZZ_SUMMARY_FILE) fs.writeFileSync(process.env.FUZZ_SUMMARY_FILE, JSON.stringify(Object.fromEntries(Object.entries(fuzzStats).map(([k, v]) => [k, { runs: v.runs, seconds: +(v.ms / 1000).toFixed(1) }])), null, 2));
+  if (process.env.FUZZ_SUMMARY_FILE)
+    fs.writeFileSync(
+      process.env.FUZZ_SUMMARY_FILE,
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(fuzzStats).map(([k, v]) => [k, { runs: v.runs, seconds: +(v.ms / 1000).toFixed(1) }]),
+        ),
+        null,
+        2,
+      ),
+    );
 });
 
 const recordArb = fc.oneof(
@@ -94,7 +104,16 @@ function norm(v: unknown): unknown {
 }
 
 const VARIED: unknown[] = [
-  { t: 's', p: 17, k: 'link/abc1234', e: { k: 'r', vv: { 'n1@ab12.3': 4 }, s: [{ d: ['n1@ab12.3', 4], v: { url: 'https://example.com/?x=1' }, at: 1700000000000 }] } },
+  {
+    t: 's',
+    p: 17,
+    k: 'link/abc1234',
+    e: {
+      k: 'r',
+      vv: { 'n1@ab12.3': 4 },
+      s: [{ d: ['n1@ab12.3', 4], v: { url: 'https://example.com/?x=1' }, at: 1700000000000 }],
+    },
+  },
   [1, 'two', [3, [4, [5]]], { six: 6 }],
   '',
   'a plain string',
@@ -135,10 +154,19 @@ type Damage =
   | { file: number; kind: 'garbage'; bytes: Uint8Array };
 
 const damageArb: fc.Arbitrary<Damage> = fc.oneof(
-  fc.record({ file: fc.nat(), kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({
+    file: fc.nat(),
+    kind: fc.constant('flip' as const),
+    at: fc.nat(),
+    xor: fc.integer({ min: 1, max: 255 }),
+  }),
   fc.record({ file: fc.nat(), kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ file: fc.nat(), kind: fc.constant('zero' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 64 }) }),
-  fc.record({ file: fc.nat(), kind: fc.constant('garbage' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
+  fc.record({
+    file: fc.nat(),
+    kind: fc.constant('garbage' as const),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }),
+  }),
 );
 
 function applyDamage(b: Buffer, d: Damage): Buffer {
@@ -327,289 +355,376 @@ describe('RecordLog', () => {
     expect(r.stats.truncatedBytes).toBe(4096);
   });
 
-  it('random byte corruption never throws and yields a prefix of the written records', () => {
-    const dir = tempDir();
-    const file = path.join(dir, logFileName(0));
-    fc.assert(
-      fc.property(
-        fc.array(recordArb, { minLength: 1, maxLength: 40 }),
-        fc.array(fc.record({ at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 4 }),
-        fc.boolean(),
-        counted('log corruption', (records, flips, cutTail) => {
-          for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
-          const { log } = RecordLog.open(dir, { fsync: INTERVAL });
-          const ends: number[] = [];
-          for (const r of records) {
-            log.append(r);
-            ends.push(log.sizeBytes());
-          }
-          log.close();
-          // What an intact reopen yields (msgpack normalizes e.g. -0 to 0).
-          const clean = RecordLog.open(dir, { fsync: INTERVAL });
-          clean.log.close();
-          expect(clean.tail.length).toBe(records.length);
+  it(
+    'random byte corruption never throws and yields a prefix of the written records',
+    () => {
+      const dir = tempDir();
+      const file = path.join(dir, logFileName(0));
+      fc.assert(
+        fc.property(
+          fc.array(recordArb, { minLength: 1, maxLength: 40 }),
+          fc.array(fc.record({ at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 4 }),
+          fc.boolean(),
+          counted('log corruption', (records, flips, cutTail) => {
+            for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+            const { log } = RecordLog.open(dir, { fsync: INTERVAL });
+            const ends: number[] = [];
+            for (const r of records) {
+              log.append(r);
+              ends.push(log.sizeBytes());
+            }
+            log.close();
+            // What an intact reopen yields (msgpack normalizes e.g. -0 to 0).
+            const clean = RecordLog.open(dir, { fsync: INTERVAL });
+            clean.log.close();
+            expect(clean.tail.length).toBe(records.length);
 
-          let bytes = fs.readFileSync(file);
-          const length = bytes.length;
-          for (const f of flips) {
-            const at = f.at % length;
-            bytes[at] = bytes[at]! ^ f.xor;
-          }
-          if (cutTail) bytes = bytes.subarray(0, length - 1);
-          fs.writeFileSync(file, bytes);
+            let bytes = fs.readFileSync(file);
+            const length = bytes.length;
+            for (const f of flips) {
+              const at = f.at % length;
+              bytes[at] = bytes[at]! ^ f.xor;
+            }
+            if (cutTail) bytes = bytes.subarray(0, length - 1);
+            fs.writeFileSync(file, bytes);
 
-          let r: OpenResult | undefined;
-          expect(() => {
-            r = RecordLog.open(dir, { fsync: INTERVAL });
-          }).not.toThrow();
-          const k = r!.tail.length;
-          expect(norm(r!.tail)).toEqual(norm(clean.tail.slice(0, k)));
-          // Exactly the records wholly before the first damaged byte survive (none if the
-          // file header is damaged), and the file is cut right after them.
-          const firstBad = Math.min(...flips.map((f) => f.at % length), cutTail ? length - 1 : Infinity);
-          const expectedK = firstBad < HEADER_BYTES ? 0 : ends.filter((e) => e <= firstBad).length;
-          expect(k).toBe(expectedK);
-          expect(fs.statSync(file).size).toBe(k === 0 ? HEADER_BYTES : ends[k - 1]!);
-          expect(r!.stats.truncatedBytes).toBe(bytes.length - (k === 0 && firstBad < HEADER_BYTES ? 0 : fs.statSync(file).size));
-          r!.log.append('after');
-          r!.log.close();
-          const again = RecordLog.open(dir, { fsync: INTERVAL });
-          again.log.close();
-          expect(again.tail.length).toBe(k + 1);
-          expect(again.stats.truncatedBytes).toBe(0);
-        }),
-      ),
-      { numRuns: runs(200) },
-    );
-  }, fuzzTimeout);
+            let r: OpenResult | undefined;
+            expect(() => {
+              r = RecordLog.open(dir, { fsync: INTERVAL });
+            }).not.toThrow();
+            const k = r!.tail.length;
+            expect(norm(r!.tail)).toEqual(norm(clean.tail.slice(0, k)));
+            // Exactly the records wholly before the first damaged byte survive (none if the
+            // file header is damaged), and the file is cut right after them.
+            const firstBad = Math.min(...flips.map((f) => f.at % length), cutTail ? length - 1 : Infinity);
+            const expectedK = firstBad < HEADER_BYTES ? 0 : ends.filter((e) => e <= firstBad).length;
+            expect(k).toBe(expectedK);
+            expect(fs.statSync(file).size).toBe(k === 0 ? HEADER_BYTES : ends[k - 1]!);
+            expect(r!.stats.truncatedBytes).toBe(
+              bytes.length - (k === 0 && firstBad < HEADER_BYTES ? 0 : fs.statSync(file).size),
+            );
+            r!.log.append('after');
+            r!.log.close();
+            const again = RecordLog.open(dir, { fsync: INTERVAL });
+            again.log.close();
+            expect(again.tail.length).toBe(k + 1);
+            expect(again.stats.truncatedBytes).toBe(0);
+          }),
+        ),
+        { numRuns: runs(200) },
+      );
+    },
+    fuzzTimeout,
+  );
 
-  it('random corruption of a snapshot never throws and never yields a mix', () => {
-    const dir = tempDir();
-    fc.assert(
-      fc.property(
-        // Distinct offsets: two flips of one byte could cancel out and leave the file intact.
-        fc.uniqueArray(fc.record({ at: fc.nat({ max: 4095 }), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 3, selector: (f) => f.at }),
-        counted('snapshot corruption', (flips) => {
-          for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
-          const { log } = RecordLog.open(dir, { fsync: INTERVAL });
-          log.append('pre');
-          log.compact([{ s: 1 }, { s: 2 }, 'three']);
-          log.append('post');
-          log.close();
-          const file = path.join(dir, snapshotFileName(1));
-          const bytes = fs.readFileSync(file);
-          const offsets = new Set<number>();
-          for (const f of flips) {
-            const at = f.at % bytes.length;
-            if (offsets.has(at)) continue;
-            offsets.add(at);
-            bytes[at] = bytes[at]! ^ f.xor;
-          }
-          fs.writeFileSync(file, bytes);
-          let r: OpenResult | undefined;
-          expect(() => {
-            r = RecordLog.open(dir, { fsync: INTERVAL });
-          }).not.toThrow();
-          r!.log.close();
-          // Either the intact snapshot (impossible unless the CRCs collide) or, with generation 0
-          // already deleted, an empty state; the unusable files are set aside, not deleted.
-          expect(r!.snapshot).toEqual([]);
-          expect(r!.tail).toEqual([]);
-          expect(fs.readdirSync(dir).filter((f) => f.includes('.corrupt-')).length).toBe(2);
-        }),
-      ),
-      { numRuns: runs(100) },
-    );
-  }, fuzzTimeout);
+  it(
+    'random corruption of a snapshot never throws and never yields a mix',
+    () => {
+      const dir = tempDir();
+      fc.assert(
+        fc.property(
+          // Distinct offsets: two flips of one byte could cancel out and leave the file intact.
+          fc.uniqueArray(fc.record({ at: fc.nat({ max: 4095 }), xor: fc.integer({ min: 1, max: 255 }) }), {
+            minLength: 1,
+            maxLength: 3,
+            selector: (f) => f.at,
+          }),
+          counted('snapshot corruption', (flips) => {
+            for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+            const { log } = RecordLog.open(dir, { fsync: INTERVAL });
+            log.append('pre');
+            log.compact([{ s: 1 }, { s: 2 }, 'three']);
+            log.append('post');
+            log.close();
+            const file = path.join(dir, snapshotFileName(1));
+            const bytes = fs.readFileSync(file);
+            const offsets = new Set<number>();
+            for (const f of flips) {
+              const at = f.at % bytes.length;
+              if (offsets.has(at)) continue;
+              offsets.add(at);
+              bytes[at] = bytes[at]! ^ f.xor;
+            }
+            fs.writeFileSync(file, bytes);
+            let r: OpenResult | undefined;
+            expect(() => {
+              r = RecordLog.open(dir, { fsync: INTERVAL });
+            }).not.toThrow();
+            r!.log.close();
+            // Either the intact snapshot (impossible unless the CRCs collide) or, with generation 0
+            // already deleted, an empty state; the unusable files are set aside, not deleted.
+            expect(r!.snapshot).toEqual([]);
+            expect(r!.tail).toEqual([]);
+            expect(fs.readdirSync(dir).filter((f) => f.includes('.corrupt-')).length).toBe(2);
+          }),
+        ),
+        { numRuns: runs(100) },
+      );
+    },
+    fuzzTimeout,
+  );
 
-  it('truncation and corruption across snapshot and log generations: never throws, never invents a record, recovers the newest intact snapshot and a prefix of its log', () => {
-    // A random history of appends and compactions; then the directory as a crash may leave it
-    // (the last generation, maybe the previous one too if the crash came before compaction
-    // removed it, maybe a torn snapshot.tmp), damaged by truncations, bit flips, zeroed
-    // ranges and appended garbage in any of those files. The expectation is computed from the
-    // files' bytes alone: the chosen generation is the newest whose snapshot is untouched
-    // (generation 0 when none: its snapshot is implicit), and its log keeps exactly the
-    // records that end before the first changed byte (none if the file header changed).
-    const dir = tempDir();
-    const scratch = tempDir();
-    const readFiles = (d: string) => new Map(fs.readdirSync(d).map((f) => [f, fs.readFileSync(path.join(d, f))]));
-    const writeFiles = (d: string, files: Map<string, Buffer>) => {
-      for (const f of fs.readdirSync(d)) fs.rmSync(path.join(d, f));
-      for (const [f, b] of files) fs.writeFileSync(path.join(d, f), b);
-    };
-    /** What an intact directory of these files yields (msgpack normalizes values such as -0). */
-    const clean = (files: Map<string, Buffer>) => {
-      writeFiles(scratch, files);
-      const r = RecordLog.open(scratch, { fsync: INTERVAL });
-      r.log.close();
-      return { snapshot: r.snapshot, tail: r.tail };
-    };
-    const op = fc.oneof(
-      { weight: 3, arbitrary: fc.array(recordArb, { minLength: 1, maxLength: 6 }).map((rs) => ({ op: 'append' as const, rs })) },
-      { weight: 1, arbitrary: fc.array(recordArb, { maxLength: 6 }).map((rs) => ({ op: 'compact' as const, rs })) },
-    );
-    fc.assert(
-      fc.property(
-        fc.array(op, { minLength: 1, maxLength: 10 }),
-        fc.boolean(),
-        fc.option(fc.nat(), { nil: undefined }),
-        fc.array(damageArb, { maxLength: 4 }),
-        counted('generations: truncation + corruption', (ops, keepPrevious, tmpCut, damages) => {
-          for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
-          const { log } = RecordLog.open(dir, { fsync: INTERVAL });
-          // Each generation's files as they were when it was superseded (or at the end), and its log's record ends.
-          const gens: Array<{ files: Map<string, Buffer>; ends: number[] }> = [];
-          let ends: number[] = [];
-          for (const o of ops) {
-            if (o.op === 'append') {
-              for (const r of o.rs) {
-                log.append(r);
-                ends.push(log.sizeBytes());
+  it(
+    'truncation and corruption across snapshot and log generations: never throws, never invents a record, recovers the newest intact snapshot and a prefix of its log',
+    () => {
+      // A random history of appends and compactions; then the directory as a crash may leave it
+      // (the last generation, maybe the previous one too if the crash came before compaction
+      // removed it, maybe a torn snapshot.tmp), damaged by truncations, bit flips, zeroed
+      // ranges and appended garbage in any of those files. The expectation is computed from the
+      // files' bytes alone: the chosen generation is the newest whose snapshot is untouched
+      // (generation 0 when none: its snapshot is implicit), and its log keeps exactly the
+      // records that end before the first changed byte (none if the file header changed).
+      const dir = tempDir();
+      const scratch = tempDir();
+      const readFiles = (d: string) => new Map(fs.readdirSync(d).map((f) => [f, fs.readFileSync(path.join(d, f))]));
+      const writeFiles = (d: string, files: Map<string, Buffer>) => {
+        for (const f of fs.readdirSync(d)) fs.rmSync(path.join(d, f));
+        for (const [f, b] of files) fs.writeFileSync(path.join(d, f), b);
+      };
+      /** What an intact directory of these files yields (msgpack normalizes values such as -0). */
+      const clean = (files: Map<string, Buffer>) => {
+        writeFiles(scratch, files);
+        const r = RecordLog.open(scratch, { fsync: INTERVAL });
+        r.log.close();
+        return { snapshot: r.snapshot, tail: r.tail };
+      };
+      const op = fc.oneof(
+        {
+          weight: 3,
+          arbitrary: fc.array(recordArb, { minLength: 1, maxLength: 6 }).map((rs) => ({ op: 'append' as const, rs })),
+        },
+        { weight: 1, arbitrary: fc.array(recordArb, { maxLength: 6 }).map((rs) => ({ op: 'compact' as const, rs })) },
+      );
+      fc.assert(
+        fc.property(
+          fc.array(op, { minLength: 1, maxLength: 10 }),
+          fc.boolean(),
+          fc.option(fc.nat(), { nil: undefined }),
+          fc.array(damageArb, { maxLength: 4 }),
+          counted('generations: truncation + corruption', (ops, keepPrevious, tmpCut, damages) => {
+            for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+            const { log } = RecordLog.open(dir, { fsync: INTERVAL });
+            // Each generation's files as they were when it was superseded (or at the end), and its log's record ends.
+            const gens: Array<{ files: Map<string, Buffer>; ends: number[] }> = [];
+            let ends: number[] = [];
+            for (const o of ops) {
+              if (o.op === 'append') {
+                for (const r of o.rs) {
+                  log.append(r);
+                  ends.push(log.sizeBytes());
+                }
+              } else {
+                log.flush();
+                gens[log.generation()] = { files: readFiles(dir), ends };
+                log.compact(o.rs);
+                ends = [];
               }
-            } else {
-              log.flush();
-              gens[log.generation()] = { files: readFiles(dir), ends };
-              log.compact(o.rs);
-              ends = [];
             }
-          }
-          const G = log.generation();
-          log.close();
-          gens[G] = { files: readFiles(dir), ends };
+            const G = log.generation();
+            log.close();
+            gens[G] = { files: readFiles(dir), ends };
 
-          const files = new Map(gens[G]!.files);
-          const previous = keepPrevious && G > 0 ? G - 1 : undefined;
-          if (previous !== undefined) for (const [k, v] of gens[previous]!.files) files.set(k, v);
-          if (tmpCut !== undefined) {
-            const some = [...files.values()][0]!;
-            files.set(`${snapshotFileName(G + 1)}.tmp`, some.subarray(0, tmpCut % (some.length + 1)));
-          }
-          const oracle = new Map([G, ...(previous !== undefined ? [previous] : [])].map((g) => [g, clean(gens[g]!.files)]));
-          const names = [...files.keys()].sort();
-          for (const d of damages) {
-            const name = names[d.file % names.length]!;
-            files.set(name, applyDamage(files.get(name)!, d));
-          }
-          writeFiles(dir, files);
-
-          let chosen = 0;
-          for (const g of [G, ...(previous !== undefined ? [previous] : [])]) {
-            if (g === 0) break;
-            const name = snapshotFileName(g);
-            if (files.get(name)?.equals(gens[g]!.files.get(name)!)) {
-              chosen = g;
-              break;
+            const files = new Map(gens[G]!.files);
+            const previous = keepPrevious && G > 0 ? G - 1 : undefined;
+            if (previous !== undefined) for (const [k, v] of gens[previous]!.files) files.set(k, v);
+            if (tmpCut !== undefined) {
+              const some = [...files.values()][0]!;
+              files.set(`${snapshotFileName(G + 1)}.tmp`, some.subarray(0, tmpCut % (some.length + 1)));
             }
-          }
-          const logName = logFileName(chosen);
-          const original = gens[chosen]?.files.get(logName);
-          const present = oracle.has(chosen) ? files.get(logName) : undefined;
-          let kept = 0;
-          if (original && present) {
-            const intact = intactPrefix(original, present);
-            kept = intact < HEADER_BYTES ? 0 : gens[chosen]!.ends.filter((e) => e <= intact).length;
-          }
-          const want = { snapshot: chosen === 0 ? [] : oracle.get(chosen)!.snapshot, tail: present ? oracle.get(chosen)!.tail.slice(0, kept) : [] };
+            const oracle = new Map(
+              [G, ...(previous !== undefined ? [previous] : [])].map((g) => [g, clean(gens[g]!.files)]),
+            );
+            const names = [...files.keys()].sort();
+            for (const d of damages) {
+              const name = names[d.file % names.length]!;
+              files.set(name, applyDamage(files.get(name)!, d));
+            }
+            writeFiles(dir, files);
 
-          let r: OpenResult | undefined;
-          expect(() => {
-            r = RecordLog.open(dir, { fsync: INTERVAL });
-          }).not.toThrow();
-          expect(r!.log.generation()).toBe(chosen);
-          expect(norm(r!.snapshot)).toEqual(norm(want.snapshot));
-          expect(norm(r!.tail)).toEqual(norm(want.tail));
-          // Newer, unusable files are set aside, never deleted; no .tmp survives.
-          const after = fs.readdirSync(dir);
-          for (const name of names) {
-            const m = /^(?:snapshot|log)-(\d+)$/.exec(name);
-            if (m && Number(m[1]) > chosen) expect(after.some((f) => f.startsWith(`${name}.corrupt-`)), `${name} set aside`).toBe(true);
-          }
-          expect(after.filter((f) => f.endsWith('.tmp'))).toEqual([]);
-          // The recovered state is durable and the log keeps working.
-          r!.log.append('after');
-          r!.log.close();
-          const again = RecordLog.open(dir, { fsync: INTERVAL });
-          again.log.close();
-          expect(norm(again.snapshot)).toEqual(norm(want.snapshot));
-          expect(norm(again.tail)).toEqual(norm([...want.tail, 'after']));
-          expect(again.stats.truncatedBytes).toBe(0);
-        }),
-      ),
-      { numRuns: runs(50) },
-    );
-  }, fuzzTimeout);
+            let chosen = 0;
+            for (const g of [G, ...(previous !== undefined ? [previous] : [])]) {
+              if (g === 0) break;
+              const name = snapshotFileName(g);
+              if (files.get(name)?.equals(gens[g]!.files.get(name)!)) {
+                chosen = g;
+                break;
+              }
+            }
+            const logName = logFileName(chosen);
+            const original = gens[chosen]?.files.get(logName);
+            const present = oracle.has(chosen) ? files.get(logName) : undefined;
+            let kept = 0;
+            if (original && present) {
+              const intact = intactPrefix(original, present);
+              kept = intact < HEADER_BYTES ? 0 : gens[chosen]!.ends.filter((e) => e <= intact).length;
+            }
+            const want = {
+              snapshot: chosen === 0 ? [] : oracle.get(chosen)!.snapshot,
+              tail: present ? oracle.get(chosen)!.tail.slice(0, kept) : [],
+            };
 
-  it('directories of garbage files, with valid-looking headers, frames and footers, never throw and never yield a record', () => {
-    // Files named like ours (and some almost like ours: leading zeros, out of range) whose
-    // headers are valid or nearly so, with frames that are each wrong in one way (checksum,
-    // zero or huge length, past the end, a payload msgpack cannot decode), random noise, and
-    // valid or damaged footers. Nothing in them was ever appended, so nothing may come back.
-    const dir = tempDir();
-    const special = ['snapshot-01', 'log-007', 'snapshot-99999999999999999999', 'log-4294967296', 'snapshot-4294967297', 'log-', 'snapshot--1', 'log-1.corrupt-5', 'README', 'snapshot-1x'];
-    const nameArb = fc.oneof(
-      fc.tuple(fc.constantFrom('snapshot', 'log'), fc.integer({ min: 0, max: 4 })).map(([kind, gen]) => ({ name: `${kind}-${gen}`, kind, gen })),
-      fc.integer({ min: 0, max: 4 }).map((gen) => ({ name: `snapshot-${gen}.tmp`, kind: 'snapshot', gen })),
-      fc.constantFrom(...special).map((name) => ({ name, kind: name.startsWith('log') ? 'log' : 'snapshot', gen: 1 })),
-    );
-    const fileArb = fc.record({
-      at: nameArb,
-      header: fc.constantFrom('valid', 'valid', 'wrongGen', 'wrongKind', 'wrongVersion', 'badCrc', 'torn', 'none'),
-      frames: fc.array(fc.record({ payload: fc.uint8Array({ minLength: 1, maxLength: 40 }), how: fc.constantFrom('badCrc', 'zeroLength', 'tooLong', 'undecodable', 'pastEnd') }), { maxLength: 4 }),
-      noise: fc.uint8Array({ maxLength: 64 }),
-      footer: fc.constantFrom('none', 'valid', 'wrongCount', 'badCrc', 'wrongGen'),
-    });
-    fc.assert(
-      fc.property(
-        fc.uniqueArray(fileArb, { maxLength: 6, selector: (f) => f.at.name }),
-        counted('garbage files', (specs) => {
-          for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
-          for (const f of specs) {
-            const kind = f.at.kind === 'log' ? KIND_LOG : KIND_SNAPSHOT;
-            const header =
-              f.header === 'valid' ? fileHeader(kind, f.at.gen)
-              : f.header === 'wrongGen' ? fileHeader(kind, f.at.gen + 1)
-              : f.header === 'wrongKind' ? fileHeader(kind === KIND_LOG ? KIND_SNAPSHOT : KIND_LOG, f.at.gen)
-              : f.header === 'wrongVersion' ? fileHeader(kind, f.at.gen, 2)
-              : f.header === 'badCrc' ? (() => { const h = fileHeader(kind, f.at.gen); h[12]! ^= 1; return h; })()
-              : f.header === 'torn' ? fileHeader(kind, f.at.gen).subarray(0, 7)
-              : Buffer.alloc(0);
-            const frames = f.frames.map(({ payload, how }) => {
-              const p = how === 'undecodable' ? Buffer.from(payload[0]! % 2 ? [0x92, 0x01] : [0x01, 0x02]) : Buffer.from(payload);
-              const frame = Buffer.alloc(8);
-              frame.writeUInt32LE(how === 'zeroLength' ? 0 : how === 'tooLong' ? 0xffffffff : how === 'pastEnd' ? p.length + 1000 : p.length, 0);
-              frame.writeUInt32LE(how === 'badCrc' ? (crc32(p) ^ 1) >>> 0 : crc32(p), 4);
-              return Buffer.concat([frame, how === 'zeroLength' ? Buffer.alloc(0) : p]);
-            });
-            const body = Buffer.concat([...frames, Buffer.from(f.noise)]);
-            const footer =
-              f.footer === 'valid' ? fileFooter(f.at.gen, frames.length, body.length)
-              : f.footer === 'wrongCount' ? fileFooter(f.at.gen, frames.length + 1, body.length)
-              : f.footer === 'wrongGen' ? fileFooter(f.at.gen + 1, frames.length, body.length)
-              : f.footer === 'badCrc' ? (() => { const b = fileFooter(f.at.gen, frames.length, body.length); b[28]! ^= 1; return b; })()
-              : Buffer.alloc(0);
-            fs.writeFileSync(path.join(dir, f.at.name), Buffer.concat([header, body, footer]));
-          }
-          let r: OpenResult | undefined;
-          expect(() => {
-            r = RecordLog.open(dir, { fsync: INTERVAL });
-          }).not.toThrow();
-          expect(r!.snapshot).toEqual([]);
-          expect(r!.tail).toEqual([]);
-          const names = fs.readdirSync(dir);
-          expect(names.filter((n) => n.endsWith('.tmp'))).toEqual([]);
-          // Names that are not generations of this log are left alone.
-          for (const f of specs) if (special.includes(f.at.name) && !/^(snapshot|log)-[1-9]\d*$/.test(f.at.name)) expect(names).toContain(f.at.name);
-          r!.log.append('after');
-          r!.log.close();
-          const again = RecordLog.open(dir, { fsync: INTERVAL });
-          again.log.close();
-          expect(again.snapshot).toEqual([]);
-          expect(again.tail).toEqual(['after']);
-        }),
-      ),
-      { numRuns: runs(100) },
-    );
-  }, fuzzTimeout);
+            let r: OpenResult | undefined;
+            expect(() => {
+              r = RecordLog.open(dir, { fsync: INTERVAL });
+            }).not.toThrow();
+            expect(r!.log.generation()).toBe(chosen);
+            expect(norm(r!.snapshot)).toEqual(norm(want.snapshot));
+            expect(norm(r!.tail)).toEqual(norm(want.tail));
+            // Newer, unusable files are set aside, never deleted; no .tmp survives.
+            const after = fs.readdirSync(dir);
+            for (const name of names) {
+              const m = /^(?:snapshot|log)-(\d+)$/.exec(name);
+              if (m && Number(m[1]) > chosen)
+                expect(
+                  after.some((f) => f.startsWith(`${name}.corrupt-`)),
+                  `${name} set aside`,
+                ).toBe(true);
+            }
+            expect(after.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+            // The recovered state is durable and the log keeps working.
+            r!.log.append('after');
+            r!.log.close();
+            const again = RecordLog.open(dir, { fsync: INTERVAL });
+            again.log.close();
+            expect(norm(again.snapshot)).toEqual(norm(want.snapshot));
+            expect(norm(again.tail)).toEqual(norm([...want.tail, 'after']));
+            expect(again.stats.truncatedBytes).toBe(0);
+          }),
+        ),
+        { numRuns: runs(50) },
+      );
+    },
+    fuzzTimeout,
+  );
+
+  it(
+    'directories of garbage files, with valid-looking headers, frames and footers, never throw and never yield a record',
+    () => {
+      // Files named like ours (and some almost like ours: leading zeros, out of range) whose
+      // headers are valid or nearly so, with frames that are each wrong in one way (checksum,
+      // zero or huge length, past the end, a payload msgpack cannot decode), random noise, and
+      // valid or damaged footers. Nothing in them was ever appended, so nothing may come back.
+      const dir = tempDir();
+      const special = [
+        'snapshot-01',
+        'log-007',
+        'snapshot-99999999999999999999',
+        'log-4294967296',
+        'snapshot-4294967297',
+        'log-',
+        'snapshot--1',
+        'log-1.corrupt-5',
+        'README',
+        'snapshot-1x',
+      ];
+      const nameArb = fc.oneof(
+        fc
+          .tuple(fc.constantFrom('snapshot', 'log'), fc.integer({ min: 0, max: 4 }))
+          .map(([kind, gen]) => ({ name: `${kind}-${gen}`, kind, gen })),
+        fc.integer({ min: 0, max: 4 }).map((gen) => ({ name: `snapshot-${gen}.tmp`, kind: 'snapshot', gen })),
+        fc
+          .constantFrom(...special)
+          .map((name) => ({ name, kind: name.startsWith('log') ? 'log' : 'snapshot', gen: 1 })),
+      );
+      const fileArb = fc.record({
+        at: nameArb,
+        header: fc.constantFrom('valid', 'valid', 'wrongGen', 'wrongKind', 'wrongVersion', 'badCrc', 'torn', 'none'),
+        frames: fc.array(
+          fc.record({
+            payload: fc.uint8Array({ minLength: 1, maxLength: 40 }),
+            how: fc.constantFrom('badCrc', 'zeroLength', 'tooLong', 'undecodable', 'pastEnd'),
+          }),
+          { maxLength: 4 },
+        ),
+        noise: fc.uint8Array({ maxLength: 64 }),
+        footer: fc.constantFrom('none', 'valid', 'wrongCount', 'badCrc', 'wrongGen'),
+      });
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(fileArb, { maxLength: 6, selector: (f) => f.at.name }),
+          counted('garbage files', (specs) => {
+            for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+            for (const f of specs) {
+              const kind = f.at.kind === 'log' ? KIND_LOG : KIND_SNAPSHOT;
+              const header =
+                f.header === 'valid'
+                  ? fileHeader(kind, f.at.gen)
+                  : f.header === 'wrongGen'
+                    ? fileHeader(kind, f.at.gen + 1)
+                    : f.header === 'wrongKind'
+                      ? fileHeader(kind === KIND_LOG ? KIND_SNAPSHOT : KIND_LOG, f.at.gen)
+                      : f.header === 'wrongVersion'
+                        ? fileHeader(kind, f.at.gen, 2)
+                        : f.header === 'badCrc'
+                          ? (() => {
+                              const h = fileHeader(kind, f.at.gen);
+                              h[12]! ^= 1;
+                              return h;
+                            })()
+                          : f.header === 'torn'
+                            ? fileHeader(kind, f.at.gen).subarray(0, 7)
+                            : Buffer.alloc(0);
+              const frames = f.frames.map(({ payload, how }) => {
+                const p =
+                  how === 'undecodable'
+                    ? Buffer.from(payload[0]! % 2 ? [0x92, 0x01] : [0x01, 0x02])
+                    : Buffer.from(payload);
+                const frame = Buffer.alloc(8);
+                frame.writeUInt32LE(
+                  how === 'zeroLength'
+                    ? 0
+                    : how === 'tooLong'
+                      ? 0xffffffff
+                      : how === 'pastEnd'
+                        ? p.length + 1000
+                        : p.length,
+                  0,
+                );
+                frame.writeUInt32LE(how === 'badCrc' ? (crc32(p) ^ 1) >>> 0 : crc32(p), 4);
+                return Buffer.concat([frame, how === 'zeroLength' ? Buffer.alloc(0) : p]);
+              });
+              const body = Buffer.concat([...frames, Buffer.from(f.noise)]);
+              const footer =
+                f.footer === 'valid'
+                  ? fileFooter(f.at.gen, frames.length, body.length)
+                  : f.footer === 'wrongCount'
+                    ? fileFooter(f.at.gen, frames.length + 1, body.length)
+                    : f.footer === 'wrongGen'
+                      ? fileFooter(f.at.gen + 1, frames.length, body.length)
+                      : f.footer === 'badCrc'
+                        ? (() => {
+                            const b = fileFooter(f.at.gen, frames.length, body.length);
+                            b[28]! ^= 1;
+                            return b;
+                          })()
+                        : Buffer.alloc(0);
+              fs.writeFileSync(path.join(dir, f.at.name), Buffer.concat([header, body, footer]));
+            }
+            let r: OpenResult | undefined;
+            expect(() => {
+              r = RecordLog.open(dir, { fsync: INTERVAL });
+            }).not.toThrow();
+            expect(r!.snapshot).toEqual([]);
+            expect(r!.tail).toEqual([]);
+            const names = fs.readdirSync(dir);
+            expect(names.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+            // Names that are not generations of this log are left alone.
+            for (const f of specs)
+              if (special.includes(f.at.name) && !/^(snapshot|log)-[1-9]\d*$/.test(f.at.name))
+                expect(names).toContain(f.at.name);
+            r!.log.append('after');
+            r!.log.close();
+            const again = RecordLog.open(dir, { fsync: INTERVAL });
+            again.log.close();
+            expect(again.snapshot).toEqual([]);
+            expect(again.tail).toEqual(['after']);
+          }),
+        ),
+        { numRuns: runs(100) },
+      );
+    },
+    fuzzTimeout,
+  );
 
   it('files named like generations but with leading zeros or out of range are ignored, not opened as another name (open threw ENOENT)', () => {
     for (const name of ['snapshot-01', 'log-007', 'snapshot-99999999999999999999', 'log-99999999999999999999']) {
@@ -787,6 +902,9 @@ describe('RecordLog', () => {
   it('crc32 matches the table implementation and the standard check value', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
     expect(crc32Js(Buffer.from('123456789'))).toBe(0xcbf43926);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => crc32(b) === crc32Js(b)), { numRuns: runs(100) });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => crc32(b) === crc32Js(b)),
+      { numRuns: runs(100) },
+    );
   });
 });

@@ -14,7 +14,9 @@ describe('slugOfTarget', () => {
   const slugChar = fc.constantFrom(...'abcXYZ0189-_'.split(''));
   const anyChar = fc.constantFrom(...'aZ09-_/?.%~ #&=\u00e9'.split(''));
   const target = fc.oneof(
-    fc.tuple(fc.array(slugChar, { maxLength: 70 }), fc.option(fc.string({ maxLength: 10 }))).map(([s, q]) => `/${s.join('')}${q === null ? '' : `?${q}`}`),
+    fc
+      .tuple(fc.array(slugChar, { maxLength: 70 }), fc.option(fc.string({ maxLength: 10 })))
+      .map(([s, q]) => `/${s.join('')}${q === null ? '' : `?${q}`}`),
     fc.array(anyChar, { maxLength: 80 }).map((cs) => cs.join('')),
     fc.string({ maxLength: 80 }),
   );
@@ -32,7 +34,8 @@ describe('slugOfTarget', () => {
     expect(slugOfTarget('/abc')).toBe('abc');
     expect(slugOfTarget('/a-b_C9?utm=x')).toBe('a-b_C9');
     expect(slugOfTarget(`/${'x'.repeat(64)}`)).toBe('x'.repeat(64));
-    for (const t of ['/', '/ab', `/${'x'.repeat(65)}`, '/abc/', '/abc/def', '/abc#x', '//abc', 'abc', '/ab%63', '*']) expect(slugOfTarget(t)).toBeNull();
+    for (const t of ['/', '/ab', `/${'x'.repeat(65)}`, '/abc/', '/abc/def', '/abc#x', '//abc', 'abc', '/ab%63', '*'])
+      expect(slugOfTarget(t)).toBeNull();
   });
 });
 
@@ -43,7 +46,23 @@ describe('redirectHeads', () => {
     (msg as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(raw, raw.length);
     return msg.headers;
   }
-  const name = fc.constantFrom('Host', 'host', 'HOST', 'User-Agent', 'user-agent', 'USER-AGENT', 'Referer', 'referer', 'X-Forwarded-For', 'x-forwarded-for', 'Accept', 'Cookie', 'Hostx', 'Referrer', 'X-Real-IP');
+  const name = fc.constantFrom(
+    'Host',
+    'host',
+    'HOST',
+    'User-Agent',
+    'user-agent',
+    'USER-AGENT',
+    'Referer',
+    'referer',
+    'X-Forwarded-For',
+    'x-forwarded-for',
+    'Accept',
+    'Cookie',
+    'Hostx',
+    'Referrer',
+    'X-Real-IP',
+  );
   const value = fc.string({ maxLength: 12 }).filter((v) => !/[\r\n\0]/.test(v));
   const raw = fc.array(fc.tuple(name, value), { maxLength: 12 }).map((pairs) => pairs.flat());
 

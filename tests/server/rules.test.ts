@@ -13,7 +13,9 @@ import type { TargetOptions } from '../../server/links/rules';
 import { SLUG_PATTERN } from '../../contract/slug';
 import { reservedSlugs } from '../../server/http/reservedSlugs';
 
-const OPTS: TargetOptions = { selfHosts: ['rl.example', 'https://short.example', 'node1.example:3000', '127.0.0.1:3001'] };
+const OPTS: TargetOptions = {
+  selfHosts: ['rl.example', 'https://short.example', 'node1.example:3000', '127.0.0.1:3001'],
+};
 
 function code(input: string, opts: TargetOptions = OPTS): string {
   const r = validateTarget(input, opts);
@@ -225,7 +227,9 @@ describe('validateTarget: rejected targets', () => {
       return r.message;
     };
     expect(msg('javascript:alert(1)')).toMatch(/^Only http and https links can be shortened/);
-    expect(msg('mailto:x@example.com', { ...OPTS, allowedSchemes: ['ftp'] })).toMatch(/^Only http, https and ftp links/);
+    expect(msg('mailto:x@example.com', { ...OPTS, allowedSchemes: ['ftp'] })).toMatch(
+      /^Only http, https and ftp links/,
+    );
     expect(msg('https://a:b@example.com/')).toMatch(/user name or password/);
     expect(msg('https://rl.example/x')).toMatch(/loop/);
     expect(msg('http://127.1/')).toMatch(/127\.0\.0\.1 is a loopback address/);
@@ -317,9 +321,20 @@ function ipv4Spelling(n: number): fc.Arbitrary<string> {
 const dotted = (n: number): string => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
 
 const BLOCKED_V4: ReadonlyArray<[string, number]> = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
-  ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
-  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ];
 
 const toInt = (d: string): number => d.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
@@ -344,7 +359,12 @@ describe('validateTarget: properties', () => {
     }),
     fc.webUrl({ validSchemes: ['http', 'https', 'HTTP', 'ftp', 'javascript', 'file', 'data'] }),
     fc.string({ unit: 'binary', maxLength: 80 }),
-    fc.tuple(fc.constantFrom('http://', 'https://', 'HtTpS:', ' https://', '//', ''), fc.string({ unit: 'binary-ascii', maxLength: 60 })).map(([a, b]) => a + b),
+    fc
+      .tuple(
+        fc.constantFrom('http://', 'https://', 'HtTpS:', ' https://', '//', ''),
+        fc.string({ unit: 'binary-ascii', maxLength: 60 }),
+      )
+      .map(([a, b]) => a + b),
     fc.tuple(fc.webUrl(), fc.integer({ min: 1900, max: 2200 })).map(([u, n]) => u + '/' + 'a'.repeat(n)),
   );
 
@@ -372,22 +392,28 @@ describe('validateTarget: properties', () => {
 
   it('rejects every spelling of a blocked IPv4 address', () => {
     fc.assert(
-      fc.property(blockedV4.chain((n) => fc.tuple(fc.constant(n), ipv4Spelling(n))), ([n, spelled]) => {
-        const input = `http://${spelled}/x`;
-        expect(new URL(input).hostname).toBe(dotted(n)); // the parser really folds it
-        expect(code(input)).toBe('private_address');
-        expect(code(`http://[::ffff:${dotted(n)}]/`)).toBe('private_address');
-        expect(code(`http://[64:ff9b::${dotted(n)}]/`)).toBe('private_address');
-      }),
+      fc.property(
+        blockedV4.chain((n) => fc.tuple(fc.constant(n), ipv4Spelling(n))),
+        ([n, spelled]) => {
+          const input = `http://${spelled}/x`;
+          expect(new URL(input).hostname).toBe(dotted(n)); // the parser really folds it
+          expect(code(input)).toBe('private_address');
+          expect(code(`http://[::ffff:${dotted(n)}]/`)).toBe('private_address');
+          expect(code(`http://[64:ff9b::${dotted(n)}]/`)).toBe('private_address');
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('accepts every spelling of a public IPv4 address, normalised to the dotted form', () => {
     fc.assert(
-      fc.property(publicV4.chain((n) => fc.tuple(fc.constant(n), ipv4Spelling(n))), ([n, spelled]) => {
-        expect(accepted(`http://${spelled}/x`)).toBe(`http://${dotted(n)}/x`);
-      }),
+      fc.property(
+        publicV4.chain((n) => fc.tuple(fc.constant(n), ipv4Spelling(n))),
+        ([n, spelled]) => {
+          expect(accepted(`http://${spelled}/x`)).toBe(`http://${dotted(n)}/x`);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -395,9 +421,15 @@ describe('validateTarget: properties', () => {
   it('rejects IPv6 loopback, unique-local, link-local and multicast in any spelling', () => {
     const word = fc.integer({ min: 0, max: 0xffff });
     const blocked6 = fc.oneof(
-      fc.tuple(fc.integer({ min: 0, max: 0x1ff }), fc.array(word, { minLength: 7, maxLength: 7 })).map(([x, rest]) => [0xfc00 | x, ...rest]),
-      fc.tuple(fc.integer({ min: 0, max: 0x3f }), fc.array(word, { minLength: 7, maxLength: 7 })).map(([x, rest]) => [0xfe80 | x, ...rest]),
-      fc.tuple(fc.integer({ min: 0, max: 0xff }), fc.array(word, { minLength: 7, maxLength: 7 })).map(([x, rest]) => [0xff00 | x, ...rest]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 0x1ff }), fc.array(word, { minLength: 7, maxLength: 7 }))
+        .map(([x, rest]) => [0xfc00 | x, ...rest]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 0x3f }), fc.array(word, { minLength: 7, maxLength: 7 }))
+        .map(([x, rest]) => [0xfe80 | x, ...rest]),
+      fc
+        .tuple(fc.integer({ min: 0, max: 0xff }), fc.array(word, { minLength: 7, maxLength: 7 }))
+        .map(([x, rest]) => [0xff00 | x, ...rest]),
       fc.constant([0, 0, 0, 0, 0, 0, 0, 1]),
       blockedV4.map((n) => [0, 0, 0, 0, 0, 0xffff, n >>> 16, n & 0xffff]),
       blockedV4.map((n) => [0x64, 0xff9b, 0, 0, 0, 0, n >>> 16, n & 0xffff]),
@@ -421,14 +453,24 @@ describe('validateTarget: properties', () => {
       )
       .map(([name, uppers, junk]) => ({
         name,
-        spelled: [...name].map((c, i) => (uppers[i] ? c.toUpperCase() : c) + (i < name.length - 1 ? (junk[i] ?? '') : '')).join(''),
+        spelled: [...name]
+          .map((c, i) => (uppers[i] ? c.toUpperCase() : c) + (i < name.length - 1 ? (junk[i] ?? '') : ''))
+          .join(''),
       }));
-    const lead = fc.string({ unit: fc.integer({ min: 0, max: 0x20 }).map((c) => String.fromCharCode(c)), maxLength: 5 });
+    const lead = fc.string({
+      unit: fc.integer({ min: 0, max: 0x20 }).map((c) => String.fromCharCode(c)),
+      maxLength: 5,
+    });
     fc.assert(
-      fc.property(lead, scheme, fc.constantFrom('alert(1)', '//example.com/x', 'text/html,<b>x</b>'), (l, { name, spelled }, payload) => {
-        const rest = name === 'file' || name === 'ftp' ? '//example.com/x' : payload;
-        expect(code(`${l}${spelled}:${rest}`)).toBe('scheme');
-      }),
+      fc.property(
+        lead,
+        scheme,
+        fc.constantFrom('alert(1)', '//example.com/x', 'text/html,<b>x</b>'),
+        (l, { name, spelled }, payload) => {
+          const rest = name === 'file' || name === 'ftp' ? '//example.com/x' : payload;
+          expect(code(`${l}${spelled}:${rest}`)).toBe('scheme');
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -490,7 +532,37 @@ describe('validateSlug', () => {
   });
 
   it('reserves the page and API names', () => {
-    for (const name of ['api', '_next', 'static', 'login', 'logout', 'signin', 'signup', 'sign-in', 'sign-up', 'account', 'accounts', 'settings', 'admin', 'dashboard', 'links', 'cluster', 'healthz', 'readyz', 'metrics', 'about', 'help', 'privacy', 'terms', 'new', 'edit', 'delete', 'stats', 'qr', '_ring']) {
+    for (const name of [
+      'api',
+      '_next',
+      'static',
+      'login',
+      'logout',
+      'signin',
+      'signup',
+      'sign-in',
+      'sign-up',
+      'account',
+      'accounts',
+      'settings',
+      'admin',
+      'dashboard',
+      'links',
+      'cluster',
+      'healthz',
+      'readyz',
+      'metrics',
+      'about',
+      'help',
+      'privacy',
+      'terms',
+      'new',
+      'edit',
+      'delete',
+      'stats',
+      'qr',
+      '_ring',
+    ]) {
       expect(reservedSlugs.has(name), name).toBe(true);
     }
     for (const name of reservedSlugs) expect(name).toBe(name.toLowerCase());
@@ -506,10 +578,17 @@ describe('validateSlug', () => {
   it('accepts exactly the strings matching the rule that are not reserved', () => {
     const slugChar = fc.constantFrom(...'abcXYZ019_-'.split(''), '.', ' ', '/', 'é', '\n');
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: slugChar, maxLength: 70 }), fc.constantFrom(...reservedSlugs), fc.string({ unit: 'binary', maxLength: 70 })), (s) => {
-        const expected = /^[A-Za-z0-9_-]{3,64}$/.test(s) && !reservedSlugs.has(s.toLowerCase());
-        expect(validateSlug(s, reservedSlugs).ok).toBe(expected);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: slugChar, maxLength: 70 }),
+          fc.constantFrom(...reservedSlugs),
+          fc.string({ unit: 'binary', maxLength: 70 }),
+        ),
+        (s) => {
+          const expected = /^[A-Za-z0-9_-]{3,64}$/.test(s) && !reservedSlugs.has(s.toLowerCase());
+          expect(validateSlug(s, reservedSlugs).ok).toBe(expected);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -659,16 +738,36 @@ describe('validateTarget: cost', () => {
     for (let round = 0; round < 3 && largeMs >= budgetMs; round++) {
       largeMs = Math.min(largeMs, timed(large, Math.min(deadline, performance.now() + budgetMs)));
     }
-    expect(largeMs, `8 KB inputs took ${smallMs.toFixed(2)} ms, 64 KB ones ${largeMs.toFixed(2)} ms`).toBeLessThan(budgetMs);
+    expect(largeMs, `8 KB inputs took ${smallMs.toFixed(2)} ms, 64 KB ones ${largeMs.toFixed(2)} ms`).toBeLessThan(
+      budgetMs,
+    );
   }, 60_000);
 
   it('trims what the URL parser strips plus Unicode whitespace, like the regex it replaced', () => {
     const reference = (s: string) => s.replace(/^[\u0000-\u0020\s\ufeff]+|[\u0000-\u0020\s\ufeff]+$/g, '');
-    const junk = fc.constantFrom(' ', '\t', '\n', '\r', '\u0000', '\u001f', '\u00a0', '\u2028', '\u3000', '\ufeff', '\u200b', 'a', '.', '\u0085');
+    const junk = fc.constantFrom(
+      ' ',
+      '\t',
+      '\n',
+      '\r',
+      '\u0000',
+      '\u001f',
+      '\u00a0',
+      '\u2028',
+      '\u3000',
+      '\ufeff',
+      '\u200b',
+      'a',
+      '.',
+      '\u0085',
+    );
     fc.assert(
-      fc.property(fc.array(junk, { maxLength: 30 }).map((a) => a.join('')), (s) => {
-        expect(trimEdgeJunk(s)).toBe(reference(s));
-      }),
+      fc.property(
+        fc.array(junk, { maxLength: 30 }).map((a) => a.join('')),
+        (s) => {
+          expect(trimEdgeJunk(s)).toBe(reference(s));
+        },
+      ),
       { numRuns: 500 },
     );
   });

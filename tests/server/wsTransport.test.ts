@@ -56,7 +56,13 @@ function closeServer(server: Server): Promise<void> {
 
 async function startNode(
   name: string,
-  opts: { directory?: Map<string, string>; secret?: string; port?: number; advertise?: string; limits?: Partial<WsTransportLimits> } = {},
+  opts: {
+    directory?: Map<string, string>;
+    secret?: string;
+    port?: number;
+    advertise?: string;
+    limits?: Partial<WsTransportLimits>;
+  } = {},
 ): Promise<TestNode> {
   const server = createServer((_req, res) => {
     res.statusCode = 404;
@@ -177,7 +183,12 @@ function rawClient(node: TestNode, options: { autoPong?: boolean } = {}): Promis
 }
 
 /** Authenticate as `name` by hand; returns the open socket. */
-async function handshakeAs(node: TestNode, name: string, addr: string, options: { autoPong?: boolean } = {}): Promise<WebSocket> {
+async function handshakeAs(
+  node: TestNode,
+  name: string,
+  addr: string,
+  options: { autoPong?: boolean } = {},
+): Promise<WebSocket> {
   const ws = await rawClient(node, options);
   const hello = unpackr.unpack(await nextFrame(ws)) as { v: number; challenge: Uint8Array };
   expect(hello.v).toBe(1);
@@ -315,7 +326,9 @@ describe('WsTransport', () => {
     expect(x.t.stats().peers).toBe(0);
     const warn = a.logs.find((l) => l.level === 'warn' && l.m.startsWith('refused ring connection from 127.0.0.1:'));
     expect(warn?.m).toMatch(/bad secret$/);
-    expect(x.logs.some((l) => l.level === 'warn' && /^refused ring connection from 127\.0\.0\.1:\d+: bad secret$/.test(l.m))).toBe(true);
+    expect(
+      x.logs.some((l) => l.level === 'warn' && /^refused ring connection from 127\.0\.0\.1:\d+: bad secret$/.test(l.m)),
+    ).toBe(true);
   });
 
   it('a server that cannot prove the secret is refused by the client, and its frames never reach the handler', async () => {
@@ -343,7 +356,9 @@ describe('WsTransport', () => {
     await sleep(100);
     expect(a.inbox).toEqual([]);
     expect(a.t.stats().peers).toBe(0);
-    expect(a.logs.some((l) => l.level === 'warn' && l.m === `ring handshake with 127.0.0.1:${port} failed: bad secret`)).toBe(true);
+    expect(
+      a.logs.some((l) => l.level === 'warn' && l.m === `ring handshake with 127.0.0.1:${port} failed: bad secret`),
+    ).toBe(true);
   });
 
   it('garbage on the ring path (before the handshake) never crashes the server nor reaches the handler', async () => {

@@ -69,7 +69,8 @@ describe('each checker catches a broken component', () => {
   it('a LinkService whose slug claims skip compare-and-set grants a slug to two owners', async () => {
     const r = await run(1, (sn) => {
       const cas = sn.ring.casRetrying.bind(sn.ring);
-      sn.ring.casRetrying = (key, change) => (key.startsWith('slug/') ? Promise.resolve(change(undefined).result) : cas(key, change));
+      sn.ring.casRetrying = (key, change) =>
+        key.startsWith('slug/') ? Promise.resolve(change(undefined).result) : cas(key, change);
     });
     expect(invariants(r)).toContain('slug-once');
   });

@@ -53,14 +53,22 @@ describe('slug granted once', () => {
 
   it('flags a random slug granted twice, and a granted slug whose link belongs to someone else or is gone', () => {
     const twice = [create({ custom: undefined, slug: 'Zz9Zz9Z' }), create({ custom: undefined, slug: 'Zz9Zz9Z' })];
-    expect(checkSlugsGrantedOnce(twice, new Map([['Zz9Zz9Z', { owner: 's:a' }]]))[0]!.detail).toContain('granted 2 times');
-    expect(checkSlugsGrantedOnce([create({})], new Map([['launch', { owner: 's:z' }]]))[0]!.detail).toContain('belongs to s:z');
+    expect(checkSlugsGrantedOnce(twice, new Map([['Zz9Zz9Z', { owner: 's:a' }]]))[0]!.detail).toContain(
+      'granted 2 times',
+    );
+    expect(checkSlugsGrantedOnce([create({})], new Map([['launch', { owner: 's:z' }]]))[0]!.detail).toContain(
+      'belongs to s:z',
+    );
     expect(checkSlugsGrantedOnce([create({})], new Map())[0]!.detail).toContain('no replica holds');
   });
 });
 
 describe('max clicks', () => {
-  const budget = (served: [string, number][], max = 5): BudgetRecord => ({ slug: 'launch', max, servedByLife: new Map(served) });
+  const budget = (served: [string, number][], max = 5): BudgetRecord => ({
+    slug: 'launch',
+    max,
+    servedByLife: new Map(served),
+  });
 
   it('accepts a link used up exactly, with clicks stranded only in a dead life', () => {
     const b = budget([
@@ -80,19 +88,33 @@ describe('max clicks', () => {
     const v = checkMaxClicks([b], new Map([['launch', final]]), new Set(), true);
     expect(v.map((x) => x.detail)).toEqual(expect.arrayContaining(['launch: 6 clicks served, max 5']));
     // Even when the end state could not be reached, an excess is an excess.
-    expect(checkMaxClicks([b], new Map(), new Set(), false).map((x) => x.detail)).toContain('launch: 6 clicks served, max 5');
+    expect(checkMaxClicks([b], new Map(), new Set(), false).map((x) => x.detail)).toContain(
+      'launch: 6 clicks served, max 5',
+    );
   });
 
   it('flags clicks a live node keeps once idle, a total below the maximum, and an unreadable or unfinished budget', () => {
     const b = budget([['L1', 3]]);
-    const kept = checkMaxClicks([b], new Map([['launch', { max: 5, granted: 5, holders: { L1: 5 } }]]), new Set(), true);
+    const kept = checkMaxClicks(
+      [b],
+      new Map([['launch', { max: 5, granted: 5, holders: { L1: 5 } }]]),
+      new Set(),
+      true,
+    );
     expect(kept.map((x) => x.detail)).toEqual([
       'launch: live holder L1 keeps 5 clicks once idle, served 3',
       'launch: idle with 3 served + 0 stranded in dead lives != max 5',
     ]);
-    const lost = checkMaxClicks([b], new Map([['launch', { max: 5, granted: 3, holders: { L1: 3 } }]]), new Set(), true);
+    const lost = checkMaxClicks(
+      [b],
+      new Map([['launch', { max: 5, granted: 3, holders: { L1: 3 } }]]),
+      new Set(),
+      true,
+    );
     expect(lost.map((x) => x.detail)).toEqual(['launch: idle with 3 served + 0 stranded in dead lives != max 5']);
-    expect(checkMaxClicks([b], new Map([['launch', undefined]]), new Set(), true)[0]!.detail).toContain('could not be read');
+    expect(checkMaxClicks([b], new Map([['launch', undefined]]), new Set(), true)[0]!.detail).toContain(
+      'could not be read',
+    );
     expect(checkMaxClicks([b], new Map(), new Set(), false)[0]!.detail).toContain('could not use up');
   });
 });
