@@ -111,7 +111,8 @@ export class RingNode {
    * durable crash, ring tests inspect the store); other layers use the journal, keyCount() and
    * durableSnapshot().
    */
-  readonly durable: DurableState;
+  /** The node's whole durable state: ring-internal (durableStateOf), never handed out by the facade. */
+  private readonly durable: DurableState;
   private readonly emitter: Emitter<RingNodeEvents>;
   private readonly appRegistry: AppRegistry;
   private readonly journal: DurableJournal | undefined;
@@ -750,4 +751,13 @@ export class RingNode {
 /** N_VAL clamped to the ring's active members, at least 1 (see Quorum). */
 function replicasPerKey(ring: RingState, nVal: number): number {
   return Math.max(1, Math.min(nVal, Object.values(ring.members).filter(isActive).length));
+}
+
+/**
+ * A node's whole durable state, for the simulator's checkers and the ring's own tests. Not
+ * exported from ring/index.ts, and outside ring/ a lint rule forbids importing this module:
+ * code above the ring uses the facade (keyCount, durableSnapshot, events, the journal port).
+ */
+export function durableStateOf(node: RingNode): DurableState {
+  return node['durable'];
 }

@@ -5,6 +5,7 @@ import type { GCounter } from '../crdt/gcounter';
 import { hash32, partitionOf } from '../hash';
 import { isActive, ringFingerprint } from '../membership/ringState';
 import { decodeEntry, encodeEntry, entryFingerprint, isTombstone, mergeEntries, type Entry } from '../storage/entry';
+import { durableStateOf } from '../node/ringNode';
 import { checkCasHistories } from './linearizability';
 import type { RegisterOp, Workload } from './workload';
 import type { SimWorld } from './world';
@@ -19,7 +20,7 @@ export interface Violation {
 function finalState(world: SimWorld): Map<string, { entry: Entry; holders: string[]; hashes: Map<string, number> }> {
   const out = new Map<string, { entry: Entry; holders: string[]; hashes: Map<string, number> }>();
   for (const sim of world.upNodes()) {
-    const store = sim.node.durable.store;
+    const store = durableStateOf(sim.node).store;
     for (const p of store.partitionIndexes()) {
       for (const [key, stored] of store.partition(p)!.entries) {
         const type = store.typeOf(key);
@@ -222,7 +223,7 @@ export function checkConvergence(world: SimWorld, state: ReturnType<typeof final
       // Tombstones are collected asynchronously; one caught mid-collection is harmless.
       if (isTombstone(entry)) continue;
       const primaries = prefs.primaries[partitionOfKey(world, key)]!;
-      const want = hash32(`${key}#${entryFingerprint(up[0]!.node.durable.store.typeOf(key), entry)}`);
+      const want = hash32(`${key}#${entryFingerprint(durableStateOf(up[0]!.node).store.typeOf(key), entry)}`);
       const behind = primaries.filter((n) => hashes.get(n) !== want);
       if (behind.length > 0)
         out.push({

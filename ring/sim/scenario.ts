@@ -11,6 +11,7 @@ import {
   finalState,
   type Violation,
 } from './checkers';
+import { durableStateOf } from '../node/ringNode';
 import { FaultSchedule } from './faults';
 import type { RunOptions, SeedSummary, SimKind } from './runner';
 import { Workload } from './workload';
@@ -130,7 +131,7 @@ export function quiet(world: SimWorld): boolean {
   }
   // Every partition's primaries hold identical data (equal bucket digests).
   const prefs = up[0]!.node.preferenceLists();
-  const byName = new Map(up.map((s) => [s.name, s.node.durable.store]));
+  const byName = new Map(up.map((s) => [s.name, durableStateOf(s.node).store]));
   for (let p = 0; p < prefs.primaries.length; p++) {
     let first: Uint32Array | undefined;
     for (const name of prefs.primaries[p]!) {

@@ -3,7 +3,7 @@
 // network, skew clocks, add and remove members. Everything is a function of the seed.
 import { ringConfig, type RingConfig } from '../config';
 import { gcounterType, pncounterType } from '../crdt/counterShipper';
-import { RingNode, type DurableState } from '../node/ringNode';
+import { durableStateOf, RingNode, type DurableState } from '../node/ringNode';
 import type { DurableJournal } from '../node/durable';
 import type { Logger } from '../runtime';
 import { DataTypeRegistry, type RegisterType } from '../storage/datatype';
@@ -155,7 +155,7 @@ export class SimWorld {
       ...(journal ? { journal } : {}),
     });
     sim.node = node;
-    sim.durable = node.durable;
+    sim.durable = durableStateOf(node);
     node.events.on('left', () => this.onNodeExit?.(sim.name, 'left'));
     node.events.on('removed', () => this.onNodeExit?.(sim.name, 'removed'));
     sim.up = true;

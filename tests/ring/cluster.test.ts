@@ -12,7 +12,7 @@ import { gcounterValue, type GCounter } from '../../ring/crdt/gcounter';
 import { initHash, partitionOf } from '../../ring/hash';
 import { ringFingerprint } from '../../ring/membership/ringState';
 import type { Callback, RingError } from '../../ring/node/context';
-import type { RingNode } from '../../ring/node/ringNode';
+import { durableStateOf, type RingNode } from '../../ring/node/ringNode';
 import { isTombstone } from '../../ring/storage/entry';
 import type { StoredEntry } from '../../ring/storage/vnodeStore';
 import type { VersionVector } from '../../ring/storage/versions';
@@ -175,7 +175,7 @@ function holders(world: SimWorld, key: string): Map<string, StoredEntry> {
   const p = partitionOf(key, world.config.ringSize);
   const out = new Map<string, StoredEntry>();
   for (const sim of world.upNodes()) {
-    const stored = sim.node.durable.store.get(p, key);
+    const stored = durableStateOf(sim.node).store.get(p, key);
     if (stored) out.set(sim.name, stored);
   }
   return out;
@@ -268,7 +268,7 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     const keys = keysNamed('join', 300);
     const expected = expectedMap(keys);
     putAll(world, 'n0', keys);
-    expect(node(world, 'n0').durable.store.keyCount()).toBe(300);
+    expect(node(world, 'n0').keyCount()).toBe(300);
 
     world.addNode('n1', ['n0']);
     world.addNode('n2', ['n0']);
@@ -284,8 +284,8 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     expect(allPlacementProblems(world, expected).slice(0, 5)).toEqual([]);
     expect(balanceProblems(world)).toEqual([]);
     // The newcomer got a share of the data, and the founder gave some away.
-    expect(node(world, 'n3').durable.store.keyCount()).toBeGreaterThan(0);
-    expect(node(world, 'n0').durable.store.keyCount()).toBeLessThan(300);
+    expect(node(world, 'n3').keyCount()).toBeGreaterThan(0);
+    expect(node(world, 'n0').keyCount()).toBeLessThan(300);
     expectReadableEverywhere(world, expected);
   });
 
@@ -333,13 +333,13 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     runUntil(world, () => allPlacementProblems(world, expected).length === 0, 5_000);
     expect(allPlacementProblems(world, expected).slice(0, 5)).toEqual([]);
     const leaver = node(world, 'n2');
-    expect(leaver.durable.store.keyCount()).toBeGreaterThan(0);
+    expect(leaver.keyCount()).toBeGreaterThan(0);
 
     let left = 0;
     let keysAtLeft = -1;
     leaver.events.on('left', () => {
       left++;
-      keysAtLeft = leaver.durable.store.keyCount();
+      keysAtLeft = leaver.keyCount();
     });
     leaver.leave();
     expect(
@@ -356,7 +356,7 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
       true,
     );
     expect(left).toBe(1);
-    expect(leaver.durable.store.keyCount()).toBe(0);
+    expect(leaver.keyCount()).toBe(0);
     for (const sim of world.upNodes()) expect(sim.node.ring().members.n2?.status).toBe('exiting');
     expect(balanceProblems(world)).toEqual([]);
     expect(allPlacementProblems(world, expected).slice(0, 5)).toEqual([]);
@@ -447,19 +447,19 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     runUntil(world, () => allPlacementProblems(world, expected).length === 0, 5_000);
     const mine = keys.filter((k) => primariesOf(world, k).includes('n1'));
     expect(mine.length).toBeGreaterThan(50);
-    expect(node(world, 'n1').durable.store.keyCount()).toBe(mine.length);
+    expect(node(world, 'n1').keyCount()).toBe(mine.length);
 
     world.crash('n1', false);
     world.run(200);
     world.restart('n1');
-    expect(node(world, 'n1').durable.store.keyCount()).toBe(0);
+    expect(node(world, 'n1').keyCount()).toBe(0);
     const getsBefore = world.upNodes().reduce((n, s) => n + s.node.stats.gets, 0);
     const ok = runUntil(world, () => settled(world) && mine.every((k) => holders(world, k).has('n1')), 15_000);
-    expect(ok, `n1 holds ${node(world, 'n1').durable.store.keyCount()} of ${mine.length}`).toBe(true);
+    expect(ok, `n1 holds ${node(world, 'n1').keyCount()} of ${mine.length}`).toBe(true);
     world.run(2_000);
     expect(world.upNodes().reduce((n, s) => n + s.node.stats.gets, 0)).toBe(getsBefore);
     expect(node(world, 'n1').stats.readRepairs).toBe(0);
-    expect(node(world, 'n1').durable.store.keyCount()).toBe(mine.length);
+    expect(node(world, 'n1').keyCount()).toBe(mine.length);
     expect(allPlacementProblems(world, expected).slice(0, 5)).toEqual([]);
     expect(world.upNodes().reduce((n, s) => n + s.node.stats.antiEntropyKeysRepaired, 0)).toBeGreaterThanOrEqual(
       mine.length,
@@ -807,11 +807,11 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     let dropped = 0;
     for (const key of keys) {
       const p = partitionOf(key, world.config.ringSize);
-      const stored = lagging.durable.store.get(p, key);
+      const stored = durableStateOf(lagging).store.get(p, key);
       if (
         stored &&
         lagging.preferenceLists().primaries[p]![0] === 'n1' &&
-        lagging.durable.store.removeIfUnchanged(p, key, stored.seq)
+        durableStateOf(lagging).store.removeIfUnchanged(p, key, stored.seq)
       )
         dropped++;
     }
