@@ -1,7 +1,7 @@
 // One ringlink node: `npm run node`, configured by environment only (README.md, Running a node).
 //   SIGTERM: graceful leave (hand every partition off, then exit 0; bounded by LEAVE_TIMEOUT_MS).
 //   SIGINT:  stop without leaving (flush, close, exit 0); a restart with the same DATA_DIR resumes.
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import pino from 'pino';
 import {
   DataTypeRegistry,
@@ -10,6 +10,7 @@ import {
   RingNode,
   type DurableState,
   type Logger,
+  type RingConfig,
   type Runtime,
 } from '../ring';
 import { ConfigError, isLoopbackHost, loadConfig, type ServerConfig } from './config';
@@ -63,27 +64,82 @@ async function main(config: ServerConfig): Promise<void> {
     w: config.W,
     autoDownAfterMs: config.AUTO_DOWN_MS,
   });
+  const disk = config.DATA_DIR ? openPersistence(config.DATA_DIR, config, types, ringCfg, log) : undefined;
+  const { node, transport, runtime } = createNode(config, ringCfg, types, disk, log);
 
-  let persistence: Persistence | undefined;
-  let durable: DurableState | undefined;
-  if (config.DATA_DIR) {
-    const t0 = performance.now();
-    const opened = Persistence.open(config.DATA_DIR, {
-      fsync:
-        config.FSYNC === 'always' ? { mode: 'always' } : { mode: 'interval', intervalMs: config.FSYNC_INTERVAL_MS },
-      types,
+  const metrics = createMetrics(node, () => ({ ...transport.stats() }));
+  const shortener = createShortener(config, node, runtime, log);
+  observeLimits(metrics, shortener.limiter);
+  const pages = config.SERVE_UI === '1' ? await loadNextPages(process.cwd(), config.PORT, config.HOST) : undefined;
+  if (config.SERVE_UI === '1' && !pages)
+    log.warn('the web UI is not built (run npm run build): serving redirects and the API only');
+  const app = createApp({
+    api: shortener.api,
+    redirector: shortener.redirector,
+    live: shortener.live,
+    summary: shortener.summary,
+    ...(pages ? { pages } : {}),
+    node,
+    metrics,
+    adminToken: config.ADMIN_TOKEN,
+    testFaults: config.RINGLINK_TEST_FAULTS === '1',
+    ringUpgrade: (req, socket, head) => transport.handleUpgrade(req, socket, head),
+    setBlocked: (names) => transport.setBlocked(names),
+    bodyBytesMax: adminBodyBytesMax,
+  });
+  const server = createHttpServer(app, log);
+  stopOnLeaveAndSignals({ config, log, server, shortener, node, persistence: disk?.persistence, transport });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  node.start();
+  shortener.start();
+  warnAboutConfig(config, log);
+  log.info(
+    {
+      url: `http://${config.HOST}:${config.PORT}`,
+      seeds: config.SEEDS,
       ringSize: ringCfg.ringSize,
-      bucketCount: ringCfg.antiEntropyBucketsPerPartition,
-      logger: ringLogger(log),
-    });
-    persistence = opened.persistence;
-    durable = opened.restored.durable;
-    log.info(
-      { dataDir: config.DATA_DIR, ...opened.restored.stats, ms: Math.round(performance.now() - t0) },
-      durable ? 'restored state from disk' : 'new data directory',
-    );
-  }
+      nVal: ringCfg.nVal,
+    },
+    'ringlink node listening',
+  );
+}
 
+/** Open (or create) the data directory: the journal to attach, and the state to restore if any. */
+function openPersistence(
+  dataDir: string,
+  config: ServerConfig,
+  types: DataTypeRegistry,
+  ringCfg: RingConfig,
+  log: pino.Logger,
+): { persistence: Persistence; durable: DurableState | undefined } {
+  const t0 = performance.now();
+  const opened = Persistence.open(dataDir, {
+    fsync: config.FSYNC === 'always' ? { mode: 'always' } : { mode: 'interval', intervalMs: config.FSYNC_INTERVAL_MS },
+    types,
+    ringSize: ringCfg.ringSize,
+    bucketCount: ringCfg.antiEntropyBucketsPerPartition,
+    logger: ringLogger(log),
+  });
+  const durable = opened.restored.durable;
+  log.info(
+    { dataDir, ...opened.restored.stats, ms: Math.round(performance.now() - t0) },
+    durable ? 'restored state from disk' : 'new data directory',
+  );
+  return { persistence: opened.persistence, durable };
+}
+
+/** The ring node over its WebSocket transport, restored from and journaling to `disk` if given (not started). */
+function createNode(
+  config: ServerConfig,
+  ringCfg: RingConfig,
+  types: DataTypeRegistry,
+  disk: { persistence: Persistence; durable: DurableState | undefined } | undefined,
+  log: pino.Logger,
+): { node: RingNode; transport: WsTransport; runtime: Runtime } {
   // Assigned once below; the transport's callbacks, built first, read it only after the node exists.
   // eslint-disable-next-line prefer-const
   let node!: RingNode;
@@ -109,31 +165,14 @@ async function main(config: ServerConfig): Promise<void> {
     runtime,
     types,
     seeds: config.SEEDS,
-    ...(durable ? { durable } : {}),
-    ...(persistence ? { journal: persistence } : {}),
+    ...(disk?.durable ? { durable: disk.durable } : {}),
+    ...(disk ? { journal: disk.persistence } : {}),
   });
-  persistence?.attach(node);
+  disk?.persistence.attach(node);
+  return { node, transport, runtime };
+}
 
-  const metrics = createMetrics(node, () => ({ ...transport.stats() }));
-  const shortener = createShortener(config, node, runtime, log);
-  observeLimits(metrics, shortener.limiter);
-  const pages = config.SERVE_UI === '1' ? await loadNextPages(process.cwd(), config.PORT, config.HOST) : undefined;
-  if (config.SERVE_UI === '1' && !pages)
-    log.warn('the web UI is not built (run npm run build): serving redirects and the API only');
-  const app = createApp({
-    api: shortener.api,
-    redirector: shortener.redirector,
-    live: shortener.live,
-    summary: shortener.summary,
-    ...(pages ? { pages } : {}),
-    node,
-    metrics,
-    adminToken: config.ADMIN_TOKEN,
-    testFaults: config.RINGLINK_TEST_FAULTS === '1',
-    ringUpgrade: (req, socket, head) => transport.handleUpgrade(req, socket, head),
-    setBlocked: (names) => transport.setBlocked(names),
-    bodyBytesMax: adminBodyBytesMax,
-  });
+function createHttpServer(app: ReturnType<typeof createApp>, log: pino.Logger): Server {
   // requireHostHeader off: the app refuses a missing Host itself, with a problem+json body.
   const server = createServer({ requireHostHeader: false }, (req, res) => {
     try {
@@ -147,7 +186,23 @@ async function main(config: ServerConfig): Promise<void> {
   server.on('clientError', (err, socket) => app.clientError(err, socket));
   server.on('connect', (req, socket) => app.connect(req, socket));
   server.keepAliveTimeout = 65_000;
+  return server;
+}
 
+/**
+ * Stop the process once the node left or was removed, on SIGINT (without leaving), and on
+ * SIGTERM after a graceful leave (exit 1 if it does not finish within LEAVE_TIMEOUT_MS).
+ */
+function stopOnLeaveAndSignals(parts: {
+  config: ServerConfig;
+  log: pino.Logger;
+  server: Server;
+  shortener: Shortener;
+  node: RingNode;
+  persistence: Persistence | undefined;
+  transport: WsTransport;
+}): void {
+  const { config, log, server, shortener, node, persistence, transport } = parts;
   let stopping = false;
   const shutdown = async (code: number, why: string) => {
     if (stopping) return;
@@ -179,13 +234,10 @@ async function main(config: ServerConfig): Promise<void> {
       config.LEAVE_TIMEOUT_MS,
     ).unref();
   });
+}
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => resolve());
-  });
-  node.start();
-  shortener.start();
+/** Settings that work on one machine but not as a public cluster. */
+function warnAboutConfig(config: ServerConfig, log: pino.Logger): void {
   if (!config.PUBLIC_URL && !isLoopbackHost(config.HOST)) {
     log.warn(
       { advertiseAddr: config.advertiseAddr },
@@ -197,15 +249,6 @@ async function main(config: ServerConfig): Promise<void> {
       'CLUSTER_SECRET is unset: this node uses a random secret of its own and no peer can join it; set the same CLUSTER_SECRET on every node to form a cluster',
     );
   }
-  log.info(
-    {
-      url: `http://${config.HOST}:${config.PORT}`,
-      seeds: config.SEEDS,
-      ringSize: ringCfg.ringSize,
-      nVal: ringCfg.nVal,
-    },
-    'ringlink node listening',
-  );
 }
 
 /** Names a browser on the node's own machine may use for it. */
@@ -214,74 +257,35 @@ const loopbackNames = ['localhost', '127.0.0.1', '[::1]'];
 /** Bound on a stop's wait for the replicas to acknowledge the views counted in memory. */
 const shutdownDrainMs = 3_000;
 
+type Shortener = ReturnType<typeof createShortener>;
+
 /** The link shortener on this node: its services over the ring, the API and the redirect path. */
 function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime, log: pino.Logger) {
-  const { clock, timers, random } = runtime;
+  const { clock, random } = runtime;
   const now = () => clock.now();
   const ring = new RingClient(node, runtime);
-  const life = `${node.bootId}:${random.hex(4)}`;
-  const directory = new LinkDirectory(node, ring, now);
-  const recorder = new ViewRecorder(node, life, timers, now);
-  const budget = new ClickBudget(
-    ring,
-    life,
-    () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length,
-    timers,
-    now,
-  );
+  const publicUrl = config.PUBLIC_URL?.replace(/\/+$/, '');
+  const { links, directory, recorder, budget } = createLinkServices(config, node, ring, runtime, publicUrl);
   const policies = limitPolicies({
     createsPerMin: config.RATE_LIMIT_CREATE_PER_MIN,
     writesPerMin: config.RATE_LIMIT_WRITES_PER_MIN,
   });
   const limiter = new ClusterLimiter(node, policies, now);
   const limits = new RateLimits(limiter);
-  const publicUrl = config.PUBLIC_URL?.replace(/\/+$/, '');
-  const selfHosts = () => [
-    ...(publicUrl ? [publicUrl] : []),
-    `${config.HOST}:${config.PORT}`,
-    ...node.members().map((m) => m.addr),
-  ];
-  const allowPrivateTargets = config.ALLOW_PRIVATE_TARGETS === '1';
-  const links = new LinkService({
-    node,
-    ring,
-    directory,
-    budget,
-    recorder,
-    now,
-    timers,
-    random,
-    selfHosts,
-    allowPrivateTargets,
-    reservedSlugs,
-  });
   const trustProxy = config.TRUST_PROXY === '1';
   const sessions = new Sessions(node, ring, now, random);
   const apiKeys = new ApiKeys(node, ring, now);
-  const ownHosts = [
-    config.advertiseAddr,
-    `${config.HOST}:${config.PORT}`,
-    ...loopbackNames.map((h) => `${h}:${config.PORT}`),
-    ...config.ALLOWED_HOSTS,
-  ];
-  const isOwnHost = (host: string) => {
-    const h = host.toLowerCase();
-    return ownHosts.includes(h) || node.members().some((m) => m.addr.toLowerCase() === h);
-  };
-  const defaultBaseUrl = `http://${config.advertiseAddr}`;
-  const secureCookies = publicUrl?.startsWith('https:') ?? false;
-  const accounts = new Accounts(ring, now);
   const api: ApiDeps = {
     links,
     sessions,
-    accounts,
+    accounts: new Accounts(ring, now),
     apiKeys,
     limits,
     publicUrl,
-    isOwnHost,
-    defaultBaseUrl,
+    isOwnHost: ownHostCheck(config, node),
+    defaultBaseUrl: `http://${config.advertiseAddr}`,
     trustProxy,
-    secureCookies,
+    secureCookies: publicUrl?.startsWith('https:') ?? false,
   };
   const live = createLive({
     node,
@@ -295,16 +299,7 @@ function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime,
     runtime,
     limits: { ...defaultLiveLimits, statsIntervalMs: config.LIVE_STATS_INTERVAL_MS },
   });
-  node.registerCoverage(linkSummaryQuery);
-  const shownTotals = new MonotoneTotals();
-  const summary = async (withTop: boolean) => {
-    const r = await ring.coverage<LinkSummary>(linkSummaryQuery.name, {});
-    const { links: count, top } = r.value;
-    const { views, bots } = shownTotals.raise(r.value);
-    const topLinks = withTop ? { top: top.map(([slug, total]) => ({ slug, total })) } : {};
-    const coverage = { partitions: r.partitions, partial: r.missing.length > 0, missing: [...r.missing] };
-    return { links: count, views, bots, ...topLinks, ...coverage };
-  };
+  const summary = linkSummary(node, ring);
   const redirector = createRedirector({ directory, recorder, budget, limits, now, trustProxy });
   return {
     api,
@@ -319,23 +314,103 @@ function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime,
     },
     /** Stop, shipping every view counted here first; resolves with what was acknowledged within `timeoutMs`. */
     async drain(timeoutMs: number): Promise<{ counters: boolean; stats: boolean }> {
-      const deadline = Date.now() + timeoutMs;
-      recorder.stop();
-      budget.stop();
-      void live.stop();
-      while (!recorder.idle() && Date.now() < deadline) {
-        recorder.flush();
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      const stats = recorder.idle();
-      // Counters last: the caller closes every connection as soon as this resolves, so no view
-      // is counted after their final flush was acknowledged.
-      const counters = await new Promise<boolean>((resolve) =>
-        node.drainCounters(Math.max(0, deadline - Date.now()), resolve),
-      );
-      return { counters, stats };
+      return drainViews(node, recorder, budget, live, timeoutMs);
     },
   };
+}
+
+/** The links and what counts their views and clicks (this node's `life` tags its counter deltas). */
+function createLinkServices(
+  config: ServerConfig,
+  node: RingNode,
+  ring: RingClient,
+  runtime: Runtime,
+  publicUrl: string | undefined,
+) {
+  const { clock, timers, random } = runtime;
+  const now = () => clock.now();
+  const life = `${node.bootId}:${random.hex(4)}`;
+  const directory = new LinkDirectory(node, ring, now);
+  const recorder = new ViewRecorder(node, life, timers, now);
+  const budget = new ClickBudget(
+    ring,
+    life,
+    () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length,
+    timers,
+    now,
+  );
+  const selfHosts = () => [
+    ...(publicUrl ? [publicUrl] : []),
+    `${config.HOST}:${config.PORT}`,
+    ...node.members().map((m) => m.addr),
+  ];
+  const links = new LinkService({
+    node,
+    ring,
+    directory,
+    budget,
+    recorder,
+    now,
+    timers,
+    random,
+    selfHosts,
+    allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS === '1',
+    reservedSlugs,
+  });
+  return { links, directory, recorder, budget };
+}
+
+/** Whether a request's Host names this node (or a member): its own addresses, loopback names and ALLOWED_HOSTS. */
+function ownHostCheck(config: ServerConfig, node: RingNode): (host: string) => boolean {
+  const ownHosts = [
+    config.advertiseAddr,
+    `${config.HOST}:${config.PORT}`,
+    ...loopbackNames.map((h) => `${h}:${config.PORT}`),
+    ...config.ALLOWED_HOSTS,
+  ];
+  return (host: string) => {
+    const h = host.toLowerCase();
+    return ownHosts.includes(h) || node.members().some((m) => m.addr.toLowerCase() === h);
+  };
+}
+
+/** The cluster-wide link summary (a coverage query); totals shown never go down between two calls. */
+function linkSummary(node: RingNode, ring: RingClient) {
+  node.registerCoverage(linkSummaryQuery);
+  const shownTotals = new MonotoneTotals();
+  return async (withTop: boolean) => {
+    const r = await ring.coverage<LinkSummary>(linkSummaryQuery.name, {});
+    const { links: count, top } = r.value;
+    const { views, bots } = shownTotals.raise(r.value);
+    const topLinks = withTop ? { top: top.map(([slug, total]) => ({ slug, total })) } : {};
+    const coverage = { partitions: r.partitions, partial: r.missing.length > 0, missing: [...r.missing] };
+    return { links: count, views, bots, ...topLinks, ...coverage };
+  };
+}
+
+/** Stop counting and ship every view counted here; resolves with what was acknowledged within `timeoutMs`. */
+async function drainViews(
+  node: RingNode,
+  recorder: ViewRecorder,
+  budget: ClickBudget,
+  live: ReturnType<typeof createLive>,
+  timeoutMs: number,
+): Promise<{ counters: boolean; stats: boolean }> {
+  const deadline = Date.now() + timeoutMs;
+  recorder.stop();
+  budget.stop();
+  void live.stop();
+  while (!recorder.idle() && Date.now() < deadline) {
+    recorder.flush();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const stats = recorder.idle();
+  // Counters last: the caller closes every connection as soon as this resolves, so no view
+  // is counted after their final flush was acknowledged.
+  const counters = await new Promise<boolean>((resolve) =>
+    node.drainCounters(Math.max(0, deadline - Date.now()), resolve),
+  );
+  return { counters, stats };
 }
 
 // A library promise nobody awaits (e.g. a Redis publish while Redis is down) must not take
