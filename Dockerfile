@@ -21,6 +21,7 @@ USER node
 VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# SIGTERM (docker stop) makes the node leave the cluster gracefully; give it time to hand off.
+# SIGTERM (docker stop, restarts) stops the node without leaving the ring: it drains and flushes.
+# Leaving is explicit (ringctl leave, or LEAVE_ON_SIGTERM=1).
 STOPSIGNAL SIGTERM
 CMD ["node", "--enable-source-maps", "dist/server.mjs"]

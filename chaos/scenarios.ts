@@ -171,10 +171,10 @@ function rolling(signal: 'SIGTERM' | 'SIGINT'): Scenario {
   return {
     name: term ? 'rolling-restart-sigterm' : 'rolling-restart',
     title: term
-      ? 'rolling restart with SIGTERM (the Dockerfile STOPSIGNAL: graceful leave)'
+      ? 'rolling restart with SIGTERM (the Dockerfile STOPSIGNAL: stop without leaving, restart with DATA_DIR)'
       : 'rolling restart (SIGINT: stop without leaving, restart with DATA_DIR)',
     schedule: term
-      ? 'each of 4 nodes in turn: SIGTERM (it hands its partitions off and leaves the ring), restart with its DATA_DIR, wait for /readyz and a settled ring of all four, 2 s; the round stops at the first node that does not come back'
+      ? 'each of 4 nodes in turn: SIGTERM (drain, flush, exit, stay a member: no partition moves), restart with its DATA_DIR, wait for /readyz and a settled ring of all four, 2 s; the round stops at the first node that does not come back'
       : 'each node in turn: SIGINT (flush, exit, stay a member), restart with its DATA_DIR, wait for /readyz and a settled ring, 2 s',
     nodes: term ? 4 : 3,
     warmupMs: 3_000,

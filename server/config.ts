@@ -38,6 +38,12 @@ const schema = z
     W: z.coerce.number().int().min(1).max(7).default(2),
     AUTO_DOWN_MS: z.coerce.number().int().min(0).default(0),
     LEAVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
+    /**
+     * 1: SIGTERM makes the node leave the ring (hand every partition off) before it exits.
+     * Default 0: SIGTERM is a restart, as Kubernetes, compose and systemd send it: stop
+     * without leaving, as SIGINT does. Leaving is `ringctl leave NODE` or the admin API.
+     */
+    LEAVE_ON_SIGTERM: z.enum(['0', '1']).default('0'),
     PUBLIC_URL: z.string().url().optional(),
     /**
      * Hosts (host:port) this node answers to besides its own addresses, when PUBLIC_URL is

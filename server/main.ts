@@ -1,6 +1,7 @@
 // One ringlink node: `npm run node`, configured by environment only (README.md, Running a node).
-//   SIGTERM: graceful leave (hand every partition off, then exit 0; bounded by LEAVE_TIMEOUT_MS).
-//   SIGINT:  stop without leaving (flush, close, exit 0); a restart with the same DATA_DIR resumes.
+//   SIGTERM, SIGINT: stop without leaving (drain, flush, close, exit 0); a restart with the same
+//            DATA_DIR resumes with the partitions it owned. LEAVE_ON_SIGTERM=1: SIGTERM leaves
+//            first (hand every partition off, then exit 0; bounded by LEAVE_TIMEOUT_MS).
 import { createServer, type Server } from 'node:http';
 import pino from 'pino';
 import {
@@ -190,8 +191,10 @@ function createHttpServer(app: ReturnType<typeof createApp>, log: pino.Logger): 
 }
 
 /**
- * Stop the process once the node left or was removed, on SIGINT (without leaving), and on
- * SIGTERM after a graceful leave (exit 1 if it does not finish within LEAVE_TIMEOUT_MS).
+ * Stop the process once the node left or was removed, and on SIGINT or SIGTERM without leaving:
+ * a restart is not a departure (riak's `riak stop` against `cluster leave`). With
+ * LEAVE_ON_SIGTERM=1, SIGTERM leaves gracefully first (exit 1 if that does not finish within
+ * LEAVE_TIMEOUT_MS).
  */
 function stopOnLeaveAndSignals(parts: {
   config: ServerConfig;
@@ -227,6 +230,7 @@ function stopOnLeaveAndSignals(parts: {
   process.on('SIGINT', () => void shutdown(0, 'SIGINT: stopping without leaving'));
   process.on('SIGTERM', () => {
     if (stopping) return;
+    if (config.LEAVE_ON_SIGTERM !== '1') return void shutdown(0, 'SIGTERM: stopping without leaving');
     log.info({ timeoutMs: config.LEAVE_TIMEOUT_MS }, 'SIGTERM: leaving the cluster gracefully');
     node.leave();
     setTimeout(

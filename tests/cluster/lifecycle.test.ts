@@ -73,7 +73,10 @@ function expectBalanced(names: readonly string[], views: readonly ClusterView[])
 }
 
 /** Start n nodes (the first founds the cluster, the others seed from it) and wait until settled. */
-function startCluster(n: number, opts: { dataDir?: boolean } = {}): Promise<RingProcess[]> {
+function startCluster(
+  n: number,
+  opts: { dataDir?: boolean; env?: Record<string, string> } = {},
+): Promise<RingProcess[]> {
   const names = Array.from({ length: n }, (_, i) => `n${i + 1}`);
   return h.startCluster(names, { ...opts, readyTimeoutMs: 30_000, settleTimeoutMs: 40_000 });
 }
@@ -115,8 +118,8 @@ describe.sequential('cluster lifecycle (real processes)', () => {
     expect(check.firstPassMisses, 'reads that missed right after the ring settled').toBe(0);
   }, 150_000);
 
-  it('b. graceful leave (SIGTERM): exits 0, members drop it, every key still readable', async () => {
-    const nodes = await startCluster(4);
+  it('b. graceful leave (SIGTERM with LEAVE_ON_SIGTERM=1): exits 0, members drop it, every key still readable', async () => {
+    const nodes = await startCluster(4, { env: { LEAVE_ON_SIGTERM: '1' } });
     const expected = await writeKeys(nodes, 'b', 200);
     const leaver = nodes[3]!;
     const remaining = nodes.slice(0, 3);
@@ -353,9 +356,9 @@ describe.sequential('cluster lifecycle (real processes)', () => {
     await expectReadable([n1, n2, n3], written, 20_000);
   }, 150_000);
 
-  it('h. SIGINT ships every counted increment first; a node that left (SIGTERM) and is restarted with its DATA_DIR joins again', async () => {
+  it('h. SIGINT ships every counted increment first; a node that left (SIGTERM, LEAVE_ON_SIGTERM=1) and is restarted with its DATA_DIR joins again', async () => {
     const nodes = await startCluster(3);
-    const n4 = await h.startNode({ name: 'n4', seeds: [nodes[0]!], dataDir: true });
+    const n4 = await h.startNode({ name: 'n4', seeds: [nodes[0]!], dataDir: true, env: { LEAVE_ON_SIGTERM: '1' } });
     await waitReady(n4, 30_000);
     await waitSettled([...nodes, n4], 40_000);
 
@@ -390,6 +393,28 @@ describe.sequential('cluster lifecycle (real processes)', () => {
     expect(rejoined.alive).toBe(true);
     expect(await ctr.total(rejoined, key)).toBe(300);
   }, 200_000);
+
+  it('i. SIGTERM is a restart, not a departure: exits 0, stays a member, and back from its DATA_DIR it owns what it owned (no partition moves)', async () => {
+    const nodes = await startCluster(3, { dataDir: true });
+    const expected = await writeKeys(nodes, 'i', 150);
+    const owners = async (n: RingProcess) =>
+      (await cluster(n)).ring.partitions.map((p) => `${p.owner}>${p.next ?? ''}`);
+    const before = await owners(nodes[0]!);
+    const n3 = nodes[2]!;
+    kill(n3, 'SIGTERM');
+    expect(await waitExit(n3, 40_000)).toBe(0);
+    // While it is down: still a valid member on the others, and nothing moved to them.
+    for (const n of nodes.slice(0, 2)) {
+      const view = await cluster(n);
+      expect(view.members.find((m) => m.name === n3.name)?.status).toBe('valid');
+      expect(await owners(n)).toEqual(before);
+    }
+    const back = await h.restart(n3);
+    await waitReady(back, 30_000);
+    const views = await waitSettled([nodes[0]!, nodes[1]!, back], 40_000);
+    for (const v of views) expect(v.ring.partitions.map((p) => `${p.owner}>${p.next ?? ''}`)).toEqual(before);
+    await expectReadable([nodes[0]!, nodes[1]!, back], expected, 20_000);
+  }, 150_000);
 
   it('f. a peer with the wrong CLUSTER_SECRET is refused', async () => {
     const [n1, n2] = (await startCluster(2)) as [RingProcess, RingProcess];

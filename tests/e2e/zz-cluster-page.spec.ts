@@ -23,6 +23,8 @@ test('the cluster page shows a node that is killed, then restarted', async ({ br
         RING_SIZE: '32',
         LOG_LEVEL: 'warn',
         SERVE_UI: '0',
+        // Its SIGTERM at the end hands its partitions back: the e2e cluster ends as it began.
+        LEAVE_ON_SIGTERM: '1',
       },
       stdio: 'ignore',
     });
