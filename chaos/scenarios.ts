@@ -2,7 +2,7 @@
 // client workload (chaos/workload.ts); every schedule is bounded in rounds and time and ends
 // with every fault healed (every node running, network whole, clocks right), so the
 // checkers (chaos/check.ts) can measure convergence from that moment.
-import { waitSettled } from '../testkit';
+import { cluster as clusterView, waitSettled, type RingProcess } from '../testkit';
 import type { ChaosCluster } from './cluster';
 import type { Workload, WorkloadOptions } from './workload';
 
@@ -180,9 +180,15 @@ function rolling(signal: 'SIGTERM' | 'SIGINT'): Scenario {
     warmupMs: 3_000,
     tailMs: 2_000,
     async faults({ cluster, sleep }) {
+      // Partition owners as another node sees them: a restart that is not a departure moves none.
+      const owners = async (from: RingProcess) =>
+        (await clusterView(from)).ring.partitions.map((p) => `${p.owner}>${p.next ?? ''}`);
       for (let slot = 0; slot < cluster.spec.size; slot++) {
+        const witness = cluster.nodes[(slot + 1) % cluster.spec.size]!;
+        const before = await owners(witness).catch(() => undefined);
         await cluster.stop(slot, signal, 60_000);
         await sleep(500);
+        const restartedAt = performance.now();
         try {
           await cluster.restart(slot, 60_000);
           await waitSettled(cluster.nodes, 90_000);
@@ -190,7 +196,12 @@ function rolling(signal: 'SIGTERM' | 'SIGINT'): Scenario {
           cluster.note(`${cluster.names[slot]} did not come back: ${(err as Error).message.split('\n')[0]}`);
           return;
         }
-        cluster.note('ring settled');
+        const settledS = ((performance.now() - restartedAt) / 1000).toFixed(1);
+        const after = await owners(witness).catch(() => undefined);
+        const moved = before && after ? after.filter((o, i) => o !== before[i]).length : undefined;
+        cluster.note(
+          `ring settled ${settledS} s after ${cluster.names[slot]} was restarted; partitions moved: ${moved ?? 'unknown'}`,
+        );
         await sleep(2_000);
       }
     },
