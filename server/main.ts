@@ -32,8 +32,7 @@ import { createRedirector } from './http/redirect';
 import { RateLimits } from './http/rateLimits';
 import { ClusterLimiter, limitPolicies } from './limits';
 import { ClickBudget } from './links/clickBudget';
-import { LinkDirectory } from './links/linkDirectory';
-import { LinkService } from './links/linkService';
+import { createLinkServices } from './links/services';
 import { ViewRecorder } from './links/viewRecorder';
 import { linkSummaryQuery, MonotoneTotals, type LinkSummary } from './links/summary';
 import { createLive, defaultLiveLimits } from './live/liveServer';
@@ -269,7 +268,18 @@ function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime,
   const now = () => clock.now();
   const ring = new RingClient(node, runtime);
   const publicUrl = config.PUBLIC_URL?.replace(/\/+$/, '');
-  const { links, directory, recorder, budget } = createLinkServices(config, node, ring, runtime, publicUrl);
+  const { links, directory, recorder, budget } = createLinkServices({
+    node,
+    ring,
+    runtime,
+    selfHosts: () => [
+      ...(publicUrl ? [publicUrl] : []),
+      `${config.HOST}:${config.PORT}`,
+      ...node.members().map((m) => m.addr),
+    ],
+    allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS === '1',
+    reservedSlugs,
+  });
   const policies = limitPolicies({
     createsPerMin: config.RATE_LIMIT_CREATE_PER_MIN,
     writesPerMin: config.RATE_LIMIT_WRITES_PER_MIN,
@@ -321,47 +331,6 @@ function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime,
       return drainViews(node, recorder, budget, live, timeoutMs);
     },
   };
-}
-
-/** The links and what counts their views and clicks (this node's `life` tags its counter deltas). */
-function createLinkServices(
-  config: ServerConfig,
-  node: RingNode,
-  ring: RingClient,
-  runtime: Runtime,
-  publicUrl: string | undefined,
-) {
-  const { clock, timers, random } = runtime;
-  const now = () => clock.now();
-  const life = `${node.bootId}:${random.hex(4)}`;
-  const directory = new LinkDirectory(node, ring, now);
-  const recorder = new ViewRecorder(node, life, timers, now);
-  const budget = new ClickBudget(
-    ring,
-    life,
-    () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length,
-    timers,
-    now,
-  );
-  const selfHosts = () => [
-    ...(publicUrl ? [publicUrl] : []),
-    `${config.HOST}:${config.PORT}`,
-    ...node.members().map((m) => m.addr),
-  ];
-  const links = new LinkService({
-    node,
-    ring,
-    directory,
-    budget,
-    recorder,
-    now,
-    timers,
-    random,
-    selfHosts,
-    allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS === '1',
-    reservedSlugs,
-  });
-  return { links, directory, recorder, budget };
 }
 
 /** Whether a request's Host names this node (or a member): its own addresses, loopback names and ALLOWED_HOSTS. */

@@ -10,7 +10,8 @@ import { createRedirector } from '../http/redirect';
 import type { RedirectHeads } from '../http/security';
 import { ClickBudget, type ClickBudgetLimits } from '../links/clickBudget';
 import { defaultLinkDirectoryLimits, LinkDirectory, type LinkDirectoryLimits } from '../links/linkDirectory';
-import { LinkService } from '../links/linkService';
+import type { LinkService } from '../links/linkService';
+import { createLinkServices } from '../links/services';
 import { defaultViewRecorderLimits, ViewRecorder, type ViewRecorderLimits } from '../links/viewRecorder';
 import { reservedSlugs } from '../http/reservedSlugs';
 import { RingClient } from '../ringClient';
@@ -82,23 +83,14 @@ export function bootShortener(sim: SimNode, random: SimRandom): ShortenerNode {
   const runtime: ServiceRuntime = { clock: sim.clock, timers: sim.timers, random };
   const now = () => sim.clock.now();
   const ring = new RingClient(node, runtime);
-  const life = `${node.bootId}:${random.hex(4)}`;
-  const directory = new LinkDirectory(node, ring, now, simDirectoryLimits);
-  const recorder = new ViewRecorder(node, life, sim.timers, now, simRecorderLimits);
-  const members = () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length;
-  const budget = new ClickBudget(ring, life, members, sim.timers, now, simBudgetLimits);
-  const links = new LinkService({
+  const { life, links, directory, recorder, budget } = createLinkServices({
     node,
     ring,
-    directory,
-    budget,
-    recorder,
-    now,
-    timers: sim.timers,
-    random,
+    runtime,
     selfHosts: () => ['sho.rt'],
     allowPrivateTargets: false,
     reservedSlugs,
+    limits: { directory: simDirectoryLimits, recorder: simRecorderLimits, budget: simBudgetLimits },
   });
   const sessions = new Sessions(node, ring, now, random, simSessionLimits);
   // The simulated workload sets no passwords, the only path that consults the rate limits.
