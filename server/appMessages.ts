@@ -29,7 +29,9 @@ export const appMessages = appProtocol({
   rpcs: {
     /** A rate-limit decision, asked of the limit key's owner (limits/clusterLimiter.ts). */
     'limits.decide': appRpc<LimitRequest, LimitDecision>(),
-    /** A session key's primary answers with its own copy (auth/sessions.ts: never replace a session a majority holds). */
+    /**
+     * A session key's primary answers with its own copy (auth/sessions.ts: never replace a session a majority holds).
+     */
     'session.primary-copy': appRpc<{ key: string }, PrimaryCopy>(),
   },
 });

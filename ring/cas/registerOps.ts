@@ -9,7 +9,10 @@ export type RegisterCasOp =
   | { kind: 'cas'; expected: RegisterValue; value: string }
   | { kind: 'write'; value: string };
 
-/** The CAS register's semantics as a change function; values are unique per op, so seeing our own value means our earlier attempt landed. */
+/**
+ * The CAS register's semantics as a change function; values are unique per op, so seeing our own value means our
+ * earlier attempt landed.
+ */
 export function applyCasOp(
   op: RegisterCasOp,
   cur: RegisterValue,

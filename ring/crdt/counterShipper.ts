@@ -67,7 +67,10 @@ export class CounterShipper {
     done?.(null, true);
   }
 
-  /** This node's slot as a state of the key's counter type: what a flush ships, and what reads merge in (read your writes). */
+  /**
+   * This node's slot as a state of the key's counter type: what a flush ships, and what reads merge in (read your
+   * writes).
+   */
   localDelta(key: string): GCounter | PNCounter | undefined {
     const t = this.totals.get(key);
     return t ? this.slotState(key, t.total, t.neg) : undefined;

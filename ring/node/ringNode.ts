@@ -314,7 +314,10 @@ export class RingNode {
     quorumGet(this.ctx, key, done);
   }
 
-  /** Read a key from every member this node believes up (see exhaustiveGet): for rare reads where a false "not found" is costly. */
+  /**
+   * Read a key from every member this node believes up (see exhaustiveGet): for rare reads where a false "not found"
+   * is costly.
+   */
   getEverywhere(key: string, done: Callback<ReadResult>): void {
     if (!this.guard(done)) return;
     const up = Object.values(this.durable.ring.members)
@@ -525,7 +528,10 @@ export class RingNode {
       .map((m) => m.name);
   }
 
-  /** Nodes that must confirm before a tombstone goes: every member, including downed ones (they come back with old data). */
+  /**
+   * Nodes that must confirm before a tombstone goes: every member, including downed ones (they come back with
+   * old data).
+   */
   private tombstoneWitnesses(): string[] {
     return Object.values(this.durable.ring.members)
       .filter((m) => isActive(m) || m.status === 'joining' || m.status === 'downed')

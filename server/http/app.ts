@@ -21,7 +21,10 @@ import { mountedRoutes, routeTable } from './routes';
 import { checkOrigin, redirectHeads, setApiHeaders, setPageHeaders, type RedirectHeads } from './security';
 import { cryptoRandom, nodeTimers } from '../runtime';
 
-/** The slug when the request target is one path segment that could be a slug, with an optional query string; else null. */
+/**
+ * The slug when the request target is one path segment that could be a slug, with an optional query string; else
+ * null.
+ */
 export function slugOfTarget(target: string): string | null {
   if (target.charCodeAt(0) !== 47 /* / */) return null;
   let i = 1;

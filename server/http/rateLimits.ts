@@ -16,7 +16,10 @@ export class RateLimits {
     await this.take('create-owner', owner);
   }
 
-  /** An edit, a delete, an API key created or revoked, a sign-out (RATE_LIMIT_WRITES_PER_MIN per address and per owner). */
+  /**
+   * An edit, a delete, an API key created or revoked, a sign-out (RATE_LIMIT_WRITES_PER_MIN per address and per
+   * owner).
+   */
   async write(addr: string, owner: string): Promise<void> {
     await this.take('write-addr', addr);
     await this.take('write-owner', owner);

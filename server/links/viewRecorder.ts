@@ -35,7 +35,10 @@ class LinkTally extends LocalStats {
 
 export class ViewRecorder {
   private readonly locals = new Map<string, LinkTally>();
-  /** Bumped whenever local stats are evicted: a link seen again gets a fresh slot, so its new counts never hide under the old slot's max. */
+  /**
+   * Bumped whenever local stats are evicted: a link seen again gets a fresh slot, so its new counts never hide under
+   * the old slot's max.
+   */
   private rotation = 0;
   private inFlight = 0;
   private timer: TimerHandle | undefined;

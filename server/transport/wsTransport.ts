@@ -41,7 +41,10 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Transport, WireMessage } from '../../ring';
 
 export interface WsTransportLimits {
-  /** Messages queued per peer while (re)connecting; beyond this the oldest are dropped. The queue is also capped at peerBufferedBytesMax bytes. */
+  /**
+   * Messages queued per peer while (re)connecting; beyond this the oldest are dropped. The queue is also capped at
+   * peerBufferedBytesMax bytes.
+   */
   peerQueueMessagesMax: number;
   /** ws.bufferedAmount above which further sends to that peer are dropped (counted). */
   peerBufferedBytesMax: number;
