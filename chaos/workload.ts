@@ -16,7 +16,7 @@
 //             tests/cluster/histories.test.ts), keys rotating every epoch so each key's history
 //             stays small enough for the linearizability checker
 import type { CasOp, HistoryEntry, RegisterValue } from '../ring/sim';
-import { ADMIN_TOKEN } from '../testkit';
+import { ADMIN_TOKEN, casReplyOf, casRequestBody, type CasReply } from '../testkit';
 import type { ChaosCluster, ChaosNode, Life } from './cluster';
 import { Browser, call, type Outcome, visit } from './http';
 
@@ -392,32 +392,13 @@ export class Workload {
     return [...new Set(this.cas.map((e) => e.key))];
   }
 
-  async casCall(
-    node: ChaosNode,
-    key: string,
-    op: CasOp,
-    timeoutMs: number,
-  ): Promise<{ ok?: boolean; value?: RegisterValue } | null> {
-    const body =
-      op.kind === 'read'
-        ? { op: 'read' }
-        : op.kind === 'create'
-          ? { op: 'create', value: op.value }
-          : op.kind === 'cas'
-            ? { op: 'cas', expected: op.expected, value: op.value }
-            : undefined;
-    if (!body) throw new Error(`casCall: ${op.kind} is not offered by the route`);
+  async casCall(node: ChaosNode, key: string, op: CasOp, timeoutMs: number): Promise<CasReply | null> {
     const r = await call(`${node.url}/api/admin/cas/${key}`, 'POST', {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      body,
+      body: casRequestBody(op),
       timeoutMs,
     });
-    if (r.kind !== 'ok' || r.status !== 200) return null;
-    const b = r.body as { ok?: boolean; value?: RegisterValue };
-    const out: { ok?: boolean; value?: RegisterValue } = {};
-    if (b.ok !== undefined) out.ok = b.ok;
-    if (op.kind === 'read') out.value = b.value ?? null;
-    return out;
+    return r.kind === 'ok' ? casReplyOf(op, r.status, r.body) : null;
   }
 
   private async casLoop(c: number): Promise<void> {

@@ -4,6 +4,7 @@
 //
 //   paths     the repository root and dist/server.mjs
 //   build     ensureBuilt(): dist/ rebuilt when older than its sources
+//   cas       the admin compare-and-set route's request body and recorded reply
 //   ports     freePort(), freePortRun()
 //   wait      sleep, waitFor (bounded polling), pool
 //   proc      spawnProc(): a child process with its output kept and its exit recorded
@@ -17,6 +18,7 @@
 //   netns     network namespaces and iptables partitions (root)
 //   faketime  wall-clock jumps through libfaketime
 export * from './build';
+export * from './cas';
 export * from './client';
 export * from './faketime';
 export * from './harness';

@@ -13,6 +13,9 @@ import { checkCasHistories, type CasOp, type HistoryEntry, type RegisterValue } 
 import type { RegisterOp } from '../../ring/sim';
 import {
   admin,
+  casReplyOf,
+  casRequestBody,
+  type CasReply,
   ctr,
   type Harness,
   kill,
@@ -41,29 +44,11 @@ const sumOf = <T extends { by: number }>(xs: readonly T[], when: (x: T) => boole
 const OP_TIMEOUT_MS = 4000;
 
 type CasEntry = HistoryEntry & { key: string };
-interface CasReply {
-  ok?: boolean;
-  value?: RegisterValue;
-}
-
 /** One compare-and-set operation through the admin route; null when the outcome is unknown (error, non-200, timeout). */
 async function casCall(node: RingProcess, key: string, op: CasOp, timeoutMs = OP_TIMEOUT_MS): Promise<CasReply | null> {
-  const body =
-    op.kind === 'read'
-      ? { op: 'read' }
-      : op.kind === 'create'
-        ? { op: 'create', value: op.value }
-        : op.kind === 'cas'
-          ? { op: 'cas', expected: op.expected, value: op.value }
-          : undefined;
-  if (!body) throw new Error(`casCall: ${op.kind} is not offered by the route`);
   try {
-    const r = await admin<CasReply>(node, 'POST', `cas/${key}`, body, timeoutMs);
-    if (r.status !== 200) return null;
-    const out: CasReply = {};
-    if (r.body.ok !== undefined) out.ok = r.body.ok;
-    if (op.kind === 'read') out.value = r.body.value ?? null;
-    return out;
+    const r = await admin<CasReply>(node, 'POST', `cas/${key}`, casRequestBody(op), timeoutMs);
+    return casReplyOf(op, r.status, r.body);
   } catch {
     return null;
   }
