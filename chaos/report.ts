@@ -19,6 +19,8 @@ export interface ScenarioResult {
   ops: OpCounts;
   byKind: Record<string, OpCounts>;
   createsUnknown: number;
+  /** Requests (visits, users' creates, edits, reads, deletes) a refused connection sent on to another node, as a load balancer does. */
+  movedOnRefusal?: number;
   lost: number;
   unexpected: number;
   convergenceMs: number | null;
@@ -97,6 +99,10 @@ export function scenarioSummary(r: ScenarioResult): string {
   out.push(
     `   operations: ${r.ops.ops}: ${r.ops.ok} acknowledged, ${r.ops.fail} failed, ${r.ops.info} indeterminate | ${kinds}`,
   );
+  if (r.movedOnRefusal)
+    out.push(
+      `   requests sent on to another node after a refused connection (as a load balancer does): ${r.movedOnRefusal}`,
+    );
   const c = r.check;
   if (c) {
     out.push(

@@ -227,6 +227,7 @@ async function runScenario(s: Scenario, index: number): Promise<ScenarioResult> 
       result.byKind = Object.fromEntries(workload.counts);
       result.ops = sumCounts(workload.counts);
       result.createsUnknown = workload.createsUnknown;
+      result.movedOnRefusal = workload.movedOnRefusal;
     }
     await cluster.teardown();
     current = undefined;

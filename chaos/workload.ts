@@ -9,7 +9,8 @@
 //             delete them, read them back; one operation at a time per browser, so each link's
 //             writes are a sequence
 //   visitors  follow short links (GET /:slug, counted as a view) through random nodes; every
-//             302 is recorded with the node process life that answered it
+//             302 is recorded with the node process life that answered it; a refused
+//             connection is sent on to another node, as a load balancer does (users' requests too)
 //   racer     every so often, three browsers create the same custom slug through three nodes
 //             at once: at most one may get 201
 //   cas       compare-and-set operations on a few registers through the admin CAS route (as in
@@ -124,6 +125,8 @@ export class Workload {
   readonly counts = new Map<string, OpCounts>();
   /** Creates whose answer never came: a link may exist under a slug nobody knows. */
   createsUnknown = 0;
+  /** Requests a refused connection sent on to another node (see balanced). */
+  movedOnRefusal = 0;
   private stopped = false;
   private running: Promise<void>[] = [];
   private seq = 0;
@@ -204,18 +207,13 @@ export class Workload {
   // ---- users ----
 
   private async create(u: number, expiresAt: number | null): Promise<LinkRec | undefined> {
-    const node = this.target();
-    if (!node) return undefined;
+    const first = this.target();
+    if (!first) return undefined;
     const b = this.browsers[u]!;
     const url = `https://example.com/chaos/${this.tag}/u${u}/${++this.seq}`;
     const t0 = performance.now();
-    const r = await b.call(
-      node,
-      'POST',
-      '/api/links',
-      expiresAt === null ? { url } : { url, expiresAt },
-      this.opts.opTimeoutMs,
-    );
+    const body = expiresAt === null ? { url } : { url, expiresAt };
+    const { node, r } = await this.balanced(first, (n) => b.call(n, 'POST', '/api/links', body, this.opts.opTimeoutMs));
     const t1 = performance.now();
     const s = statusOf(r, [201]);
     this.count('create', s, r);
@@ -260,17 +258,12 @@ export class Workload {
         }
         const url = `https://example.com/chaos/${this.tag}/u${u}/${++this.seq}`;
         const t0 = performance.now();
-        const r = await b.call(
-          node,
-          'PATCH',
-          `/api/links/${l.slug}`,
-          { url },
-          this.opts.opTimeoutMs,
-          l.ownerCookie ?? b.cookie,
+        const { node: answered, r } = await this.balanced(node, (n) =>
+          b.call(n, 'PATCH', `/api/links/${l.slug}`, { url }, this.opts.opTimeoutMs, l.ownerCookie ?? b.cookie),
         );
         const s = statusOf(r, [200]);
         this.count('update', s, r);
-        l.writes.push({ url, status: s, t0, t1: performance.now(), node: node.name });
+        l.writes.push({ url, status: s, t0, t1: performance.now(), node: answered.name });
       } else if (room && editable.length > 3 && roll < 0.76) {
         const l = pick(editable);
         const node = this.target();
@@ -279,17 +272,12 @@ export class Workload {
           continue;
         }
         const t0 = performance.now();
-        const r = await b.call(
-          node,
-          'DELETE',
-          `/api/links/${l.slug}`,
-          undefined,
-          this.opts.opTimeoutMs,
-          l.ownerCookie ?? b.cookie,
+        const { node: answered, r } = await this.balanced(node, (n) =>
+          b.call(n, 'DELETE', `/api/links/${l.slug}`, undefined, this.opts.opTimeoutMs, l.ownerCookie ?? b.cookie),
         );
         const s = statusOf(r, [204]);
         this.count('delete', s, r);
-        l.deletes.push({ status: s, t0, t1: performance.now(), node: node.name });
+        l.deletes.push({ status: s, t0, t1: performance.now(), node: answered.name });
       } else if (mine.length > 0) {
         const l = pick(mine);
         const node = this.target();
@@ -297,13 +285,8 @@ export class Workload {
           await sleep(200);
           continue;
         }
-        const r = await b.call(
-          node,
-          'GET',
-          `/api/links/${l.slug}`,
-          undefined,
-          this.opts.opTimeoutMs,
-          l.ownerCookie ?? b.cookie,
+        const { r } = await this.balanced(node, (n) =>
+          b.call(n, 'GET', `/api/links/${l.slug}`, undefined, this.opts.opTimeoutMs, l.ownerCookie ?? b.cookie),
         );
         this.count('read', statusOf(r, [200]), r);
       }
@@ -323,14 +306,14 @@ export class Workload {
       // Mostly links not deleted (a few deleted ones: they must answer 410, and must not count).
       const live = pool.filter((l) => l.deletes.length === 0);
       const l = live.length > 0 && Math.random() < 0.9 ? pick(live) : pick(pool);
-      const node = this.target();
-      if (!node) {
+      const first = this.target();
+      if (!first) {
         await sleep(200);
         continue;
       }
-      const life = node.life;
       const deleteAckedBefore = l.deletes.some((d) => d.status === 'ok');
-      const r = await visit(node, l.slug, 'GET', this.opts.opTimeoutMs);
+      const { node, r } = await this.balanced(first, (n) => visit(n, l.slug, 'GET', this.opts.opTimeoutMs));
+      const life = node.life;
       const s = statusOf(r, [302]);
       this.count('visit', s, r);
       if (s === 'ok') {
@@ -346,6 +329,29 @@ export class Workload {
           l.expiredAnswers.push({ node: node.name, at: performance.now() });
       }
       await think(2, 12);
+    }
+  }
+
+  /**
+   * A request as a load balancer in front of the cluster sends it (nginx's proxy_next_upstream
+   * on a connect error): a node that refuses the connection (stopping, or not listening yet
+   * after a restart) did nothing, so the same request goes to another running node, each node
+   * at most once. Returns the node that answered last.
+   */
+  private async balanced<T>(
+    first: ChaosNode,
+    send: (node: ChaosNode) => Promise<Outcome<T>>,
+  ): Promise<{ node: ChaosNode; r: Outcome<T> }> {
+    const tried = new Set<string>();
+    let node = first;
+    for (;;) {
+      tried.add(node.name);
+      const r = await send(node);
+      if (r.kind !== 'fail' || r.error !== 'connection refused') return { node, r };
+      const others = this.cluster.running().filter((n) => !tried.has(n.name));
+      if (others.length === 0) return { node, r };
+      this.movedOnRefusal++;
+      node = pick(others);
     }
   }
 
