@@ -370,10 +370,11 @@ describe('deploy/kubernetes entrypoint (ringlink-node.sh)', () => {
   });
 
   it('passes SIGTERM on to the node: a stop, not a departure', async () => {
-    const r = start(2, `trap 'echo TERM >> ${'$0'}.term; exit 0' TERM; while :; do sleep 0.05; done`);
+    const r = start(2, `trap 'echo TERM > "$DATA_DIR/got-term"; exit 0' TERM; while :; do sleep 0.05; done`);
     await until(() => existsSync(r.seen));
     r.p.kill('SIGTERM');
     expect(await r.exited).toBe(0);
+    expect(readFileSync(join(r.dataDir, 'got-term'), 'utf8').trim()).toBe('TERM');
     expect(existsSync(join(r.dataDir, 'ringlink-left'))).toBe(false);
   });
 
