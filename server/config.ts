@@ -44,6 +44,8 @@ const schema = z
      * without leaving, as SIGINT does. Leaving is `ringctl leave NODE` or the admin API.
      */
     LEAVE_ON_SIGTERM: z.enum(['0', '1']).default('0'),
+    /** 1: with SEEDS set, found the cluster when this node has no ring state and no seed is ready (server/main.ts). */
+    FOUNDER: z.enum(['0', '1']).default('0'),
     PUBLIC_URL: z.string().url().optional(),
     /**
      * Hosts (host:port) this node answers to besides its own addresses, when PUBLIC_URL is

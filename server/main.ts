@@ -65,7 +65,8 @@ async function main(config: ServerConfig): Promise<void> {
     autoDownAfterMs: config.AUTO_DOWN_MS,
   });
   const disk = config.DATA_DIR ? openPersistence(config.DATA_DIR, config, types, ringCfg, log) : undefined;
-  const { node, transport, runtime } = createNode(config, ringCfg, types, disk, log);
+  const seeds = await seedsToJoin(config, disk?.durable !== undefined, log);
+  const { node, transport, runtime } = createNode({ ...config, SEEDS: seeds }, ringCfg, types, disk, log);
 
   const metrics = createMetrics(node, () => ({ ...transport.stats() }));
   const shortener = createShortener(config, node, runtime, log);
@@ -106,6 +107,32 @@ async function main(config: ServerConfig): Promise<void> {
     },
     'ringlink node listening',
   );
+}
+
+/** How long a FOUNDER waits for each seed's /readyz before it concludes that no cluster exists yet. */
+const founderProbeTimeoutMs = 3_000;
+
+/**
+ * The seeds to join through. A node with SEEDS never founds a ring, so in a deployment where
+ * every node lists the others (compose, a StatefulSet) one node is FOUNDER=1: when it has no
+ * ring state of its own (no DATA_DIR, or a new one) and none of its seeds answers /readyz, it
+ * founds the cluster (empty seeds); otherwise it joins like any node, so a founder whose volume
+ * was replaced joins the running cluster instead of founding a second one.
+ */
+async function seedsToJoin(config: ServerConfig, restored: boolean, log: pino.Logger): Promise<string[]> {
+  if (config.FOUNDER !== '1' || restored || config.SEEDS.length === 0) return config.SEEDS;
+  const ready = async (addr: string) => {
+    const res = await fetch(`http://${addr}/readyz`, { signal: AbortSignal.timeout(founderProbeTimeoutMs) });
+    if (!res.ok) throw new Error(`${addr}: ${res.status}`);
+  };
+  try {
+    await Promise.any(config.SEEDS.map(ready));
+    log.info({ seeds: config.SEEDS }, 'FOUNDER: a seed is ready, joining the running cluster');
+    return config.SEEDS;
+  } catch {
+    log.info({ seeds: config.SEEDS }, 'FOUNDER: no ring state and no seed ready: founding a new cluster');
+    return [];
+  }
 }
 
 /** Open (or create) the data directory: the journal to attach, and the state to restore if any. */

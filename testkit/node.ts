@@ -37,6 +37,7 @@ export const configVars = [
   'AUTO_DOWN_MS',
   'LEAVE_TIMEOUT_MS',
   'LEAVE_ON_SIGTERM',
+  'FOUNDER',
   'PUBLIC_URL',
   'RATE_LIMIT_CREATE_PER_MIN',
   'RATE_LIMIT_WRITES_PER_MIN',
