@@ -161,6 +161,7 @@ function createNode(
   node = new RingNode({
     name: config.nodeName,
     addr: config.advertiseAddr,
+    ...(config.ZONE !== undefined ? { zone: config.ZONE } : {}),
     config: ringCfg,
     runtime,
     types,
