@@ -20,6 +20,7 @@ import {
   claimPartitions,
   countMoves,
   ownershipCounts,
+  walk,
   windowViolations,
   zoneWindowViolations,
 } from '../ring';
@@ -64,6 +65,8 @@ interface ZoneRow {
   zoneViolations: number;
   /** What claimGuarantee allows for the zones (0 when a zone-distinct layout exists). */
   zoneViolationsAllowed: number;
+  /** Preference lists (the walk that skips zones already picked) not on nVal distinct zones. */
+  prefListsNotZoneDistinct: number;
   /** Most minus fewest partitions per node, worst over zones. */
   spreadWithinZone: number;
   /** Most minus fewest partitions per zone. */
@@ -167,6 +170,9 @@ for (const ringSize of RING_SIZES) {
           nodes: n,
           zoneViolations: zoneWindowViolations(next, N_VAL, zoneOf),
           zoneViolationsAllowed: claimGuarantee(ringSize, N_VAL, zoneCount).maxViolations,
+          prefListsNotZoneDistinct: next.filter(
+            (_, p) => new Set(walk(next, p, N_VAL, zoneOf).map((m) => zoneOf.get(m))).size !== N_VAL,
+          ).length,
           spreadWithinZone: Math.max(...spreads),
           spreadAcrossZones: Math.max(...zoneTotals) - Math.min(...zoneTotals),
           joinMoves: moves,
@@ -231,8 +237,11 @@ if (process.argv.includes('--json')) {
     );
   }
   console.log('\nWith zones: nodes n1, n2, ... dealt round-robin over the zones, joined one by one.');
-  console.log("Ideal join: (Q/zones)/(nodes of the joiner's zone); Q/n for the join that brings zones into play.\n");
-  console.log('    Q  zones   n  zone-violations  spread in zone  across zones  moved  ideal  ratio  zone moves');
+  console.log("Ideal join: (Q/zones)/(nodes of the joiner's zone); Q/n for the join that brings zones into play.");
+  console.log('Zone violations: claim windows not in 3 distinct zones (allowed); pref lists: not in 3 zones.\n');
+  console.log(
+    '    Q  zones   n  zone-violations  pref lists  spread in zone  across zones  moved  ideal  ratio  zone moves',
+  );
   for (const r of zoneRows) {
     console.log(
       [
@@ -240,6 +249,7 @@ if (process.argv.includes('--json')) {
         pad(r.zones, 7),
         pad(r.nodes, 4),
         pad(`${r.zoneViolations} (<= ${r.zoneViolationsAllowed})`, 17),
+        pad(r.prefListsNotZoneDistinct, 12),
         pad(r.spreadWithinZone, 16),
         pad(r.spreadAcrossZones, 14),
         pad(r.joinMoves, 7),
