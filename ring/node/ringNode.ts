@@ -578,7 +578,8 @@ export class RingNode {
     const valid = Object.values(ring.members)
       .filter((m) => m.status === 'valid')
       .map((m) => m.name);
-    const zones = zoneShortfall(valid, memberZones(ring), this.config.nVal);
+    // Fewer members than N_VAL is reported as such (reportClampedQuorums).
+    const zones = valid.length < this.config.nVal ? null : zoneShortfall(valid, memberZones(ring), this.config.nVal);
     if (zones === this.zoneShortfallReported) return;
     this.zoneShortfallReported = zones;
     if (zones !== null) {
