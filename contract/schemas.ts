@@ -157,7 +157,13 @@ export const clusterViewSchema = z
   .object({
     node: z.string().meta({ description: 'The node that answered: the view is its own.' }),
     members: z.array(
-      z.object({ name: z.string(), addr: z.string(), status: memberStatusSchema, liveness: livenessSchema }),
+      z.object({
+        name: z.string(),
+        addr: z.string(),
+        zone: z.string().optional().meta({ description: "The member's ZONE; absent when it has none." }),
+        status: memberStatusSchema,
+        liveness: livenessSchema,
+      }),
     ),
     ring: z.object({
       size: count,

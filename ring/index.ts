@@ -49,6 +49,9 @@ export {
   type ClaimInput,
 } from './placement/claim';
 export { walk } from './placement/preference';
+// Zones (ZONE): the name rule servers validate against, and the zone-spread measure (bench:placement).
+export { isZoneName, zoneCharsMax } from './membership/ringState';
+export { zoneWindowViolations } from './placement/zones';
 
 // Durability: the node's journal port, and the state it is restored from.
 export {

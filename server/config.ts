@@ -2,6 +2,7 @@
 // with one line naming the variable and what it must be.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { isZoneName, zoneCharsMax } from '../ring';
 
 const isPow2 = (x: number) => x > 0 && (x & (x - 1)) === 0;
 const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
@@ -17,6 +18,14 @@ const schema = z
       .optional(),
     /** How peers reach this node, when it differs from HOST:PORT (containers, NAT). */
     ADVERTISE_ADDR: z.string().regex(hostPort, 'must be host:port').optional(),
+    /**
+     * This node's failure domain (availability zone, rack): a key's N_VAL replicas go to
+     * distinct zones when the members span at least N_VAL of them. Unset: no zone.
+     */
+    ZONE: z
+      .string()
+      .refine(isZoneName, `must be 1-${zoneCharsMax} characters of A-Z a-z 0-9 . _ - (e.g. eu-west-1a)`)
+      .optional(),
     SEEDS: z
       .string()
       .default('')

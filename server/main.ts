@@ -188,6 +188,7 @@ function createNode(
   node = new RingNode({
     name: config.nodeName,
     addr: config.advertiseAddr,
+    ...(config.ZONE !== undefined ? { zone: config.ZONE } : {}),
     config: ringCfg,
     runtime,
     types,

@@ -202,6 +202,17 @@ export interface PlacementFigures {
     unavoidableViolations: number;
     leaveWorstRatio: number;
   }[];
+  /** With zones (ZONE), per ring size and zone count, n = zones..12 nodes dealt round-robin; absent in older runs. */
+  zoned: {
+    ringSize: number;
+    zones: number;
+    /** Preference lists not on nVal distinct zones, summed over n. */
+    prefListsNotZoneDistinct: number;
+    /** Most minus fewest partitions per node within a zone, worst over zones and n. */
+    worstSpreadWithinZone: number;
+    /** Worst join moved / ideal (the joiner's fair share of its zone), joins after zones come into play. */
+    joinWorstRatio: number;
+  }[];
 }
 
 export type Figures =
@@ -460,7 +471,25 @@ export function extractPlacement(doc: unknown): PlacementFigures {
         ),
       };
     }),
+    zoned: extractZoned(arr(at(doc, 'zoned')).filter(isObj)),
   };
+}
+
+function extractZoned(rows: Obj[]): PlacementFigures['zoned'] {
+  const keys = [...new Set(rows.map((r) => `${need(r.ringSize, 'ringSize')}/${need(r.zones, 'zones')}`))];
+  return keys.map((key) => {
+    const [ringSize, zones] = key.split('/').map(Number) as [number, number];
+    const mine = rows.filter((r) => r.ringSize === ringSize && r.zones === zones);
+    // The first row (n = zones) is the join that brings zones into play, not a join into a zone.
+    const joins = mine.filter((r) => r.nodes !== zones);
+    return {
+      ringSize,
+      zones,
+      prefListsNotZoneDistinct: mine.reduce((s, r) => s + (num(r.prefListsNotZoneDistinct) ?? 0), 0),
+      worstSpreadWithinZone: Math.max(0, ...mine.map((r) => num(r.spreadWithinZone) ?? 0)),
+      joinWorstRatio: Math.max(0, ...joins.map((r) => num(r.joinRatio) ?? 0)),
+    };
+  });
 }
 
 export function extractFigures(name: BenchName, doc: unknown): Figures {
@@ -666,22 +695,34 @@ function figureRows(f: Figures): Omit<Row, 'bench'>[] {
         ),
       ];
     case 'placement':
-      return f.rings.flatMap((ring) => {
-        const joins = ring.joins.filter((j) => j.to <= 5);
-        return [
-          row(
-            `partitions moved on join ${joins.map((j) => `${j.from}->${j.to}`).join(' / ')}, Q=${ring.ringSize}`,
-            `${joins.map((j) => String(j.moved)).join(' / ')} (ideal ${joins.map((j) => Number(j.ideal.toFixed(1))).join(' / ')})`,
-            'partitions',
-          ),
-          row(`  balance n=3..8, Q=${ring.ringSize}: most - fewest per node`, `<= ${ring.worstSpread}`, 'partitions'),
-          row(
-            `  windows not on ${f.nVal} distinct nodes, Q=${ring.ringSize}`,
-            `${ring.violations}${ring.unavoidableViolations ? ` (+${ring.unavoidableViolations} unavoidable)` : ''}`,
-            'windows',
-          ),
-        ];
-      });
+      return f.rings
+        .flatMap((ring) => {
+          const joins = ring.joins.filter((j) => j.to <= 5);
+          return [
+            row(
+              `partitions moved on join ${joins.map((j) => `${j.from}->${j.to}`).join(' / ')}, Q=${ring.ringSize}`,
+              `${joins.map((j) => String(j.moved)).join(' / ')} (ideal ${joins.map((j) => Number(j.ideal.toFixed(1))).join(' / ')})`,
+              'partitions',
+            ),
+            row(`  balance n=3..8, Q=${ring.ringSize}: most - fewest per node`, `<= ${ring.worstSpread}`, 'partitions'),
+            row(
+              `  windows not on ${f.nVal} distinct nodes, Q=${ring.ringSize}`,
+              `${ring.violations}${ring.unavoidableViolations ? ` (+${ring.unavoidableViolations} unavoidable)` : ''}`,
+              'windows',
+            ),
+          ];
+        })
+        .concat(
+          f.zoned.flatMap((z) => [
+            row(
+              `with ${z.zones} zones, Q=${z.ringSize}, n=${z.zones}..12: preference lists not on ${f.nVal} zones`,
+              String(z.prefListsNotZoneDistinct),
+              'lists',
+            ),
+            row(`  balance within a zone: most - fewest per node`, `<= ${z.worstSpreadWithinZone}`, 'partitions'),
+            row(`  join into a zone: moved / the joiner's fair share, worst`, fmtRatio(z.joinWorstRatio), ''),
+          ]),
+        );
   }
 }
 

@@ -65,7 +65,8 @@ const descriptions: Record<BenchName, string> = {
   sim: [
     'The deterministic simulator (ring/sim): per seed, a simulated 5-node ring runs clients for 10 virtual seconds while a',
     'randomized fault schedule plays (message loss, duplication and reordering, partitions, crashes with and without disk, clock',
-    'skew, a join and a graceful leave), then heals, quiesces and is checked against the invariants. Each seed also runs the',
+    'skew, a join and a graceful leave), then heals, quiesces and is checked against the invariants. Each seed also runs it with',
+    'ZONE set over 3 zones (preference lists on 3 distinct zones, balance within each zone), and the',
     "shortener's scenario (server/sim): the real link service, click budgets, view counters and sessions over a simulated ring",
     'under the same faults, checked for slugs granted once, exact max-clicks, exact views and kept sessions. Seeds run on one',
     'worker thread per core; the figure is seeds per second of wall time (fixed seeds: the same schedules every run).',
@@ -76,7 +77,9 @@ const descriptions: Record<BenchName, string> = {
   ].join('\n'),
   placement: [
     'The partition claim (ring/placement/claim.ts) for Q=64 and Q=256, nVal=3: partitions moved by each join against the ideal',
-    'Q/n, and the balance (most and fewest partitions per node) for 3 to 8 nodes. Pure computation.',
+    'Q/n, and the balance (most and fewest partitions per node) for 3 to 8 nodes. With zones (ZONE, ring/placement/zones.ts), 3',
+    'and 4 zones and 3 to 12 nodes dealt round-robin: preference lists not on 3 distinct zones, the balance within each zone, and',
+    "each join's moves against the joiner's fair share of its zone. Pure computation.",
   ].join('\n'),
 };
 

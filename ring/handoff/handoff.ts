@@ -9,7 +9,7 @@
 //    once they are all up, then drop it.
 import type { CasEngine } from '../cas/caspaxos';
 import type { RingState } from '../membership/ringState';
-import { walk } from '../placement/preference';
+import { placementZones, walk } from '../placement/preference';
 import type { NodeContext } from '../node/context';
 import { scatter } from '../node/scatter';
 import { encodeEntry, type WireEntry } from '../storage/entry';
@@ -195,6 +195,8 @@ export class Handoff {
 
 /** Primaries of every partition if q's owner became `to`. */
 export function primariesAfterSwitch(ring: RingState, q: number, to: string, nVal: number): string[][] {
-  const owners = ring.partitions.map((c, i) => (i === q ? to : c.owner));
-  return owners.map((_, p) => walk(owners, p, nVal));
+  const switched = ring.partitions.map((c, i) => (i === q ? { ...c, owner: to } : c));
+  const owners = switched.map((c) => c.owner);
+  const zoneOf = placementZones({ ...ring, partitions: switched }, nVal);
+  return owners.map((_, p) => walk(owners, p, nVal, zoneOf));
 }

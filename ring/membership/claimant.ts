@@ -2,10 +2,11 @@
 // ring transition (riak_core's claimant). It promotes joiners, downs members that stayed
 // dead past the auto-down timeout, and assigns partitions with the balanced claim. It acts
 // only while it sees a majority of the active members, so the two sides of a partition
-// never both reassign. Moves start as pending transfers (owner stays, `next` set); only
+// never both reassign. Members' zones (ZONE) come from the ring, so every claimant sees
+// the same ones. Moves start as pending transfers (owner stays, `next` set); only
 // the partitions of members that are gone are reassigned at once.
 import { claimPartitions } from '../placement/claim';
-import { isActive, withClaims, type Member, type RingState } from './ringState';
+import { isActive, memberZones, withClaims, type Member, type RingState } from './ringState';
 
 export interface ClaimantView {
   self: string;
@@ -58,7 +59,13 @@ export function planRing(ring: RingState, view: ClaimantView): RingState {
     .map((m) => m.name);
   if (eligible.length === 0) return next;
   const planned = next.partitions.map((c) => (isActive(next.members[c.owner]) ? (c.next ?? c.owner) : null));
-  const target = claimPartitions({ ringSize: next.ringSize, nVal: view.nVal, members: eligible, current: planned });
+  const target = claimPartitions({
+    ringSize: next.ringSize,
+    nVal: view.nVal,
+    members: eligible,
+    current: planned,
+    zones: memberZones(next),
+  });
   const changes = new Map<number, { owner: string; next: string | null }>();
   next.partitions.forEach((c, q) => {
     const t = target[q]!;

@@ -23,6 +23,11 @@ export interface Member {
   /** Bumped when a removed node joins again, so its new life outranks the old "removed". */
   readonly gen: number;
   readonly status: MemberStatus;
+  /**
+   * The node's failure domain (ZONE), as it joined; absent: none (such members form one
+   * implicit zone). The claim and the preference lists spread replicas over zones (zones.ts).
+   */
+  readonly zone?: string;
 }
 
 export interface PartitionClaim {
@@ -48,11 +53,16 @@ export function emptyRing(ringSize: number): RingState {
 }
 
 /** The first node of a new cluster owns every partition. */
-export function bootstrapRing(clusterId: string, ringSize: number, self: { name: string; addr: string }): RingState {
+export function bootstrapRing(
+  clusterId: string,
+  ringSize: number,
+  self: { name: string; addr: string; zone?: string },
+): RingState {
+  const zone = self.zone !== undefined ? { zone: self.zone } : {};
   return {
     clusterId,
     ringSize,
-    members: { [self.name]: { name: self.name, addr: self.addr, gen: 1, status: 'valid' } },
+    members: { [self.name]: { name: self.name, addr: self.addr, gen: 1, status: 'valid', ...zone } },
     partitions: Array.from({ length: ringSize }, () => ({ owner: self.name, next: null, epoch: 1 })),
   };
 }
@@ -60,7 +70,11 @@ export function bootstrapRing(clusterId: string, ringSize: number, self: { name:
 export function compareMembers(a: Member, b: Member): number {
   if (a.gen !== b.gen) return a.gen - b.gen;
   if (a.status !== b.status) return statusRank[a.status] - statusRank[b.status];
-  return a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0;
+  if (a.addr !== b.addr) return a.addr < b.addr ? -1 : 1;
+  // Last, so the order stays total (gossip converges) once members carry zones.
+  const az = a.zone ?? '';
+  const bz = b.zone ?? '';
+  return az < bz ? -1 : az > bz ? 1 : 0;
 }
 
 export function compareClaims(a: PartitionClaim, b: PartitionClaim): number {
@@ -112,6 +126,21 @@ export function withClaims(
   return { ...ring, partitions };
 }
 
+/** Longest zone name (ZONE) a node may join with. */
+export const zoneCharsMax = 64;
+
+/** A zone name: 1..zoneCharsMax letters, digits, '.', '_' or '-' (e.g. "eu-west-1a"). */
+export function isZoneName(v: unknown): v is string {
+  return typeof v === 'string' && v.length >= 1 && v.length <= zoneCharsMax && /^[A-Za-z0-9._-]+$/.test(v);
+}
+
+/** Each member's zone, for the claim (ClaimInput.zones); members without one are left out. */
+export function memberZones(ring: RingState): Record<string, string> {
+  const zones: Record<string, string> = {};
+  for (const m of Object.values(ring.members)) if (m.zone !== undefined) zones[m.name] = m.zone;
+  return zones;
+}
+
 /** Members that take part in the ring (may own partitions or be handing them off). */
 export function isActive(m: Member | undefined): boolean {
   return m !== undefined && (m.status === 'valid' || m.status === 'leaving');
@@ -135,6 +164,7 @@ export function ringFingerprint(ring: RingState): string {
   for (const name of Object.keys(ring.members).sort()) {
     const m = ring.members[name]!;
     s += `|${name}:${m.gen}:${m.status}:${m.addr}`;
+    if (m.zone !== undefined) s += `@${m.zone}`;
   }
   for (const c of ring.partitions) s += `|${c.epoch}:${c.owner}:${c.next ?? ''}`;
   return s;

@@ -27,6 +27,8 @@ import {
   bootstrapRing,
   emptyRing,
   isActive,
+  isZoneName,
+  memberZones,
   mergeRings,
   ringFingerprint,
   type Member,
@@ -34,6 +36,7 @@ import {
 } from '../membership/ringState';
 import { FailureDetector, type Liveness } from '../membership/swim';
 import { computePreferenceLists, type PreferenceLists } from '../placement/preference';
+import { zoneShortfall } from '../placement/zones';
 import type { Runtime, WireMessage } from '../runtime';
 import type { DataTypeRegistry } from '../storage/datatype';
 import { TombstoneReaper } from '../storage/reaper';
@@ -50,6 +53,11 @@ export interface RingNodeOptions {
   name: string;
   /** How peers reach this node (host:port); the name in the simulator. */
   addr?: string;
+  /**
+   * This node's failure domain (ZONE): the claim puts a key's replicas in distinct zones
+   * (placement/zones.ts). Recorded in the ring when the node joins; at most zoneCharsMax characters.
+   */
+  zone?: string;
   config: RingConfig;
   runtime: Runtime;
   types: DataTypeRegistry;
@@ -65,6 +73,8 @@ export interface RingNodeOptions {
 export interface MemberView {
   readonly name: string;
   readonly addr: string;
+  /** Absent: the member has no zone. */
+  readonly zone?: string;
   readonly status: Member['status'];
   readonly liveness: Liveness;
 }
@@ -145,6 +155,8 @@ export class RingNode {
   private replicasPerKey: number;
   /** The clamped replica count last logged (reportClampedQuorums). */
   private quorumReported: number | undefined;
+  /** The zone count last warned about as fewer than N_VAL (reportZoneShortfall); null: none. */
+  private zoneShortfallReported: number | null = null;
 
   constructor(private readonly opts: RingNodeOptions) {
     this.name = opts.name;
@@ -166,7 +178,7 @@ export class RingNode {
     this.detector = new FailureDetector(this.name, this.rt, this.config, this.durable.incarnation, (name, now, was) => {
       const m = this.durable.ring.members[name];
       if (!m) return;
-      const member = { name, addr: m.addr, status: m.status, liveness: now };
+      const member = { ...memberView(m), liveness: now };
       this.emitter.emit('memberChanged', { member, before: { status: m.status, liveness: was } });
     });
     this.appRegistry = new AppRegistry({
@@ -222,12 +234,23 @@ export class RingNode {
         bootstrapRing(this.opts.clusterId ?? this.rt.random.hex(8), this.config.ringSize, {
           name: this.name,
           addr: this.addr(),
+          ...this.zone(),
         }),
         false,
       );
       this.casEngine.bootstrap(this.config.ringSize);
     } else {
       this.applyRing(ring);
+      const recorded = ring.members[this.name];
+      if (recorded && recorded.status !== 'exiting' && recorded.zone !== this.opts.zone) {
+        // The ring keeps the zone a member joined with: changing it would move data under a
+        // running cluster's feet. A node moved to another zone leaves and joins again.
+        this.rt.logger.warn('ZONE differs from the zone this node joined with: the ring keeps the old one', {
+          node: this.name,
+          zone: this.opts.zone ?? null,
+          recorded: recorded.zone ?? null,
+        });
+      }
       if (ring.members[this.name]?.status === 'exiting') {
         this.rejoining = true;
         this.rt.logger.info('this node left the cluster before it stopped: joining again', {
@@ -430,7 +453,7 @@ export class RingNode {
 
   members(): MemberView[] {
     return Object.values(this.durable.ring.members)
-      .map((m) => ({ name: m.name, addr: m.addr, status: m.status, liveness: this.detector.state(m.name) }))
+      .map((m) => ({ ...memberView(m), liveness: this.detector.state(m.name) }))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
@@ -473,6 +496,11 @@ export class RingNode {
     return this.opts.addr ?? this.name;
   }
 
+  /** This node's zone as a member field: empty when it has none. */
+  private zone(): { zone?: string } {
+    return this.opts.zone !== undefined ? { zone: this.opts.zone } : {};
+  }
+
   private every(intervalMs: number, fn: () => void): void {
     const schedule = () => {
       const jittered = intervalMs * (0.9 + 0.2 * this.rt.random.next());
@@ -485,11 +513,30 @@ export class RingNode {
     schedule();
   }
 
+  /**
+   * The up primaries, then fallbacks up to N. With zones, an unreachable primary is replaced
+   * by the first up fallback in its own zone when there is one, and only then by any other:
+   * the key's copies stay one per zone, so a second zone failing while the hint waits still
+   * leaves a quorum of copies elsewhere (a fallback in a zone that already holds a primary
+   * would put two copies where one failure takes both), and the hint later travels back
+   * within the zone. If the whole zone is out (the zone-loss case), another zone takes it.
+   */
   private targets(p: number): string[] {
     const out: string[] = [];
     const n = this.config.nVal;
-    for (const node of this.prefs.primaries[p]!) if (out.length < n && this.ctx.isUp(node)) out.push(node);
-    for (const node of this.prefs.fallbacks[p]!) if (out.length < n && this.ctx.isUp(node)) out.push(node);
+    const zoneOf = this.prefs.zoneOf;
+    const lostZones: string[] = [];
+    for (const node of this.prefs.primaries[p]!) {
+      if (out.length >= n) break;
+      if (this.ctx.isUp(node)) out.push(node);
+      else if (zoneOf !== undefined) lostZones.push(zoneOf.get(node) ?? '');
+    }
+    const fallbacks = this.prefs.fallbacks[p]!;
+    for (const zone of lostZones) {
+      const same = fallbacks.find((f) => !out.includes(f) && (zoneOf!.get(f) ?? '') === zone && this.ctx.isUp(f));
+      if (same !== undefined && out.length < n) out.push(same);
+    }
+    for (const node of fallbacks) if (out.length < n && !out.includes(node) && this.ctx.isUp(node)) out.push(node);
     return out;
   }
 
@@ -519,6 +566,25 @@ export class RingNode {
         r: this.config.r,
         w: this.config.w,
       });
+    }
+  }
+
+  /**
+   * Log once per change when members have zones but span fewer than N_VAL of them: the claim
+   * then ignores zones (distinct nodes only), so some keys keep two replicas in one zone.
+   */
+  private reportZoneShortfall(): void {
+    const ring = this.durable.ring;
+    const valid = Object.values(ring.members)
+      .filter((m) => m.status === 'valid')
+      .map((m) => m.name);
+    // Fewer members than N_VAL is reported as such (reportClampedQuorums).
+    const zones = valid.length < this.config.nVal ? null : zoneShortfall(valid, memberZones(ring), this.config.nVal);
+    if (zones === this.zoneShortfallReported) return;
+    this.zoneShortfallReported = zones;
+    if (zones !== null) {
+      const msg = 'members span fewer zones than N_VAL: replicas are placed on distinct nodes, not distinct zones';
+      this.rt.logger.warn(msg, { zones, nVal: this.config.nVal });
     }
   }
 
@@ -608,6 +674,7 @@ export class RingNode {
   private onJoin(from: string, m: WireMessage): void {
     // A peer joins under the name it authenticated as, never on another's behalf.
     if (m.name !== from || typeof m.addr !== 'string') return;
+    if (m.zone !== undefined && !isZoneName(m.zone)) return;
     const name = from;
     const existing = this.durable.ring.members[name];
     if (Object.keys(this.durable.ring.members).length === 0) return;
@@ -616,7 +683,16 @@ export class RingNode {
       this.setRing(
         {
           ...this.durable.ring,
-          members: { ...this.durable.ring.members, [name]: { name, addr: m.addr as string, gen, status: 'joining' } },
+          members: {
+            ...this.durable.ring.members,
+            [name]: {
+              name,
+              addr: m.addr as string,
+              gen,
+              status: 'joining',
+              ...(m.zone !== undefined ? { zone: m.zone } : {}),
+            },
+          },
         },
         true,
       );
@@ -636,7 +712,8 @@ export class RingNode {
     const seeds = [...new Set([...this.opts.seeds, ...known])];
     if (seeds.length === 0) return;
     const seed = seeds[this.seedCursor++ % seeds.length]!;
-    this.rt.transport.send(seed, { t: 'join', name: this.name, addr: this.addr(), gen: (me?.gen ?? 0) + 1 });
+    const join = { t: 'join', name: this.name, addr: this.addr(), gen: (me?.gen ?? 0) + 1, ...this.zone() };
+    this.rt.transport.send(seed, join);
   }
 
   private claimRound(): void {
@@ -688,7 +765,10 @@ export class RingNode {
     this.prefs = computePreferenceLists(ring, this.config.nVal);
     this.replicasPerKey = replicasPerKey(ring, this.config.nVal);
     // Reported by members only: a joiner's first view of the ring it joins is not news.
-    if (ring.members[this.name]?.status === 'valid') this.reportClampedQuorums();
+    if (ring.members[this.name]?.status === 'valid') {
+      this.reportClampedQuorums();
+      this.reportZoneShortfall();
+    }
     this.detector.setPeers(
       Object.values(ring.members)
         .filter((m) => m.status !== 'removed' && m.status !== 'exiting')
@@ -752,6 +832,10 @@ export class RingNode {
     this.leftReported = true;
     this.emitter.emit('left');
   }
+}
+
+function memberView(m: Member): Omit<MemberView, 'liveness'> {
+  return { name: m.name, addr: m.addr, ...(m.zone !== undefined ? { zone: m.zone } : {}), status: m.status };
 }
 
 /** N_VAL clamped to the ring's active members, at least 1 (see Quorum). */

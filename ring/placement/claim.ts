@@ -46,6 +46,8 @@
 //   Every loop is bounded (greedy: exactly the number of partitions that must change hands;
 //   repair: 2Q chains; Dijkstra: Q+n states; DP: 24 price rounds).
 
+import { claimByZone, zoneLayout } from './zones';
+
 export interface ClaimInput {
   /** Number of partitions Q (>= 1). */
   ringSize: number;
@@ -55,6 +57,12 @@ export interface ClaimInput {
   members: readonly string[];
   /** Current owner per partition (length ringSize), or null for a fresh ring. */
   current: readonly (string | null)[] | null;
+  /**
+   * Zone (ZONE) per member; members missing here or without one form one implicit zone. With
+   * at least nVal zones the claim is zone-aware (see zones.ts); otherwise, or when omitted,
+   * zones are ignored and the result is exactly the claim without them.
+   */
+  zones?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ClaimGuarantee {
@@ -120,6 +128,13 @@ export function ownershipCounts(owners: readonly (string | null)[]): Map<string,
  * deterministic: the result depends only on the member set, ringSize, nVal and current.
  */
 export function claimPartitions(input: ClaimInput): string[] {
+  const zoned = zoneLayout(input.members, input.zones, input.nVal);
+  if (zoned !== null) return claimByZone(input, zoned, claimNodes);
+  return claimNodes(input);
+}
+
+/** claimPartitions without zones: every member is its own failure domain. */
+function claimNodes(input: ClaimInput): string[] {
   const { ringSize: q, nVal, current } = input;
   if (!Number.isInteger(q) || q < 1) throw new RangeError(`claimPartitions: bad ringSize ${q}`);
   if (!Number.isInteger(nVal) || nVal < 1) throw new RangeError(`claimPartitions: bad nVal ${nVal}`);

@@ -12,7 +12,15 @@ import type { SimWorld } from './world';
 
 export interface Violation {
   readonly invariant:
-    'a-durable' | 'b-deleted' | 'c-counter' | 'd-cas' | 'e-preflist' | 'f-balance' | 'f-replicas' | 'converged';
+    | 'a-durable'
+    | 'b-deleted'
+    | 'c-counter'
+    | 'd-cas'
+    | 'e-preflist'
+    | 'e-zones'
+    | 'f-balance'
+    | 'f-replicas'
+    | 'converged';
   readonly detail: string;
 }
 
@@ -174,7 +182,11 @@ export function checkCas(workload: Workload): Violation[] {
   return out;
 }
 
-/** (e) checked at sample times during the run: with >= N owners, every preference list has N distinct nodes. */
+/**
+ * (e) checked at sample times during the run: with >= N owners, every preference list has N
+ * distinct nodes; with zones, when the owners span >= N zones, N distinct zones (e-zones),
+ * judged from the members' zones in the node's own ring, independently of placementZones.
+ */
 export function checkPreferenceLists(world: SimWorld): Violation[] {
   const out: Violation[] = [];
   const n = world.config.nVal;
@@ -182,11 +194,18 @@ export function checkPreferenceLists(world: SimWorld): Violation[] {
     const ring = sim.node.ring();
     const owners = new Set(ring.partitions.map((c) => c.owner).filter((o) => o !== ''));
     if (owners.size < n) continue;
+    const zoneOf = (name: string): string => ring.members[name]?.zone ?? '';
+    const zoned = [...owners].some((o) => zoneOf(o) !== '') && new Set([...owners].map(zoneOf)).size >= n;
     sim.node.preferenceLists().primaries.forEach((list, p) => {
       if (list.length !== n || new Set(list).size !== n)
         out.push({
           invariant: 'e-preflist',
           detail: `${sim.name} at ${world.now()}: partition ${p} has [${list.join(',')}]`,
+        });
+      else if (zoned && new Set(list.map(zoneOf)).size !== n)
+        out.push({
+          invariant: 'e-zones',
+          detail: `${sim.name} at ${world.now()}: partition ${p} has [${list.map((m) => `${m}@${zoneOf(m)}`)}]`,
         });
     });
   }
@@ -210,11 +229,25 @@ export function checkConvergence(world: SimWorld, state: ReturnType<typeof final
     counts.set(c.owner, (counts.get(c.owner) ?? 0) + 1);
   }
   const q = ring.ringSize;
+  // With zones spanning >= N_VAL zones, balance is per zone: each zone floor/ceil of Q/zones,
+  // shared floor/ceil among its nodes (placement/zones.ts). Else among all members.
+  const zoneOf = (name: string): string => ring.members[name]?.zone ?? '';
+  const zoneNames = [...new Set(valid.map(zoneOf))];
+  const zoned = valid.some((m) => zoneOf(m) !== '') && zoneNames.length >= world.config.nVal;
+  const groups = zoned ? zoneNames.map((z) => valid.filter((m) => zoneOf(m) === z)) : [valid];
+  for (const group of groups) {
+    const share = zoned ? group.reduce((s, m) => s + (counts.get(m) ?? 0), 0) : q;
+    if (zoned && (share < Math.floor(q / groups.length) || share > Math.ceil(q / groups.length)))
+      out.push({ invariant: 'f-balance', detail: `zone ${zoneOf(group[0]!)} owns ${share} of ${q}` });
+    for (const name of group) {
+      const k = counts.get(name) ?? 0;
+      if (k < Math.floor(share / group.length) || k > Math.ceil(share / group.length))
+        out.push({ invariant: 'f-balance', detail: `${name} owns ${k} of ${share} with ${group.length} members` });
+    }
+  }
   for (const [name, k] of counts) {
     if (!valid.includes(name))
       out.push({ invariant: 'f-balance', detail: `${name} (${ring.members[name]?.status}) owns ${k} partitions` });
-    else if (k < Math.floor(q / valid.length) || k > Math.ceil(q / valid.length))
-      out.push({ invariant: 'f-balance', detail: `${name} owns ${k} of ${q} with ${valid.length} members` });
   }
   const prefs = up[0]!.node.preferenceLists();
   const activeUp = up.filter((s) => isActive(ring.members[s.name]));

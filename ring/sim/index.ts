@@ -39,6 +39,14 @@ export {
   type LinearizabilityResult,
   type RegisterValue,
 } from './linearizability';
-export { defaultScenario, quiet, ringSim, runSeed, type ScenarioOptions, type SeedResult } from './scenario';
+export {
+  defaultScenario,
+  quiet,
+  ringSim,
+  ringZonesSim,
+  runSeed,
+  type ScenarioOptions,
+  type SeedResult,
+} from './scenario';
 export { FaultSchedule } from './faults';
 export { simCli, simWorker, type RunOptions, type SeedSummary, type SimKind } from './runner';

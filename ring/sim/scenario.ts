@@ -23,6 +23,8 @@ export interface ScenarioOptions {
   activeMs: number;
   quiesceMaxMs: number;
   verbose: boolean;
+  /** 0: no ZONE. Otherwise node n<i> is in zone z<i mod zones> (joiners the schedule adds too). */
+  zones?: number;
 }
 
 export const defaultScenario: ScenarioOptions = { nodes: 5, activeMs: 10_000, quiesceMaxMs: 30_000, verbose: false };
@@ -44,7 +46,9 @@ export interface SeedResult {
 export function runSeed(seed: number, opts: ScenarioOptions = defaultScenario): SeedResult {
   const pre = new SimRandom(seed).fork('config');
   const autoDownAfterMs = pre.chance(0.4) ? 1_500 + pre.int(2_000) : 0;
-  const world = new SimWorld(seed, simRingConfig({ autoDownAfterMs }), { verbose: opts.verbose });
+  const zones = opts.zones ?? 0;
+  const zoneOf = (name: string): string | undefined => (zones > 0 ? `z${Number(name.slice(1)) % zones}` : undefined);
+  const world = new SimWorld(seed, simRingConfig({ autoDownAfterMs }), { verbose: opts.verbose, zoneOf });
   const rnd = world.random.fork('scenario');
   const schedule = new FaultSchedule(world, rnd);
   const names = Array.from({ length: opts.nodes }, (_, i) => `n${i}`);
@@ -144,28 +148,43 @@ export function quiet(world: SimWorld): boolean {
   return true;
 }
 
-function scenarioOptions(opts: RunOptions): ScenarioOptions {
+function scenarioOptions(opts: RunOptions, zones = 0): ScenarioOptions {
   const { nodes, activeMs } = defaultScenario;
-  return { ...defaultScenario, nodes: opts.nodes ?? nodes, activeMs: opts.activeMs ?? activeMs, verbose: opts.verbose };
+  const base = { ...defaultScenario, zones, verbose: opts.verbose };
+  return { ...base, nodes: opts.nodes ?? nodes, activeMs: opts.activeMs ?? activeMs };
 }
 
 /** The ring's own workload: registers, counters and CAS under the fault schedule (scenario.ts). */
-export const ringSim: SimKind = {
-  name: 'ring',
-  run(seed, opts): SeedSummary {
-    const { trace: _trace, faults: _faults, ...rest } = runSeed(seed, scenarioOptions(opts));
-    return { ...rest, kind: 'ring' };
-  },
-  replay(seed, opts): SeedSummary {
-    const r = runSeed(seed, scenarioOptions(opts));
-    for (const line of r.trace ?? []) console.log(line);
-    console.log(`faults: ${r.faults.join('; ')}`);
-    console.log(
-      `ops ${r.ops}, acked ${r.acked}, converged after heal in ${r.convergedAfterMs} ms, ` +
-        `increments lost in crashes ${r.lostIncrements}, tombstones reaped ${r.reaped}, ` +
-        `auto-down ${r.autoDownAfterMs || 'off'}`,
-    );
-    const { trace: _trace, faults: _faults, ...rest } = r;
-    return { ...rest, kind: 'ring' };
-  },
-};
+export const ringSim: SimKind = ringKind('ring', 0);
+
+/**
+ * The same with ZONE set: nodes dealt over 3 zones (5 nodes: 2, 2, 1), so preference lists
+ * must span 3 zones (checkPreferenceLists, e-zones) and balance holds within each zone.
+ */
+export const ringZonesSim: SimKind = ringKind('ring-zones', 3);
+
+function ringKind(name: string, zones: number): SimKind {
+  return {
+    name,
+    run(seed, opts): SeedSummary {
+      const { trace: _trace, faults: _faults, ...rest } = runSeed(seed, scenarioOptions(opts, zones));
+      return { ...rest, kind: name };
+    },
+    replay(seed, opts): SeedSummary {
+      return replaySeed(seed, scenarioOptions(opts, zones), name);
+    },
+  };
+}
+
+function replaySeed(seed: number, opts: ScenarioOptions, kind: string): SeedSummary {
+  const r = runSeed(seed, opts);
+  for (const line of r.trace ?? []) console.log(line);
+  console.log(`faults: ${r.faults.join('; ')}`);
+  console.log(
+    `ops ${r.ops}, acked ${r.acked}, converged after heal in ${r.convergedAfterMs} ms, ` +
+      `increments lost in crashes ${r.lostIncrements}, tombstones reaped ${r.reaped}, ` +
+      `auto-down ${r.autoDownAfterMs || 'off'}`,
+  );
+  const { trace: _trace, faults: _faults, ...rest } = r;
+  return { ...rest, kind };
+}

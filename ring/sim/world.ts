@@ -85,13 +85,16 @@ export class SimWorld {
   onBoot: ((sim: SimNode) => void) | undefined;
   private readonly logger: Logger;
   private readonly types: () => DataTypeRegistry;
+  /** Each node's ZONE (undefined: none), also for nodes the fault schedule adds. */
+  readonly zoneOf: (name: string) => string | undefined;
 
   constructor(
     readonly seed: number,
     config: RingConfig,
-    opts: { verbose?: boolean; types?: () => DataTypeRegistry } = {},
+    opts: { verbose?: boolean; types?: () => DataTypeRegistry; zoneOf?: (name: string) => string | undefined } = {},
   ) {
     this.types = opts.types ?? simTypes;
+    this.zoneOf = opts.zoneOf ?? (() => undefined);
     this.random = new SimRandom(seed);
     this.config = config;
     this.net = new SimNetwork(this.scheduler, { random: this.random.fork('network') });
@@ -138,8 +141,10 @@ export class SimWorld {
             },
           }
         : undefined;
+    const zone = this.zoneOf(sim.name);
     const node = new RingNode({
       name: sim.name,
+      ...(zone !== undefined ? { zone } : {}),
       config: this.config,
       runtime: {
         clock: sim.clock,
