@@ -14,6 +14,8 @@
 //
 // npm run bench:links [-- --seconds 10 --concurrency 64 --api-links 20000 --links 1000000 --json --json-out FILE]
 //   --links 0    skip the loader run
+//   --heap-snapshots  also write heap snapshots of the first node before and after the API run, for
+//                bench/heapBreakdown.ts (where each byte goes: docs/storage.md)
 //   --json       print the figures as one JSON line on stdout
 //   --json-out   write them (with the settings) to FILE (used by `npm run bench`)
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     'api-links': { type: 'string', default: '20000' },
     links: { type: 'string', default: '1000000' },
+    'heap-snapshots': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     'json-out': { type: 'string' },
   },
@@ -80,6 +83,16 @@ function perCopy(before: Memory, after: Memory, copies: number) {
     heapBefore: before.heap,
     heapAfter: after.heap,
   };
+}
+
+async function heapSnapshot(port: number): Promise<string> {
+  const r = await fetch(`http://127.0.0.1:${port}/api/admin/heap-snapshot`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.adminToken}` },
+    signal: AbortSignal.timeout(10 * 60_000),
+  });
+  if (!r.ok) throw new Error(`heap snapshot on ${port}: ${r.status} ${await r.text()}`);
+  return ((await r.json()) as { file: string }).file;
 }
 
 /** Messages between nodes (broadcasts, counter shipping) settle before a reading. */
@@ -157,6 +170,7 @@ async function main(): Promise<void> {
   for (let a = 0; a * apiLinksPerAccount < apiLinkCount; a++)
     keys.push((await (await newAccount(nodes[a % 3]!, `mem${a}`)).createKey('bench')).key);
   await new Promise((r) => setTimeout(r, settleMs));
+  const snapBefore = values['heap-snapshots'] ? await heapSnapshot(ports[0]!) : undefined;
   const apiBefore = await memory(ports);
   let issued = 0;
   let made = 0;
@@ -192,13 +206,22 @@ async function main(): Promise<void> {
     `memory through POST /api/links: ${made} links (${memoryApi.copies} stored copies, N=3, ${refused} refused) in ${memoryApi.seconds} s; after a full GC: V8 heap (incl. external) ${memoryApi.heapBytesPerCopy} B per copy, RSS ${memoryApi.rssBytesPerCopy} B per copy`,
   );
 
+  if (snapBefore) {
+    const snapAfter = await heapSnapshot(ports[0]!);
+    console.log(
+      `heap snapshots of ${nodes[0]!.name}: npx tsx bench/heapBreakdown.ts ${snapBefore} ${snapAfter} ${made}`,
+    );
+  }
+
   // Memory per stored copy at L links through the in-process create path (the test hook).
-  let mem: (ReturnType<typeof perCopy> & { links: number; loadSeconds: number; loadPerSecond: number }) | undefined;
+  let mem:
+    | (ReturnType<typeof perCopy> & { links: number; failed: number; loadSeconds: number; loadPerSecond: number })
+    | undefined;
   if (linkCount > 0) {
     const before = await memory(ports);
     const perNode = Math.ceil(linkCount / 3);
     const t0 = performance.now();
-    await Promise.all(
+    const loaded = await Promise.all(
       ports.map(async (p, n) => {
         const r = await fetch(`http://127.0.0.1:${p}/api/admin/synthetic-links`, {
           method: 'POST',
@@ -207,18 +230,22 @@ async function main(): Promise<void> {
           signal: AbortSignal.timeout(60 * 60_000),
         });
         if (!r.ok) throw new Error(`synthetic load on ${p}: ${r.status} ${await r.text()}`);
+        return (await r.json()) as { created: number; failed: Record<string, number> };
       }),
     );
+    const created = loaded.reduce((sum, l) => sum + l.created, 0);
+    const loadFailed = loaded.reduce((sum, l) => sum + Object.values(l.failed).reduce((a, b) => a + b, 0), 0);
     const loadSec = (performance.now() - t0) / 1000;
     await new Promise((r) => setTimeout(r, settleMs));
     mem = {
-      links: perNode * 3,
+      links: created,
+      failed: loadFailed,
       loadSeconds: +loadSec.toFixed(1),
-      loadPerSecond: Math.round((perNode * 3) / loadSec),
-      ...perCopy(before, await memory(ports), perNode * 3 * 3),
+      loadPerSecond: Math.round(created / loadSec),
+      ...perCopy(before, await memory(ports), created * 3),
     };
     console.log(
-      `memory through the loader: ${mem.links} links (${mem.copies} stored copies, N=3) created in ${mem.loadSeconds} s (${mem.loadPerSecond} links/s); after a full GC: V8 heap (incl. external) ${mem.heapBytesPerCopy} B per copy, RSS ${mem.rssBytesPerCopy} B per copy (${mem.rssBytesPerCopy * 3} B per link)`,
+      `memory through the loader: ${mem.links} links (${mem.copies} stored copies, N=3, ${mem.failed} failed) created in ${mem.loadSeconds} s (${mem.loadPerSecond} links/s); after a full GC: V8 heap (incl. external) ${mem.heapBytesPerCopy} B per copy, RSS ${mem.rssBytesPerCopy} B per copy (${mem.rssBytesPerCopy * 3} B per link)`,
     );
   }
   if (values.json) console.log(JSON.stringify({ creates, memoryApi, memory: mem }));

@@ -83,6 +83,7 @@ describe('the synthetic-links loader', () => {
 
     const loaded = await admin(nodes[1]!, 'POST', 'synthetic-links', { count: k, owner: 's:synthetic' }, 60_000);
     expect(loaded.status).toBe(200);
+    expect(loaded.body).toMatchObject({ created: k, failed: {} });
     const viaLoader = await settledCounts();
 
     for (let i = 0; i < nodes.length; i++) {

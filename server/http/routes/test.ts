@@ -2,6 +2,9 @@
 // admin token too): the transport's fault injection (chaos/, bench/live.ts), and for the memory
 // benchmark (bench/links.ts) a bulk loader of links through the create path, a forced GC with the
 // memory figures after it, and what the node stores per key namespace.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { z } from 'zod';
 import type { RingNode } from '../../../ring';
 import type { LinkService } from '../../links/linkService';
@@ -61,23 +64,32 @@ export const testRoutes = [
       summary: 'Create `count` links with random slugs through the create path (LinkService.create)',
       tag,
       hidden: true,
-      responses: { 200: { description: 'Created.' } },
+      responses: { 200: { description: '{ created, failed: { error class: count }, ms }' } },
     },
     async handler({ res, body }, { links }) {
       const { count, owner } = body;
       const t0 = performance.now();
       let next = 0;
-      // What POST /api/links does after auth and rate limits: the create, then its answer.
+      let created = 0;
+      const failed: Record<string, number> = {};
+      // What POST /api/links does after auth and rate limits: the create, then its answer. A
+      // create that fails (a 503 or 504 through the API) is counted, as the API's client would.
       const worker = async () => {
         while (next < count) {
           const i = next++;
           const n = Math.floor(i / syntheticLinksPerOwner);
-          const doc = await links.create(n === 0 ? owner : `${owner}.${n}`, { url: `https://example.com/s/${i}` });
-          await links.view(doc, syntheticBaseUrl);
+          try {
+            const doc = await links.create(n === 0 ? owner : `${owner}.${n}`, { url: `https://example.com/s/${i}` });
+            created++;
+            await links.view(doc, syntheticBaseUrl);
+          } catch (err) {
+            const what = err instanceof Error ? err.constructor.name : 'unknown';
+            failed[what] = (failed[what] ?? 0) + 1;
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(count, syntheticCreatesInFlight) }, worker));
-      json(res, 200, { created: count, ms: Math.round(performance.now() - t0) });
+      json(res, 200, { created, failed, ms: Math.round(performance.now() - t0) });
     },
   }),
   route({
@@ -94,6 +106,22 @@ export const testRoutes = [
       if (!gc) throw new HttpError(409, 'Conflict', 'this node was not started with --expose-gc');
       gc();
       json(res, 200, process.memoryUsage());
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/admin/heap-snapshot',
+    auth: 'test',
+    doc: {
+      summary: "Write a V8 heap snapshot of this node to the OS's temporary directory (after a full GC)",
+      tag,
+      hidden: true,
+      responses: { 200: { description: '{ file }: where the snapshot was written.' } },
+    },
+    handler({ res }) {
+      gc?.();
+      const file = writeHeapSnapshot(join(tmpdir(), `ringlink-${process.pid}-${Date.now()}.heapsnapshot`));
+      json(res, 200, { file });
     },
   }),
   route({
