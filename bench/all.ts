@@ -83,7 +83,7 @@ const specs: Spec[] = [
     name: 'links',
     npm: 'bench:links',
     entry: 'bench/links.ts',
-    args: (q) => (q ? ['--seconds', '3', '--links', '30000'] : ['--links', '1000000']),
+    args: (q) => (q ? ['--seconds', '3', '--api-links', '5000', '--links', '30000'] : ['--links', '1000000']),
     jsonOut: true,
     expected: [150, 25],
   },

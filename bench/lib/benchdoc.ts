@@ -126,6 +126,10 @@ export interface LinksFigures {
   rssBytesPerCopy: number;
   rssBytesPerLink: number;
   heapBytesPerCopy: number;
+  /** Through POST /api/links after a forced GC (null in runs before it was measured). */
+  apiLinks: number | null;
+  apiRssBytesPerCopy: number | null;
+  apiHeapBytesPerCopy: number | null;
   nVal: number;
 }
 
@@ -345,6 +349,9 @@ export function extractLinks(doc: unknown): LinksFigures {
     rssBytesPerCopy: perCopy,
     rssBytesPerLink: perCopy * nVal,
     heapBytesPerCopy: need(at(m, 'heapBytesPerCopy'), 'heapBytesPerCopy'),
+    apiLinks: num(at(doc, 'memoryApi', 'links')) ?? null,
+    apiRssBytesPerCopy: num(at(doc, 'memoryApi', 'rssBytesPerCopy')) ?? null,
+    apiHeapBytesPerCopy: num(at(doc, 'memoryApi', 'heapBytesPerCopy')) ?? null,
     nVal,
   };
 }
@@ -609,13 +616,22 @@ function figureRows(f: Figures): Omit<Row, 'bench'>[] {
       return [
         row(`link creates, W=2 (${f.concurrency} in flight over 3 nodes)`, fmtInt(f.createsPerSecond), 'creates/s'),
         row('link create p50 / p99', `${fmtNum(f.createP50Ms)} / ${fmtNum(f.createP99Ms)}`, 'ms'),
+        ...(f.apiLinks !== null && f.apiRssBytesPerCopy !== null && f.apiHeapBytesPerCopy !== null
+          ? [
+              row(
+                `memory per stored copy, ${fmtInt(f.apiLinks)} links by POST /api/links: RSS / V8 heap`,
+                `${fmtInt(f.apiRssBytesPerCopy)} / ${fmtInt(f.apiHeapBytesPerCopy)}`,
+                'B/copy',
+              ),
+            ]
+          : []),
         row(`memory per link, ${fmtInt(f.links)} links (N=${f.nVal})`, fmtInt(f.rssBytesPerLink), 'B RSS/link'),
         row(
           '  per stored copy: RSS / V8 heap',
           `${fmtInt(f.rssBytesPerCopy)} / ${fmtInt(f.heapBytesPerCopy)}`,
           'B/copy',
         ),
-        row('  bulk load (quorum writes)', fmtInt(f.loadLinksPerSecond), 'links/s'),
+        row('  bulk load (the create path in process)', fmtInt(f.loadLinksPerSecond), 'links/s'),
       ];
     case 'live': {
       const out: Omit<Row, 'bench'>[] = [];

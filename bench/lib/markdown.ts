@@ -47,8 +47,11 @@ const descriptions: Record<BenchName, string> = {
   links: [
     "A 3-node cluster (N=3, R=2, W=2). **Creates**: POST /api/links with one account's API key, 64 requests in flight spread over the",
     'three nodes; each create claims a random slug (compare-and-set), writes the link with a quorum write and merges it into the',
-    "owner's index. **Memory per link**: RSS and V8 heap growth after loading L synthetic links through quorum writes (a test hook),",
-    'divided by the stored copies (L x N); per link = per copy x 3.',
+    "owner's index. **Memory per stored copy**: every node forced through a full GC, then RSS and V8 heap (used + external +",
+    'array buffers) growth summed over the nodes, divided by the stored copies (links x N; per link = per copy x 3): once after',
+    'A links created by POST /api/links, once after L links created by a test hook that runs the same create path in process',
+    '(tests/cluster/syntheticLinks.test.ts checks that it leaves the same keys and CAS states on every node). Where the bytes of',
+    'a stored copy go: [docs/storage.md](docs/storage.md).',
   ].join('\n'),
   live: [
     'A 3-node cluster with socket.io; clients are socket.io-client in the benchmark process. **Click to browser**: one socket per',

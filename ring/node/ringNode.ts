@@ -38,7 +38,7 @@ import { FailureDetector, type Liveness } from '../membership/swim';
 import { computePreferenceLists, type PreferenceLists } from '../placement/preference';
 import { zoneShortfall } from '../placement/zones';
 import type { Runtime, WireMessage } from '../runtime';
-import type { DataTypeRegistry } from '../storage/datatype';
+import { typeOfKey, type DataTypeRegistry } from '../storage/datatype';
 import { TombstoneReaper } from '../storage/reaper';
 import type { VersionVector } from '../storage/versions';
 import { VnodeStore, type StoreMutation } from '../storage/vnodeStore';
@@ -436,6 +436,20 @@ export class RingNode {
   /** Keys stored on this node (as a replica, fallback or handoff sender). */
   keyCount(): number {
     return this.durable.store.keyCount();
+  }
+
+  /**
+   * What this node holds, by key namespace (the data type's name, or a CAS key's prefix): stored
+   * keys and CASPaxos acceptor states. O(keys); for tests and benchmarks that compare two ways of
+   * loading data.
+   */
+  storageCounts(): { keys: Record<string, number>; cas: Record<string, number> } {
+    const keys: Record<string, number> = {};
+    const cas: Record<string, number> = {};
+    for (const [, key] of this.durable.store.entries()) keys[typeOfKey(key)] = (keys[typeOfKey(key)] ?? 0) + 1;
+    for (const states of this.durable.cas.states.values())
+      for (const key of states.keys()) cas[typeOfKey(key)] = (cas[typeOfKey(key)] ?? 0) + 1;
+    return { keys, cas };
   }
 
   /** The whole durable state as changes, for a journal's compaction (see DurableJournal). */

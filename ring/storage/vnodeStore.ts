@@ -2,10 +2,18 @@
 // store-wide sequence number (so handoff can drop exactly what it shipped and nothing
 // written since) and updates an XOR digest per hashed bucket (so anti-entropy compares
 // two replicas of a partition in one small message).
+//
+// Memory: most keys are registers written once, by one coordinator: one live sibling whose
+// dot is the whole version vector. Such a key is held as one flat object (CompactRegister:
+// the value, the dot's actor as an interned boot id and a number, small integers only), not
+// as the general dotted-version-vector graph (entry, version, vector, sibling array, sibling,
+// dot array, actor string: about 250 bytes more per key, see docs/storage.md). Its `entry`
+// is rebuilt on each read. Any other state keeps the general form (GeneralEntry).
 import { hash32 } from '../hash';
 import type { DataType, DataTypeRegistry } from './datatype';
 import { typeOfKey } from './datatype';
 import { entryFingerprint, isTombstone, mergeEntries, type Entry } from './entry';
+import type { Versioned } from './versions';
 
 export interface StoredEntry {
   readonly entry: Entry;
@@ -15,6 +23,121 @@ export interface StoredEntry {
   readonly since: number;
   /** Local clock when this node first stored the entry in its current tombstone state. */
   readonly tombstoneSince?: number;
+}
+
+/** Integers below this are small integers (Smis) on every V8 build: stored in the object, no heap number. */
+const smiLimit = 2 ** 30;
+const isSmi = (n: number) => Number.isInteger(n) && n >= 0 && n < smiLimit;
+
+/** Boot ids of version actors (`<bootId>.<seq>`, see coordinateRegisterWrite), interned per process. */
+class ActorTable {
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+  /** Distinct boot ids this table holds at most; past it, actors stay in the general form. */
+  static readonly bootIdsMax = 65_536;
+
+  /** [boot index, seq] of an actor, or undefined when it does not have the `<bootId>.<seq>` form. */
+  split(actor: string): [number, number] | undefined {
+    const dot = actor.lastIndexOf('.');
+    if (dot <= 0) return undefined;
+    const tail = actor.slice(dot + 1);
+    const seq = Number(tail);
+    if (!isSmi(seq) || String(seq) !== tail) return undefined;
+    const boot = actor.slice(0, dot);
+    let id = this.ids.get(boot);
+    if (id === undefined) {
+      if (this.names.length >= ActorTable.bootIdsMax) return undefined;
+      id = this.names.length;
+      this.names.push(boot);
+      this.ids.set(boot, id);
+    }
+    return [id, seq];
+  }
+
+  name(boot: number, seq: number): string {
+    return `${this.names[boot]!}.${seq}`;
+  }
+}
+
+/** Any entry: the general form. */
+class GeneralEntry implements StoredEntry {
+  private readonly hashHi: number;
+  private readonly hashLo: number;
+
+  constructor(
+    readonly entry: Entry,
+    readonly seq: number,
+    hash: number,
+    readonly since: number,
+    readonly tombstoneSince: number | undefined,
+  ) {
+    // Two small integers rather than one heap number (a uint32 is a Smi only below 2^30).
+    this.hashHi = hash >>> 16;
+    this.hashLo = hash & 0xffff;
+  }
+
+  get hash(): number {
+    return this.hashHi * 0x10000 + this.hashLo;
+  }
+}
+
+/**
+ * A register with one live sibling whose dot is its whole version vector ({a: n}, dot (a, n)),
+ * with every number a small integer: the common case, in one object of 10 fields.
+ */
+class CompactRegister implements StoredEntry {
+  private readonly hashHi: number;
+  private readonly hashLo: number;
+  private readonly atHi: number;
+  private readonly atLo: number;
+
+  constructor(
+    private readonly actors: ActorTable,
+    readonly seq: number,
+    hash: number,
+    readonly since: number,
+    private readonly boot: number,
+    private readonly actorSeq: number,
+    private readonly counter: number,
+    at: number,
+    private readonly value: unknown,
+  ) {
+    this.hashHi = hash >>> 16;
+    this.hashLo = hash & 0xffff;
+    // `| 0`: both halves are below 2^30, and V8 keeps a field that ever held a non-Smi number boxed.
+    this.atHi = Math.floor(at / smiLimit) | 0;
+    this.atLo = (at % smiLimit) | 0;
+  }
+
+  /** The compact form of `v`, or undefined when it has none. */
+  static of(actors: ActorTable, v: Versioned, seq: number, hash: number, since: number): CompactRegister | undefined {
+    if (v.siblings.length !== 1) return undefined;
+    const s = v.siblings[0]!;
+    if (s.deleted || !isSmi(seq) || !isSmi(since) || !isSmi(s.dot[1])) return undefined;
+    if (!Number.isSafeInteger(s.at) || s.at < 0) return undefined;
+    let n = 0;
+    for (const a in v.vv) if (++n > 1 || a !== s.dot[0] || v.vv[a] !== s.dot[1]) return undefined;
+    if (n !== 1) return undefined;
+    const actor = actors.split(s.dot[0]);
+    if (!actor) return undefined;
+    return new CompactRegister(actors, seq, hash, since, actor[0], actor[1], s.dot[1], s.at, s.value);
+  }
+
+  get hash(): number {
+    return this.hashHi * 0x10000 + this.hashLo;
+  }
+
+  get tombstoneSince(): undefined {
+    return undefined;
+  }
+
+  get entry(): Entry {
+    const actor = this.actors.name(this.boot, this.actorSeq);
+    const at = this.atHi * smiLimit + this.atLo;
+    const vv: Record<string, number> = {};
+    vv[actor] = this.counter;
+    return { kind: 'register', v: { vv, siblings: [{ dot: [actor, this.counter], value: this.value, at }] } };
+  }
 }
 
 export interface StoreMutation {
@@ -42,6 +165,7 @@ export class PartitionData {
 export class VnodeStore {
   private readonly partitions = new Map<number, PartitionData>();
   private seq = 0;
+  private readonly actors = new ActorTable();
   private observer: ((m: StoreMutation) => void) | undefined;
 
   constructor(
@@ -94,15 +218,11 @@ export class VnodeStore {
     const merged = current ? mergeEntries(type, current.entry, incoming) : incoming;
     const hash = hash32(`${key}#${entryFingerprint(type, merged)}`);
     if (current && current.hash === hash) return { stored: current, changed: false };
-    const tomb = isTombstone(merged);
     const seq = ++this.seq;
-    const stored: StoredEntry = {
-      entry: merged,
-      seq,
-      hash,
-      since: current?.since ?? since ?? seq,
-      ...(tomb ? { tombstoneSince: current?.tombstoneSince ?? now } : {}),
-    };
+    const keySince = current?.since ?? since ?? seq;
+    const stored: StoredEntry =
+      (merged.kind === 'register' ? CompactRegister.of(this.actors, merged.v, seq, hash, keySince) : undefined) ??
+      new GeneralEntry(merged, seq, hash, keySince, isTombstone(merged) ? (current?.tombstoneSince ?? now) : undefined);
     this.install(data, p, key, current, stored);
     return { stored, changed: true };
   }

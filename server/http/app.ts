@@ -91,7 +91,7 @@ function routerFor(deps: AppDeps) {
     api,
     admin: { node },
     data: { ring },
-    test: { ring, setBlocked: deps.setBlocked },
+    test: { node, links: deps.api.links, setBlocked: deps.setBlocked },
     testFaults: deps.testFaults,
   });
 

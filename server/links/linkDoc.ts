@@ -44,5 +44,43 @@ export const linkType: RegisterType<LinkDoc> = {
   kind: 'register',
   resolve: resolveLink,
   encode: (v) => v,
-  decode: (w) => w as LinkDoc,
+  decode: (w) => ownedLinkDoc(w as LinkDoc),
 };
+
+const linkDocFields: readonly string[] = [
+  'slug',
+  'url',
+  'owner',
+  'createdAt',
+  'updatedAt',
+  'expiresAt',
+  'maxClicks',
+  'redirectStatus',
+  'password',
+  'deletedAt',
+] satisfies (keyof LinkDoc)[];
+
+/**
+ * A replica keeps what it decodes for as long as it holds the link. Strings msgpack decoded
+ * from a message are slices of the whole message and keep it alive, and an object built one
+ * field at a time spills past 4 fields into a separate property array. So: fresh strings
+ * (through JSON: a link document is strings, numbers and null by construction), then one
+ * object literal with every field inline (docs/storage.md). A document with fields this
+ * version does not know keeps them all (the JSON copy).
+ */
+function ownedLinkDoc(w: LinkDoc): LinkDoc {
+  const d = JSON.parse(JSON.stringify(w)) as LinkDoc;
+  if (Object.keys(d).length !== linkDocFields.length || !linkDocFields.every((f) => f in d)) return d;
+  return {
+    slug: d.slug,
+    url: d.url,
+    owner: d.owner,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    expiresAt: d.expiresAt,
+    maxClicks: d.maxClicks,
+    redirectStatus: d.redirectStatus,
+    password: d.password,
+    deletedAt: d.deletedAt,
+  };
+}

@@ -15,7 +15,7 @@ import {
   type LinkStats,
 } from '../../server/links/stats';
 import { mergeTwoPhase, twoPhaseMembers, type TwoPhaseSet } from '../../server/datatypes/twoPhaseSet';
-import { resolveLink, type LinkDoc } from '../../server/links/linkDoc';
+import { linkType, resolveLink, type LinkDoc } from '../../server/links/linkDoc';
 
 beforeAll(async () => {
   await initHash();
@@ -349,5 +349,34 @@ describe('cluster totals shown to a person', () => {
         ['z', 2],
       ],
     });
+  });
+});
+
+describe('link document decoding', () => {
+  const doc: LinkDoc = {
+    slug: 'abc1234',
+    url: 'https://example.com/a?b=1',
+    owner: 'a:someone',
+    createdAt: t0,
+    updatedAt: t0 + 1,
+    expiresAt: null,
+    maxClicks: 5,
+    redirectStatus: 301,
+    password: null,
+    deletedAt: null,
+  };
+  const wire = (v: unknown) => new Unpackr({ useRecords: false }).unpack(new Packr({ useRecords: false }).pack(v));
+
+  it('gives back the document from the wire, field for field and in the same order (resolveLink compares JSON)', () => {
+    const got = linkType.decode(wire(linkType.encode(doc)));
+    expect(got).toEqual(doc);
+    expect(JSON.stringify(got)).toBe(JSON.stringify(doc));
+  });
+
+  it('keeps fields it does not know, and does without ones an older document lacks', () => {
+    const newer = { ...doc, note: 'from a newer version' };
+    expect(linkType.decode(wire(newer))).toEqual(newer);
+    const { maxClicks: _, ...older } = doc;
+    expect(linkType.decode(wire(older))).toEqual(older);
   });
 });
