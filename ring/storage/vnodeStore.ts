@@ -6,6 +6,7 @@ import { hash32 } from '../hash';
 import type { DataType, DataTypeRegistry } from './datatype';
 import { typeOfKey } from './datatype';
 import { entryFingerprint, isTombstone, mergeEntries, type Entry } from './entry';
+import { reindex, type SortedIndex } from './secondaryIndex';
 
 export interface StoredEntry {
   readonly entry: Entry;
@@ -29,6 +30,8 @@ export interface StoreMutation {
 export class PartitionData {
   readonly entries = new Map<string, StoredEntry>();
   readonly buckets: Uint32Array;
+  /** Secondary indexes by name (./secondaryIndex.ts), kept in step with `entries` by the store. */
+  readonly indexes = new Map<string, SortedIndex>();
 
   constructor(bucketCount: number) {
     this.buckets = new Uint32Array(bucketCount);
@@ -76,6 +79,11 @@ export class VnodeStore {
     return this.partitions.get(p)?.entries.get(key);
   }
 
+  /** The partition's secondary index `name`, when any key of it is listed there. */
+  index(p: number, name: string): SortedIndex | undefined {
+    return this.partitions.get(p)?.indexes.get(name);
+  }
+
   typeOf(key: string): DataType {
     return this.types.get(typeOfKey(key));
   }
@@ -103,7 +111,7 @@ export class VnodeStore {
       since: current?.since ?? since ?? seq,
       ...(tomb ? { tombstoneSince: current?.tombstoneSince ?? now } : {}),
     };
-    this.install(data, p, key, current, stored);
+    this.install(data, p, key, current, stored, type);
     return { stored, changed: true };
   }
 
@@ -139,6 +147,7 @@ export class VnodeStore {
     if (!data || !current || current.seq !== seq) return false;
     data.entries.delete(key);
     data.buckets[data.bucketOf(key)]! ^= current.hash;
+    reindex(data.indexes, this.typeOf(key), key, current.entry, undefined, 0);
     if (data.entries.size === 0) this.partitions.delete(p);
     this.observer?.({ partition: p, key, entry: undefined });
     return true;
@@ -167,11 +176,13 @@ export class VnodeStore {
     key: string,
     old: StoredEntry | undefined,
     stored: StoredEntry,
+    type: DataType,
   ): void {
     const bucket = data.bucketOf(key);
     if (old) data.buckets[bucket]! ^= old.hash;
     data.buckets[bucket]! ^= stored.hash;
     data.entries.set(key, stored);
+    reindex(data.indexes, type, key, old?.entry, stored.entry, stored.hash);
     this.observer?.({ partition: p, key, entry: stored.entry, since: stored.since });
   }
 }
