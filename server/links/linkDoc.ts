@@ -1,5 +1,5 @@
 // The link document (key link/<slug>) and how concurrent edits of it resolve.
-import type { RegisterType } from '../../ring';
+import type { IndexFilter, RegisterType } from '../../ring';
 import type { RedirectStatus } from '../../contract/types';
 import type { PasswordHash } from '../auth/passwords';
 
@@ -39,10 +39,25 @@ export function resolveLink(values: readonly LinkDoc[]): LinkDoc {
   return best;
 }
 
+/** The ring's secondary index of links by owner, newest (highest createdAt) first: "my links". */
+export const ownerIndexName = 'owner';
+
 export const linkType: RegisterType<LinkDoc> = {
   name: 'link',
   kind: 'register',
   resolve: resolveLink,
   encode: (v) => v,
   decode: (w) => w as LinkDoc,
+  // A deleted link leaves its owner's list; the document stays (410, slug never reissued).
+  index: (v) => (v.deletedAt === null ? [{ name: ownerIndexName, term: v.owner, sort: v.createdAt }] : []),
+};
+
+/** Index filter: links whose slug or target contains the (lower-case) argument, case-insensitively. */
+export const linkTextFilter: IndexFilter = {
+  name: 'link-text',
+  match: (value, arg) => {
+    const doc = value as LinkDoc;
+    const q = arg as string;
+    return doc.slug.toLowerCase().includes(q) || doc.url.toLowerCase().includes(q);
+  },
 };

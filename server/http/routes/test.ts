@@ -1,6 +1,7 @@
 // Test hooks, mounted only on a node started with RINGLINK_TEST_FAULTS=1 (auth 'test': the
 // admin token too): the transport's fault injection (chaos/, bench/live.ts) and a bulk loader
-// of link documents for the memory benchmark (bench/links.ts).
+// of link documents for the memory and owner benchmarks (bench/links.ts, bench/owners.ts):
+// real link documents through quorum writes, so the ring's owner index lists them as a create would.
 import { z } from 'zod';
 import { linkKey } from '../../datatypes/keys';
 import type { LinkDoc } from '../../links/linkDoc';
@@ -23,6 +24,11 @@ const faultsBody = z.object({ block: z.array(z.string()) });
 const syntheticBody = z.object({
   count: z.number().int().min(1).max(2_000_000),
   prefix: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/),
+  /** Whose links they are ("a:<accountId>" or "s:<sessionHash>"); default s:synthetic, an owner nobody signs in as. */
+  owner: z
+    .string()
+    .regex(/^[as]:[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
 });
 
 export const testRoutes = [
@@ -54,7 +60,7 @@ export const testRoutes = [
       responses: { 200: { description: 'Stored.' } },
     },
     async handler({ res, body }, { ring }) {
-      const { count, prefix } = body;
+      const { count, prefix, owner = 's:synthetic' } = body;
       const t0 = performance.now();
       let next = 0;
       const now = Date.now();
@@ -65,9 +71,10 @@ export const testRoutes = [
           const doc: LinkDoc = {
             slug,
             url: `https://example.com/${prefix}/${i}`,
-            owner: 's:synthetic',
-            createdAt: now,
-            updatedAt: now,
+            owner,
+            // One ms apart, the last one newest: an owner's list (the ring's owner index) has an order to page by.
+            createdAt: now - count + i,
+            updatedAt: now - count + i,
             expiresAt: null,
             maxClicks: null,
             redirectStatus: 302,
