@@ -169,7 +169,7 @@ export class IndexQueries {
   private localCount(args: IndexQueryArgs, p: number): [count: number, digest: number] {
     const idx = this.ctx.store.index(p, args.index);
     if (!idx) return [0, 0];
-    if (!args.filter) {
+    if (!args.filter && !idx.mayExpire) {
       const s = idx.summary(args.term);
       return [s.count, s.digest];
     }

@@ -23,6 +23,8 @@ export class SortedIndex {
   private readonly sorts: number[] = [];
   private readonly keys: string[] = [];
   private readonly hashes: number[] = [];
+  /** A value of a type that expires was ever listed: a count must then read values (expired ones are not live). */
+  mayExpire = false;
 
   get size(): number {
     return this.keys.length;
@@ -47,7 +49,14 @@ export class SortedIndex {
       this.hashes[i] = hash;
       return;
     }
-    this.terms.splice(i, 0, term);
+    // Share one string per term (a neighbour's, when equal) rather than one per decoded value.
+    const shared =
+      i > 0 && this.terms[i - 1] === term
+        ? this.terms[i - 1]!
+        : i < this.keys.length && this.terms[i] === term
+          ? this.terms[i]!
+          : term;
+    this.terms.splice(i, 0, shared);
     this.sorts.splice(i, 0, sort);
     this.keys.splice(i, 0, key);
     this.hashes.splice(i, 0, hash);
@@ -124,6 +133,7 @@ export function reindex(
     let idx = indexes.get(e.name);
     if (!idx) indexes.set(e.name, (idx = new SortedIndex()));
     idx.upsert(e.term, e.sort, key, afterHash);
+    if (type.expiresAt) idx.mayExpire = true;
   }
   for (const [name, idx] of indexes) if (idx.size === 0) indexes.delete(name);
 }

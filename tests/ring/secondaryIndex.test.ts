@@ -351,6 +351,22 @@ describe('index queries through coverage (real RingNode, simulated network)', ()
     expect(allPages(world, 'n1', { index: 'owner', term: 'carol', limit: 5, replicas: 3 })).toEqual([moveKey]);
   });
 
+  it('an expired value is neither listed nor counted (queries read values as reads do)', () => {
+    const world = settledWorld(2004);
+    const soon = world.nodes.get('n0')!.clock.now() + 10_000;
+    putDocs(world, [
+      ['doc/keep', { owner: 'dave', at: 1, text: 'stays' }],
+      ['doc/brief', { owner: 'dave', at: 2, text: 'expires', exp: soon }],
+    ]);
+    const count = () =>
+      run<IndexCount>(world, (cb) => node(world, 'n0').indexCount({ index: 'owner', term: 'dave' }, cb)).count;
+    expect(allPages(world, 'n1', { index: 'owner', term: 'dave', limit: 5 })).toEqual(['doc/brief', 'doc/keep']);
+    expect(count()).toBe(2);
+    world.run(10_500);
+    expect(allPages(world, 'n1', { index: 'owner', term: 'dave', limit: 5 })).toEqual(['doc/keep']);
+    expect(count()).toBe(1);
+  });
+
   it('a crashed node: its partitions are asked of other primaries and the answer stays complete', () => {
     const world = settledWorld(2003);
     putDocs(world, docs);
