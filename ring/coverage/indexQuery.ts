@@ -88,12 +88,17 @@ export class IndexQueries {
     ctx.rpc.on('ix-page', (_from, body: IndexPageArgs & { parts: number[] }, reply, refuse) => {
       const problem = this.check(body);
       if (problem) return refuse(problem);
-      reply(this.localPage(body, body.parts));
+      this.localPage(body, body.parts, reply);
     });
     ctx.rpc.on('ix-count', (_from, body: IndexQueryArgs & { parts: number[] }, reply, refuse) => {
       const problem = this.check(body);
       if (problem) return refuse(problem);
-      reply(body.parts.map((p) => [p, ...this.localCount(body, p)]) satisfies CountReply);
+      const out: CountReply = [];
+      this.eachPartition(
+        body.parts,
+        (p) => out.push([p, ...this.localCount(body, p)]),
+        () => reply(out),
+      );
     });
     ctx.rpc.on('ix-keys', (_from, body: IndexQueryArgs & { p: number }, reply, refuse) => {
       const problem = this.check(body);
@@ -128,14 +133,28 @@ export class IndexQueries {
     return { ok: true as const, value: r.value };
   }
 
-  private localPage(args: IndexPageArgs, parts: readonly number[]): PageReply {
+  /**
+   * Run `work` on each partition, yielding to the event loop between partitions so a scan of
+   * a large term does not hold up the node's other requests for its whole length.
+   */
+  private eachPartition(parts: readonly number[], work: (p: number) => void, done: () => void): void {
+    let i = 0;
+    const step = () => {
+      if (i >= parts.length) return done();
+      work(parts[i++]!);
+      this.ctx.rt.timers.setTimeout(step, 0);
+    };
+    step();
+  }
+
+  private localPage(args: IndexPageArgs, parts: readonly number[], reply: (r: PageReply) => void): void {
     const limit = Math.max(1, Math.min(indexPageLimitMax, args.limit));
     const now = this.ctx.rt.clock.now();
     const items: WireItem[] = [];
     let low: IndexCursor | null = null;
-    for (const p of parts) {
+    const walk = (p: number) => {
       const idx = this.ctx.store.index(p, args.index);
-      if (!idx) continue;
+      if (!idx) return;
       let n = 0;
       let last: IndexCursor | null = null;
       let exhausted = true;
@@ -155,15 +174,17 @@ export class IndexQueries {
         return true;
       });
       if (!exhausted && last && (!low || after(last, low))) low = last;
-    }
-    items.sort((a, b) => cmpDesc([a[1], a[0]], [b[1], b[0]]));
-    const kept = low ? items.filter((i) => !after(low!, [i[1], i[0]])) : items;
-    if (kept.length > limit) {
-      kept.length = limit;
-      const l = kept[limit - 1]!;
-      low = [l[1], l[0]];
-    }
-    return { items: kept, low };
+    };
+    this.eachPartition(parts, walk, () => {
+      items.sort((a, b) => cmpDesc([a[1], a[0]], [b[1], b[0]]));
+      const kept = low ? items.filter((i) => !after(low!, [i[1], i[0]])) : items;
+      if (kept.length > limit) {
+        kept.length = limit;
+        const l = kept[limit - 1]!;
+        low = [l[1], l[0]];
+      }
+      reply({ items: kept, low });
+    });
   }
 
   private localCount(args: IndexQueryArgs, p: number): [count: number, digest: number] {
@@ -303,7 +324,7 @@ export class IndexQueries {
       'ix-keys',
       { ...args, p },
       {
-        timeoutMs: this.ctx.config.requestTimeoutMs,
+        timeoutMs: this.ctx.config.indexQueryTimeoutMs,
         allAnswered: (g) => {
           if (g.accepted.size < nodes.length) return done(fallback);
           const seen = new Map<string, { hashes: Set<number>; match: 0 | 1; by: number }>();
@@ -435,7 +456,7 @@ export class IndexQueries {
       if (byNode.size === 0) return;
       waves++;
       scatter(this.ctx.rpc, [...byNode.keys()], method, undefined, {
-        timeoutMs: this.ctx.config.requestTimeoutMs,
+        timeoutMs: this.ctx.config.indexQueryTimeoutMs,
         bodyFor: (node) => bodyFor(byNode.get(node)!),
         onAnswer: (a) => {
           const ps = byNode.get(a.node)!;
