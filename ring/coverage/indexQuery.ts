@@ -126,11 +126,19 @@ export class IndexQueries {
 
   /** The live value of a stored key when it matches the query's filter. */
   private liveMatch(args: IndexQueryArgs, key: string, entry: Entry | undefined, now: number) {
-    const r = readResult(this.ctx.store.typeOf(key), entry ?? null, now);
-    if (!r.found || r.value === undefined) return { ok: false as const };
+    const type = this.ctx.store.typeOf(key);
+    let value: unknown;
+    const only = entry?.kind === 'register' && entry.v.siblings.length === 1 ? entry.v.siblings[0]! : undefined;
+    if (only && !only.deleted && !type.expiresAt)
+      value = only.value; // what readResult gives, without its arrays
+    else {
+      const r = readResult(type, entry ?? null, now);
+      if (!r.found || r.value === undefined) return { ok: false as const };
+      value = r.value;
+    }
     const f = args.filter && this.filters.get(args.filter.name);
-    if (f && !f.match(r.value, args.filter!.arg)) return { ok: false as const };
-    return { ok: true as const, value: r.value };
+    if (f && !f.match(value, args.filter!.arg)) return { ok: false as const };
+    return { ok: true as const, value };
   }
 
   /**

@@ -52,12 +52,17 @@ export const linkType: RegisterType<LinkDoc> = {
   index: (v) => (v.deletedAt === null ? [{ name: ownerIndexName, term: v.owner, sort: v.createdAt }] : []),
 };
 
+/** Whether `s` contains lower-case `q`, case-insensitively; lower-cases `s` only when it has capitals. */
+function contains(s: string, q: string): boolean {
+  return s.includes(q) || (/[A-Z]/.test(s) && s.toLowerCase().includes(q));
+}
+
 /** Index filter: links whose slug or target contains the (lower-case) argument, case-insensitively. */
 export const linkTextFilter: IndexFilter = {
   name: 'link-text',
   match: (value, arg) => {
     const doc = value as LinkDoc;
     const q = arg as string;
-    return doc.slug.toLowerCase().includes(q) || doc.url.toLowerCase().includes(q);
+    return contains(doc.slug, q) || contains(doc.url, q);
   },
 };

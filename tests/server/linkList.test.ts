@@ -3,6 +3,7 @@
 // The cursor is opaque to clients but must round-trip exactly and refuse anything else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeLinkCursor, encodeLinkCursor } from '../../server/http/routes/links';
+import { linkTextFilter, linkType } from '../../server/links/linkDoc';
 import { startFront, type TestFront } from './httpApp';
 
 let front: TestFront;
@@ -53,5 +54,31 @@ describe('the link list cursor', () => {
     expect(decodeLinkCursor('x'.repeat(401))).toBeUndefined();
     expect(decodeLinkCursor(Buffer.from('[1.5,"abc"]').toString('base64url'))).toBeUndefined();
     expect(decodeLinkCursor(Buffer.from('[1,"ab"]').toString('base64url'))).toBeUndefined();
+  });
+});
+
+describe('the owner index entry and search filter of a link', () => {
+  const doc = {
+    slug: 'AbC-x9',
+    url: 'https://Example.com/Path%C3%A9?q=1',
+    owner: 'a:someone',
+    createdAt: 1_000,
+    updatedAt: 1_000,
+    expiresAt: null,
+    maxClicks: null,
+    redirectStatus: 302 as const,
+    password: null,
+    deletedAt: null,
+  };
+
+  it('lists a live link under its owner by createdAt, and a deleted one nowhere', () => {
+    expect(linkType.index!(doc)).toEqual([{ name: 'owner', term: 'a:someone', sort: 1_000 }]);
+    expect(linkType.index!({ ...doc, deletedAt: 2_000 })).toEqual([]);
+  });
+
+  it('matches a lower-case substring of the slug or the target, case-insensitively', () => {
+    for (const q of ['abc', 'c-x9', 'example.com/path', '%c3%a9', 'q=1', 'https://'])
+      expect(linkTextFilter.match(doc, q), q).toBe(true);
+    for (const q of ['abd', 'other', 'x9x']) expect(linkTextFilter.match(doc, q), q).toBe(false);
   });
 });
