@@ -66,6 +66,9 @@ export interface IndexCount {
   readonly missing: readonly number[];
 }
 
+/** Scanning a node does between two yields to its event loop (ms). */
+const indexScanSliceMs = 10;
+
 /** Items one node may send for one page; a page's `limit` is clamped to it. */
 export const indexPageLimitMax = 1_000;
 
@@ -142,15 +145,22 @@ export class IndexQueries {
   }
 
   /**
-   * Run `work` on each partition, yielding to the event loop between partitions so a scan of
-   * a large term does not hold up the node's other requests for its whole length.
+   * Run `work` on each partition, yielding to the event loop once a slice of scanning took
+   * indexScanSliceMs, so a scan of a large term does not hold up the node's other requests
+   * for its whole length, and a small one answers in one turn.
    */
   private eachPartition(parts: readonly number[], work: (p: number) => void, done: () => void): void {
     let i = 0;
     const step = () => {
-      if (i >= parts.length) return done();
-      work(parts[i++]!);
-      this.ctx.rt.timers.setTimeout(step, 0);
+      const start = this.ctx.rt.clock.now();
+      while (i < parts.length) {
+        work(parts[i++]!);
+        if (i < parts.length && this.ctx.rt.clock.now() - start >= indexScanSliceMs) {
+          this.ctx.rt.timers.setTimeout(step, 0);
+          return;
+        }
+      }
+      done();
     };
     step();
   }
