@@ -71,13 +71,9 @@ export const linkListQuery = z.object({
     .optional()
     .meta({ description: 'Links per page, 1-200 (default 50).' }),
   cursor: z.string().optional().meta({ description: "The previous page's nextCursor: the page after it." }),
-  q: z
-    .string()
-    .max(200)
-    .optional()
-    .meta({
-      description: 'Only links whose slug or target contains this, case-insensitively (at most 200 characters).',
-    }),
+  q: z.string().max(200).optional().meta({
+    description: 'Only links whose slug or target contains this, case-insensitively (at most 200 characters).',
+  }),
   sort: z
     .enum(['created'])
     .optional()
