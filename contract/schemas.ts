@@ -63,12 +63,22 @@ export const updateLinkBody = z
 
 /** GET /api/links: the query string (checked by the route, which answers 400 with its own codes). */
 export const linkListQuery = z.object({
-  q: z.string().optional().meta({ description: 'Only links whose slug or target contains this, case-insensitively.' }),
-  sort: z.enum(['created', 'total', 'slug']).optional(),
-  order: z
-    .enum(['asc', 'desc'])
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
     .optional()
-    .meta({ description: 'Ascending for slug, descending otherwise, unless given.' }),
+    .meta({ description: 'Links per page, 1-200 (default 50).' }),
+  cursor: z.string().optional().meta({ description: "The previous page's nextCursor: the page after it." }),
+  q: z.string().max(200).optional().meta({
+    description: 'Only links whose slug or target contains this, case-insensitively (at most 200 characters).',
+  }),
+  sort: z
+    .enum(['created'])
+    .optional()
+    .meta({ description: 'Newest first is the only order (sorting by views or slug cannot page through millions).' }),
+  order: z.enum(['desc']).optional(),
 });
 
 export const credentialsBody = z
@@ -122,7 +132,16 @@ export const linkViewSchema = z
     bots: z.number().int().meta({ description: 'Views by known bots and link previews.' }),
   })
   .meta({ id: 'Link' });
-export const linkListSchema = z.object({ links: z.array(linkViewSchema) }).meta({ id: 'LinkList' });
+export const linkListSchema = z
+  .object({
+    links: z.array(linkViewSchema).meta({ description: 'Newest first; a page may hold fewer than `limit`.' }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null when there is none.' }),
+    total: z.number().int().meta({ description: "The caller's links (matching q when given), counted exactly." }),
+  })
+  .meta({ id: 'LinkList' });
 
 const count = z.number().int();
 export const linkStatsViewSchema = z

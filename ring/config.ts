@@ -59,6 +59,12 @@ export interface RingConfig {
 
   // Coverage queries.
   coveragePartitionRetriesMax: number;
+  /**
+   * Deadline of one node's part of a secondary index query (ring/coverage/indexQuery.ts): a
+   * filtered one reads every value under the term, which for an owner with a million links
+   * takes longer than requestTimeoutMs on a loaded node.
+   */
+  indexQueryTimeoutMs: number;
 
   /** Largest value, encoded, a put may carry. */
   valueBytesMax: number;
@@ -102,6 +108,7 @@ export const defaultRingConfig: RingConfig = {
   casBackoffMs: 20,
 
   coveragePartitionRetriesMax: 3,
+  indexQueryTimeoutMs: 10_000,
 
   valueBytesMax: 64 * 1024,
 };

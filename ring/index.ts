@@ -32,6 +32,18 @@ export {
 } from './node/context';
 export type { ReadResult, WriteResult } from './coordinator/quorum';
 export type { CoverageQuery, CoverageResult } from './coverage/coverage';
+// Secondary indexes (riak 2i): a data type lists values under terms (DataType.index), each
+// partition keeps term -> keys ordered by sort, and RingNode.indexPage/indexCount query them.
+export {
+  indexPageLimitMax,
+  type IndexCount,
+  type IndexFilter,
+  type IndexItem,
+  type IndexPage,
+  type IndexPageArgs,
+  type IndexQueryArgs,
+} from './coverage/indexQuery';
+export type { IndexCursor } from './storage/secondaryIndex';
 export type { HandoffStatus } from './handoff/handoff';
 export type { Liveness } from './membership/swim';
 export type { Member, MemberStatus, PartitionClaim, RingState } from './membership/ringState';
@@ -88,6 +100,7 @@ export {
   typeOfKey,
   type CrdtType,
   type DataType,
+  type IndexEntry,
   type RegisterType,
 } from './storage/datatype';
 export { decodeEntry, encodeEntry, liveSiblingValues, type Entry, type WireEntry } from './storage/entry';

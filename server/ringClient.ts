@@ -1,6 +1,18 @@
 // Promise wrappers over the ring node's callback API, for server code. (The ring core is
 // callback-based so the simulator controls every step; the server lives in real time.)
-import type { AppRpc, CoverageResult, ReadResult, RingError, RingNode, VersionVector, WriteResult } from '../ring';
+import type {
+  AppRpc,
+  CoverageResult,
+  IndexCount,
+  IndexPage,
+  IndexPageArgs,
+  IndexQueryArgs,
+  ReadResult,
+  RingError,
+  RingNode,
+  VersionVector,
+  WriteResult,
+} from '../ring';
 import type { ServiceRuntime } from './runtime';
 
 export class RingCallError extends Error {
@@ -90,6 +102,14 @@ export class RingClient {
   }
   coverage<A>(name: string, args: unknown): Promise<CoverageResult<A>> {
     return call((cb) => this.node.coverageQuery(name, args, cb));
+  }
+  /** A page of a secondary index term, newest first, over 2 replicas per partition. */
+  indexPage(args: IndexPageArgs): Promise<IndexPage> {
+    return call((cb) => this.node.indexPage(args, cb));
+  }
+  /** The exact number of live keys under a secondary index term (matching the filter when given). */
+  indexCount(args: IndexQueryArgs): Promise<IndexCount> {
+    return call((cb) => this.node.indexCount(args, cb));
   }
 }
 

@@ -1,7 +1,7 @@
 'use client';
 
 import NextLink from 'next/link';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, errorMessage, type Link } from '../lib/api';
 import { plural } from '../lib/format';
 import { useLiveState } from '../lib/live';
@@ -14,38 +14,18 @@ import { LinksTable, LinksTableSkeleton } from './LinksTable';
 import { MessageCard } from './MessageCard';
 import styles from './MyLinks.module.css';
 
-export type LinkSort = 'newest' | 'views' | 'slug';
-
-const sorts: { value: LinkSort; label: string }[] = [
-  { value: 'newest', label: 'Newest' },
-  { value: 'views', label: 'Most views' },
-  { value: 'slug', label: 'Slug (A–Z)' },
-];
-
-const byCreatedDesc = (a: Link, b: Link) => b.createdAt.localeCompare(a.createdAt);
-const comparators: Record<LinkSort, (a: Link, b: Link) => number> = {
-  newest: byCreatedDesc,
-  views: (a, b) => b.total - a.total || byCreatedDesc(a, b),
-  slug: (a, b) => a.slug.localeCompare(b.slug, undefined, { sensitivity: 'base' }),
-};
-
-/** Filters (slug or URL contains the query, case-insensitive) and sorts without a round trip. */
-export function visibleLinks(links: readonly Link[], query: string, sort: LinkSort): Link[] {
-  const q = query.trim().toLowerCase();
-  const matching =
-    q === '' ? [...links] : links.filter((l) => l.slug.toLowerCase().includes(q) || l.url.toLowerCase().includes(q));
-  return matching.sort(comparators[sort]);
-}
+/** Waits this long after the last keystroke before asking the server to search (ms). */
+const searchDebounceMs = 250;
 
 export function MyLinks() {
-  const { links, loadError, load, replaceLink, dropLink, applyCounts } = useMyLinkList();
   const [query, setQuery] = useState('');
-  const [sort, setSort] = useState<LinkSort>('newest');
+  const search = useDebounced(query.trim(), searchDebounceMs);
+  const { list, loadError, loadingMore, load, loadMore, replaceLink, dropLink, applyCounts } = useMyLinkList(search);
   const [editing, setEditing] = useState<Link | null>(null);
   const [deleting, setDeleting] = useState<Link | null>(null);
   const [announcement, setAnnouncement] = useState('');
 
-  const shown = useMemo(() => (links === null ? [] : visibleLinks(links, query, sort)), [links, query, sort]);
+  const shown = useMemo(() => list?.links ?? [], [list]);
 
   // Views and bots of the visible rows follow the `stats` events of their links.
   const liveSlugs = useMemo(() => shown.slice(0, liveLinksMax).map((l) => l.slug), [shown]);
@@ -66,21 +46,33 @@ export function MyLinks() {
   return (
     <div className="page">
       <MyLinksHeader />
-      <LinksToolbar query={query} onQueryChange={setQuery} sort={sort} onSortChange={setSort} />
-      <LinksCountLine links={links} shownCount={shown.length} query={query} live={liveSlugs.length > 0} />
+      <LinksToolbar query={query} onQueryChange={setQuery} />
+      <LinksCountLine list={list} query={search} live={liveSlugs.length > 0} />
       <p className="visually-hidden" role="status" aria-live="polite">
         {announcement}
       </p>
 
       <LinksListBody
-        links={links}
-        shown={shown}
-        query={query}
+        list={list}
+        query={search}
         loadError={loadError}
         onRetry={() => void load()}
         onEdit={setEditing}
         onDelete={setDeleting}
       />
+      {list?.nextCursor != null && loadError === null && (
+        <div className={styles.more}>
+          <button
+            type="button"
+            className="btn btn-secondary"
+            disabled={loadingMore}
+            onClick={() => void loadMore()}
+            data-testid="links-load-more"
+          >
+            {loadingMore ? 'Loading…' : `Load more (${list.links.length} of ${list.total} shown)`}
+          </button>
+        </div>
+      )}
 
       <EditLinkDialog link={editing} onClose={() => setEditing(null)} onSaved={saved} />
       <DeleteLinkDialog link={deleting} onConfirm={remove} onClose={() => setDeleting(null)} />
@@ -88,45 +80,101 @@ export function MyLinks() {
   );
 }
 
-/** The links of this browser or account (GET /api/links), kept current by edits, deletes and live counts. */
-function useMyLinkList() {
-  const [links, setLinks] = useState<Link[] | null>(null);
+function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
+
+interface ListState {
+  links: Link[];
+  nextCursor: string | null;
+  /** The exact count of the owner's links (matching the search), from the server. */
+  total: number;
+}
+
+/**
+ * The links of this browser or account (GET /api/links), a page at a time, newest first,
+ * searched on the server (`q`), kept current by edits, deletes and live counts.
+ */
+function useMyLinkList(search: string) {
+  const [list, setList] = useState<ListState | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  /** Answers to an older search are dropped. */
+  const generation = useRef(0);
 
   const load = useCallback(async () => {
+    const mine = ++generation.current;
     setLoadError(null);
     try {
-      setLinks((await api.listLinks()).links);
+      const page = await api.listLinks(search ? { q: search } : {});
+      if (mine === generation.current) setList({ links: page.links, nextCursor: page.nextCursor, total: page.total });
     } catch (error) {
-      setLoadError(errorMessage(error));
+      if (mine === generation.current) setLoadError(errorMessage(error));
     }
-  }, []);
+  }, [search]);
 
   useEffect(() => {
     void load();
   }, [load]);
 
+  const loadMore = useCallback(async () => {
+    const cursor = list?.nextCursor;
+    if (!cursor) return;
+    const mine = generation.current;
+    setLoadingMore(true);
+    try {
+      const page = await api.listLinks({ cursor, ...(search ? { q: search } : {}) });
+      if (mine !== generation.current) return;
+      setList((current) => {
+        if (!current) return current;
+        const have = new Set(current.links.map((l) => l.slug));
+        return {
+          links: [...current.links, ...page.links.filter((l) => !have.has(l.slug))],
+          nextCursor: page.nextCursor,
+          total: page.total,
+        };
+      });
+    } catch (error) {
+      if (mine === generation.current) setLoadError(errorMessage(error));
+    } finally {
+      setLoadingMore(false);
+    }
+  }, [list, search]);
+
   const applyCounts = useCallback((counts: ReadonlyMap<string, LiveCounts>) => {
-    setLinks(
-      (current) =>
-        current?.map((l) => {
-          const c = counts.get(l.slug);
-          return c !== undefined && (c.total !== l.total || c.bots !== l.bots)
-            ? { ...l, total: c.total, bots: c.bots }
-            : l;
-        }) ?? null,
-    );
+    setList((current) => {
+      if (!current) return current;
+      let changed = false;
+      const links = current.links.map((l) => {
+        const c = counts.get(l.slug);
+        if (c === undefined || (c.total === l.total && c.bots === l.bots)) return l;
+        changed = true;
+        return { ...l, total: c.total, bots: c.bots };
+      });
+      return changed ? { ...current, links } : current;
+    });
   }, []);
 
   function replaceLink(link: Link) {
-    setLinks((current) => current?.map((l) => (l.slug === link.slug ? link : l)) ?? null);
+    setList((current) =>
+      current ? { ...current, links: current.links.map((l) => (l.slug === link.slug ? link : l)) } : current,
+    );
   }
 
   function dropLink(slug: string) {
-    setLinks((current) => current?.filter((l) => l.slug !== slug) ?? null);
+    setList((current) =>
+      current && current.links.some((l) => l.slug === slug)
+        ? { ...current, links: current.links.filter((l) => l.slug !== slug), total: Math.max(0, current.total - 1) }
+        : current,
+    );
   }
 
-  return { links, loadError, load, replaceLink, dropLink, applyCounts };
+  return { list, loadError, loadingMore, load, loadMore, replaceLink, dropLink, applyCounts };
 }
 
 function MyLinksHeader() {
@@ -143,17 +191,7 @@ function MyLinksHeader() {
   );
 }
 
-function LinksToolbar({
-  query,
-  onQueryChange,
-  sort,
-  onSortChange,
-}: {
-  query: string;
-  onQueryChange: (query: string) => void;
-  sort: LinkSort;
-  onSortChange: (sort: LinkSort) => void;
-}) {
+function LinksToolbar({ query, onQueryChange }: { query: string; onQueryChange: (query: string) => void }) {
   return (
     <div className={`card ${styles.toolbar}`}>
       <div className="field">
@@ -165,59 +203,36 @@ function LinksToolbar({
           className="input"
           type="search"
           placeholder="Slug or URL"
+          maxLength={200}
           value={query}
           onChange={(e) => onQueryChange(e.target.value)}
           data-testid="search-input"
         />
       </div>
-      <div className={`field ${styles.sort}`}>
-        <label htmlFor="links-sort" className="label">
-          Sort by
-        </label>
-        <select
-          id="links-sort"
-          className="select"
-          value={sort}
-          onChange={(e) => onSortChange(e.target.value as LinkSort)}
-          data-testid="sort-select"
-        >
-          {sorts.map((s) => (
-            <option key={s.value} value={s.value}>
-              {s.label}
-            </option>
-          ))}
-        </select>
-      </div>
     </div>
   );
 }
 
-/** How many links there are (and match the search), and whether their view counts are live. */
-function LinksCountLine({
-  links,
-  shownCount,
-  query,
-  live,
-}: {
-  links: readonly Link[] | null;
-  shownCount: number;
-  query: string;
-  live: boolean;
-}) {
+/** How many links there are (or match the search, counted on the server), and whether their view counts are live. */
+function LinksCountLine({ list, query, live }: { list: ListState | null; query: string; live: boolean }) {
   const connection = useLiveState();
   return (
     <div className={styles.countLine}>
       <p className={styles.count} role="status" aria-live="polite" data-testid="links-count">
-        {links === null
+        {list === null
           ? '\u00a0'
-          : query.trim() === ''
-            ? plural(links.length, 'link')
-            : `${shownCount} of ${plural(links.length, 'link')} match`}
+          : query === ''
+            ? plural(list.total, 'link')
+            : `${plural(list.total, 'link')} match “${query}”`}
       </p>
       {live && (
         <LiveIndicator
           state={connection}
-          suffix={shownCount > liveLinksMax ? `view counts of the first ${liveLinksMax}` : 'view counts'}
+          suffix={
+            list !== null && list.links.length > liveLinksMax
+              ? `view counts of the first ${liveLinksMax}`
+              : 'view counts'
+          }
         />
       )}
     </div>
@@ -226,16 +241,14 @@ function LinksCountLine({
 
 /** The table, or what stands in for it: the load error, a skeleton, or why there is no row. */
 function LinksListBody({
-  links,
-  shown,
+  list,
   query,
   loadError,
   onRetry,
   onEdit,
   onDelete,
 }: {
-  links: readonly Link[] | null;
-  shown: readonly Link[];
+  list: ListState | null;
   query: string;
   loadError: string | null;
   onRetry: () => void;
@@ -252,8 +265,8 @@ function LinksListBody({
       </div>
     );
   }
-  if (links === null) return <LinksTableSkeleton />;
-  if (links.length === 0) {
+  if (list === null) return <LinksTableSkeleton />;
+  if (list.links.length === 0 && query === '') {
     return (
       <MessageCard
         title="No links yet"
@@ -268,14 +281,14 @@ function LinksListBody({
       </MessageCard>
     );
   }
-  if (shown.length === 0) {
+  if (list.links.length === 0) {
     return (
       <MessageCard title="No matching links" testId="links-no-match">
-        <p>Nothing matches “{query.trim()}”. Try part of the slug or of the long URL.</p>
+        <p>Nothing matches “{query}”. Try part of the slug or of the long URL.</p>
       </MessageCard>
     );
   }
-  return <LinksTable links={shown} onEdit={onEdit} onDelete={onDelete} />;
+  return <LinksTable links={list.links} onEdit={onEdit} onDelete={onDelete} />;
 }
 
 function DeleteLinkDialog({

@@ -18,6 +18,14 @@ import {
   type WriteResult,
 } from '../coordinator/quorum';
 import { Coverage, type CoverageQuery, type CoverageResult } from '../coverage/coverage';
+import {
+  IndexQueries,
+  type IndexCount,
+  type IndexFilter,
+  type IndexPage,
+  type IndexPageArgs,
+  type IndexQueryArgs,
+} from '../coverage/indexQuery';
 import { CounterShipper } from '../crdt/counterShipper';
 import { Emitter, type Events } from '../events';
 import { Handoff, type HandoffStatus } from '../handoff/handoff';
@@ -137,6 +145,7 @@ export class RingNode {
   private readonly reaper: TombstoneReaper;
   private readonly counters: CounterShipper;
   private readonly coverage: Coverage;
+  private readonly indexQueries: IndexQueries;
   private prefs: PreferenceLists;
   private ringPrint = '';
   private isRunning = false;
@@ -221,6 +230,7 @@ export class RingNode {
     this.reaper = new TombstoneReaper(this.ctx);
     this.counters = new CounterShipper(this.ctx);
     this.coverage = new Coverage(this.ctx);
+    this.indexQueries = new IndexQueries(this.ctx);
     this.rt.transport.onMessage((from, m) => this.receive(from, m));
   }
 
@@ -424,6 +434,23 @@ export class RingNode {
   coverageQuery<A>(name: string, args: unknown, done: Callback<CoverageResult<A>>): void {
     if (!this.guard(done)) return;
     this.coverage.run(name, args, done);
+  }
+
+  /** A predicate index queries may narrow a term by; register it on every node. */
+  registerIndexFilter(filter: IndexFilter): void {
+    this.indexQueries.registerFilter(filter);
+  }
+
+  /** A page of the keys a secondary index lists under one term, highest sort first (ring/coverage/indexQuery.ts). */
+  indexPage(args: IndexPageArgs, done: Callback<IndexPage>): void {
+    if (!this.guard(done)) return;
+    this.indexQueries.page(args, done);
+  }
+
+  /** How many live keys a secondary index lists under one term (matching the filter when given), exactly. */
+  indexCount(args: IndexQueryArgs, done: Callback<IndexCount>): void {
+    if (!this.guard(done)) return;
+    this.indexQueries.count(args, done);
   }
 
   // ---- introspection ----

@@ -40,6 +40,7 @@ export function simRingConfig(overrides: Partial<RingConfig> = {}): RingConfig {
     suspectTimeoutMs: 500,
     claimIntervalMs: 100,
     requestTimeoutMs: 300,
+    indexQueryTimeoutMs: 1_000,
     handoffIntervalMs: 100,
     handoffChunkTimeoutMs: 1_000,
     antiEntropyIntervalMs: 100,

@@ -11,6 +11,8 @@ export interface RegisterType<T = unknown> {
   readonly kind: 'register';
   /** Deterministic choice among live (non-deleted) sibling values, ordered newest first. */
   resolve?(values: readonly T[]): T;
+  /** Secondary index entries of the resolved live value (riak 2i); tombstones have none. See ../index/. */
+  index?(value: T): readonly IndexEntry[];
   encode(value: T): unknown;
   decode(wire: unknown): T;
   /** Absolute expiry in ms on the clock, or undefined for never. */
@@ -28,6 +30,17 @@ export interface CrdtType<T = unknown> {
   encode(value: T): unknown;
   decode(wire: unknown): T;
   expiresAt?(value: T): number | undefined;
+  index?(value: T): readonly IndexEntry[];
+}
+
+/**
+ * One secondary index entry of a value: the key is listed under `term` of index `name`,
+ * ordered by `sort` (then key). Names and terms are short strings (an owner id, say).
+ */
+export interface IndexEntry {
+  readonly name: string;
+  readonly term: string;
+  readonly sort: number;
 }
 
 export type DataType<T = unknown> = RegisterType<T> | CrdtType<T>;

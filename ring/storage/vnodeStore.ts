@@ -13,6 +13,7 @@ import { hash32 } from '../hash';
 import type { DataType, DataTypeRegistry } from './datatype';
 import { typeOfKey } from './datatype';
 import { entryFingerprint, isTombstone, mergeEntries, type Entry } from './entry';
+import { reindex, type SortedIndex } from './secondaryIndex';
 import type { Versioned } from './versions';
 
 export interface StoredEntry {
@@ -152,6 +153,8 @@ export interface StoreMutation {
 export class PartitionData {
   readonly entries = new Map<string, StoredEntry>();
   readonly buckets: Uint32Array;
+  /** Secondary indexes by name (./secondaryIndex.ts), kept in step with `entries` by the store. */
+  readonly indexes = new Map<string, SortedIndex>();
 
   constructor(bucketCount: number) {
     this.buckets = new Uint32Array(bucketCount);
@@ -200,6 +203,11 @@ export class VnodeStore {
     return this.partitions.get(p)?.entries.get(key);
   }
 
+  /** The partition's secondary index `name`, when any key of it is listed there. */
+  index(p: number, name: string): SortedIndex | undefined {
+    return this.partitions.get(p)?.indexes.get(name);
+  }
+
   typeOf(key: string): DataType {
     return this.types.get(typeOfKey(key));
   }
@@ -215,7 +223,8 @@ export class VnodeStore {
     const data = this.partitionFor(p);
     const current = data.entries.get(key);
     const type = this.typeOf(key);
-    const merged = current ? mergeEntries(type, current.entry, incoming) : incoming;
+    const currentEntry = current?.entry;
+    const merged = currentEntry ? mergeEntries(type, currentEntry, incoming) : incoming;
     const hash = hash32(`${key}#${entryFingerprint(type, merged)}`);
     if (current && current.hash === hash) return { stored: current, changed: false };
     const seq = ++this.seq;
@@ -223,7 +232,7 @@ export class VnodeStore {
     const stored: StoredEntry =
       (merged.kind === 'register' ? CompactRegister.of(this.actors, merged.v, seq, hash, keySince) : undefined) ??
       new GeneralEntry(merged, seq, hash, keySince, isTombstone(merged) ? (current?.tombstoneSince ?? now) : undefined);
-    this.install(data, p, key, current, stored);
+    this.install(data, p, key, current, stored, type, currentEntry, merged);
     return { stored, changed: true };
   }
 
@@ -259,6 +268,7 @@ export class VnodeStore {
     if (!data || !current || current.seq !== seq) return false;
     data.entries.delete(key);
     data.buckets[data.bucketOf(key)]! ^= current.hash;
+    reindex(data.indexes, this.typeOf(key), key, current.entry, undefined, 0);
     if (data.entries.size === 0) this.partitions.delete(p);
     this.observer?.({ partition: p, key, entry: undefined });
     return true;
@@ -287,11 +297,16 @@ export class VnodeStore {
     key: string,
     old: StoredEntry | undefined,
     stored: StoredEntry,
+    type: DataType,
+    /** The old and new entries as already built by merge (a compact entry rebuilds its form on each read). */
+    oldEntry: Entry | undefined,
+    entry: Entry,
   ): void {
     const bucket = data.bucketOf(key);
     if (old) data.buckets[bucket]! ^= old.hash;
     data.buckets[bucket]! ^= stored.hash;
     data.entries.set(key, stored);
-    this.observer?.({ partition: p, key, entry: stored.entry, since: stored.since });
+    reindex(data.indexes, type, key, oldEntry, entry, stored.hash);
+    this.observer?.({ partition: p, key, entry, since: stored.since });
   }
 }

@@ -10,6 +10,9 @@ export function registerShortenerTypes(types: DataTypeRegistry): void {
   types.register(linkType);
   types.register(sessionType);
   types.register(apiKeyType);
+  // Owner lists are the ring's secondary index of link documents now (linkType.index); owns/
+  // (2P-sets of an owner's slugs) is no longer written, and stays registered only so that data
+  // directories and peers from before that still decode their owns/ keys (restore needs the type).
   types.register(twoPhaseSetType('owns'));
   types.register(twoPhaseSetType('keys'));
   types.register(gcounterType('views'));

@@ -3,7 +3,8 @@
 // ring never special-cases them; they are registered in ./index.ts).
 //
 //   link/<slug>        register  the link document (target, owner, options)    links/linkDoc.ts
-//   owns/<owner>/<s>   2P-set    slugs an owner (account or anonymous session) has, shard s (links/ownerIndex.ts)
+//   owns/<owner>/<s>   2P-set    no longer written (an owner's links are the link type's secondary index);
+//                                registered only so that older data directories still decode
 //   session/<idHash>   register  a browser session; the ring expires it        auth/docs.ts
 //   apikey/<keyHash>   register  an API key (only its hash is ever stored)     auth/docs.ts
 //   keys/<accountId>   2P-set    "id:hash" of an account's API keys
@@ -18,7 +19,6 @@
 //   cas/<id>           the admin API's compare-and-set registers
 
 export const linkKey = (slug: string) => `link/${slug}`;
-export const ownsKey = (owner: string) => `owns/${owner}`;
 export const viewsKey = (slug: string) => `views/${slug}`;
 export const botsKey = (slug: string) => `bots/${slug}`;
 export const statsKey = (slug: string) => `stats/${slug}`;

@@ -1,5 +1,5 @@
 // The link document (key link/<slug>) and how concurrent edits of it resolve.
-import type { RegisterType } from '../../ring';
+import type { IndexFilter, RegisterType } from '../../ring';
 import type { RedirectStatus } from '../../contract/types';
 import type { PasswordHash } from '../auth/passwords';
 
@@ -39,12 +39,32 @@ export function resolveLink(values: readonly LinkDoc[]): LinkDoc {
   return best;
 }
 
+/** The ring's secondary index of links by owner, newest (highest createdAt) first: "my links". */
+export const ownerIndexName = 'owner';
+
 export const linkType: RegisterType<LinkDoc> = {
   name: 'link',
   kind: 'register',
   resolve: resolveLink,
   encode: (v) => v,
   decode: (w) => ownedLinkDoc(w as LinkDoc),
+  // A deleted link leaves its owner's list; the document stays (410, slug never reissued).
+  index: (v) => (v.deletedAt === null ? [{ name: ownerIndexName, term: v.owner, sort: v.createdAt }] : []),
+};
+
+/** Whether `s` contains lower-case `q`, case-insensitively; lower-cases `s` only when it has capitals. */
+function contains(s: string, q: string): boolean {
+  return s.includes(q) || (/[A-Z]/.test(s) && s.toLowerCase().includes(q));
+}
+
+/** Index filter: links whose slug or target contains the (lower-case) argument, case-insensitively. */
+export const linkTextFilter: IndexFilter = {
+  name: 'link-text',
+  match: (value, arg) => {
+    const doc = value as LinkDoc;
+    const q = arg as string;
+    return contains(doc.slug, q) || contains(doc.url, q);
+  },
 };
 
 const linkDocFields: readonly string[] = [

@@ -1,18 +1,25 @@
 // Links as the API sees them: create, read, edit, delete, list, stats, and moving an
 // anonymous session's links to an account. Uniqueness of slugs comes from the ring's CAS;
 // everything else is available under partition (quorum writes over a sloppy quorum).
-import { gcounterValue, type GCounter, type Random, type RingNode, type TimerHandle, type Timers } from '../../ring';
+import {
+  gcounterValue,
+  type GCounter,
+  type IndexCursor,
+  type Random,
+  type RingNode,
+  type TimerHandle,
+  type Timers,
+} from '../../ring';
 import { hashPassword } from '../auth/passwords';
-import { conflict, gone, invalidInput, limitReached, notFound, unavailable, type DomainError } from '../domain/errors';
+import { conflict, gone, invalidInput, notFound, unavailable, type DomainError } from '../domain/errors';
 import { contextOf, liveValue, RingCallError, type RingClient } from '../ringClient';
 import { randomBytesOf } from '../runtime';
 import type { ClickBudget } from './clickBudget';
 import type { LinkDirectory } from './linkDirectory';
 import { randomSlug, validateSlug, validateTarget } from './rules';
 import { emptyStats, mergeStats, summarizeStats, type LinkStats } from './stats';
-import { OwnerIndex, ownerLinksMax } from './ownerIndex';
 import { botsKey, linkKey, slugClaimKey, statsKey, viewsKey } from '../datatypes/keys';
-import type { LinkDoc, RedirectStatus } from './linkDoc';
+import { linkTextFilter, ownerIndexName, type LinkDoc, type RedirectStatus } from './linkDoc';
 import type { ViewRecorder } from './viewRecorder';
 import type { LinkStatsView, LinkStatus, LinkView } from '../../contract/types';
 
@@ -28,6 +35,17 @@ const randomSlugClaimsMax = 4;
 const slugClaimDeadlineMs = 4_000;
 /** Parallel reads when listing an owner's links. */
 const listConcurrencyMax = 32;
+/** Links moved per page when an anonymous session's links become an account's. */
+const migratePageLinks = 200;
+
+/** One page of an owner's links, newest first (LinkService.list). */
+export interface LinkPage {
+  readonly docs: LinkDoc[];
+  /** Where the next page starts (strictly after this link), or null at the end. */
+  readonly next: IndexCursor | null;
+  /** The owner's links (matching `q` when given), counted exactly. */
+  readonly total: number;
+}
 
 export interface LinkInput {
   url: string;
@@ -103,11 +121,7 @@ export function linkStatus(doc: LinkDoc, served: number, now: number): LinkStatu
 }
 
 export class LinkService {
-  private readonly index: OwnerIndex;
-
-  constructor(private readonly d: LinkServiceDeps) {
-    this.index = new OwnerIndex(d.ring);
-  }
+  constructor(private readonly d: LinkServiceDeps) {}
 
   checkTarget(url: string): string {
     const r = validateTarget(url, { selfHosts: this.d.selfHosts(), allowPrivate: this.d.allowPrivateTargets });
@@ -142,11 +156,6 @@ export class LinkService {
     const url = checked.url!;
     const expiresAt = checked.expiresAt ?? null;
     const slug = input.slug !== undefined ? await this.claimCustom(owner, input.slug) : await this.claimRandom(owner);
-    if (await this.index.isFull(owner, slug))
-      throw limitReached(
-        'too_many_links',
-        `You have about ${ownerLinksMax} links, the most one owner may hold. Delete some first.`,
-      );
     const now = this.d.now();
     const doc: LinkDoc = {
       slug,
@@ -161,7 +170,8 @@ export class LinkService {
       deletedAt: null,
     };
     if (doc.maxClicks !== null) await this.d.budget.setMax(slug, doc.maxClicks);
-    await Promise.all([this.d.ring.put(linkKey(slug), doc), this.index.add(owner, [slug])]);
+    // The owner's list is the ring's index of link documents: this write alone lists it.
+    await this.d.ring.put(linkKey(slug), doc);
     this.d.directory.published(slug, doc);
     if (input.slug !== undefined) await this.markCreated(owner, slug);
     return doc;
@@ -285,16 +295,22 @@ export class LinkService {
     if (doc.deletedAt !== null) return;
     const next: LinkDoc = { ...doc, deletedAt: this.d.now(), updatedAt: Math.max(this.d.now(), doc.updatedAt + 1) };
     await this.d.ring.put(linkKey(slug), next, context);
-    await this.index.remove(owner, [slug]);
     this.d.directory.published(slug, next);
   }
 
-  async list(owner: string): Promise<LinkDoc[]> {
-    const slugs = await this.index.members(owner);
-    const docs = await mapBounded(slugs, listConcurrencyMax, async (slug) =>
-      liveValue<LinkDoc>(await this.d.ring.get(linkKey(slug))),
-    );
-    return docs.filter((d): d is LinkDoc => !!d && d.owner === owner && d.deletedAt === null);
+  /**
+   * One page of the owner's links, newest first, strictly after `after`, from the ring's
+   * owner index (2 replicas per partition reconciled), with the exact total; `q` (lower-case)
+   * keeps links whose slug or target contains it.
+   */
+  async list(owner: string, o: { limit: number; after?: IndexCursor; q?: string }): Promise<LinkPage> {
+    const filter = o.q ? { filter: { name: linkTextFilter.name, arg: o.q } } : {};
+    const args = { index: ownerIndexName, term: owner, ...filter };
+    const [page, count] = await Promise.all([
+      this.d.ring.indexPage({ ...args, limit: o.limit, ...(o.after ? { after: o.after } : {}) }),
+      this.d.ring.indexCount(args),
+    ]);
+    return { docs: page.items.map((i) => i.value as LinkDoc), next: page.next, total: count.count };
   }
 
   async totals(slug: string): Promise<{ total: number; bots: number }> {
@@ -334,7 +350,26 @@ export class LinkService {
 
   /** Sign-in: the anonymous session's links become the account's. Returns how many moved. */
   async migrate(from: string, to: string): Promise<number> {
-    const slugs = await this.index.members(from);
+    let movedTotal = 0;
+    let after: IndexCursor | undefined;
+    for (;;) {
+      const page = await this.d.ring.indexPage({
+        index: ownerIndexName,
+        term: from,
+        limit: migratePageLinks,
+        ...(after ? { after } : {}),
+      });
+      movedTotal += await this.move(
+        page.items.map((i) => (i.value as LinkDoc).slug),
+        from,
+        to,
+      );
+      if (!page.next) return movedTotal;
+      after = page.next;
+    }
+  }
+
+  private async move(slugs: readonly string[], from: string, to: string): Promise<number> {
     const moved = await mapBounded(slugs, listConcurrencyMax, async (slug) => {
       const r = await this.d.ring.get(linkKey(slug));
       const doc = liveValue<LinkDoc>(r);
@@ -344,11 +379,7 @@ export class LinkService {
       this.d.directory.published(slug, next);
       return slug;
     });
-    const done = moved.filter((s): s is string => s !== null);
-    if (done.length === 0) return 0;
-    await this.index.add(to, done);
-    await this.index.remove(from, done);
-    return done.length;
+    return moved.filter((s) => s !== null).length;
   }
 }
 

@@ -5,6 +5,7 @@ import type { RingClient } from '../ringClient';
 import type { ServiceRuntime } from '../runtime';
 import { ClickBudget, type ClickBudgetLimits } from './clickBudget';
 import { LinkDirectory, type LinkDirectoryLimits } from './linkDirectory';
+import { linkTextFilter } from './linkDoc';
 import { LinkService } from './linkService';
 import { ViewRecorder, type ViewRecorderLimits } from './viewRecorder';
 
@@ -26,6 +27,7 @@ export function createLinkServices(o: LinkServicesOptions) {
   const { clock, timers, random } = runtime;
   const now = () => clock.now();
   const life = `${node.bootId}:${random.hex(4)}`;
+  node.registerIndexFilter(linkTextFilter);
   const directory = new LinkDirectory(node, ring, now, limits.directory);
   const recorder = new ViewRecorder(node, life, timers, now, limits.recorder);
   const members = () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length;

@@ -289,6 +289,80 @@ describe('sessions, accounts and API keys', () => {
   });
 });
 
+describe('my links: pages by cursor', () => {
+  it('GET /api/links pages newest first by cursor from every node, with the exact total, q searching on the server, and 400s for a bad limit, cursor or sort', async () => {
+    const owner = new ApiClient(nodes[0]!);
+    const made: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await owner.via(nodes[i % 4]!).post('/api/links', {
+        url: `https://example.com/${i % 3 === 0 ? 'needle' : 'hay'}/${i}`,
+      });
+      expect(r.status).toBe(201);
+      made.push(r.body.slug);
+    }
+    const newestFirst = [...made].reverse();
+    for (const n of nodes) {
+      const c = owner.via(n);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let page = 0; page < 10; page++) {
+        const r: { status: number; body: { total: number; links: { slug: string }[]; nextCursor: string | null } } =
+          await c.get(`/api/links?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        expect(r.status).toBe(200);
+        expect(r.body.total, `total via ${n.name}`).toBe(7);
+        expect(r.body.links.length).toBeLessThanOrEqual(3);
+        seen.push(...r.body.links.map((l: { slug: string }) => l.slug));
+        cursor = r.body.nextCursor;
+        if (cursor === null) break;
+      }
+      expect(seen, `pages via ${n.name}`).toEqual(newestFirst);
+      // The default page holds all 7 (50 per page), and says there is no next page.
+      const all = await c.get('/api/links');
+      expect({ slugs: all.body.links.map((l: { slug: string }) => l.slug), next: all.body.nextCursor }).toEqual({
+        slugs: newestFirst,
+        next: null,
+      });
+    }
+
+    // q: slug or target, case-insensitively, with its own exact total.
+    const needles = newestFirst.filter((_, i) => (6 - i) % 3 === 0);
+    const found = await owner.via(nodes[2]!).get('/api/links?q=NEEDLE&limit=2');
+    expect(found.body.total).toBe(needles.length);
+    expect(found.body.links.map((l: { slug: string }) => l.slug)).toEqual(needles.slice(0, 2));
+    const rest = await owner.via(nodes[1]!).get(`/api/links?q=needle&limit=2&cursor=${found.body.nextCursor}`);
+    expect(rest.body.links.map((l: { slug: string }) => l.slug)).toEqual(needles.slice(2));
+    const bySlug = await owner.get(`/api/links?q=${made[4]!.toUpperCase()}`);
+    expect(bySlug.body.links.map((l: { slug: string }) => l.slug)).toContain(made[4]);
+
+    // A deleted link leaves the list and the total, on every node.
+    expect((await owner.call('DELETE', `/api/links/${made[6]}`)).status).toBe(204);
+    for (const n of nodes) {
+      const r = await owner.via(n).get('/api/links?limit=50');
+      expect({ total: r.body.total, slugs: r.body.links.map((l: { slug: string }) => l.slug) }).toEqual({
+        total: 6,
+        slugs: newestFirst.slice(1),
+      });
+    }
+
+    // Bad input: 400 with a code naming what is wrong.
+    for (const [query, code] of [
+      ['limit=0', 'invalid_limit'],
+      ['limit=201', 'invalid_limit'],
+      ['limit=2.5', 'invalid_limit'],
+      ['limit=ten', 'invalid_limit'],
+      ['cursor=nope', 'invalid_cursor'],
+      [`cursor=${Buffer.from('[1,"a b"]').toString('base64url')}`, 'invalid_cursor'],
+      ['sort=total', 'invalid_sort'],
+      ['sort=slug', 'invalid_sort'],
+      ['order=asc', 'invalid_order'],
+      [`q=${'x'.repeat(201)}`, 'invalid_q'],
+    ] as const) {
+      const r = await owner.get(`/api/links?${query}`);
+      expect({ query, status: r.status, code: r.body?.code }).toEqual({ query, status: 400, code });
+    }
+  });
+});
+
 describe('passwords and expiry', () => {
   it('a password-protected link shows a form, never the target, and limits guesses', async () => {
     const owner = new ApiClient(nodes[0]!);

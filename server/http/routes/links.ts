@@ -10,6 +10,9 @@ import {
   updateLinkBody,
 } from '../../../contract/schemas';
 import type { LinkList, LinkStatsView, LinkView } from '../../../contract/types';
+import type { IndexCursor } from '../../../ring';
+import { linkKey } from '../../datatypes/keys';
+import { validateSlug } from '../../links/rules';
 import { baseUrl, callerOf, requireCaller, type Api } from '../callers';
 import { inputError, json } from '../respond';
 import { routesFor } from '../router';
@@ -19,7 +22,30 @@ const route = routesFor<Api>();
 const tag = 'Links';
 const notYours = { description: "No such link among the caller's." };
 const link = { description: 'The link.', schema: linkViewSchema };
-const sorts = ['created', 'total', 'slug'];
+/** Links per page of GET /api/links unless `limit` says otherwise, and the most `limit` may ask for. */
+export const linkPageDefault = 50;
+export const linkPageMax = 200;
+/** The longest `q` accepted (characters). */
+const listQueryMaxChars = 200;
+
+/** The opaque cursor of GET /api/links: where the previous page ended (createdAt, slug), base64url JSON. */
+export function encodeLinkCursor(at: IndexCursor): string {
+  return Buffer.from(JSON.stringify([at[0], at[1].slice(linkKey('').length)])).toString('base64url');
+}
+
+export function decodeLinkCursor(cursor: string): IndexCursor | undefined {
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) return undefined;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(v) || v.length !== 2) return undefined;
+    const [sort, slug] = v as unknown[];
+    if (typeof sort !== 'number' || !Number.isSafeInteger(sort) || sort < 0) return undefined;
+    if (typeof slug !== 'string' || !validateSlug(slug, new Set()).ok) return undefined;
+    return [sort, linkKey(slug)];
+  } catch {
+    return undefined;
+  }
+}
 
 export const linkRoutes = [
   route({
@@ -27,33 +53,51 @@ export const linkRoutes = [
     path: '/api/links',
     auth: 'caller',
     doc: {
-      summary: "The caller's links",
+      summary: "The caller's links, newest first, a page at a time",
       tag,
       query: linkListQuery,
-      responses: { 200: { description: 'Newest first unless sorted.', schema: linkListSchema } },
+      responses: {
+        200: { description: "One page, the next page's cursor and the exact total.", schema: linkListSchema },
+        400: { description: 'A limit outside 1-200, a malformed cursor, a q too long, or a sort other than created.' },
+      },
     },
     async handler({ req, res, url }, api) {
+      const p = url.searchParams;
+      const limitText = p.get('limit');
+      const limit = limitText === null ? linkPageDefault : Number(limitText);
+      if (!/^\d{1,3}$/.test(limitText ?? '50') || !Number.isInteger(limit) || limit < 1 || limit > linkPageMax)
+        throw inputError(400, 'limit', 'invalid_limit', `limit must be a whole number from 1 to ${linkPageMax}.`);
+      const cursorText = p.get('cursor');
+      const after = cursorText === null || cursorText === '' ? undefined : decodeLinkCursor(cursorText);
+      if (cursorText && !after)
+        throw inputError(
+          400,
+          'cursor',
+          'invalid_cursor',
+          'cursor is not one this API returned: pass nextCursor from the previous page unchanged, or leave it out.',
+        );
+      const q = (p.get('q') ?? '').toLowerCase();
+      if (q.length > listQueryMaxChars)
+        throw inputError(400, 'q', 'invalid_q', `q must be at most ${listQueryMaxChars} characters.`);
+      const sort = p.get('sort') ?? 'created';
+      if (sort !== 'created')
+        throw inputError(
+          400,
+          'sort',
+          'invalid_sort',
+          'Links are listed newest first only (sort=created): sorting by views or slug cannot page through millions of links.',
+        );
+      if ((p.get('order') ?? 'desc') !== 'desc')
+        throw inputError(400, 'order', 'invalid_order', 'Links are listed newest first only (order=desc).');
       const c = await callerOf(api, req, res, { write: false });
-      if (!c) return json(res, 200, { links: [] } satisfies LinkList);
-      const q = (url.searchParams.get('q') ?? '').toLowerCase();
-      const sort = url.searchParams.get('sort') ?? 'created';
-      const order = url.searchParams.get('order') ?? (sort === 'slug' ? 'asc' : 'desc');
-      if (!sorts.includes(sort)) throw inputError(400, 'sort', 'invalid_sort', 'sort must be created, total or slug.');
-      if (!['asc', 'desc'].includes(order))
-        throw inputError(400, 'order', 'invalid_order', 'order must be asc or desc.');
-      const docs = (await api.links.list(c.owner)).filter(
-        (d) => !q || d.slug.toLowerCase().includes(q) || d.url.toLowerCase().includes(q),
-      );
-      const views = await api.links.views(docs, baseUrl(api, req));
-      const key = (v: LinkView): number | string =>
-        sort === 'total' ? v.total : sort === 'slug' ? v.slug.toLowerCase() : v.createdAt;
-      views.sort((a, b) => {
-        const x = key(a);
-        const y = key(b);
-        const cmp = x < y ? -1 : x > y ? 1 : 0;
-        return order === 'asc' ? cmp : -cmp;
-      });
-      json(res, 200, { links: views } satisfies LinkList);
+      if (!c) return json(res, 200, { links: [], nextCursor: null, total: 0 } satisfies LinkList);
+      const page = await api.links.list(c.owner, { limit, ...(after ? { after } : {}), ...(q ? { q } : {}) });
+      const links = await api.links.views(page.docs, baseUrl(api, req));
+      json(res, 200, {
+        links,
+        nextCursor: page.next ? encodeLinkCursor(page.next) : null,
+        total: page.total,
+      } satisfies LinkList);
     },
   }),
   route({

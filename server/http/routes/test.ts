@@ -1,7 +1,7 @@
 // Test hooks, mounted only on a node started with RINGLINK_TEST_FAULTS=1 (auth 'test': the
 // admin token too): the transport's fault injection (chaos/, bench/live.ts), and for the memory
-// benchmark (bench/links.ts) a bulk loader of links through the create path, a forced GC with the
-// memory figures after it, and what the node stores per key namespace.
+// and owner benchmarks (bench/links.ts, bench/owners.ts) a bulk loader of links through the create
+// path, a forced GC with the memory figures after it, and what the node stores per key namespace.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
@@ -23,16 +23,22 @@ const route = routesFor<TestDeps>();
 const tag = 'Test hooks';
 /** Creates the synthetic-link loader keeps in flight. */
 const syntheticCreatesInFlight = 256;
-/** Links the loader gives one owner before it moves to the next (today an owner holds at most 40,000). */
-const syntheticLinksPerOwner = 10_000;
 /** The short URLs' base in the loader's answers (computed and dropped, as a create's answer is). */
 const syntheticBaseUrl = 'http://synthetic.invalid';
 
 const faultsBody = z.object({ block: z.array(z.string()) });
 const syntheticBody = z.object({
   count: z.number().int().min(1).max(2_000_000),
-  /** Owners are `<owner>` then `<owner>.1`, `<owner>.2`, ... every syntheticLinksPerOwner links. */
-  owner: z.string().regex(/^[A-Za-z0-9:_-]{1,40}$/),
+  /** Whose links they are ("a:<accountId>" or "s:<sessionHash>"); default s:synthetic, an owner nobody signs in as. */
+  owner: z
+    .string()
+    .regex(/^[as]:[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
+  /** Targets are https://example.com/<urlPath>/<i> (a search can find a known share of them). */
+  urlPath: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,16}$/)
+    .optional(),
 });
 
 /** V8's full collection, when the node runs with --expose-gc. */
@@ -67,7 +73,7 @@ export const testRoutes = [
       responses: { 200: { description: '{ created, failed: { error class: count }, ms }' } },
     },
     async handler({ res, body }, { links }) {
-      const { count, owner } = body;
+      const { count, owner = 's:synthetic', urlPath = 's' } = body;
       const t0 = performance.now();
       let next = 0;
       let created = 0;
@@ -77,9 +83,8 @@ export const testRoutes = [
       const worker = async () => {
         while (next < count) {
           const i = next++;
-          const n = Math.floor(i / syntheticLinksPerOwner);
           try {
-            const doc = await links.create(n === 0 ? owner : `${owner}.${n}`, { url: `https://example.com/s/${i}` });
+            const doc = await links.create(owner, { url: `https://example.com/${urlPath}/${i}` });
             created++;
             await links.view(doc, syntheticBaseUrl);
           } catch (err) {
