@@ -11,8 +11,9 @@
 // carries another URL. The rounds alternate (redis, ringlink; then ringlink, redis; ...) so the
 // drift of this shared machine's speed hits both; a target's creates/s is the median of its
 // rounds, the ratio the median of the per-round ratios (ringlink / redis in the same round).
-// Then a paced run per target (autocannon overallRate, the same 64 connections over the same
-// URLs) at half the goal's load, `--target-ratio` (0.25) x redis's median / 2: p50 and p99 there.
+// Then a paced run per target (each request sent at its own time, over at most the same 64
+// connections and URLs) at half the goal's load, `--target-ratio` (0.25) x redis's median / 2:
+// p50 and p99 there.
 //
 // Durability: by default every ringlink node has a DATA_DIR (its record log, FSYNC=interval,
 // the README's loss window) and redis-server appends every write to its AOF (appendfsync
@@ -23,14 +24,13 @@
 // Prints a table and writes bench/results/creates-<timestamp>.json (or FILE).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import http from 'node:http';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, Harness, newAccount, requireBundle, spawnProc, type Proc, waitFor } from '../testkit';
 
 const root = process.cwd();
-const require = createRequire(join(root, 'package.json'));
 
 const { values: argv } = parseArgs({
   options: {
@@ -288,50 +288,68 @@ async function fullLoad(t: Target, seconds: number, tag: string): Promise<Run> {
   };
 }
 
-interface AutocannonResult {
-  requests: { total: number };
-  latency: { p50: number; p99: number };
-  '2xx': number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  duration: number;
-}
-type Autocannon = (o: Record<string, unknown>, cb: (err: Error | null, r: AutocannonResult) => void) => unknown;
-const autocannon = require('autocannon') as Autocannon;
-
-/** A paced run: `rate` creates/s over the same connections (autocannon overallRate, split like them). */
+/**
+ * A paced run: `rate` creates/s, each request sent at its own time (start + i / rate, round
+ * robin over the URLs) over at most the same connections (node:http keep-alive agents, split
+ * like them). A request's latency counts from its scheduled time, so a generator or a server
+ * that falls behind shows in it (no coordinated omission). autocannon's overallRate was not
+ * used: it releases each connection's requests of a second at once, and those bursts, not
+ * the server, set its percentiles.
+ */
 async function pacedLoad(t: Target, rate: number, seconds: number): Promise<Run & { rate: number }> {
   const conns = split(settings.connections, t.urls.length);
-  const rates = split(Math.max(t.urls.length, Math.round(rate)), t.urls.length);
-  let n = 0;
-  const outs = await Promise.all(
-    t.urls.map(
-      (url, i) =>
-        new Promise<AutocannonResult>((resolve, reject) =>
-          autocannon(
-            {
-              url,
-              method: 'POST',
-              connections: conns[i],
-              duration: seconds,
-              overallRate: rates[i],
-              headers: { 'content-type': 'application/json', authorization: `Bearer ${t.key}` },
-              requests: [{ setupRequest: (req: object) => ({ ...req, body: body(`paced-${i}-${n++}`) }) }],
-            },
-            (err, r) => (err ? reject(err) : resolve(r)),
-          ),
-        ),
-    ),
-  );
-  // Latency over all three: the slowest generator's percentile (each saw a third of the requests).
+  const agents = conns.map((c) => new http.Agent({ keepAlive: true, maxSockets: c }));
+  const total = Math.max(1, Math.round(rate * seconds));
+  const latencies: number[] = [];
+  let failed = 0;
+  const send = (i: number, at: number) =>
+    new Promise<void>((resolve) => {
+      const data = body(`paced-${t.name}-${i}`);
+      const req = http.request(
+        t.urls[i % t.urls.length]!,
+        {
+          method: 'POST',
+          agent: agents[i % t.urls.length],
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(data),
+            authorization: `Bearer ${t.key}`,
+          },
+          timeout: 10_000,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 201) latencies.push(performance.now() - at);
+            else failed++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => (failed++, resolve()));
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.end(data);
+    });
+  const t0 = performance.now() + 10;
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total && !interrupted; i++) {
+    const at = t0 + (i * 1000) / rate;
+    const wait = at - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.push(send(i, at));
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - t0) / 1000;
+  for (const a of agents) a.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => round1(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN);
   return {
-    rate: rates.reduce((a, b) => a + b, 0),
-    createsPerSecond: Math.round(outs.reduce((s, o) => s + o['2xx'] / o.duration, 0)),
-    created: outs.reduce((s, o) => s + o['2xx'], 0),
-    failed: outs.reduce((s, o) => s + o.non2xx + o.errors + o.timeouts, 0),
-    p50Ms: Math.max(...outs.map((o) => o.latency.p50)),
-    p99Ms: Math.max(...outs.map((o) => o.latency.p99)),
+    rate: Math.round(rate),
+    createsPerSecond: Math.round(latencies.length / elapsed),
+    created: latencies.length,
+    failed,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
   };
 }
 
@@ -384,10 +402,10 @@ async function main(): Promise<void> {
   };
   const result = {
     benchmark: 'creates',
-    settings: { ...settings, generator: 'wrk (full load), autocannon overallRate (half load)' },
+    settings: { ...settings, generator: 'wrk (full load), paced node:http requests (half load)' },
     redis: summary('redis'),
     ringlink: summary('ringlink'),
-    ratio: { median: median(ratios), rounds: ratios, target: settings.targetRatio },
+    ratio: { median: round3(median(ratios)), rounds: ratios, target: settings.targetRatio },
     halfLoad: { rate: halfRate, p99TargetMs: 50 },
   };
   const row = (name: string, s: ReturnType<typeof summary>) =>
