@@ -23,7 +23,7 @@
 //                          --target-ratio 0.25 --json-out FILE]
 // Prints a table and writes bench/results/creates-<timestamp>.json (or FILE).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -139,6 +139,23 @@ interface Target {
   /** One URL per load generator: connections are split evenly over them. */
   urls: string[];
   key: string;
+  /** The target's server processes (their CPU time is read from /proc). */
+  pids: () => number[];
+}
+
+/** CPU time (user + system, every thread) of `pids` so far, in ms (Linux /proc; 0 elsewhere). */
+function cpuMsOf(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // not Linux, or gone
+    }
+  }
+  return (ticks * 1000) / 100; // USER_HZ = 100
 }
 
 async function startRedis(): Promise<Target> {
@@ -170,7 +187,7 @@ async function startRedis(): Promise<Target> {
     timeoutMs: 10_000,
     what: 'the redis baseline to create a link',
   });
-  return { name: 'redis', urls: [url, url, url], key };
+  return { name: 'redis', urls: [url, url, url], key, pids: () => [redis.pid!, server.pid!] };
 }
 
 async function startRinglink(): Promise<Target> {
@@ -190,7 +207,7 @@ async function startRinglink(): Promise<Target> {
     return true;
   };
   await waitFor(quick, { timeoutMs: 60_000, intervalMs: 50, what: 'creates to be quick on every node' });
-  return { name: 'ringlink', urls, key };
+  return { name: 'ringlink', urls, key, pids: () => nodes.map((n) => n.pid!) };
 }
 
 async function post(url: string, key: string, n: string): Promise<number> {
@@ -264,6 +281,8 @@ function wrk(url: string, connections: number, seconds: number, script: string, 
 
 interface Run {
   createsPerSecond: number;
+  /** CPU time the target's server processes used per create (ms, summed over them). */
+  cpuMsPerCreate?: number;
   created: number;
   /** Answers other than 2xx/3xx, socket errors and timeouts. */
   failed: number;
@@ -277,9 +296,11 @@ async function fullLoad(t: Target, seconds: number, tag: string): Promise<Run> {
   scriptFile ??= join(tempDir('ringlink-bench-creates-'), 'post.lua');
   writeFileSync(scriptFile, wrkScript(t.key));
   const conns = split(settings.connections, t.urls.length);
+  const cpuBefore = cpuMsOf(t.pids());
   const outs = await Promise.all(t.urls.map((u, i) => wrk(u, conns[i]!, seconds, scriptFile!, `${tag}-${i}`)));
   const created = outs.reduce((s, o) => s + o.responses - o.status, 0);
   return {
+    cpuMsPerCreate: round3((cpuMsOf(t.pids()) - cpuBefore) / Math.max(1, created)),
     createsPerSecond: Math.round(outs.reduce((s, o) => s + (o.responses - o.status) / (o.durationUs / 1e6), 0)),
     created,
     failed: outs.reduce((s, o) => s + o.status + o.errors + o.timeout, 0),
@@ -372,7 +393,7 @@ async function main(): Promise<void> {
       const run = await fullLoad(t, settings.durationSeconds, `r${r}-${t.name}`);
       runs[t.name].push(run);
       console.error(
-        `[creates] round ${r + 1} ${t.name}: ${run.createsPerSecond} creates/s (${run.failed} failed), p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms`,
+        `[creates] round ${r + 1} ${t.name}: ${run.createsPerSecond} creates/s (${run.failed} failed), p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, CPU ${run.cpuMsPerCreate} ms/create`,
       );
       await sleep(500);
     }
@@ -393,6 +414,7 @@ async function main(): Promise<void> {
     return {
       perSecond,
       rounds: rs.map((x) => x.createsPerSecond),
+      cpuMsPerCreate: median(rs.map((x) => x.cpuMsPerCreate ?? NaN)),
       created: rs.reduce((s, x) => s + x.created, 0),
       failed: rs.reduce((s, x) => s + x.failed, 0),
       p50Ms: near.p50Ms,
@@ -410,6 +432,7 @@ async function main(): Promise<void> {
   };
   const row = (name: string, s: ReturnType<typeof summary>) =>
     `${name.padEnd(9)} ${String(s.perSecond).padStart(7)} creates/s (rounds ${s.rounds.join(', ')}; ${s.failed} failed)  ` +
+    `CPU ${s.cpuMsPerCreate} ms/create  ` +
     `full p50/p99 ${round1(s.p50Ms)}/${round1(s.p99Ms)} ms  at ${s.half.rate}/s: p50/p99 ${s.half.p50Ms}/${s.half.p99Ms} ms (${s.half.failed} failed)`;
   console.log(
     `\ncreates: ${settings.connections} connections, ${settings.rounds} alternating rounds of ${settings.durationSeconds} s; persistence: ${settings.persistence}`,

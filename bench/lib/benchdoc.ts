@@ -147,6 +147,9 @@ export interface CreatesFigures {
   halfRinglinkP99Ms: number;
   halfRedisP99Ms: number;
   failed: number;
+  /** CPU time of the servers per create (ms; ringlink: its three nodes; redis: the server + redis-server). */
+  ringlinkCpuMsPerCreate: number | null;
+  redisCpuMsPerCreate: number | null;
 }
 
 export interface LiveFigures {
@@ -383,6 +386,8 @@ export function extractCreates(doc: unknown): CreatesFigures {
     halfRinglinkP99Ms: need(at(doc, 'ringlink', 'half', 'p99Ms'), 'ringlink half p99'),
     halfRedisP99Ms: need(at(doc, 'redis', 'half', 'p99Ms'), 'redis half p99'),
     failed: side('ringlink', 'failed') + need(at(doc, 'ringlink', 'half', 'failed'), 'ringlink half failed'),
+    ringlinkCpuMsPerCreate: num(at(doc, 'ringlink', 'cpuMsPerCreate')),
+    redisCpuMsPerCreate: num(at(doc, 'redis', 'cpuMsPerCreate')),
   };
 }
 
@@ -647,6 +652,15 @@ function figureRows(f: Figures): Omit<Row, 'bench'>[] {
           `${fmtNum(f.halfRinglinkP99Ms)}, ${fmtNum(f.halfRedisP99Ms)}`,
           'ms',
         ),
+        ...(f.ringlinkCpuMsPerCreate !== null && f.redisCpuMsPerCreate !== null
+          ? [
+              row(
+                '  server CPU per create: ringlink (3 nodes), redis (server + redis-server)',
+                `${fmtNum(f.ringlinkCpuMsPerCreate)}, ${fmtNum(f.redisCpuMsPerCreate)}`,
+                'ms',
+              ),
+            ]
+          : []),
       ];
     case 'links':
       return [
