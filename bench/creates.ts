@@ -382,7 +382,8 @@ async function main(): Promise<void> {
   const ringlink = await startRinglink();
   const targets = [redis, ringlink];
   console.error(
-    `[creates] warm-up ${settings.warmupSeconds} s each; ${settings.rounds} rounds of ${settings.durationSeconds} s, ${settings.connections} connections`,
+    `[creates] warm-up ${settings.warmupSeconds} s each; ${settings.rounds} rounds of ` +
+      `${settings.durationSeconds} s, ${settings.connections} connections`,
   );
   for (const t of targets) await fullLoad(t, settings.warmupSeconds, `warm-${t.name}`);
   const runs: Record<Target['name'], Run[]> = { redis: [], ringlink: [] };
@@ -393,7 +394,8 @@ async function main(): Promise<void> {
       const run = await fullLoad(t, settings.durationSeconds, `r${r}-${t.name}`);
       runs[t.name].push(run);
       console.error(
-        `[creates] round ${r + 1} ${t.name}: ${run.createsPerSecond} creates/s (${run.failed} failed), p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, CPU ${run.cpuMsPerCreate} ms/create`,
+        `[creates] round ${r + 1} ${t.name}: ${run.createsPerSecond} creates/s (${run.failed} failed), ` +
+          `p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, CPU ${run.cpuMsPerCreate} ms/create`,
       );
       await sleep(500);
     }
@@ -414,7 +416,7 @@ async function main(): Promise<void> {
     return {
       perSecond,
       rounds: rs.map((x) => x.createsPerSecond),
-      cpuMsPerCreate: median(rs.map((x) => x.cpuMsPerCreate ?? NaN)),
+      cpuMsPerCreate: round3(median(rs.map((x) => x.cpuMsPerCreate ?? NaN))),
       created: rs.reduce((s, x) => s + x.created, 0),
       failed: rs.reduce((s, x) => s + x.failed, 0),
       p50Ms: near.p50Ms,
@@ -431,11 +433,13 @@ async function main(): Promise<void> {
     halfLoad: { rate: halfRate, p99TargetMs: 50 },
   };
   const row = (name: string, s: ReturnType<typeof summary>) =>
-    `${name.padEnd(9)} ${String(s.perSecond).padStart(7)} creates/s (rounds ${s.rounds.join(', ')}; ${s.failed} failed)  ` +
-    `CPU ${s.cpuMsPerCreate} ms/create  ` +
-    `full p50/p99 ${round1(s.p50Ms)}/${round1(s.p99Ms)} ms  at ${s.half.rate}/s: p50/p99 ${s.half.p50Ms}/${s.half.p99Ms} ms (${s.half.failed} failed)`;
+    `${name.padEnd(9)} ${String(s.perSecond).padStart(7)} creates/s ` +
+    `(rounds ${s.rounds.join(', ')}; ${s.failed} failed)  CPU ${s.cpuMsPerCreate} ms/create  ` +
+    `full p50/p99 ${round1(s.p50Ms)}/${round1(s.p99Ms)} ms  ` +
+    `at ${s.half.rate}/s: p50/p99 ${s.half.p50Ms}/${s.half.p99Ms} ms (${s.half.failed} failed)`;
   console.log(
-    `\ncreates: ${settings.connections} connections, ${settings.rounds} alternating rounds of ${settings.durationSeconds} s; persistence: ${settings.persistence}`,
+    `\ncreates: ${settings.connections} connections, ${settings.rounds} alternating rounds of ` +
+      `${settings.durationSeconds} s; persistence: ${settings.persistence}`,
   );
   console.log(row('redis', result.redis));
   console.log(row('ringlink', result.ringlink));

@@ -863,7 +863,7 @@ describe('RecordLog', () => {
     expect(open(d2).tail.length).toBe(1);
   });
 
-  it('interval fsyncs run off the event loop: compactions and a close while one runs keep the log usable and whole', async () => {
+  it('interval fsyncs run off the event loop: compactions and a close during one keep the log usable', async () => {
     const dir = tempDir();
     const { log } = open(dir, { fsync: { mode: 'interval', intervalMs: 1 } });
     let n = 0;
