@@ -7,6 +7,7 @@
 // (bench/results/bench-latest.svg) through bench/report.ts's generator.
 //
 //   redirect   bench/redirect.ts   (its own results file: the `wrote bench/results/redirect-*.json` line)
+//   creates    bench/creates.ts    creates through POST /api/links against node:http + ioredis + redis-server
 //   links      bench/links.ts      creates with W=2; memory per link at 1M links
 //   live       bench/live.ts       click-to-browser latency, convergence after a partition, fan-out
 //   cluster    bench/cluster.ts    join + handoff of K keys, failure detection, restart
@@ -78,6 +79,14 @@ const specs: Spec[] = [
     args: (q) => (q ? ['--quick'] : []),
     jsonOut: false,
     expected: [240, 90],
+  },
+  {
+    name: 'creates',
+    npm: 'bench:creates',
+    entry: 'bench/creates.ts',
+    args: (q) => (q ? ['--quick'] : []),
+    jsonOut: true,
+    expected: [90, 30],
   },
   {
     name: 'links',

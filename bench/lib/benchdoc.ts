@@ -2,7 +2,7 @@
 // pulls out of each benchmark's own JSON, and the rows of the summary table (printed by
 // bench/all.ts, written to BENCHMARKS.md by bench/report.ts). Shared by both.
 
-export const benchNames = ['redirect', 'links', 'live', 'cluster', 'sim', 'quorum', 'placement'] as const;
+export const benchNames = ['redirect', 'creates', 'links', 'live', 'cluster', 'sim', 'quorum', 'placement'] as const;
 export type BenchName = (typeof benchNames)[number];
 
 export interface Machine {
@@ -133,6 +133,29 @@ export interface LinksFigures {
   nVal: number;
 }
 
+export interface CreatesFigures {
+  kind: 'creates';
+  connections: number;
+  persistence: string;
+  redisPerSecond: number;
+  ringlinkPerSecond: number;
+  /** Median of the per-round ratios ringlink / redis. */
+  ratio: number;
+  targetRatio: number;
+  ringlinkP50Ms: number;
+  ringlinkP99Ms: number;
+  redisP50Ms: number;
+  redisP99Ms: number;
+  /** The paced run: half the goal's load (targetRatio x redis / 2). */
+  halfRate: number;
+  halfRinglinkP99Ms: number;
+  halfRedisP99Ms: number;
+  failed: number;
+  /** CPU time of the servers per create (ms; ringlink: its three nodes; redis: the server + redis-server). */
+  ringlinkCpuMsPerCreate: number | null;
+  redisCpuMsPerCreate: number | null;
+}
+
 export interface LiveFigures {
   kind: 'live';
   clicksPerSecond: number | null;
@@ -220,7 +243,14 @@ export interface PlacementFigures {
 }
 
 export type Figures =
-  RedirectFigures | LinksFigures | LiveFigures | ClusterFigures | SimFigures | QuorumFigures | PlacementFigures;
+  | RedirectFigures
+  | CreatesFigures
+  | LinksFigures
+  | LiveFigures
+  | ClusterFigures
+  | SimFigures
+  | QuorumFigures
+  | PlacementFigures;
 
 // ---------------------------------------------------------------------------------------
 // Extraction (defensive: the scripts' JSON may grow; a missing field gives no figure)
@@ -353,6 +383,29 @@ export function extractLinks(doc: unknown): LinksFigures {
     apiRssBytesPerCopy: num(at(doc, 'memoryApi', 'rssBytesPerCopy')) ?? null,
     apiHeapBytesPerCopy: num(at(doc, 'memoryApi', 'heapBytesPerCopy')) ?? null,
     nVal,
+  };
+}
+
+export function extractCreates(doc: unknown): CreatesFigures {
+  const side = (name: string, field: string) => need(at(doc, name, field), `${name} ${field}`);
+  return {
+    kind: 'creates',
+    connections: need(at(doc, 'settings', 'connections'), 'connections'),
+    persistence: String(at(doc, 'settings', 'persistence') ?? '?'),
+    redisPerSecond: side('redis', 'perSecond'),
+    ringlinkPerSecond: side('ringlink', 'perSecond'),
+    ratio: need(at(doc, 'ratio', 'median'), 'ratio'),
+    targetRatio: need(at(doc, 'ratio', 'target'), 'target ratio'),
+    ringlinkP50Ms: side('ringlink', 'p50Ms'),
+    ringlinkP99Ms: side('ringlink', 'p99Ms'),
+    redisP50Ms: side('redis', 'p50Ms'),
+    redisP99Ms: side('redis', 'p99Ms'),
+    halfRate: need(at(doc, 'halfLoad', 'rate'), 'half-load rate'),
+    halfRinglinkP99Ms: need(at(doc, 'ringlink', 'half', 'p99Ms'), 'ringlink half p99'),
+    halfRedisP99Ms: need(at(doc, 'redis', 'half', 'p99Ms'), 'redis half p99'),
+    failed: side('ringlink', 'failed') + need(at(doc, 'ringlink', 'half', 'failed'), 'ringlink half failed'),
+    ringlinkCpuMsPerCreate: num(at(doc, 'ringlink', 'cpuMsPerCreate')),
+    redisCpuMsPerCreate: num(at(doc, 'redis', 'cpuMsPerCreate')),
   };
 }
 
@@ -503,6 +556,8 @@ export function extractFigures(name: BenchName, doc: unknown): Figures {
   switch (name) {
     case 'redirect':
       return extractRedirect(doc);
+    case 'creates':
+      return extractCreates(doc);
     case 'links':
       return extractLinks(doc);
     case 'live':
@@ -612,6 +667,37 @@ function figureRows(f: Figures): Omit<Row, 'bench'>[] {
   switch (f.kind) {
     case 'redirect':
       return redirectRows(f);
+    case 'creates':
+      return [
+        {
+          ...row(
+            `link creates, ringlink 3 nodes, W=2 (${f.connections} connections)`,
+            fmtInt(f.ringlinkPerSecond),
+            'creates/s',
+          ),
+          vsBare: `${fmtRatio(f.ratio)} of redis (goal ${fmtRatio(f.targetRatio)})`,
+        },
+        row('  node:http + ioredis + redis-server (SET NX + SADD)', fmtInt(f.redisPerSecond), 'creates/s'),
+        row(
+          '  full load p50 / p99: ringlink, redis',
+          `${fmtNum(f.ringlinkP50Ms)} / ${fmtNum(f.ringlinkP99Ms)}, ${fmtNum(f.redisP50Ms)} / ${fmtNum(f.redisP99Ms)}`,
+          'ms',
+        ),
+        row(
+          `  p99 at ${fmtInt(f.halfRate)} creates/s (half the goal's load): ringlink, redis (goal <= 50)`,
+          `${fmtNum(f.halfRinglinkP99Ms)}, ${fmtNum(f.halfRedisP99Ms)}`,
+          'ms',
+        ),
+        ...(f.ringlinkCpuMsPerCreate !== null && f.redisCpuMsPerCreate !== null
+          ? [
+              row(
+                '  server CPU per create: ringlink (3 nodes), redis (server + redis-server)',
+                `${fmtNum(f.ringlinkCpuMsPerCreate)}, ${fmtNum(f.redisCpuMsPerCreate)}`,
+                'ms',
+              ),
+            ]
+          : []),
+      ];
     case 'links':
       return [
         row(`link creates, W=2 (${f.concurrency} in flight over 3 nodes)`, fmtInt(f.createsPerSecond), 'creates/s'),
@@ -744,6 +830,7 @@ function figureRows(f: Figures): Omit<Row, 'bench'>[] {
 
 export const benchTitles: Record<BenchName, string> = {
   redirect: 'redirect throughput and latency',
+  creates: 'link creates against node:http + Redis',
   links: 'link creates and memory per link',
   live: 'live updates',
   cluster: 'cluster: handoff, failure detection, restart',

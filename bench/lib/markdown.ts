@@ -44,6 +44,14 @@ const descriptions: Record<BenchName, string> = {
     "at half its rate with autocannon (latency below saturation: p50/p99 of every response's own time). Afterwards every",
     "server's counter must equal the redirects served.",
   ].join('\n'),
+  creates: [
+    'POST /api/links against what a user would otherwise run: a node:http server with ioredis against a real redis-server',
+    "(`SET link:<slug> NX` of the link document, then `SADD` to the owner's set; bench/baselines/redisCreateServer.ts). ringlink:",
+    "a 3-node cluster (N=3, W=2), one account's API key, random slugs (a compare-and-set claim, then the link's quorum write).",
+    'Both persist (ringlink: DATA_DIR, FSYNC=interval; redis: AOF everysec). Full load: wrk, 64 connections split over three wrk',
+    'processes (ringlink: one per node). The rounds alternate between the two; the ratio is the median of the per-round ratios.',
+    "Then a paced run (each request sent at its own time, latency from that time) at half the goal's load, 0.25 x redis / 2.",
+  ].join('\n'),
   links: [
     "A 3-node cluster (N=3, R=2, W=2). **Creates**: POST /api/links with one account's API key, 64 requests in flight spread over the",
     'three nodes; each create claims a random slug (compare-and-set), writes the link with a quorum write and merges it into the',

@@ -13,7 +13,11 @@
 //   - { mode: 'interval', intervalMs }: an unref'd timer fdatasyncs every intervalMs when
 //     something was written; flush() and close() fdatasync immediately. Records appended
 //     within the last intervalMs (plus the flush itself) can be lost on power failure or
-//     kernel crash, never on a process crash.
+//     kernel crash, never on a process crash. The timer's fdatasync runs in libuv's thread
+//     pool (fs.fdatasync), so the event loop keeps serving while the disk flushes (a
+//     synchronous one held it for milliseconds every interval under load); a tick while
+//     one is still running skips, and a file replaced or closed meanwhile is closed
+//     once it is done.
 // The server should use DEFAULT_FSYNC_POLICY = { mode: 'interval', intervalMs: 100 } (the
 // FSYNC / FSYNC_INTERVAL_MS defaults in server/config.ts): each key lives on N replicas and
 // anti-entropy repairs a replica that lost its last 100 ms, so per-record fsync buys little
@@ -538,6 +542,11 @@ export class RecordLog {
   private closed = false;
   private failure: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The timer's fdatasync is running in the thread pool (on `syncingFd`). */
+  private syncing = false;
+  private syncingFd = -1;
+  /** Descriptors replaced (compact) or closed (close) while a sync ran on them: closed when it is done. */
+  private readonly closeAfterSync: number[] = [];
   private readonly frame = Buffer.allocUnsafe(FRAME_BYTES);
 
   private constructor(dir: string, opts: RecordLogOptions, gen: number, fd: number, size: number) {
@@ -645,7 +654,7 @@ export class RecordLog {
       this.size = HEADER_BYTES;
       this.dirty = false;
       this.failure = undefined;
-      fs.closeSync(oldFd);
+      this.closeWhenIdle(oldFd);
     } catch (err) {
       if (installed) {
         // The new snapshot may be what a reopen finds; appends to the old log would then be
@@ -677,7 +686,7 @@ export class RecordLog {
       if (!this.failure) this.sync();
     } finally {
       this.closed = true;
-      fs.closeSync(this.fd);
+      this.closeWhenIdle(this.fd);
     }
   }
 
@@ -707,14 +716,34 @@ export class RecordLog {
     this.dirty = false;
   }
 
+  /** Close `fd` now, or once the thread pool's sync running on it is done. */
+  private closeWhenIdle(fd: number): void {
+    if (this.syncing && this.syncingFd === fd) this.closeAfterSync.push(fd);
+    else fs.closeSync(fd);
+  }
+
   private tick(): void {
-    if (this.closed || this.failure) return;
-    try {
-      this.sync();
-    } catch (err) {
+    if (this.closed || this.failure || this.syncing || !this.dirty) return;
+    const fd = this.fd;
+    // Records appended from here on wait for the next tick.
+    this.dirty = false;
+    this.syncing = true;
+    this.syncingFd = fd;
+    fs.fdatasync(fd, (err) => {
+      this.syncing = false;
+      for (const f of this.closeAfterSync.splice(0)) {
+        try {
+          fs.closeSync(f);
+        } catch {
+          // already closed
+        }
+      }
+      // A compaction replaced that file by a snapshot it fsynced itself: its result no longer matters.
+      if (!err || fd !== this.fd || this.closed) return;
+      this.failure = err;
       this.logger.warn('recordLog: fsync failed; the log refuses appends until a compaction succeeds', {
         error: String(err),
       });
-    }
+    });
   }
 }

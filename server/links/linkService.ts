@@ -326,6 +326,15 @@ export class LinkService {
     return toView(doc, baseUrl, total, bots, this.d.now());
   }
 
+  /**
+   * The answer to a create, without reading the link's counters (two quorum reads): it was
+   * claimed and written just now, so no view was counted before. A view counted since is
+   * a lag a counter read may show anyway (a node ships its counts every 100 ms).
+   */
+  createdView(doc: LinkDoc, baseUrl: string): LinkView {
+    return toView(doc, baseUrl, 0, 0, this.d.now());
+  }
+
   async views(docs: readonly LinkDoc[], baseUrl: string): Promise<LinkView[]> {
     return mapBounded(docs, listConcurrencyMax, (d) => this.view(d, baseUrl));
   }

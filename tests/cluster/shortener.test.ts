@@ -60,6 +60,8 @@ describe('redirects and counting', () => {
     const { slug, shortUrl } = created.body;
     expect(slug).toMatch(/^[A-Za-z0-9]{7}$/);
     expect(shortUrl).toBe(`${nodes[0]!.url}/${slug}`);
+    // A create answers without reading counters: nothing was counted yet.
+    expect(created.body).toMatchObject({ total: 0, bots: 0, status: 'active', url: 'https://example.com/landing?x=1' });
 
     const st = await statsOf(owner, slug);
     const primaries = st.nodes.filter((n) => n.role === 'primary').map((n) => n.name);

@@ -863,6 +863,25 @@ describe('RecordLog', () => {
     expect(open(d2).tail.length).toBe(1);
   });
 
+  it('interval fsyncs run off the event loop: compactions and a close during one keep the log usable', async () => {
+    const dir = tempDir();
+    const { log } = open(dir, { fsync: { mode: 'interval', intervalMs: 1 } });
+    let n = 0;
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 20; i++) log.append(n++);
+      await new Promise((r) => setTimeout(r, 2)); // a timer sync starts (in the thread pool)
+      if (round % 4 === 3) {
+        log.compact(Array.from({ length: n }, (_, i) => i)); // replaces the file a sync may be running on
+      }
+    }
+    for (let i = 0; i < 5; i++) log.append(n++); // the log did not fail: an fsync of a replaced file is ignored
+    log.close(); // during a running sync: its descriptor closes when the sync is done
+    await new Promise((r) => setTimeout(r, 20));
+    const r = open(dir, { fsync: { mode: 'interval', intervalMs: 1 } });
+    expect([...r.snapshot, ...r.tail]).toEqual(Array.from({ length: n }, (_, i) => i));
+    r.log.close();
+  });
+
   it('both fsync policies produce readable logs; close() flushes; closed logs refuse use', async () => {
     for (const fsync of [{ mode: 'always' }, { mode: 'interval', intervalMs: 10 }] as FsyncPolicy[]) {
       const dir = tempDir();

@@ -118,7 +118,7 @@ export const linkRoutes = [
       const c = (await callerOf(api, req, res, { write: true, create: true }))!;
       await api.limits.create(clientIp(req, api.trustProxy), c.owner);
       const doc = await api.links.create(c.owner, body);
-      json(res, 201, (await api.links.view(doc, baseUrl(api, req))) satisfies LinkView, {
+      json(res, 201, api.links.createdView(doc, baseUrl(api, req)) satisfies LinkView, {
         location: `/api/links/${doc.slug}`,
       });
     },
