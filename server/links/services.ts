@@ -16,6 +16,8 @@ export interface LinkServicesOptions {
   selfHosts: () => string[];
   allowPrivateTargets: boolean;
   reservedSlugs: ReadonlySet<string>;
+  /** W (writes are acknowledged by this many replicas): when "no such link" can be trusted (LinkDirectory). */
+  writeQuorum?: number;
   /** Defaults unless given (the simulation scales them down). */
   limits?: { directory?: LinkDirectoryLimits; recorder?: ViewRecorderLimits; budget?: ClickBudgetLimits };
 }
@@ -26,7 +28,7 @@ export function createLinkServices(o: LinkServicesOptions) {
   const { clock, timers, random } = runtime;
   const now = () => clock.now();
   const life = `${node.bootId}:${random.hex(4)}`;
-  const directory = new LinkDirectory(node, ring, now, limits.directory);
+  const directory = new LinkDirectory(node, ring, now, limits.directory, o.writeQuorum);
   const recorder = new ViewRecorder(node, life, timers, now, limits.recorder);
   const members = () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length;
   const budget = new ClickBudget(ring, life, members, timers, now, limits.budget);
