@@ -12,7 +12,7 @@
 // nothing but too many members are unreachable for "nothing" to be authoritative), the node
 // keeps serving its cached copy. A cached "no such link" is never served this way.
 import { LRUCache } from 'lru-cache';
-import { ringError, type RingNode } from '../../ring';
+import { ringError, type RingNode, type Timers } from '../../ring';
 import { appMessages } from '../appMessages';
 import { RingCallError, type RingClient } from '../ringClient';
 import { linkKey } from '../datatypes/keys';
@@ -31,6 +31,12 @@ export interface LinkDirectoryLimits {
    * when the partition heals, or after this long it answers 503 instead of the old target.
    */
   staleIfErrorMs: number;
+  /**
+   * How long a redirect waits on the read of a link it could serve stale before it does (the
+   * read goes on and refreshes the cache): at a partition's onset a read can wait a second or
+   * more on replicas the failure detector has not yet marked down.
+   */
+  staleIfSlowMs: number;
 }
 
 export const defaultLinkDirectoryLimits: LinkDirectoryLimits = {
@@ -38,6 +44,7 @@ export const defaultLinkDirectoryLimits: LinkDirectoryLimits = {
   freshMs: 1_000,
   refreshAfterMs: 700,
   staleIfErrorMs: 10 * 60_000,
+  staleIfSlowMs: 250,
 };
 
 interface Cached {
@@ -76,6 +83,8 @@ export class LinkDirectory {
      * this, some node up holds it. 1 (the safe default) trusts "not found" only with no member down.
      */
     private readonly writeQuorum = 1,
+    /** For `staleIfSlowMs`; without them a redirect waits for the read (or its failure). */
+    private readonly timers?: Pick<Timers, 'setTimeout' | 'clearTimeout'>,
   ) {
     this.cache = new LRUCache({ max: limits.cacheEntriesMax });
     node.app.on(appMessages.messages.link, (_from, body) => {
@@ -116,11 +125,11 @@ export class LinkDirectory {
       if (hit.local) {
         if (age < localFreshMs) return hit.doc;
       } else if (age < this.limits.freshMs) {
-        if (age >= this.limits.refreshAfterMs) void this.load(slug).catch(() => {});
+        if (age >= this.limits.refreshAfterMs) void this.read(slug).catch(() => {});
         this.stats.cached++;
         return hit.doc;
       } else if (hit.errorAt !== undefined && now - hit.errorAt < this.limits.freshMs && this.staleUsable(hit, now)) {
-        if (now - hit.errorAt >= this.limits.refreshAfterMs) void this.load(slug).catch(() => {});
+        if (now - hit.errorAt >= this.limits.refreshAfterMs) void this.read(slug).catch(() => {});
         this.stats.stale++;
         return hit.doc;
       }
@@ -142,6 +151,29 @@ export class LinkDirectory {
    * rejects with a RingCallError (the redirect answers 503).
    */
   load(slug: string): Promise<LinkDoc | null> {
+    const read = this.read(slug);
+    const timers = this.timers;
+    const hit = this.cache.peek(slug);
+    if (!timers || !hit || !this.staleUsable(hit, this.now())) return read;
+    return new Promise((resolve, reject) => {
+      const timer = timers.setTimeout(() => {
+        const now = this.now();
+        const stale = this.cache.peek(slug);
+        if (!stale || !this.staleUsable(stale, now)) return; // invalidated meanwhile: wait for the read
+        stale.errorAt = now;
+        stale.local = false;
+        this.stats.stale++;
+        resolve(stale.doc);
+      }, this.limits.staleIfSlowMs);
+      read.then(
+        (doc) => (timers.clearTimeout(timer), resolve(doc)),
+        (err: unknown) => (timers.clearTimeout(timer), reject(err)),
+      );
+    });
+  }
+
+  /** The read behind load(), deduplicated per slug. */
+  private read(slug: string): Promise<LinkDoc | null> {
     let p = this.refreshing.get(slug);
     if (!p) {
       const mine: Promise<LinkDoc | null> = this.ring

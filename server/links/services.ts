@@ -4,7 +4,7 @@ import type { RingNode } from '../../ring';
 import type { RingClient } from '../ringClient';
 import type { ServiceRuntime } from '../runtime';
 import { ClickBudget, type ClickBudgetLimits } from './clickBudget';
-import { LinkDirectory, type LinkDirectoryLimits } from './linkDirectory';
+import { defaultLinkDirectoryLimits, LinkDirectory, type LinkDirectoryLimits } from './linkDirectory';
 import { LinkService } from './linkService';
 import { ViewRecorder, type ViewRecorderLimits } from './viewRecorder';
 
@@ -28,7 +28,14 @@ export function createLinkServices(o: LinkServicesOptions) {
   const { clock, timers, random } = runtime;
   const now = () => clock.now();
   const life = `${node.bootId}:${random.hex(4)}`;
-  const directory = new LinkDirectory(node, ring, now, limits.directory, o.writeQuorum);
+  const directory = new LinkDirectory(
+    node,
+    ring,
+    now,
+    limits.directory ?? defaultLinkDirectoryLimits,
+    o.writeQuorum,
+    timers,
+  );
   const recorder = new ViewRecorder(node, life, timers, now, limits.recorder);
   const members = () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length;
   const budget = new ClickBudget(ring, life, members, timers, now, limits.budget);

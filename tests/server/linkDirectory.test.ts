@@ -11,12 +11,14 @@ import { LinkDirectory, type LinkDirectoryLimits } from '../../server/links/link
 import type { LinkDoc } from '../../server/links/linkDoc';
 import type { ViewRecorder } from '../../server/links/viewRecorder';
 import { RingCallError, type RingClient } from '../../server/ringClient';
+import { SimScheduler } from '../../ring/sim';
 
 const limits: LinkDirectoryLimits = {
   cacheEntriesMax: 100,
   freshMs: 1_000,
   refreshAfterMs: 700,
   staleIfErrorMs: 60_000,
+  staleIfSlowMs: 250,
 };
 
 function linkDoc(slug: string, url = `https://example.com/${slug}`, updatedAt = 1): LinkDoc {
@@ -35,7 +37,7 @@ function linkDoc(slug: string, url = `https://example.com/${slug}`, updatedAt = 
 }
 
 const found = (doc: LinkDoc): ReadResult => ({ found: true, deleted: false, values: [doc], value: doc, context: {} });
-type Answer = ReadResult | 'timeout' | 'unavailable';
+type Answer = ReadResult | 'timeout' | 'unavailable' | 'hang';
 
 /** Five members n1..n5; `down` are the ones this node (n1) cannot reach; reads answer what the test says. */
 class World {
@@ -58,6 +60,7 @@ class World {
   } as unknown as RingNode;
 
   private answer(a: Answer): Promise<ReadResult> {
+    if (a === 'hang') return new Promise(() => {});
     if (a === 'timeout' || a === 'unavailable')
       return Promise.reject(new RingCallError({ kind: a, message: `${a} (test)` }));
     return Promise.resolve(a);
@@ -67,8 +70,10 @@ class World {
     getEverywhere: (key: string) => (this.reads.everywhere++, this.answer(this.everywhere(key))),
   } as unknown as RingClient;
 
-  directory(writeQuorum = 2) {
-    return new LinkDirectory(this.node, this.ring, () => this.t, limits, writeQuorum);
+  readonly sched = new SimScheduler();
+  directory(writeQuorum = 2, timers = false) {
+    const t = timers ? this.sched.timersFor('n1') : undefined;
+    return new LinkDirectory(this.node, this.ring, () => this.t, limits, writeQuorum, t);
   }
   /** A member's invalidation arrives. */
   deliver(body: unknown) {
@@ -100,6 +105,32 @@ describe('LinkDirectory: stale-if-error', () => {
     // Past the bound: a 503, not a copy older than staleIfErrorMs.
     w.t += limits.staleIfErrorMs;
     await expect(d.load('abc')).rejects.toBeInstanceOf(RingCallError);
+  });
+
+  it('serves the cached link when the read is slow (staleIfSlowMs), and the read still refreshes the cache', async () => {
+    const w = new World();
+    const d = w.directory(2, true);
+    w.quorum = () => found(linkDoc('abc'));
+    await d.load('abc');
+    w.t += limits.freshMs;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    w.ring.get = () => gate.then(() => found(linkDoc('abc', 'https://example.com/v2', 2)));
+    const answer = d.load('abc');
+    w.sched.runUntil(limits.staleIfSlowMs);
+    expect((await answer)?.url).toBe('https://example.com/abc');
+    release();
+    await gate;
+    await new Promise((r) => setImmediate(r));
+    expect(d.peek('abc')?.url).toBe('https://example.com/v2');
+    // A link never served here waits for its read: nothing stale to serve.
+    w.quorum = () => 'hang';
+    w.ring.get = (key: string) => (w.quorum(key) === 'hang' ? new Promise(() => {}) : Promise.reject(new Error()));
+    let settled = false;
+    void d.load('never').then(() => (settled = true));
+    w.sched.runUntil(10 * limits.staleIfSlowMs);
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
   });
 
   it('serves the cached link when fallbacks alone answer "not found" during a partition', async () => {
