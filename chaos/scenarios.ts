@@ -154,8 +154,8 @@ const partitionServedLinks: Scenario = {
     const browser = new Browser('served-links');
     const links: { slug: string; url: string }[] = [];
     /** The new link's slug, or why the create was not acknowledged. */
-    const create = async (node: Target, url: string): Promise<{ slug: string } | { why: string }> => {
-      const r = await browser.call(node, 'POST', '/api/links', { url }, servedRequestTimeoutMs);
+    const create = async (node: Target, url: string, by = browser): Promise<{ slug: string } | { why: string }> => {
+      const r = await by.call(node, 'POST', '/api/links', { url }, servedRequestTimeoutMs);
       if (r.kind !== 'ok') return { why: r.error };
       if (r.status === 201) return { slug: (r.body as { slug: string }).slug };
       return { why: `${r.status} ${(r.body as { detail?: string } | undefined)?.detail ?? ''}`.trim() };
@@ -198,6 +198,9 @@ const partitionServedLinks: Scenario = {
         if (r !== true) failures.set(`${node.name}: ${r}`, (failures.get(`${node.name}: ${r}`) ?? 0) + 1);
       }
     })();
+    // A visitor new to the minority side (its session is made there): a browser whose session's
+    // replicas are all across the cut is refused writes by Sessions (503), which is not about slugs.
+    const minorityBrowser = new Browser('served-links-minority');
     const created: { slug: string; url: string }[] = [];
     const refused = new Map<string, number>();
     const createRun = (async () => {
@@ -206,7 +209,7 @@ const partitionServedLinks: Scenario = {
         await sleep(Math.max(0, at - performance.now()));
         const node = nodes[k % 2]!;
         const url = `https://example.com/minority/${k}`;
-        const c = await create(node, url);
+        const c = await create(node, url, minorityBrowser);
         if ('slug' in c) created.push({ slug: c.slug, url });
         else {
           const why = `${node.name} at +${((performance.now() - partitionedAt) / 1000).toFixed(1)} s: ${c.why}`;

@@ -61,8 +61,14 @@ export class RingClient {
   getEverywhere(key: string): Promise<ReadResult> {
     return callIdempotent((cb) => this.node.getEverywhere(key, cb));
   }
+  /**
+   * A write over `context`. A first write (empty context: a new link, a new session) that
+   * timed out is tried once more like a read: its key is fresh, so an attempt that landed
+   * after all can only leave a sibling equal to the retry's value.
+   */
   put(key: string, value: unknown, context: VersionVector = {}): Promise<WriteResult> {
-    return call((cb) => this.node.put(key, value, context, cb));
+    const write = (cb: (err: RingError | null, result?: WriteResult) => void) => this.node.put(key, value, context, cb);
+    return Object.keys(context).length === 0 ? callIdempotent(write) : call(write);
   }
   delete(key: string, context: VersionVector): Promise<WriteResult> {
     return call((cb) => this.node.delete(key, context, cb));
