@@ -29,7 +29,7 @@ import type { LinkRec, RaceRec, Workload } from './workload';
 export const RISK_WINDOW_MS = 100 + 1_000 + 900;
 
 export interface Anomaly {
-  checker: 'links' | 'sessions' | 'views' | 'slugs' | 'cas' | 'ring' | 'process';
+  checker: 'links' | 'sessions' | 'views' | 'slugs' | 'cas' | 'ring' | 'process' | 'partition';
   kind: 'lost' | 'unexpected';
   what: string;
   /** How many items (writes, views, ops) the anomaly covers. */

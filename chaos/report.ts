@@ -30,6 +30,8 @@ export interface ScenarioResult {
   lives: { name: string; gen: number; end?: string; ms?: number }[];
   windows: { node: string; from: number; to: number; what: string }[];
   logs: { warn: number; error: number; samples: string[] };
+  /** The scenario's own figures (Scenario.verify). */
+  findings?: string[];
 }
 
 export interface RunReport {
@@ -127,6 +129,7 @@ export function scenarioSummary(r: ScenarioResult): string {
     out.push(
       `   sessions replaced by a node: ${c.sessionReplacements.total}${c.sessionReplacements.excused ? ` (${c.sessionReplacements.excused} expected: clock past the session TTL)` : ''}`,
     );
+    for (const f of r.findings ?? []) out.push(`   ${f}`);
     for (const a of c.anomalies) out.push(`   ! ${a.checker}/${a.kind}: ${a.what}`);
   }
   if (r.logs.error) out.push(`   node log: ${r.logs.error} error lines, ${r.logs.warn} warnings`);

@@ -211,6 +211,11 @@ async function runScenario(s: Scenario, index: number): Promise<ScenarioResult> 
         ? { excuseReplacement: (r: { node: string; at: number }) => s.excuseReplacement!(r, windows) }
         : {}),
     });
+    if (s.verify) {
+      const own = s.verify();
+      check.anomalies.push(...own.anomalies);
+      result.findings = own.findings;
+    }
     cluster.note(check.convergenceMs === null ? 'did not converge within the bound' : 'converged');
     result.check = check;
     result.convergenceMs = check.convergenceMs;

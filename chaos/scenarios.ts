@@ -3,7 +3,9 @@
 // with every fault healed (every node running, network whole, clocks right), so the
 // checkers (chaos/check.ts) can measure convergence from that moment.
 import { cluster as clusterView, waitSettled, type RingProcess } from '../testkit';
+import type { Anomaly } from './check';
 import type { ChaosCluster } from './cluster';
+import { Browser, visit, type Target } from './http';
 import type { Workload, WorkloadOptions } from './workload';
 
 export interface FaultContext {
@@ -36,6 +38,8 @@ export interface Scenario {
   faults(ctx: FaultContext): Promise<void>;
   /** Session replacements the scenario expects (see check.ts). */
   excuseReplacement?(r: { node: string; at: number }, windows: FaultContext['windows']): boolean;
+  /** The scenario's own checks of what its schedule saw (run after the common checkers): anomalies and figures. */
+  verify?(): { anomalies: Anomaly[]; findings: string[] };
 }
 
 const shuffle = <T>(xs: readonly T[], rand: (n: number) => number): T[] => {
@@ -114,6 +118,162 @@ const majority: Scenario = {
       await sleep(4_000);
     }
   },
+};
+
+/** Links every node serves before the partition (partition-served-links). */
+const servedLinks = 20;
+/** Redirects during the partition, spread over every node and link. */
+const partitionRedirects = 300;
+/** Random-slug creates on the minority side during the partition. */
+const minorityCreates = 20;
+/** How long the partition lasts. */
+const servedPartitionMs = 10_000;
+/** Every acknowledged link must answer 302 on every node within this long after the heal. */
+const healRedirectBoundMs = 10_000;
+/** One request's timeout. */
+const servedRequestTimeoutMs = 3_000;
+
+/** What partition-served-links saw, for its verify(). */
+const served = {
+  anomalies: [] as Anomaly[],
+  findings: [] as string[],
+};
+
+const partitionServedLinks: Scenario = {
+  name: 'partition-served-links',
+  title: 'links served before a partition stay served; creates on the minority side; every link after the heal',
+  schedule: `5 nodes; ${servedLinks} links, each served by every node; split {n1,n2} | {n3,n4,n5} for ${servedPartitionMs / 1000} s with ${partitionRedirects} redirects across all nodes and ${minorityCreates} random-slug creates on n1 and n2; healed: every acknowledged link must answer 302 on every node within ${healRedirectBoundMs / 1000} s`,
+  nodes: 5,
+  preferNetns: true,
+  warmupMs: 2_000,
+  tailMs: 2_000,
+  async faults({ cluster, sleep, rand }) {
+    served.anomalies = [];
+    served.findings = [];
+    const nodes: Target[] = cluster.nodes.map((n) => ({ name: n.name, url: n.url }));
+    const browser = new Browser('served-links');
+    const links: { slug: string; url: string }[] = [];
+    /** The new link's slug, or why the create was not acknowledged. */
+    const create = async (node: Target, url: string, by = browser): Promise<{ slug: string } | { why: string }> => {
+      const r = await by.call(node, 'POST', '/api/links', { url }, servedRequestTimeoutMs);
+      if (r.kind !== 'ok') return { why: r.error };
+      if (r.status === 201) return { slug: (r.body as { slug: string }).slug };
+      return { why: `${r.status} ${(r.body as { detail?: string } | undefined)?.detail ?? ''}`.trim() };
+    };
+    const redirects = async (node: Target, l: { slug: string; url: string }) => {
+      const r = await visit(node, l.slug, 'GET', servedRequestTimeoutMs);
+      return r.kind === 'ok' && r.status === 302 && r.headers.get('location') === l.url
+        ? true
+        : r.kind === 'ok'
+          ? r.status
+          : r.error;
+    };
+    for (let i = 0; links.length < servedLinks && i < servedLinks * 5; i++) {
+      const url = `https://example.com/served/${i}`;
+      const c = await create(nodes[i % nodes.length]!, url);
+      if ('slug' in c) links.push({ slug: c.slug, url });
+    }
+    if (links.length < servedLinks) throw new Error(`only ${links.length} of ${servedLinks} links created`);
+    // Every node serves every link (a 302), so each has it cached or holds it.
+    const warmDeadline = performance.now() + 20_000;
+    for (const node of nodes)
+      for (const l of links)
+        while ((await redirects(node, l)) !== true) {
+          if (performance.now() > warmDeadline) throw new Error(`${node.name} never served ${l.slug}`);
+          await sleep(100);
+        }
+    cluster.note(`every node served each of ${links.length} links`);
+
+    const minority = (i: number) => i < 2;
+    await cluster.partition((i, j) => minority(i) === minority(j), '{n1,n2} | {n3,n4,n5}');
+    const partitionedAt = performance.now();
+    const failures = new Map<string, number>();
+    const redirectRun = (async () => {
+      for (let k = 0; k < partitionRedirects; k++) {
+        const at = partitionedAt + (k * (servedPartitionMs - 500)) / partitionRedirects;
+        await sleep(Math.max(0, at - performance.now()));
+        const node = nodes[k % nodes.length]!;
+        const l = links[rand(links.length)]!;
+        const r = await redirects(node, l);
+        if (r !== true) failures.set(`${node.name}: ${r}`, (failures.get(`${node.name}: ${r}`) ?? 0) + 1);
+      }
+    })();
+    // A visitor new to the minority side (its session is made there): a browser whose session's
+    // replicas are all across the cut is refused writes by Sessions (503), which is not about slugs.
+    const minorityBrowser = new Browser('served-links-minority');
+    const created: { slug: string; url: string }[] = [];
+    const refused = new Map<string, number>();
+    const createRun = (async () => {
+      for (let k = 0; k < minorityCreates; k++) {
+        const at = partitionedAt + (k * (servedPartitionMs - 1_000)) / minorityCreates;
+        await sleep(Math.max(0, at - performance.now()));
+        const node = nodes[k % 2]!;
+        const url = `https://example.com/minority/${k}`;
+        const c = await create(node, url, minorityBrowser);
+        if ('slug' in c) created.push({ slug: c.slug, url });
+        else {
+          const why = `${node.name} at +${((performance.now() - partitionedAt) / 1000).toFixed(1)} s: ${c.why}`;
+          refused.set(why, (refused.get(why) ?? 0) + 1);
+        }
+      }
+    })();
+    await Promise.all([redirectRun, createRun]);
+    await sleep(Math.max(0, partitionedAt + servedPartitionMs - performance.now()));
+    const failed = [...failures.values()].reduce((a, b) => a + b, 0);
+    const minted = created.filter((c) => c.slug.length > 7).length;
+    served.findings.push(
+      `during the partition: ${failed} of ${partitionRedirects} redirects of served links failed` +
+        (failed ? ` (${[...failures].map(([k, n]) => `${k} x${n}`).join(', ')})` : ''),
+      `minority creates: ${created.length} of ${minorityCreates} acknowledged (${minted} minted slugs), ${minorityCreates - created.length} refused` +
+        (refused.size ? ` (${[...refused].map(([k, n]) => `${k} x${n}`).join(', ')})` : ''),
+    );
+    if (failed > 0)
+      served.anomalies.push({
+        checker: 'partition',
+        kind: 'unexpected',
+        what: `${failed} of ${partitionRedirects} redirects of links every node had served failed during the partition`,
+        n: failed,
+      });
+    if (created.length < minorityCreates)
+      served.anomalies.push({
+        checker: 'partition',
+        kind: 'unexpected',
+        what: `${minorityCreates - created.length} of ${minorityCreates} random-slug creates refused on the minority side`,
+        n: minorityCreates - created.length,
+      });
+
+    await cluster.heal();
+    const healedAt = performance.now();
+    const all = [...links, ...created];
+    let pending = nodes.flatMap((node) => all.map((l) => ({ node, l })));
+    let last = new Map<string, string>();
+    while (pending.length > 0 && performance.now() - healedAt < healRedirectBoundMs) {
+      const results = await Promise.all(pending.map(async (p) => ({ p, r: await redirects(p.node, p.l) })));
+      pending = results.filter((x) => x.r !== true).map((x) => x.p);
+      last = new Map(results.filter((x) => x.r !== true).map((x) => [`${x.p.node.name}/${x.p.l.slug}`, String(x.r)]));
+      if (pending.length > 0) await sleep(200);
+    }
+    const tookMs = Math.round(performance.now() - healedAt);
+    served.findings.push(
+      pending.length === 0
+        ? `after the heal: all ${all.length} acknowledged links answered 302 on all ${nodes.length} nodes within ${(tookMs / 1000).toFixed(1)} s`
+        : `after the heal: ${pending.length} link x node pairs still not 302 after ${healRedirectBoundMs / 1000} s`,
+    );
+    if (pending.length > 0)
+      served.anomalies.push({
+        checker: 'partition',
+        kind: 'lost',
+        what: `${pending.length} acknowledged link x node pairs did not answer 302 within ${healRedirectBoundMs / 1000} s of the heal (${[
+          ...last,
+        ]
+          .slice(0, 6)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')})`,
+        n: pending.length,
+      });
+    for (const f of served.findings) cluster.note(f);
+  },
+  verify: () => ({ anomalies: served.anomalies, findings: served.findings }),
 };
 
 const bridge: Scenario = {
@@ -267,6 +427,7 @@ export const scenarios: Scenario[] = [
   killLoop,
   pauses,
   majority,
+  partitionServedLinks,
   bridge,
   oneWay,
   rolling('SIGINT'),

@@ -5,13 +5,15 @@ import type { ClusterMessage, ClusterResponse } from 'socket.io-adapter';
 import { appMessage, appProtocol, appRpc } from '../ring';
 import type { LimitDecision, LimitRequest } from './limits/localLimits';
 import type { PrimaryCopy } from './auth/sessions';
-import type { LinkDoc } from './links/linkDoc';
 import type { Unauthorized } from './live/liveServer';
 
 export const appMessages = appProtocol({
   messages: {
-    /** A link was written (doc) or may have changed (no doc): members replace or forget their cached copy. */
-    link: appMessage<{ slug: string; doc?: LinkDoc | null }>(),
+    /**
+     * A link was written: members forget a cached copy older than `v` (the new document's
+     * updatedAt; without it, any copy). An invalidation only: no member caches links it never served.
+     */
+    link: appMessage<{ slug: string; v?: number }>(),
     /** A session document changed: members forget their cached copy of the key (ReadThroughCache). */
     session: appMessage<string>(),
     /** An API key document changed: members forget their cached copy of the key (ReadThroughCache). */

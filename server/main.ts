@@ -307,6 +307,7 @@ function createShortener(config: ServerConfig, node: RingNode, runtime: Runtime,
     ],
     allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS === '1',
     reservedSlugs,
+    writeQuorum: config.W,
   });
   const policies = limitPolicies({
     createsPerMin: config.RATE_LIMIT_CREATE_PER_MIN,

@@ -27,6 +27,22 @@ function call<T>(fn: (cb: (err: RingError | null, result?: T) => void) => void):
   );
 }
 
+/**
+ * Attempts of an idempotent call (a read, a CRDT merge) that timed out. At a partition's onset
+ * the first attempt can wait on replicas the failure detector has not yet marked down; by the
+ * next one it usually has, and the coordinator picks reachable replicas (fallbacks) instead.
+ */
+export const timedOutAttemptsMax = 2;
+
+function callIdempotent<T>(fn: (cb: (err: RingError | null, result?: T) => void) => void): Promise<T> {
+  const attempt = (n: number): Promise<T> =>
+    call(fn).catch((err: unknown) => {
+      if (n >= timedOutAttemptsMax || !(err instanceof RingCallError) || err.ringError.kind !== 'timeout') throw err;
+      return attempt(n + 1);
+    });
+  return attempt(1);
+}
+
 /** Compare-and-set attempts a server call makes when contention leaves the outcome unknown. */
 export const casAttemptsMax = 6;
 const casRetryBackoffMs = 25;
@@ -51,26 +67,32 @@ export class RingClient {
   }
 
   get(key: string): Promise<ReadResult> {
-    return call((cb) => this.node.get(key, cb));
+    return callIdempotent((cb) => this.node.get(key, cb));
   }
   /** Every member up is asked (RingNode.getEverywhere): for rare reads where a false "not found" is costly. */
   getEverywhere(key: string): Promise<ReadResult> {
-    return call((cb) => this.node.getEverywhere(key, cb));
+    return callIdempotent((cb) => this.node.getEverywhere(key, cb));
   }
+  /**
+   * A write over `context`. A first write (empty context: a new link, a new session) that
+   * timed out is tried once more like a read: its key is fresh, so an attempt that landed
+   * after all can only leave a sibling equal to the retry's value.
+   */
   put(key: string, value: unknown, context: VersionVector = {}): Promise<WriteResult> {
-    return call((cb) => this.node.put(key, value, context, cb));
+    const write = (cb: (err: RingError | null, result?: WriteResult) => void) => this.node.put(key, value, context, cb);
+    return Object.keys(context).length === 0 ? callIdempotent(write) : call(write);
   }
   delete(key: string, context: VersionVector): Promise<WriteResult> {
     return call((cb) => this.node.delete(key, context, cb));
   }
   merge(key: string, value: unknown): Promise<true> {
-    return call((cb) => this.node.merge(key, value, cb));
+    return callIdempotent((cb) => this.node.merge(key, value, cb));
   }
   increment(key: string, by = 1): Promise<true> {
     return call((cb) => this.node.increment(key, by, cb));
   }
   readCounter(key: string): Promise<{ value: unknown }> {
-    return call((cb) => this.node.readCounter(key, cb));
+    return callIdempotent((cb) => this.node.readCounter(key, cb));
   }
   /** Compare-and-set, once: a 'timeout' error means the outcome is unknown (the change may still be chosen). */
   cas<R>(key: string, change: (current: unknown) => { next: unknown; result: R }): Promise<R> {

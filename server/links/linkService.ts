@@ -16,7 +16,7 @@ import { contextOf, liveValue, RingCallError, type RingClient } from '../ringCli
 import { randomBytesOf } from '../runtime';
 import type { ClickBudget } from './clickBudget';
 import type { LinkDirectory } from './linkDirectory';
-import { randomSlug, validateSlug, validateTarget } from './rules';
+import { isMintedSlug, mintedSlug, randomSlug, validateSlug, validateTarget } from './rules';
 import { emptyStats, mergeStats, summarizeStats, type LinkStats } from './stats';
 import { botsKey, linkKey, slugClaimKey, statsKey, viewsKey } from '../datatypes/keys';
 import { linkTextFilter, ownerIndexName, type LinkDoc, type RedirectStatus } from './linkDoc';
@@ -25,8 +25,12 @@ import type { LinkStatsView, LinkStatus, LinkView } from '../../contract/types';
 
 /** Random slugs tried before giving up on finding one whose replicas are reachable. */
 const randomSlugAttemptsMax = 64;
-/** Random slugs whose claim is attempted (each a CAS round) before a 503. */
+/** Random slugs whose claim is attempted (each a CAS round) before a minted slug is used instead. */
 const randomSlugClaimsMax = 4;
+/** How long a create tries to claim a short random slug before it mints a long one (mintRandom). */
+const randomSlugClaimDeadlineMs = 1_500;
+/** Minted slugs tried before a 503 (a taken one is a 1-in-1e25 event: more tries mean a broken random source). */
+const mintedSlugAttemptsMax = 3;
 /**
  * How long a create may spend claiming its slug before it answers 503. A CAS whose acceptors
  * cannot form a ready quorum (one cut off while the others still catch up after a ring
@@ -147,6 +151,13 @@ export class LinkService {
     if (input.slug !== undefined) {
       const v = validateSlug(input.slug, this.d.reservedSlugs);
       if (!v.ok) throw invalidInput('slug', v.code, v.message);
+      // A minted slug is never claimed (mintRandom), so no custom slug may take one's shape.
+      if (isMintedSlug(input.slug))
+        throw invalidInput(
+          'slug',
+          'slug_reserved',
+          `"${input.slug}" has the shape of the random slugs this site makes (15 letters and digits). Change a character.`,
+        );
     }
     return { url, expiresAt };
   }
@@ -216,12 +227,14 @@ export class LinkService {
 
   /**
    * A random slug, claimed through CAS like a custom one, chosen among slugs whose claim
-   * register has a majority of replicas reachable from here: creating stays available
-   * whenever any partition's majority is on this side of a network partition.
+   * register has a majority of replicas reachable from here. When no such claim succeeds
+   * within `randomSlugClaimDeadlineMs` (no majority of any claim register on this side of a
+   * network partition, or the acceptors do not answer), the create mints a longer slug that
+   * needs no claim (mintRandom), so creating stays available wherever W replicas of the
+   * link are reachable.
    */
   private async claimRandom(owner: string): Promise<string> {
-    let lastError: unknown;
-    const deadline = this.d.now() + slugClaimDeadlineMs;
+    const deadline = this.d.now() + randomSlugClaimDeadlineMs;
     for (let claims = 0; claims < randomSlugClaimsMax && this.d.now() < deadline; claims++) {
       const slug = this.reachableRandomSlug();
       if (!slug) break;
@@ -232,11 +245,29 @@ export class LinkService {
           cur ? { next: cur, result: cur as SlugClaim } : { next: claim, result: claim },
         );
         const held = await within(claiming, deadline - this.d.now(), this.d.timers);
-        if (!held) {
-          lastError = new Error(`no slug claimed within ${slugClaimDeadlineMs} ms`);
-          break;
-        }
+        if (!held) break;
         if (held.owner === owner && held.at === claim.at) return slug;
+      } catch (err) {
+        if (!(err instanceof RingCallError)) throw err;
+      }
+    }
+    return this.mintRandom();
+  }
+
+  /**
+   * A minted slug (rules.ts mintedSlug: 14 random base62 characters and a check character;
+   * any two of a billion collide with probability 4.0e-8), put only where no node this one
+   * can reach holds a link under it: it is never claimed, and its link is written by the
+   * sloppy quorum (W acknowledgements) like any other.
+   */
+  private async mintRandom(): Promise<string> {
+    let lastError: unknown;
+    for (let i = 0; i < mintedSlugAttemptsMax; i++) {
+      const slug = mintedSlug((n) => randomBytesOf(this.d.random, n));
+      if (!validateSlug(slug, this.d.reservedSlugs).ok) continue;
+      try {
+        if (!(await this.d.ring.getEverywhere(linkKey(slug))).found) return slug;
+        lastError = new Error(`the minted slug "${slug}" is taken`);
       } catch (err) {
         if (!(err instanceof RingCallError)) throw err;
         lastError = err;

@@ -25,6 +25,13 @@ export interface TargetOptions {
 
 export const TARGET_MAX_LENGTH = 2048;
 export const RANDOM_SLUG_LENGTH = 7;
+/**
+ * Random characters of a minted slug (see mintedSlug): 62^14 = 1.24e25 slugs, so among a
+ * billion of them the chance that any two are equal is about 1e18 / 2 / 1.24e25 = 4.0e-8.
+ */
+export const MINTED_SLUG_RANDOM_CHARS = 14;
+/** A minted slug: its random characters, then one check character. */
+export const MINTED_SLUG_LENGTH = MINTED_SLUG_RANDOM_CHARS + 1;
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 const DEFAULT_SCHEMES = ['http', 'https'] as const;
@@ -422,4 +429,43 @@ export function randomSlug(
     }
   }
   throw new Error('randomSlug: the random source kept returning unusable bytes');
+}
+
+/** The check character of a minted slug: FNV-1a (32 bits) of its random characters, mod 62. */
+function mintedCheckChar(body: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < body.length; i++) h = Math.imul(h ^ body.charCodeAt(i), 0x01000193) >>> 0;
+  return BASE62[h % 62]!;
+}
+
+/**
+ * A random slug that needs no cluster-wide claim, for creates when no majority of a short
+ * slug's claim register is reachable (a network partition): 14 base62 characters from a
+ * CSPRNG (no modulo bias) and a check character. It cannot collide in practice: the chance
+ * that any two of a billion minted slugs are equal is 4.0e-8 (MINTED_SLUG_RANDOM_CHARS), it
+ * is longer than the short random slugs, and no custom slug may have its shape (isMintedSlug),
+ * so nobody can take one by naming it.
+ */
+export function mintedSlug(randomBytes: (n: number) => Uint8Array = cryptoRandomBytes): string {
+  let body = '';
+  for (let round = 0; round < MAX_ROUNDS && body.length < MINTED_SLUG_RANDOM_CHARS; round++) {
+    for (const b of randomBytes(MINTED_SLUG_RANDOM_CHARS - body.length)) {
+      if (b >= BASE62_REJECT_FROM) continue;
+      body += BASE62[b % 62];
+      if (body.length === MINTED_SLUG_RANDOM_CHARS) break;
+    }
+  }
+  if (body.length < MINTED_SLUG_RANDOM_CHARS)
+    throw new Error('mintedSlug: the random source kept returning unusable bytes');
+  return body + mintedCheckChar(body);
+}
+
+/** Whether the slug has a minted slug's shape (length, base62, check character): 1 in 62 such strings do. */
+export function isMintedSlug(slug: string): boolean {
+  if (slug.length !== MINTED_SLUG_LENGTH) return false;
+  for (let i = 0; i < slug.length; i++) {
+    const c = slug.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false;
+  }
+  return slug[MINTED_SLUG_RANDOM_CHARS] === mintedCheckChar(slug.slice(0, MINTED_SLUG_RANDOM_CHARS));
 }

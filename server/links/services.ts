@@ -4,7 +4,7 @@ import type { RingNode } from '../../ring';
 import type { RingClient } from '../ringClient';
 import type { ServiceRuntime } from '../runtime';
 import { ClickBudget, type ClickBudgetLimits } from './clickBudget';
-import { LinkDirectory, type LinkDirectoryLimits } from './linkDirectory';
+import { defaultLinkDirectoryLimits, LinkDirectory, type LinkDirectoryLimits } from './linkDirectory';
 import { linkTextFilter } from './linkDoc';
 import { LinkService } from './linkService';
 import { ViewRecorder, type ViewRecorderLimits } from './viewRecorder';
@@ -17,6 +17,8 @@ export interface LinkServicesOptions {
   selfHosts: () => string[];
   allowPrivateTargets: boolean;
   reservedSlugs: ReadonlySet<string>;
+  /** W (writes are acknowledged by this many replicas): when "no such link" can be trusted (LinkDirectory). */
+  writeQuorum?: number;
   /** Defaults unless given (the simulation scales them down). */
   limits?: { directory?: LinkDirectoryLimits; recorder?: ViewRecorderLimits; budget?: ClickBudgetLimits };
 }
@@ -28,7 +30,14 @@ export function createLinkServices(o: LinkServicesOptions) {
   const now = () => clock.now();
   const life = `${node.bootId}:${random.hex(4)}`;
   node.registerIndexFilter(linkTextFilter);
-  const directory = new LinkDirectory(node, ring, now, limits.directory);
+  const directory = new LinkDirectory(
+    node,
+    ring,
+    now,
+    limits.directory ?? defaultLinkDirectoryLimits,
+    o.writeQuorum,
+    timers,
+  );
   const recorder = new ViewRecorder(node, life, timers, now, limits.recorder);
   const members = () => node.members().filter((m) => m.status === 'valid' || m.status === 'leaving').length;
   const budget = new ClickBudget(ring, life, members, timers, now, limits.budget);

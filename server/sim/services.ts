@@ -3,7 +3,7 @@
 // simulated node's RingNode and on its clock, timers and seeded randomness. Built anew at
 // every boot (world.onBoot); a crash cancels the life's timers, so its services stop with it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SimNode, SimRandom } from '../../ring/sim';
+import { simRingConfig, type SimNode, type SimRandom } from '../../ring/sim';
 import { Sessions, type SessionLimits } from '../auth/sessions';
 import type { RateLimits } from '../http/rateLimits';
 import { createRedirector } from '../http/redirect';
@@ -90,6 +90,7 @@ export function bootShortener(sim: SimNode, random: SimRandom): ShortenerNode {
     selfHosts: () => ['sho.rt'],
     allowPrivateTargets: false,
     reservedSlugs,
+    writeQuorum: simRingConfig().w,
     limits: { directory: simDirectoryLimits, recorder: simRecorderLimits, budget: simBudgetLimits },
   });
   const sessions = new Sessions(node, ring, now, random, simSessionLimits);

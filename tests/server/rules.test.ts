@@ -3,6 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BASE62,
+  isMintedSlug,
+  MINTED_SLUG_RANDOM_CHARS,
+  mintedSlug,
+  RANDOM_SLUG_LENGTH,
   TARGET_MAX_LENGTH,
   randomSlug,
   trimEdgeJunk,
@@ -770,5 +774,55 @@ describe('validateTarget: cost', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+// ------------------------------------------------------------------ minted slugs
+
+describe('mintedSlug', () => {
+  it('is a valid slug of 15 base62 characters, recognised by isMintedSlug, and longer than the short ones', () => {
+    for (let k = 0; k < 2_000; k++) {
+      const s = mintedSlug();
+      expect(s).toMatch(/^[0-9A-Za-z]{15}$/);
+      expect(validateSlug(s, reservedSlugs).ok).toBe(true);
+      expect(isMintedSlug(s)).toBe(true);
+      expect(s.length).toBeGreaterThan(RANDOM_SLUG_LENGTH);
+    }
+  });
+
+  it('changing the check character breaks the shape; short random slugs and other lengths never have it', () => {
+    const s = mintedSlug();
+    const last = s[14]!;
+    const other = BASE62[(BASE62.indexOf(last) + 1) % 62]!;
+    expect(isMintedSlug(s.slice(0, 14) + other)).toBe(false);
+    expect(isMintedSlug(s.slice(0, 14))).toBe(false);
+    expect(isMintedSlug(`${s.slice(0, 13)}-${last}`)).toBe(false);
+    for (let k = 0; k < 1_000; k++) expect(isMintedSlug(randomSlug(reservedSlugs))).toBe(false);
+  });
+
+  it('about 1 in 62 strings of 15 base62 characters has the shape (what custom slugs give up)', () => {
+    let n = 0;
+    const tries = 62_000;
+    for (let k = 0; k < tries; k++) {
+      let s = '';
+      for (const b of cryptoRandomBytes(15)) s += BASE62[b % 62];
+      if (isMintedSlug(s)) n++;
+    }
+    expect(n).toBeGreaterThan(tries / 62 / 2);
+    expect(n).toBeLessThan((tries / 62) * 2);
+  });
+
+  it('rejects biased bytes like randomSlug, and fails loudly on a broken random source', () => {
+    const s = mintedSlug(scripted([248, 255, ...Array(14).fill(1)]));
+    expect(s.slice(0, 14)).toBe('1'.repeat(14));
+    expect(() => mintedSlug(() => new Uint8Array(0))).toThrow(/unusable/);
+  });
+
+  it('states its collision odds: 62^14 slugs, about 4e-8 for any collision among a billion', () => {
+    const space = 62 ** MINTED_SLUG_RANDOM_CHARS;
+    const n = 1e9;
+    const p = -Math.expm1(-(n * (n - 1)) / 2 / space);
+    expect(p).toBeLessThan(1e-6);
+    expect(p).toBeCloseTo(4.03e-8, 9);
   });
 });
