@@ -144,3 +144,43 @@ test('signing up keeps the links made before, on every node', async ({ browser }
     await expect(page.locator(`[data-testid="link-row"][data-slug="${slug}"]`)).toBeVisible();
   await ctx.close();
 });
+
+test('my links shows the exact total, pages with "Load more", and searches on the server', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${A}/`);
+  // 55 links through the API from this browser (its session cookie, its Origin): more than a page of 50.
+  const created = await page.evaluate(
+    async (targetBase) => {
+      let ok = 0;
+      for (let i = 0; i < 55; i++) {
+        const r = await fetch('/api/links', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ url: `${targetBase}/paged/${i}` }),
+        });
+        if (r.status === 201) ok++;
+      }
+      return ok;
+    },
+    target('').replace(/\/$/, ''),
+  );
+  expect(created).toBe(55);
+
+  await page.goto(`${B}/links`);
+  await expect(page.getByTestId('links-count')).toHaveText(/55 links/);
+  const rows = page.getByTestId('link-row');
+  await expect(rows).toHaveCount(50);
+  // Newest first: the first row is the last link created.
+  await expect(rows.first()).toContainText('/paged/54');
+  await page.getByTestId('links-load-more').click();
+  await expect(rows).toHaveCount(55);
+  await expect(page.getByTestId('links-load-more')).toHaveCount(0);
+  await expect(rows.last()).toContainText('/paged/0');
+
+  await page.getByTestId('search-input').fill('paged/1');
+  // paged/1 and paged/10 .. paged/19: 11 links.
+  await expect(page.getByTestId('links-count')).toHaveText(/11 links match/);
+  await expect(rows).toHaveCount(11);
+  await context.close();
+});
