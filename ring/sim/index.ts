@@ -13,6 +13,7 @@ export {
   defaultFaults,
   SimNetwork,
   type DropReason,
+  type KindBytes,
   type NetworkFaults,
   type NetworkStats,
   type SimNetworkOptions,
@@ -42,3 +43,13 @@ export {
 export { defaultScenario, quiet, ringSim, runSeed, type ScenarioOptions, type SeedResult } from './scenario';
 export { FaultSchedule } from './faults';
 export { simCli, simWorker, type RunOptions, type SeedSummary, type SimKind } from './runner';
+export {
+  defaultScaleOptions,
+  measureRingScale,
+  settledCluster,
+  type BytesPerNodePerSec,
+  type ChangeStep,
+  type ScaleOptions,
+  type ScalePoint,
+  type Spread,
+} from './scale';
