@@ -354,8 +354,10 @@ export function measureRingScale(
     `leave ${leaver}`,
     owned,
     () => world.nodes.get(leaver)!.node.leave(),
-    [(r) => r.members[leaver]?.status === 'leaving'],
-    (r) => r.partitions.some((c) => c.owner === leaver && c.next !== null),
+    // Monotone: a node may merge a later ring (exiting, partitions moved) without holding the first one.
+    [(r) => ['leaving', 'exiting'].includes(r.members[leaver]?.status ?? '')],
+    (r) =>
+      r.partitions.some((c) => c.owner === leaver && c.next !== null) || r.partitions.every((c) => c.owner !== leaver),
   );
 
   // A crash: every observer's time to 'dead'. The node then restarts from its disk.
