@@ -14,6 +14,7 @@
 //   sim        server/sim/cli.ts   simulator seeds per second (ring and shortener scenarios)
 //   quorum     bench/quorum.ts     in-process quorum put+get
 //   placement  bench/placement.ts  partition claim quality
+//   ring-scale bench/ringScale.ts  the ring simulated at 5 to 256 nodes
 //
 // npm run bench [-- --quick] [--only a,b] [--skip a,b] [--no-report] [--list]
 //   --quick      small sizes and short runs: checks the whole pipeline in a few minutes
@@ -135,6 +136,14 @@ const specs: Spec[] = [
     args: () => [],
     jsonOut: true,
     expected: [5, 5],
+  },
+  {
+    name: 'ring-scale',
+    npm: 'bench:ring-scale',
+    entry: 'bench/ringScale.ts',
+    args: (q) => (q ? ['--quick', '--sizes', '5,10,25'] : []),
+    jsonOut: true,
+    expected: [600, 30],
   },
 ];
 

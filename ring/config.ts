@@ -19,6 +19,13 @@ export interface RingConfig {
   /** Peers asked to probe indirectly after a direct probe times out (SWIM's k). */
   indirectProbeCount: number;
   suspectTimeoutMs: number;
+  /**
+   * Liveness changes (SWIM's piggybacked updates) one message carries besides the sender's
+   * own entry; each change rides on about 4 * log10(n + 1) messages, then stops.
+   */
+  livenessUpdatesPerMessageMax: number;
+  /** How often a probe carries the whole liveness table and asks for the peer's (push-pull anti-entropy). */
+  livenessFullSyncIntervalMs: number;
   /** A member confirmed down for this long is removed and its partitions reassigned; 0 disables. */
   autoDownAfterMs: number;
   /** Ownership transfers the claimant starts per planning round (Akka: cap moves per round). */
@@ -82,6 +89,8 @@ export const defaultRingConfig: RingConfig = {
   probeTimeoutMs: 150,
   indirectProbeCount: 2,
   suspectTimeoutMs: 1_000,
+  livenessUpdatesPerMessageMax: 16,
+  livenessFullSyncIntervalMs: 10_000,
   autoDownAfterMs: 0,
   claimMovesPerRoundMax: 16,
   claimIntervalMs: 250,

@@ -2,7 +2,17 @@
 // pulls out of each benchmark's own JSON, and the rows of the summary table (printed by
 // bench/all.ts, written to BENCHMARKS.md by bench/report.ts). Shared by both.
 
-export const benchNames = ['redirect', 'creates', 'links', 'live', 'cluster', 'sim', 'quorum', 'placement'] as const;
+export const benchNames = [
+  'redirect',
+  'creates',
+  'links',
+  'live',
+  'cluster',
+  'sim',
+  'quorum',
+  'placement',
+  'ring-scale',
+] as const;
 export type BenchName = (typeof benchNames)[number];
 
 export interface Machine {
@@ -242,6 +252,32 @@ export interface PlacementFigures {
   }[];
 }
 
+/** bench/ringScale.ts: per cluster size, the membership protocol's costs (ring/sim/scale.ts ScalePoint). */
+export interface RingScaleFigures {
+  kind: 'ring-scale';
+  points: {
+    nodes: number;
+    ringSize: number;
+    /** Steady state, per node: ring gossip and SWIM bytes per second. */
+    gossipBytes: number;
+    livenessBytes: number;
+    changeP50Ms: number;
+    changeP99Ms: number;
+    /** (node, change) pairs a ring change never reached. */
+    changeMissing: number;
+    /** Worst partitions moved / ideal over the joins. */
+    joinRatio: number;
+    /** Mean ownership transfers a join's plan schedules. */
+    planTransfers: number;
+    /** Worst claim computation over the ring changes. */
+    claimMs: number;
+    deadP50Ms: number;
+    deadP99Ms: number;
+    falseSuspectPerHour: number;
+    falseDeadPerHour: number;
+  }[];
+}
+
 export type Figures =
   | RedirectFigures
   | CreatesFigures
@@ -250,7 +286,8 @@ export type Figures =
   | ClusterFigures
   | SimFigures
   | QuorumFigures
-  | PlacementFigures;
+  | PlacementFigures
+  | RingScaleFigures;
 
 // ---------------------------------------------------------------------------------------
 // Extraction (defensive: the scripts' JSON may grow; a missing field gives no figure)
@@ -552,6 +589,39 @@ function extractZoned(rows: Obj[]): PlacementFigures['zoned'] {
   });
 }
 
+export function extractRingScale(doc: unknown): RingScaleFigures {
+  return {
+    kind: 'ring-scale',
+    points: arr(at(doc, 'points'))
+      .filter(isObj)
+      .map((p) => {
+        const changes = arr(p.changes).filter(isObj);
+        const joins = changes.filter((c) => String(c.step).startsWith('join'));
+        const n = (path: string) =>
+          need(
+            path.split('.').reduce<unknown>((o, k) => (isObj(o) ? o[k] : undefined), p),
+            path,
+          );
+        return {
+          nodes: n('nodes'),
+          ringSize: n('ringSize'),
+          gossipBytes: n('steady.bytesPerNodePerSec.gossip'),
+          livenessBytes: n('steady.bytesPerNodePerSec.liveness'),
+          changeP50Ms: n('propagation.p50Ms'),
+          changeP99Ms: n('propagation.p99Ms'),
+          changeMissing: n('propagation.missing'),
+          joinRatio: Math.max(0, ...joins.map((c) => num(c.ratio) ?? 0)),
+          planTransfers: joins.length ? joins.reduce((t, c) => t + (num(c.planTransfers) ?? 0), 0) / joins.length : 0,
+          claimMs: Math.max(0, ...changes.map((c) => num(c.claimMs) ?? 0)),
+          deadP50Ms: n('crashToDead.p50Ms'),
+          deadP99Ms: n('crashToDead.p99Ms'),
+          falseSuspectPerHour: n('loss.falseSuspectPerHour'),
+          falseDeadPerHour: n('loss.falseDeadPerHour'),
+        };
+      }),
+  };
+}
+
 export function extractFigures(name: BenchName, doc: unknown): Figures {
   switch (name) {
     case 'redirect':
@@ -570,6 +640,8 @@ export function extractFigures(name: BenchName, doc: unknown): Figures {
       return extractQuorum(doc);
     case 'placement':
       return extractPlacement(doc);
+    case 'ring-scale':
+      return extractRingScale(doc);
   }
 }
 
@@ -825,6 +897,48 @@ function figureRows(f: Figures): Omit<Row, 'bench'>[] {
             row(`  join into a zone: moved / the joiner's fair share, worst`, fmtRatio(z.joinWorstRatio), ''),
           ]),
         );
+    case 'ring-scale': {
+      const ps = f.points;
+      const each = (g: (p: RingScaleFigures['points'][number]) => string) => ps.map(g).join(' / ');
+      const sizes = ps.map((p) => (p.ringSize === 1024 ? `${p.nodes}` : `${p.nodes} (Q=${p.ringSize})`)).join(' / ');
+      return [
+        row(
+          `ring at n = ${sizes}: gossip + SWIM per node, steady`,
+          each((p) => fmtInt(p.gossipBytes + p.livenessBytes)),
+          'B/s',
+        ),
+        row(
+          '  ring change reaches every node, p99',
+          each((p) => `${fmtInt(p.changeP99Ms)}${p.changeMissing ? ` (${p.changeMissing} missed)` : ''}`),
+          'ms',
+        ),
+        row(
+          '  partitions moved per join / ideal Q/(n+1), worst',
+          each((p) => p.joinRatio.toFixed(2)),
+          'ratio',
+        ),
+        row(
+          '  transfers a join schedules',
+          each((p) => fmtInt(p.planTransfers)),
+          'partitions',
+        ),
+        row(
+          "  claimant's CPU per ring change, worst",
+          each((p) => fmtNum(p.claimMs)),
+          'ms',
+        ),
+        row(
+          '  crash to dead, p99 over observers',
+          each((p) => fmtInt(p.deadP99Ms)),
+          'ms',
+        ),
+        row(
+          '  false suspect / dead per hour, 1% loss',
+          each((p) => `${fmtInt(p.falseSuspectPerHour)}/${fmtInt(p.falseDeadPerHour)}`),
+          'per hour',
+        ),
+      ];
+    }
   }
 }
 
@@ -837,6 +951,7 @@ export const benchTitles: Record<BenchName, string> = {
   sim: 'simulator',
   quorum: 'quorum in process',
   placement: 'partition placement',
+  'ring-scale': 'the ring at 5 to 256 nodes, simulated',
 };
 
 export function rows(doc: BenchDoc): Row[] {

@@ -1,9 +1,14 @@
 // SWIM failure detection (Das, Gupta, Motivala 2002) with the Lifeguard-style habits of
 // memberlist: each round probes one peer directly, then through k others; a silent peer
 // becomes suspect, and dead after a timeout unless it refutes by raising its incarnation.
-// The whole liveness table rides on every probe, so a suspected node learns of it from the
-// very ping that doubts it. Dead peers are still probed now and then, so a healed
-// partition is noticed by both sides.
+// Liveness spreads as SWIM's piggybacked updates: each message carries the sender's own entry,
+// the recipient's entry when the sender doubts it (so a suspected node learns of it from the
+// very ping that doubts it), and a bounded number of recent changes, each sent about
+// 4 * log10(n + 1) times (memberlist's retransmit limit), so a settled cluster's messages stay
+// the same size whatever n. Every livenessFullSyncIntervalMs a probe carries the whole table
+// and its ack answers with the peer's (memberlist's push-pull), which repairs whatever the
+// piggybacking missed. Dead peers are still probed now and then, so a healed partition is
+// noticed by both sides.
 import type { RingConfig } from '../config';
 import type { Runtime, WireMessage } from '../runtime';
 
@@ -23,6 +28,8 @@ export type LivenessTable = Record<string, [number, number]>;
 
 /** Every this many probe rounds, one probe goes to a peer believed dead. */
 const deadProbeEveryRounds = 5;
+/** A liveness change is piggybacked on this many messages per log10(n + 1) (memberlist's RetransmitMult). */
+const retransmitMult = 4;
 
 export class FailureDetector {
   private readonly peers = new Map<string, PeerState>();
@@ -33,6 +40,8 @@ export class FailureDetector {
   private readonly awaiting = new Map<number, { target: string; acked: boolean }>();
   /** Relayed probes: our seq -> whom to answer with which seq. */
   private readonly relays = new Map<number, { origin: string; seq: number }>();
+  /** Recent changes of peers still to piggyback: name -> messages left to carry it on. At most one per peer. */
+  private readonly recent = new Map<string, number>();
   incarnation: number;
 
   constructor(
@@ -50,7 +59,11 @@ export class FailureDetector {
   setPeers(names: readonly string[]): void {
     const wanted = new Set(names);
     wanted.delete(this.self);
-    for (const name of [...this.peers.keys()]) if (!wanted.has(name)) this.peers.delete(name);
+    for (const name of [...this.peers.keys()]) {
+      if (wanted.has(name)) continue;
+      this.peers.delete(name);
+      this.recent.delete(name);
+    }
     for (const name of wanted)
       if (!this.peers.has(name)) this.peers.set(name, { state: 'alive', inc: 0, since: this.rt.clock.now() });
   }
@@ -75,9 +88,30 @@ export class FailureDetector {
     return [...this.peers.keys()];
   }
 
+  /** The whole table: for the periodic full sync and the rare messages that carry the whole ring. */
   table(): LivenessTable {
     const t: LivenessTable = { [this.self]: [0, this.incarnation] };
     for (const [name, p] of this.peers) t[name] = [rank[p.state], p.inc];
+    return t;
+  }
+
+  /**
+   * What one message to `to` carries: this node's own entry, `to`'s entry when this node
+   * doubts it, and up to livenessUpdatesPerMessageMax recent changes, those sent fewest
+   * times first; each inclusion counts against the change's retransmit limit.
+   */
+  piggyback(to: string): LivenessTable {
+    const t: LivenessTable = { [this.self]: [0, this.incarnation] };
+    const them = this.peers.get(to);
+    if (them && them.state !== 'alive') t[to] = [rank[them.state], them.inc];
+    if (this.recent.size === 0) return t;
+    const picked = [...this.recent].sort((a, b) => b[1] - a[1]).slice(0, this.config.livenessUpdatesPerMessageMax);
+    for (const [name, left] of picked) {
+      const p = this.peers.get(name);
+      if (p) t[name] = [rank[p.state], p.inc];
+      if (left <= 1 || !p) this.recent.delete(name);
+      else this.recent.set(name, left - 1);
+    }
     return t;
   }
 
@@ -98,7 +132,9 @@ export class FailureDetector {
     if (!target) return;
     const seq = ++this.seq;
     this.awaiting.set(seq, { target, acked: false });
-    this.rt.transport.send(target, { t: 'ping', seq, live: this.table() });
+    const syncEvery = Math.max(1, Math.round(this.config.livenessFullSyncIntervalMs / this.config.probeIntervalMs));
+    const live = this.round % syncEvery === 0 ? { live: this.table(), full: true } : { live: this.piggyback(target) };
+    this.rt.transport.send(target, { t: 'ping', seq, ...live });
     this.rt.timers.setTimeout(() => this.afterDirectProbe(seq), this.config.probeTimeoutMs);
   }
 
@@ -108,7 +144,11 @@ export class FailureDetector {
       case 'ping':
         this.mergeTable(m.live);
         this.observe(from, 'alive', this.incOf(m.live, from));
-        this.rt.transport.send(from, { t: 'ack', seq: m.seq, live: this.table() });
+        this.rt.transport.send(from, {
+          t: 'ack',
+          seq: m.seq,
+          live: m.full === true ? this.table() : this.piggyback(from),
+        });
         return true;
       case 'ack':
         this.mergeTable(m.live);
@@ -117,7 +157,7 @@ export class FailureDetector {
       case 'pingreq': {
         const seq = ++this.seq;
         this.relays.set(seq, { origin: from, seq: m.seq as number });
-        this.rt.transport.send(m.target as string, { t: 'ping', seq, live: this.table() });
+        this.rt.transport.send(m.target as string, { t: 'ping', seq, live: this.piggyback(m.target as string) });
         this.rt.timers.setTimeout(() => this.relays.delete(seq), this.config.probeTimeoutMs * 2);
         return true;
       }
@@ -135,7 +175,7 @@ export class FailureDetector {
     const relay = this.relays.get(seq);
     if (relay) {
       this.relays.delete(seq);
-      this.rt.transport.send(relay.origin, { t: 'ack', seq: relay.seq, live: this.table() });
+      this.rt.transport.send(relay.origin, { t: 'ack', seq: relay.seq, live: this.piggyback(relay.origin) });
       return;
     }
     const probe = this.awaiting.get(seq);
@@ -172,6 +212,7 @@ export class FailureDetector {
 
   private observe(name: string, state: Liveness, inc: number): void {
     if (name === this.self) {
+      // The refutation rides on this node's own entry, which every message carries.
       if (state !== 'alive' && inc >= this.incarnation) this.incarnation = inc + 1;
       return;
     }
@@ -182,12 +223,18 @@ export class FailureDetector {
 
   private set(name: string, p: PeerState, state: Liveness, inc: number): void {
     const before = p.state;
+    if (before !== state || p.inc !== inc) this.recent.set(name, this.retransmits());
     p.inc = inc;
     if (before !== state) {
       p.state = state;
       p.since = this.rt.clock.now();
       this.livenessChanged(name, state, before);
     }
+  }
+
+  /** Messages a change rides on: retransmitMult * ceil(log10(n + 1)), n counting this node. */
+  private retransmits(): number {
+    return retransmitMult * Math.max(1, Math.ceil(Math.log10(this.peers.size + 2)));
   }
 
   private nextTarget(): string | undefined {

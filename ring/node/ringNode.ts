@@ -29,7 +29,7 @@ import {
 import { CounterShipper } from '../crdt/counterShipper';
 import { Emitter, type Events } from '../events';
 import { Handoff, type HandoffStatus } from '../handoff/handoff';
-import { partitionOf } from '../hash';
+import { hash64, partitionOf } from '../hash';
 import { planRing } from '../membership/claimant';
 import {
   bootstrapRing,
@@ -148,6 +148,8 @@ export class RingNode {
   private readonly indexQueries: IndexQueries;
   private prefs: PreferenceLists;
   private ringPrint = '';
+  /** A 64-bit hash of ringPrint: what gossip digests compare (the print itself grows with Q and n). */
+  private ringDigest = '';
   private isRunning = false;
   private seedCursor = 0;
   private lastIdlePlan = '';
@@ -198,7 +200,8 @@ export class RingNode {
       rpc: this.rpc,
     });
     this.app = this.appRegistry;
-    this.prefs = computePreferenceLists(this.durable.ring, this.config.nVal);
+    const ring = this.durable.ring;
+    this.prefs = preferenceListsOf(ring, this.config.nVal, hash64(ringFingerprint(ring)).toString(36));
     this.replicasPerKey = replicasPerKey(this.durable.ring, this.config.nVal);
     this.ctx = {
       name: this.name,
@@ -671,21 +674,27 @@ export class RingNode {
   }
 
   private gossipMessage(reply: boolean): WireMessage {
-    return { t: 'gossip', ring: this.durable.ring, print: this.ringPrint, live: this.detector.table(), reply };
+    return { t: 'gossip', ring: this.durable.ring, print: this.ringDigest, live: this.detector.table(), reply };
   }
 
   /**
-   * A round's gossip is a digest: the ring's fingerprint and the liveness table, not the ring.
-   * A peer whose ring differs answers with its whole ring, which this node merges and, if its
-   * own still differs, answers with its own (the push-pull exchange below). In a settled
-   * cluster no ring state is encoded or decoded at all.
+   * A round's gossip is a digest: a hash of the ring's fingerprint and the failure detector's
+   * piggybacked liveness changes, not the ring. A peer whose ring differs answers with its whole
+   * ring, which this node merges and, if its own still differs, answers with its own (the
+   * push-pull exchange below). In a settled cluster no ring state is encoded or decoded at all,
+   * and a digest's size does not grow with Q or n.
    */
   private gossipRound(): void {
     const peers = this.detector.peerNames().filter((n) => this.detector.isUp(n));
-    const digest: WireMessage = { t: 'gossip', print: this.ringPrint, live: this.detector.table(), reply: false };
     for (let i = 0; i < this.config.gossipFanout && peers.length > 0; i++) {
       const j = this.rt.random.int(peers.length);
-      this.rt.transport.send(peers[j]!, digest);
+      const peer = peers[j]!;
+      this.rt.transport.send(peer, {
+        t: 'gossip',
+        print: this.ringDigest,
+        live: this.detector.piggyback(peer),
+        reply: false,
+      });
       peers.splice(j, 1);
     }
   }
@@ -694,7 +703,7 @@ export class RingNode {
     this.detector.mergeTable(m.live);
     const theirs = m.ring as RingState | undefined;
     if (theirs?.members?.[this.name]?.status === 'exiting') this.exitAcknowledged = true;
-    if (m.print !== this.ringPrint) {
+    if (m.print !== this.ringDigest) {
       if (!theirs) {
         // A digest from a peer whose ring differs: send ours whole, and it answers with its own if they still differ.
         this.rt.transport.send(from, this.gossipMessage(false));
@@ -705,7 +714,7 @@ export class RingNode {
         return;
       }
       this.setRing(mergeRings(this.durable.ring, theirs), false);
-      if (!m.reply && this.ringPrint !== m.print) this.rt.transport.send(from, this.gossipMessage(true));
+      if (!m.reply && this.ringDigest !== m.print) this.rt.transport.send(from, this.gossipMessage(true));
     }
     // A leaver waits to hear its 'exiting' back before it stops; nobody else gossips to it any more.
     if (!m.reply && this.durable.ring.members[from]?.status === 'exiting')
@@ -803,7 +812,8 @@ export class RingNode {
     const membersBefore = this.members();
     this.durable.ring = ring;
     this.ringPrint = print;
-    this.prefs = computePreferenceLists(ring, this.config.nVal);
+    this.ringDigest = hash64(print).toString(36);
+    this.prefs = preferenceListsOf(ring, this.config.nVal, this.ringDigest);
     this.replicasPerKey = replicasPerKey(ring, this.config.nVal);
     // Reported by members only: a joiner's first view of the ring it joins is not news.
     if (ring.members[this.name]?.status === 'valid') {
@@ -877,6 +887,25 @@ export class RingNode {
 
 function memberView(m: Member): Omit<MemberView, 'liveness'> {
   return { name: m.name, addr: m.addr, ...(m.zone !== undefined ? { zone: m.zone } : {}), status: m.status };
+}
+
+/** Rings whose preference lists are kept, shared by the nodes of one process. */
+const prefsCacheRingsMax = 8;
+const prefsCache = new Map<string, PreferenceLists>();
+
+/**
+ * The preference lists of a ring, by its digest: computing them is O(Q * n) time and memory, and
+ * the simulator runs hundreds of nodes holding the same few rings in one process (a deployed
+ * process holds one node: the cache costs it one ring's lists). The lists are read-only.
+ */
+function preferenceListsOf(ring: RingState, nVal: number, digest: string): PreferenceLists {
+  const key = `${nVal}:${digest}`;
+  let prefs = prefsCache.get(key);
+  if (prefs) prefsCache.delete(key);
+  else prefs = computePreferenceLists(ring, nVal);
+  prefsCache.set(key, prefs);
+  if (prefsCache.size > prefsCacheRingsMax) prefsCache.delete(prefsCache.keys().next().value!);
+  return prefs;
 }
 
 /** N_VAL clamped to the ring's active members, at least 1 (see Quorum). */

@@ -74,17 +74,24 @@ export function computePreferenceLists(ring: RingState, nVal: number): Preferenc
     .sort();
   const zoneOf = placementZones(ring, nVal);
   const q = ring.partitions.length;
-  const primaries: string[][] = [];
-  const fallbacks: string[][] = [];
-  const planned: string[][] = [];
-  for (let p = 0; p < q; p++) {
-    const all = walk(owners, p, q);
+  const primaries: string[][] = new Array<string[]>(q);
+  const fallbacks: string[][] = new Array<string[]>(q);
+  const planned: string[][] = new Array<string[]>(q);
+  // The distinct owners met walking clockwise from p (walk(owners, p, q)) for every p in
+  // O(Q * n), not O(Q^2 * n): walking p backwards, the order from p is owners[p] followed by
+  // the order from p + 1 without it (the order from Q is the order from 0).
+  let order = walk(owners, 0, q);
+  for (let p = q - 1; p >= 0; p--) {
+    const o = owners[p]!;
+    if (o !== '' && order[0] !== o) order = [o, ...order.filter((n) => n !== o)];
+    const all = [...order];
     const first = zoneOf === undefined ? all.slice(0, nVal) : walk(owners, p, nVal, zoneOf);
-    primaries.push(first);
-    for (const name of active) if (!all.includes(name)) all.push(name);
+    primaries[p] = first;
+    const seen = new Set(all);
+    for (const name of active) if (!seen.has(name)) all.push(name);
     // Without the primaries actually found: with fewer than N owners, members owning nothing yet are fallbacks.
-    fallbacks.push(all.filter((n) => !first.includes(n) && isActive(ring.members[n])));
-    planned.push(walk(plannedOwners, p, nVal, zoneOf));
+    fallbacks[p] = all.filter((n) => !first.includes(n) && isActive(ring.members[n]));
+    planned[p] = walk(plannedOwners, p, nVal, zoneOf);
   }
   return { primaries, fallbacks, planned, zoneOf };
 }

@@ -13,6 +13,7 @@ export {
   defaultFaults,
   SimNetwork,
   type DropReason,
+  type KindBytes,
   type NetworkFaults,
   type NetworkStats,
   type SimNetworkOptions,
@@ -50,3 +51,13 @@ export {
 } from './scenario';
 export { FaultSchedule } from './faults';
 export { simCli, simWorker, type RunOptions, type SeedSummary, type SimKind } from './runner';
+export {
+  defaultScaleOptions,
+  measureRingScale,
+  settledCluster,
+  type BytesPerNodePerSec,
+  type ChangeStep,
+  type ScaleOptions,
+  type ScalePoint,
+  type Spread,
+} from './scale';

@@ -69,6 +69,13 @@ export interface SimNetworkOptions {
 
 type Handler = (from: string, message: WireMessage) => void;
 
+/** Messages sent of one kind (`t`) and their size, while byte counting is on (see SimNetwork.countBytes). */
+export interface KindBytes {
+  messages: number;
+  /** Sum of each message's JSON length: what the node's HTTP transport would carry, give or take framing. */
+  bytes: number;
+}
+
 class NodeState {
   up = true;
   incarnation = 0;
@@ -134,6 +141,10 @@ export class SimNetwork {
   private blockCount = 0;
   private trace: ((line: string) => void) | null = null;
   private readonly deliverFn = (env: Envelope): void => this.deliver(env);
+  /** Per message kind, while counting; null (the default) keeps the hot path free of it. */
+  private byteCounts: Map<string, KindBytes> | null = null;
+  /** A message object sent to several peers (a gossip digest) is measured once. */
+  private sizeOf = new WeakMap<WireMessage, number>();
 
   constructor(scheduler: SimScheduler, options: SimNetworkOptions) {
     this.sched = scheduler;
@@ -283,12 +294,41 @@ export class SimNetwork {
     this.trace = hook;
   }
 
+  // ---- byte accounting ----
+
+  /**
+   * Start (from zero) or stop counting every send() by message kind: its count and JSON length.
+   * Off by default: measuring stringifies every message, which the checkers' runs do not need.
+   */
+  countBytes(on: boolean): void {
+    this.byteCounts = on ? new Map() : null;
+    this.sizeOf = new WeakMap();
+  }
+
+  /** What was sent since countBytes(true), by message kind (empty when not counting). */
+  bytesByKind(): Map<string, KindBytes> {
+    return new Map([...(this.byteCounts ?? [])].map(([k, v]) => [k, { ...v }]));
+  }
+
+  private countSend(message: WireMessage): void {
+    let size = this.sizeOf.get(message);
+    if (size === undefined) {
+      size = JSON.stringify(message, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).length;
+      this.sizeOf.set(message, size);
+    }
+    let c = this.byteCounts!.get(message.t);
+    if (c === undefined) this.byteCounts!.set(message.t, (c = { messages: 0, bytes: 0 }));
+    c.messages++;
+    c.bytes += size;
+  }
+
   // ---- hot path ----
 
   /** @internal called by SimTransport.send */
   sendFrom(src: NodeState, incarnation: number, toName: string, message: WireMessage): void {
     const stats = this.stats;
     stats.sent++;
+    if (this.byteCounts !== null) this.countSend(message);
     if (!src.up || src.incarnation !== incarnation) return this.dropAtSend(src.name, toName, message, 'sender-down');
     const dst = this.nodes.get(toName);
     if (dst === undefined) return this.dropAtSend(src.name, toName, message, 'unknown');

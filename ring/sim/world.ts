@@ -112,8 +112,11 @@ export class SimWorld {
     return this.scheduler.now();
   }
 
-  /** Start a node; with no seeds it founds the cluster. */
-  addNode(name: string, seeds: readonly string[]): SimNode {
+  /**
+   * Start a node; with no seeds it founds the cluster. With `durable` it starts from that
+   * state, as a restart from disk would (the scale benchmark starts settled clusters so).
+   */
+  addNode(name: string, seeds: readonly string[], durable?: DurableState): SimNode {
     const sim: SimNode = {
       name,
       node: undefined as unknown as RingNode,
@@ -121,7 +124,7 @@ export class SimWorld {
       timers: this.scheduler.timersFor(`${name}#0`),
       up: true,
       life: 0,
-      durable: undefined,
+      durable,
     };
     this.nodes.set(name, sim);
     this.boot(sim, seeds);
