@@ -21,6 +21,7 @@ import { ringError, type Callback, type NodeContext } from '../node/context';
 import { scatter } from '../node/scatter';
 import { decodeEntry, encodeEntry, mergeEntries, type Entry, type WireEntry } from '../storage/entry';
 import { indexEntriesOf, type IndexCursor } from '../storage/secondaryIndex';
+import type { DataType } from '../storage/datatype';
 import type { StoredEntry } from '../storage/vnodeStore';
 
 /** A predicate over live values a query may narrow a term's keys by (e.g. a substring match). */
@@ -99,6 +100,8 @@ const cmpDesc = (a: IndexCursor, b: IndexCursor) => (after(a, b) ? -1 : after(b,
 
 export class IndexQueries {
   private readonly filters = new Map<string, IndexFilter>();
+  private lastTypePrefix = '';
+  private lastType: DataType | undefined;
 
   constructor(private readonly ctx: NodeContext) {
     ctx.rpc.on('ix-page', (_from, body: IndexPageArgs & { parts: number[] }, reply, refuse) => {
@@ -161,8 +164,17 @@ export class IndexQueries {
    */
   private storedMatch(args: IndexQueryArgs, key: string, stored: StoredEntry | undefined, now: number): Match {
     const sole = stored?.soleValue;
-    if (sole !== undefined && !this.ctx.store.typeOf(key).expiresAt) return this.filterMatch(args, sole);
+    if (sole !== undefined && !this.typeOf(key).expiresAt) return this.filterMatch(args, sole);
     return this.liveMatch(args, key, stored?.entry, now);
+  }
+
+  /** The store's type of a key; a scan's keys mostly share one type, so the last one is kept (no slice per key). */
+  private typeOf(key: string): DataType {
+    if (this.lastType && key.startsWith(this.lastTypePrefix)) return this.lastType;
+    const type = this.ctx.store.typeOf(key);
+    this.lastTypePrefix = key.slice(0, key.indexOf('/') + 1);
+    this.lastType = type;
+    return type;
   }
 
   private filterMatch(args: IndexQueryArgs, value: unknown): Match {

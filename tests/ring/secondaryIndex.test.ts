@@ -10,7 +10,7 @@ import type { Callback } from '../../ring/node/context';
 import { durableStateOf, type RingNode } from '../../ring/node/ringNode';
 import { DataTypeRegistry, type RegisterType } from '../../ring/storage/datatype';
 import type { Entry } from '../../ring/storage/entry';
-import type { IndexCursor } from '../../ring/storage/secondaryIndex';
+import { SortedIndex, type IndexCursor } from '../../ring/storage/secondaryIndex';
 import { VnodeStore } from '../../ring/storage/vnodeStore';
 import { SimWorld, simRingConfig, simTypes } from '../../ring/sim/world';
 
@@ -59,6 +59,61 @@ function listed(store: VnodeStore, p: number, term: string, after?: IndexCursor)
   });
   return out;
 }
+
+describe('SortedIndex summaries', () => {
+  it('a large term keeps its count and digest up to date through inserts, hash updates and removals', () => {
+    const idx = new SortedIndex();
+    const walked = (term: string) => {
+      let count = 0;
+      let digest = 0;
+      idx.descending(term, undefined, (_k, _s, hash) => {
+        count++;
+        digest ^= hash;
+        return true;
+      });
+      return { count, digest: digest >>> 0 };
+    };
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    const live = new Map<string, [term: string, sort: number]>();
+    const big = SortedIndex.summaryCachedKeysMin + 50;
+    for (let i = 0; i < big; i++) {
+      idx.upsert('big', i, `k${i}`, (i * 2654435761) >>> 0);
+      live.set(`k${i}`, ['big', i]);
+    }
+    idx.upsert('small', 1, 's1', 5);
+    // The first summary of the large term walks it; from then on it is kept, not walked.
+    expect(idx.summary('big')).toEqual(walked('big'));
+    for (let step = 0; step < 3_000; step++) {
+      const op = rand(3);
+      const n = rand(big + 200);
+      const key = `k${n}`;
+      const term = rand(10) === 0 ? 'small' : 'big';
+      if (op === 0 && live.has(key)) {
+        const [t, sortOf] = live.get(key)!;
+        expect(idx.remove(t, sortOf, key)).toBe(true);
+        live.delete(key);
+      } else if (!live.has(key)) {
+        idx.upsert(term, n, key, (rand(2 ** 31) * 2 + 1) >>> 0);
+        live.set(key, [term, n]);
+      } else {
+        const [t, sortOf] = live.get(key)!;
+        idx.upsert(t, sortOf, key, rand(2 ** 31) >>> 0); // a new version of the key: its hash changes
+      }
+      if (step % 97 === 0) {
+        expect(idx.summary('big'), `step ${step}`).toEqual(walked('big'));
+        expect(idx.summary('small'), `step ${step}`).toEqual(walked('small'));
+      }
+    }
+    expect(idx.summary('big')).toEqual(walked('big'));
+    expect(idx.summary('big').count).toBe([...live.values()].filter(([t]) => t === 'big').length);
+    // Emptied and refilled, a term is counted from its keys again.
+    for (const [key, [t, sortOf]] of live) if (t === 'big') idx.remove(t, sortOf, key);
+    expect(idx.summary('big')).toEqual({ count: 0, digest: 0 });
+    idx.upsert('big', 1, 'again', 9);
+    expect(idx.summary('big')).toEqual({ count: 1, digest: 9 });
+  });
+});
 
 describe('the per-partition index in VnodeStore', () => {
   it('follows merges, owner changes, siblings, tombstones, expiry sweeps, handoff drops, restores and clear', () => {
