@@ -94,6 +94,10 @@ export class RingClient {
   readCounter(key: string): Promise<{ value: unknown }> {
     return callIdempotent((cb) => this.node.readCounter(key, cb));
   }
+  /** Many counters' states in one batched read (one message per replica), in the order of `keys`. */
+  readCounters(keys: readonly string[]): Promise<{ values: unknown[] }> {
+    return callIdempotent((cb) => this.node.readCounters(keys, cb));
+  }
   /** Compare-and-set, once: a 'timeout' error means the outcome is unknown (the change may still be chosen). */
   cas<R>(key: string, change: (current: unknown) => { next: unknown; result: R }): Promise<R> {
     return call((cb) => this.node.cas(key, change, cb));

@@ -40,6 +40,16 @@ export function installQuorumHandlers(ctx: NodeContext): void {
     const stored = ctx.store.get(ctx.partitionOf(body.key), body.key);
     reply(stored ? encodeEntry(ctx.store.typeOf(body.key), stored.entry) : null);
   });
+  ctx.rpc.on('fetch-many', (_from, body: { keys: string[] }, reply, refuse) => {
+    if (!Array.isArray(body.keys) || body.keys.length > getManyKeysMax)
+      return refuse(`fetch-many takes at most ${getManyKeysMax} keys`);
+    reply(
+      body.keys.map((key) => {
+        const stored = ctx.store.get(ctx.partitionOf(key), key);
+        return stored ? encodeEntry(ctx.store.typeOf(key), stored.entry) : null;
+      }),
+    );
+  });
   ctx.rpc.on('store', (_from, body: { entries: KeyedWire[] }, reply) => {
     storeEntries(ctx, body.entries);
     reply(true);
@@ -97,6 +107,94 @@ export function quorumGet(ctx: NodeContext, key: string, done: Callback<ReadResu
       else done(ringError('timeout', `${replies.size} of R=${r} replicas answered`));
     },
     allAnswered: () => readRepair(ctx, key, type, replies),
+  });
+}
+
+/** Keys one getMany may read (one message per replica carries them all). */
+export const getManyKeysMax = 1_000;
+
+/**
+ * Read many keys, each from R of its N reachable replicas as quorumGet reads one, in one
+ * message per replica (the keys a node is a target for) instead of one per key and replica:
+ * a page of 50 links reads its 100 counters in at most N messages rather than 100 quorum
+ * reads. Answers once every key has R replies, or fails as a whole when a key cannot get
+ * them; the replicas that were behind on a key are repaired once every message answered.
+ */
+export function quorumGetMany(ctx: NodeContext, keys: readonly string[], done: Callback<ReadResult[]>): void {
+  if (keys.length > getManyKeysMax)
+    return done(ringError('invalid', `getMany reads at most ${getManyKeysMax} keys, got ${keys.length}`));
+  ctx.stats.gets += keys.length;
+  const per = keys.map((key) => {
+    const p = ctx.partitionOf(key);
+    return {
+      key,
+      type: ctx.store.typeOf(key),
+      targets: ctx.targets(p),
+      r: ctx.quorum(p).r,
+      replies: new Map<string, Entry | null>(),
+      failed: 0,
+    };
+  });
+  const short = per.find((k) => k.targets.length < k.r);
+  if (short) return done(ringError('unavailable', `only ${short.targets.length} replicas reachable, R=${short.r}`));
+  if (per.length === 0) return done(null, []);
+  const byNode = new Map<string, number[]>();
+  per.forEach((k, i) => {
+    for (const n of k.targets) {
+      const list = byNode.get(n) ?? [];
+      list.push(i);
+      byNode.set(n, list);
+    }
+  });
+  let settled = false;
+  let unmet = per.length;
+  scatter(ctx.rpc, [...byNode.keys()], 'fetch-many', undefined, {
+    timeoutMs: ctx.config.requestTimeoutMs,
+    bodyFor: (n) => ({ keys: byNode.get(n)!.map((i) => per[i]!.key) }),
+    onAnswer: (a) => {
+      const idx = byNode.get(a.node)!;
+      const wires = a.error ? undefined : (a.body as (WireEntry | null)[]);
+      idx.forEach((i, j) => {
+        const k = per[i]!;
+        const before = k.replies.size >= k.r;
+        if (wires) k.replies.set(a.node, wires[j] ? decodeEntry(k.type, wires[j]) : null);
+        else k.failed++;
+        if (!before && k.replies.size >= k.r) unmet--;
+      });
+      if (settled) return;
+      const lost = per.find((k) => k.replies.size < k.r && k.targets.length - k.failed < k.r);
+      if (lost) {
+        settled = true;
+        return done(ringError('timeout', `${lost.replies.size} of R=${lost.r} replicas of ${lost.key} answered`));
+      }
+      if (unmet === 0) {
+        settled = true;
+        const now = ctx.rt.clock.now();
+        done(
+          null,
+          per.map((k) => readResult(k.type, mergeAll(k.type, k.replies), now)),
+        );
+      }
+    },
+    allAnswered: () => {
+      // One 'store' per replica that was behind on any key, carrying all its repairs.
+      const repairs = new Map<string, KeyedWire[]>();
+      for (const k of per) {
+        const merged = mergeAll(k.type, k.replies);
+        if (!merged) continue;
+        const want = entryFingerprint(k.type, merged);
+        let wire: WireEntry | undefined;
+        for (const [node, entry] of k.replies) {
+          if (entry && entryFingerprint(k.type, entry) === want) continue;
+          ctx.stats.readRepairs++;
+          const list = repairs.get(node) ?? [];
+          list.push([k.key, (wire ??= encodeEntry(k.type, merged))]);
+          repairs.set(node, list);
+        }
+      }
+      for (const [node, entries] of repairs)
+        ctx.rpc.call(node, 'store', { entries }, ctx.config.requestTimeoutMs, () => {});
+    },
   });
 }
 

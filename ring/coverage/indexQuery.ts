@@ -21,6 +21,8 @@ import { ringError, type Callback, type NodeContext } from '../node/context';
 import { scatter } from '../node/scatter';
 import { decodeEntry, encodeEntry, mergeEntries, type Entry, type WireEntry } from '../storage/entry';
 import { indexEntriesOf, type IndexCursor } from '../storage/secondaryIndex';
+import type { DataType } from '../storage/datatype';
+import type { StoredEntry } from '../storage/vnodeStore';
 
 /** A predicate over live values a query may narrow a term's keys by (e.g. a substring match). */
 export interface IndexFilter {
@@ -42,6 +44,11 @@ export interface IndexPageArgs extends IndexQueryArgs {
   /** Start strictly after this position (the previous page's `next`); the highest sort first when absent. */
   readonly after?: IndexCursor;
   readonly limit: number;
+  /**
+   * Also count the term's matching live keys (all of them, not only those after `after`), as
+   * count() does, in the same messages and, with a filter, the same pass over the values.
+   */
+  readonly count?: boolean;
 }
 
 export interface IndexItem {
@@ -58,6 +65,8 @@ export interface IndexPage {
   readonly partitions: number;
   /** Partitions no replica answered for (the page is partial when non-empty). */
   readonly missing: readonly number[];
+  /** With `count` asked: what count() would answer. */
+  readonly count?: number;
 }
 
 export interface IndexCount {
@@ -73,19 +82,26 @@ const indexScanSliceMs = 10;
 export const indexPageLimitMax = 1_000;
 
 type WireItem = [key: string, sort: number, hash: number, value: unknown];
+type CountReply = [p: number, count: number, digest: number][];
 interface PageReply {
   items: WireItem[];
   /** Complete down to here (inclusive); null: complete to the end of the term. */
   low: IndexCursor | null;
+  /** With `count` asked: per partition, as ix-count answers. */
+  counts?: CountReply;
 }
-type CountReply = [p: number, count: number, digest: number][];
 type KeysReply = [key: string, hash: number, match: 0 | 1][];
+
+type Match = { readonly ok: false } | { readonly ok: true; readonly value: unknown };
+const noMatch: Match = { ok: false };
 
 const after = (a: IndexCursor, b: IndexCursor) => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
 const cmpDesc = (a: IndexCursor, b: IndexCursor) => (after(a, b) ? -1 : after(b, a) ? 1 : 0);
 
 export class IndexQueries {
   private readonly filters = new Map<string, IndexFilter>();
+  private lastTypePrefix = '';
+  private lastType: DataType | undefined;
 
   constructor(private readonly ctx: NodeContext) {
     ctx.rpc.on('ix-page', (_from, body: IndexPageArgs & { parts: number[] }, reply, refuse) => {
@@ -128,7 +144,7 @@ export class IndexQueries {
   }
 
   /** The live value of a stored key when it matches the query's filter. */
-  private liveMatch(args: IndexQueryArgs, key: string, entry: Entry | undefined, now: number) {
+  private liveMatch(args: IndexQueryArgs, key: string, entry: Entry | undefined, now: number): Match {
     const type = this.ctx.store.typeOf(key);
     let value: unknown;
     const only = entry?.kind === 'register' && entry.v.siblings.length === 1 ? entry.v.siblings[0]! : undefined;
@@ -136,12 +152,35 @@ export class IndexQueries {
       value = only.value; // what readResult gives, without its arrays
     else {
       const r = readResult(type, entry ?? null, now);
-      if (!r.found || r.value === undefined) return { ok: false as const };
+      if (!r.found || r.value === undefined) return noMatch;
       value = r.value;
     }
+    return this.filterMatch(args, value);
+  }
+
+  /**
+   * liveMatch of what this node stores under the key, without rebuilding the entry when the
+   * store holds it compactly (one live sibling: its value is what a read resolves to).
+   */
+  private storedMatch(args: IndexQueryArgs, key: string, stored: StoredEntry | undefined, now: number): Match {
+    const sole = stored?.soleValue;
+    if (sole !== undefined && !this.typeOf(key).expiresAt) return this.filterMatch(args, sole);
+    return this.liveMatch(args, key, stored?.entry, now);
+  }
+
+  /** The store's type of a key; a scan's keys mostly share one type, so the last one is kept (no slice per key). */
+  private typeOf(key: string): DataType {
+    if (this.lastType && key.startsWith(this.lastTypePrefix)) return this.lastType;
+    const type = this.ctx.store.typeOf(key);
+    this.lastTypePrefix = key.slice(0, key.indexOf('/') + 1);
+    this.lastType = type;
+    return type;
+  }
+
+  private filterMatch(args: IndexQueryArgs, value: unknown): Match {
     const f = args.filter && this.filters.get(args.filter.name);
-    if (f && !f.match(value, args.filter!.arg)) return { ok: false as const };
-    return { ok: true as const, value };
+    if (f && !f.match(value, args.filter!.arg)) return noMatch;
+    return { ok: true, value };
   }
 
   /**
@@ -169,21 +208,38 @@ export class IndexQueries {
     const limit = Math.max(1, Math.min(indexPageLimitMax, args.limit));
     const now = this.ctx.rt.clock.now();
     const items: WireItem[] = [];
+    const counts: CountReply | undefined = args.count ? [] : undefined;
+    const from = args.after;
     let low: IndexCursor | null = null;
     const walk = (p: number) => {
       const idx = this.ctx.store.index(p, args.index);
-      if (!idx) return;
+      if (!idx) {
+        counts?.push([p, 0, 0]);
+        return;
+      }
+      // A count with a filter (or of values that may expire) reads every value under the term:
+      // the page is collected in that same pass, from the top of the term.
+      const full = counts !== undefined && (args.filter !== undefined || idx.mayExpire);
       let n = 0;
       let last: IndexCursor | null = null;
       let exhausted = true;
-      idx.descending(args.term, args.after, (key, sort, hash) => {
-        if (low && !after([sort, key], low)) return false;
+      let matched = 0;
+      let digest = 0;
+      idx.descending(args.term, full ? undefined : from, (key, sort, hash) => {
+        let m: Match | undefined;
+        if (full) {
+          digest ^= hash;
+          m = this.storedMatch(args, key, this.ctx.store.get(p, key), now);
+          if (m.ok) matched++;
+          // Not yet below the page's start: counted only.
+          if (from && (sort > from[0] || (sort === from[0] && key >= from[1]))) return true;
+        }
+        if (low && (sort < low[0] || (sort === low[0] && key <= low[1]))) return full;
         if (n >= limit) {
           exhausted = false;
-          return false;
+          return full;
         }
-        const stored = this.ctx.store.get(p, key);
-        const m = this.liveMatch(args, key, stored?.entry, now);
+        m ??= this.storedMatch(args, key, this.ctx.store.get(p, key), now);
         if (m.ok) {
           items.push([key, sort, hash, this.ctx.store.typeOf(key).encode(m.value)]);
           n++;
@@ -192,6 +248,7 @@ export class IndexQueries {
         return true;
       });
       if (!exhausted && last && (!low || after(last, low))) low = last;
+      if (counts) counts.push(full ? [p, matched, digest >>> 0] : [p, ...this.localCount(args, p)]);
     };
     this.eachPartition(parts, walk, () => {
       items.sort((a, b) => cmpDesc([a[1], a[0]], [b[1], b[0]]));
@@ -201,7 +258,7 @@ export class IndexQueries {
         const l = kept[limit - 1]!;
         low = [l[1], l[0]];
       }
-      reply({ items: kept, low });
+      reply(counts ? { items: kept, low, counts } : { items: kept, low });
     });
   }
 
@@ -217,7 +274,7 @@ export class IndexQueries {
     let digest = 0;
     idx.descending(args.term, undefined, (key, _sort, hash) => {
       digest ^= hash;
-      if (this.liveMatch(args, key, this.ctx.store.get(p, key)?.entry, now).ok) count++;
+      if (this.storedMatch(args, key, this.ctx.store.get(p, key), now).ok) count++;
       return true;
     });
     return [count, digest >>> 0];
@@ -228,7 +285,7 @@ export class IndexQueries {
     const idx = this.ctx.store.index(p, args.index);
     const now = this.ctx.rt.clock.now();
     idx?.descending(args.term, undefined, (key, _sort, hash) => {
-      out.push([key, hash, this.liveMatch(args, key, this.ctx.store.get(p, key)?.entry, now).ok ? 1 : 0]);
+      out.push([key, hash, this.storedMatch(args, key, this.ctx.store.get(p, key), now).ok ? 1 : 0]);
       return true;
     });
     return out;
@@ -286,7 +343,10 @@ export class IndexQueries {
             : page.length === limit && lastItem
               ? [lastItem.sort, lastItem.key]
               : cutoff;
-          done(null, { items: page, next, partitions: answeredBy.size, missing });
+          const result: IndexPage = { items: page, next, partitions: answeredBy.size, missing };
+          if (!args.count) return done(null, result);
+          const counts = answers.map((a) => ({ node: a.node, counts: a.body.counts ?? [] }));
+          this.tally(q, counts, answeredBy, (count) => done(null, { ...result, count }));
         });
       },
     );
@@ -299,31 +359,45 @@ export class IndexQueries {
       'ix-count',
       (parts) => ({ ...args, parts }),
       args.replicas,
-      (answers, answeredBy, missing) => {
-        const perPart = new Map<number, [node: string, count: number, digest: number][]>();
-        for (const a of answers) {
-          for (const [p, count, digest] of a.body) {
-            const got = perPart.get(p) ?? [];
-            got.push([a.node, count, digest]);
-            perPart.set(p, got);
-          }
-        }
-        let count = 0;
-        const disputed: number[] = [];
-        for (const [p, got] of perPart) {
-          if (got.every((g) => g[1] === got[0]![1] && g[2] === got[0]![2])) count += got[0]![1];
-          else disputed.push(p);
-        }
-        let pending = disputed.length;
-        if (pending === 0) return done(null, { count, partitions: answeredBy.size, missing });
-        for (const p of disputed) {
-          this.countDisputed(args, p, perPart.get(p)!, answeredBy, (n) => {
-            count += n;
-            if (--pending === 0) done(null, { count, partitions: answeredBy.size, missing });
-          });
-        }
-      },
+      (answers, answeredBy, missing) =>
+        this.tally(
+          args,
+          answers.map((a) => ({ node: a.node, counts: a.body })),
+          answeredBy,
+          (count) => done(null, { count, partitions: answeredBy.size, missing }),
+        ),
     );
+  }
+
+  /** The count from every node's per-partition counts: agreeing replicas counted once, the others reconciled. */
+  private tally(
+    args: IndexQueryArgs,
+    answers: readonly { node: string; counts: CountReply }[],
+    answeredBy: ReadonlyMap<number, readonly string[]>,
+    done: (count: number) => void,
+  ): void {
+    const perPart = new Map<number, [node: string, count: number, digest: number][]>();
+    for (const a of answers) {
+      for (const [p, count, digest] of a.counts) {
+        const got = perPart.get(p) ?? [];
+        got.push([a.node, count, digest]);
+        perPart.set(p, got);
+      }
+    }
+    let count = 0;
+    const disputed: number[] = [];
+    for (const [p, got] of perPart) {
+      if (got.every((g) => g[1] === got[0]![1] && g[2] === got[0]![2])) count += got[0]![1];
+      else disputed.push(p);
+    }
+    let pending = disputed.length;
+    if (pending === 0) return done(count);
+    for (const p of disputed) {
+      this.countDisputed(args, p, perPart.get(p)!, answeredBy, (n) => {
+        count += n;
+        if (--pending === 0) done(count);
+      });
+    }
   }
 
   /** One partition whose replicas disagree: compare their key lists, reconcile the keys that differ. */

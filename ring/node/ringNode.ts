@@ -10,6 +10,7 @@ import type { RingConfig } from '../config';
 import {
   exhaustiveGet,
   quorumGet,
+  quorumGetMany,
   quorumMerge,
   quorumWrite,
   installQuorumHandlers,
@@ -350,6 +351,12 @@ export class RingNode {
     quorumGet(this.ctx, key, done);
   }
 
+  /** Many keys, each read from R replicas, in one message per replica (quorumGetMany). */
+  getMany(keys: readonly string[], done: Callback<ReadResult[]>): void {
+    if (!this.guard(done)) return;
+    quorumGetMany(this.ctx, keys, done);
+  }
+
   /**
    * Read a key from every member this node believes up (see exhaustiveGet): for rare reads where a false "not found"
    * is costly.
@@ -394,6 +401,24 @@ export class RingNode {
       const local = this.counters.localDelta(key);
       if (local) value = type.merge(value, local);
       done(null, { value: value as T });
+    });
+  }
+
+  /** Many counters' states, as readCounter reads each, in one batched read (getMany). */
+  readCounters<T = unknown>(keys: readonly string[], done: Callback<{ values: T[] }>): void {
+    const types = keys.map((key) => this.durable.store.typeOf(key));
+    const bad = types.findIndex((type) => type.kind !== 'crdt' || !type.counter);
+    if (bad >= 0) return done(ringError('invalid', `type ${types[bad]!.name} is not a counter`));
+    this.getMany(keys, (err, res) => {
+      if (err) return done(err);
+      const values = res!.map((r, i) => {
+        const type = types[i]!;
+        let value = r.found ? r.value : type.kind === 'crdt' ? type.empty() : undefined;
+        const local = this.counters.localDelta(keys[i]!);
+        if (local && type.kind === 'crdt') value = type.merge(value, local);
+        return value as T;
+      });
+      done(null, { values });
     });
   }
 

@@ -25,6 +25,15 @@ export class SortedIndex {
   private readonly hashes: number[] = [];
   /** A value of a type that expires was ever listed: a count must then read values (expired ones are not live). */
   mayExpire = false;
+  /**
+   * Count and digest of the terms that were summarized with at least summaryCachedKeysMin
+   * keys, kept up to date by upsert and remove from then on, so counting a large term (an
+   * owner's million links) costs one lookup instead of a pass over its run. Small terms (most
+   * owners have a few links) are walked and cost no memory here.
+   */
+  private readonly summaries = new Map<string, { count: number; digest: number }>();
+  /** A term this long is summarized once and then kept up to date (keys). */
+  static readonly summaryCachedKeysMin = 1_024;
 
   get size(): number {
     return this.keys.length;
@@ -45,9 +54,15 @@ export class SortedIndex {
   /** Put (term, sort, key) in with its entry hash, or update the hash of the one already there. */
   upsert(term: string, sort: number, key: string, hash: number): void {
     const i = this.lowerBound(term, sort, key);
+    const summary = this.summaries.get(term);
     if (i < this.keys.length && this.keys[i] === key && this.terms[i] === term && this.sorts[i] === sort) {
+      if (summary) summary.digest ^= this.hashes[i]! ^ hash;
       this.hashes[i] = hash;
       return;
+    }
+    if (summary) {
+      summary.count++;
+      summary.digest ^= hash;
     }
     // Share one string per term (a neighbour's, when equal) rather than one per decoded value.
     const shared =
@@ -65,6 +80,12 @@ export class SortedIndex {
   remove(term: string, sort: number, key: string): boolean {
     const i = this.lowerBound(term, sort, key);
     if (i >= this.keys.length || this.keys[i] !== key || this.terms[i] !== term || this.sorts[i] !== sort) return false;
+    const summary = this.summaries.get(term);
+    if (summary) {
+      summary.count--;
+      summary.digest ^= this.hashes[i]!;
+      if (summary.count === 0) this.summaries.delete(term);
+    }
     this.terms.splice(i, 1);
     this.sorts.splice(i, 1);
     this.keys.splice(i, 1);
@@ -88,6 +109,8 @@ export class SortedIndex {
 
   /** How many keys the term lists, and the XOR of their entry hashes. */
   summary(term: string): { count: number; digest: number } {
+    const kept = this.summaries.get(term);
+    if (kept) return { count: kept.count, digest: kept.digest >>> 0 };
     let i = this.lowerBound(term, -Infinity, '');
     let count = 0;
     let digest = 0;
@@ -95,6 +118,7 @@ export class SortedIndex {
       count++;
       digest ^= this.hashes[i]!;
     }
+    if (count >= SortedIndex.summaryCachedKeysMin) this.summaries.set(term, { count, digest });
     return { count, digest: digest >>> 0 };
   }
 }

@@ -24,6 +24,11 @@ export interface StoredEntry {
   readonly since: number;
   /** Local clock when this node first stored the entry in its current tombstone state. */
   readonly tombstoneSince?: number;
+  /**
+   * When the entry is one live register value held compactly, that value (what a read
+   * resolves to, expiry aside), read without rebuilding `entry`; otherwise undefined.
+   */
+  readonly soleValue?: unknown;
 }
 
 /** Integers below this are small integers (Smis) on every V8 build: stored in the object, no heap number. */
@@ -130,6 +135,10 @@ class CompactRegister implements StoredEntry {
 
   get tombstoneSince(): undefined {
     return undefined;
+  }
+
+  get soleValue(): unknown {
+    return this.value;
   }
 
   get entry(): Entry {

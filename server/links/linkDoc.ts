@@ -52,9 +52,29 @@ export const linkType: RegisterType<LinkDoc> = {
   index: (v) => (v.deletedAt === null ? [{ name: ownerIndexName, term: v.owner, sort: v.createdAt }] : []),
 };
 
-/** Whether `s` contains lower-case `q`, case-insensitively; lower-cases `s` only when it has capitals. */
-function contains(s: string, q: string): boolean {
-  return s.includes(q) || (/[A-Z]/.test(s) && s.toLowerCase().includes(q));
+/**
+ * Whether `s` contains lower-case `q`, case-insensitively: `s.toLowerCase().includes(q)`
+ * without building the lower-cased copy while `s` is ASCII (where lower-casing maps A-Z to
+ * a-z and nothing else); at the first other character it lower-cases `s` after all. A search
+ * runs this over every link of an owner, so it allocates nothing on the common path.
+ */
+export function contains(s: string, q: string): boolean {
+  if (s.includes(q)) return true;
+  const m = q.length;
+  const last = s.length - m;
+  for (let i = 0; i <= last; i++) {
+    let j = 0;
+    for (; j < m; j++) {
+      let c = s.charCodeAt(i + j);
+      if (c >= 128) return s.toLowerCase().includes(q);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== q.charCodeAt(j)) break;
+    }
+    if (j === m) return true;
+  }
+  // Characters past `last` were never read: lower-casing a non-ASCII one could lengthen `s`.
+  for (let k = Math.max(0, last + 1); k < s.length; k++) if (s.charCodeAt(k) >= 128) return s.toLowerCase().includes(q);
+  return false;
 }
 
 /** Index filter: links whose slug or target contains the (lower-case) argument, case-insensitively. */

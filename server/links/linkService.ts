@@ -337,11 +337,14 @@ export class LinkService {
   async list(owner: string, o: { limit: number; after?: IndexCursor; q?: string }): Promise<LinkPage> {
     const filter = o.q ? { filter: { name: linkTextFilter.name, arg: o.q } } : {};
     const args = { index: ownerIndexName, term: owner, ...filter };
-    const [page, count] = await Promise.all([
-      this.d.ring.indexPage({ ...args, limit: o.limit, ...(o.after ? { after: o.after } : {}) }),
-      this.d.ring.indexCount(args),
-    ]);
-    return { docs: page.items.map((i) => i.value as LinkDoc), next: page.next, total: count.count };
+    // The page and the exact total in one coverage query (with q, one pass over the values).
+    const page = await this.d.ring.indexPage({
+      ...args,
+      limit: o.limit,
+      count: true,
+      ...(o.after ? { after: o.after } : {}),
+    });
+    return { docs: page.items.map((i) => i.value as LinkDoc), next: page.next, total: page.count! };
   }
 
   async totals(slug: string): Promise<{ total: number; bots: number }> {
@@ -366,8 +369,15 @@ export class LinkService {
     return toView(doc, baseUrl, 0, 0, this.d.now());
   }
 
+  /** Views of a page of links: their views and bots counters in one batched read (readCounters). */
   async views(docs: readonly LinkDoc[], baseUrl: string): Promise<LinkView[]> {
-    return mapBounded(docs, listConcurrencyMax, (d) => this.view(d, baseUrl));
+    if (docs.length === 0) return [];
+    const keys = docs.flatMap((d) => [viewsKey(d.slug), botsKey(d.slug)]);
+    const { values } = await this.d.ring.readCounters(keys);
+    const now = this.d.now();
+    return docs.map((d, i) =>
+      toView(d, baseUrl, gcounterValue(values[2 * i] as GCounter), gcounterValue(values[2 * i + 1] as GCounter), now),
+    );
   }
 
   async stats(slug: string): Promise<LinkStatsView> {

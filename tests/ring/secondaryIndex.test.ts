@@ -3,13 +3,14 @@
 // real RingNode on the simulated network: pages by cursor, exact counts, filters, and
 // reconciling two replicas when one of them missed writes.
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ReadResult } from '../../ring/coordinator/quorum';
 import type { IndexCount, IndexPage, IndexPageArgs } from '../../ring/coverage/indexQuery';
 import { initHash, partitionOf } from '../../ring/hash';
 import type { Callback } from '../../ring/node/context';
 import { durableStateOf, type RingNode } from '../../ring/node/ringNode';
 import { DataTypeRegistry, type RegisterType } from '../../ring/storage/datatype';
 import type { Entry } from '../../ring/storage/entry';
-import type { IndexCursor } from '../../ring/storage/secondaryIndex';
+import { SortedIndex, type IndexCursor } from '../../ring/storage/secondaryIndex';
 import { VnodeStore } from '../../ring/storage/vnodeStore';
 import { SimWorld, simRingConfig, simTypes } from '../../ring/sim/world';
 
@@ -58,6 +59,61 @@ function listed(store: VnodeStore, p: number, term: string, after?: IndexCursor)
   });
   return out;
 }
+
+describe('SortedIndex summaries', () => {
+  it('a large term keeps its count and digest up to date through inserts, hash updates and removals', () => {
+    const idx = new SortedIndex();
+    const walked = (term: string) => {
+      let count = 0;
+      let digest = 0;
+      idx.descending(term, undefined, (_k, _s, hash) => {
+        count++;
+        digest ^= hash;
+        return true;
+      });
+      return { count, digest: digest >>> 0 };
+    };
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    const live = new Map<string, [term: string, sort: number]>();
+    const big = SortedIndex.summaryCachedKeysMin + 50;
+    for (let i = 0; i < big; i++) {
+      idx.upsert('big', i, `k${i}`, (i * 2654435761) >>> 0);
+      live.set(`k${i}`, ['big', i]);
+    }
+    idx.upsert('small', 1, 's1', 5);
+    // The first summary of the large term walks it; from then on it is kept, not walked.
+    expect(idx.summary('big')).toEqual(walked('big'));
+    for (let step = 0; step < 3_000; step++) {
+      const op = rand(3);
+      const n = rand(big + 200);
+      const key = `k${n}`;
+      const term = rand(10) === 0 ? 'small' : 'big';
+      if (op === 0 && live.has(key)) {
+        const [t, sortOf] = live.get(key)!;
+        expect(idx.remove(t, sortOf, key)).toBe(true);
+        live.delete(key);
+      } else if (!live.has(key)) {
+        idx.upsert(term, n, key, (rand(2 ** 31) * 2 + 1) >>> 0);
+        live.set(key, [term, n]);
+      } else {
+        const [t, sortOf] = live.get(key)!;
+        idx.upsert(t, sortOf, key, rand(2 ** 31) >>> 0); // a new version of the key: its hash changes
+      }
+      if (step % 97 === 0) {
+        expect(idx.summary('big'), `step ${step}`).toEqual(walked('big'));
+        expect(idx.summary('small'), `step ${step}`).toEqual(walked('small'));
+      }
+    }
+    expect(idx.summary('big')).toEqual(walked('big'));
+    expect(idx.summary('big').count).toBe([...live.values()].filter(([t]) => t === 'big').length);
+    // Emptied and refilled, a term is counted from its keys again.
+    for (const [key, [t, sortOf]] of live) if (t === 'big') idx.remove(t, sortOf, key);
+    expect(idx.summary('big')).toEqual({ count: 0, digest: 0 });
+    idx.upsert('big', 1, 'again', 9);
+    expect(idx.summary('big')).toEqual({ count: 1, digest: 9 });
+  });
+});
 
 describe('the per-partition index in VnodeStore', () => {
   it('follows merges, owner changes, siblings, tombstones, expiry sweeps, handoff drops, restores and clear', () => {
@@ -217,14 +273,22 @@ function putDocs(world: SimWorld, docs: readonly [string, Doc][]): void {
   world.run(300);
 }
 
-function allPages(world: SimWorld, via: string, args: Omit<IndexPageArgs, 'after'>): string[] {
+/**
+ * Every page of the term from `via`; with `count`, every page is asked to count the term too
+ * (IndexPageArgs.count: the same messages, one pass with a filter) and must say `count`.
+ */
+function allPages(world: SimWorld, via: string, args: Omit<IndexPageArgs, 'after'>, count?: number): string[] {
   const keys: string[] = [];
   let after: IndexCursor | undefined;
   for (let i = 0; i < 1_000; i++) {
     const page = run<IndexPage>(world, (cb) =>
-      node(world, via).indexPage({ ...args, ...(after ? { after } : {}) }, cb),
+      node(world, via).indexPage(
+        { ...args, ...(after ? { after } : {}), ...(count !== undefined ? { count: true } : {}) },
+        cb,
+      ),
     );
     expect(page.missing).toEqual([]);
+    expect(page.count, `page ${i} via ${via}: its count`).toBe(count);
     expect(page.items.length).toBeLessThanOrEqual(args.limit);
     keys.push(...page.items.map((it) => it.key));
     if (!page.next) return keys;
@@ -251,6 +315,7 @@ describe('index queries through coverage (real RingNode, simulated network)', ()
     putDocs(world, docs);
     for (const via of ['n0', 'n1', 'n2', 'n3']) {
       expect(allPages(world, via, { index: 'owner', term: owner, limit: 17 }), `via ${via}`).toEqual(newestFirst);
+      expect(allPages(world, via, { index: 'owner', term: owner, limit: 17 }, mine.length)).toEqual(newestFirst);
       const c = run<IndexCount>(world, (cb) => node(world, via).indexCount({ index: 'owner', term: owner }, cb));
       expect({ count: c.count, missing: c.missing }).toEqual({ count: mine.length, missing: [] });
     }
@@ -273,6 +338,7 @@ describe('index queries through coverage (real RingNode, simulated network)', ()
     const filter = { name: 'text', arg: 'red' };
     const red = newestFirst.filter((k) => Object.fromEntries(docs)[k]!.text.includes('red'));
     expect(allPages(world, 'n3', { index: 'owner', term: owner, limit: 9, filter })).toEqual(red);
+    expect(allPages(world, 'n0', { index: 'owner', term: owner, limit: 9, filter }, red.length)).toEqual(red);
     expect(
       run<IndexCount>(world, (cb) => node(world, 'n3').indexCount({ index: 'owner', term: owner, filter }, cb)).count,
     ).toBe(red.length);
@@ -334,6 +400,8 @@ describe('index queries through coverage (real RingNode, simulated network)', ()
       for (const via of ['n0', 'n2']) {
         const got = allPages(world, via, { index: 'owner', term: owner, limit: 11, replicas });
         expect(got, `replicas ${replicas} via ${via}`).toEqual(expected);
+        const counted = allPages(world, via, { index: 'owner', term: owner, limit: 11, replicas }, expected.length);
+        expect(counted, `pages with counts, replicas ${replicas} via ${via}`).toEqual(expected);
         const c = run<IndexCount>(world, (cb) =>
           node(world, via).indexCount({ index: 'owner', term: owner, replicas }, cb),
         );
@@ -343,6 +411,7 @@ describe('index queries through coverage (real RingNode, simulated network)', ()
     // The edit reconciles to its newest value, also for the filter.
     const filter = { name: 'text', arg: 'edited' };
     expect(allPages(world, 'n3', { index: 'owner', term: owner, limit: 5, replicas: 3, filter })).toEqual([editKey]);
+    expect(allPages(world, 'n2', { index: 'owner', term: owner, limit: 5, replicas: 3, filter }, 1)).toEqual([editKey]);
     expect(
       run<IndexCount>(world, (cb) =>
         node(world, 'n3').indexCount({ index: 'owner', term: owner, replicas: 3, filter }, cb),
@@ -362,8 +431,10 @@ describe('index queries through coverage (real RingNode, simulated network)', ()
       run<IndexCount>(world, (cb) => node(world, 'n0').indexCount({ index: 'owner', term: 'dave' }, cb)).count;
     expect(allPages(world, 'n1', { index: 'owner', term: 'dave', limit: 5 })).toEqual(['doc/brief', 'doc/keep']);
     expect(count()).toBe(2);
+    expect(allPages(world, 'n2', { index: 'owner', term: 'dave', limit: 1 }, 2)).toEqual(['doc/brief', 'doc/keep']);
     world.run(10_500);
     expect(allPages(world, 'n1', { index: 'owner', term: 'dave', limit: 5 })).toEqual(['doc/keep']);
+    expect(allPages(world, 'n2', { index: 'owner', term: 'dave', limit: 1 }, 1)).toEqual(['doc/keep']);
     expect(count()).toBe(1);
   });
 
@@ -372,8 +443,58 @@ describe('index queries through coverage (real RingNode, simulated network)', ()
     putDocs(world, docs);
     world.crash('n3', true);
     expect(allPages(world, 'n0', { index: 'owner', term: owner, limit: 50 })).toEqual(newestFirst);
+    expect(allPages(world, 'n2', { index: 'owner', term: owner, limit: 50 }, mine.length)).toEqual(newestFirst);
     expect(
       run<IndexCount>(world, (cb) => node(world, 'n1').indexCount({ index: 'owner', term: owner }, cb)).count,
     ).toBe(mine.length);
+  });
+});
+
+describe('getMany and readCounters: many quorum reads in one message per replica', () => {
+  it('reads what get reads for each key, absent keys included, and counters with unshipped increments', () => {
+    const world = settledWorld(2005);
+    const keys = Array.from({ length: 40 }, (_, i) => `kv/k${i}`);
+    let pending = keys.length;
+    for (const [i, key] of keys.entries())
+      if (i % 4 !== 3) node(world, 'n1').put(key, `v${i}`, {}, () => pending--);
+      else pending--;
+    const end = world.now() + 10_000;
+    while (pending > 0 && world.now() < end) world.run(5);
+    world.run(300);
+    for (const via of ['n0', 'n3']) {
+      const many = run<ReadResult[]>(world, (cb) => node(world, via).getMany(keys, cb));
+      const one = keys.map((key) => run<ReadResult>(world, (cb) => node(world, via).get(key, cb)));
+      expect(many).toEqual(one);
+      expect(many.map((r) => (r.found ? r.value : null))).toEqual(keys.map((_, i) => (i % 4 !== 3 ? `v${i}` : null)));
+    }
+    expect(run<ReadResult[]>(world, (cb) => node(world, 'n2').getMany([], cb))).toEqual([]);
+
+    // Counters: shipped counts from other nodes, plus this node's own not yet shipped.
+    node(world, 'n1').increment('ctr/a', 3);
+    node(world, 'n2').increment('ctr/b', 2);
+    world.run(1_000);
+    node(world, 'n0').increment('ctr/a', 1);
+    const { values } = run<{ values: unknown[] }>(world, (cb) =>
+      node(world, 'n0').readCounters(['ctr/a', 'ctr/b', 'ctr/none'], cb),
+    );
+    const total = (v: unknown) => Object.values(v as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(values.map(total)).toEqual([4, 2, 0]);
+    // Not a counter: refused, not read.
+    let refused: unknown;
+    node(world, 'n0').readCounters(['ctr/a', 'kv/k0'], (err) => (refused = err));
+    expect(refused).toMatchObject({ kind: 'invalid' });
+  });
+
+  it('a crashed replica: each key still gets R answers from the others', () => {
+    const world = settledWorld(2006);
+    const keys = Array.from({ length: 30 }, (_, i) => `kv/c${i}`);
+    let pending = keys.length;
+    for (const key of keys) node(world, 'n1').put(key, key, {}, () => pending--);
+    const end = world.now() + 10_000;
+    while (pending > 0 && world.now() < end) world.run(5);
+    world.run(300);
+    world.crash('n3', true);
+    const many = run<ReadResult[]>(world, (cb) => node(world, 'n0').getMany(keys, cb));
+    expect(many.map((r) => (r.found ? r.value : null))).toEqual(keys);
   });
 });

@@ -3,7 +3,7 @@
 // The cursor is opaque to clients but must round-trip exactly and refuse anything else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeLinkCursor, encodeLinkCursor } from '../../server/http/routes/links';
-import { linkTextFilter, linkType } from '../../server/links/linkDoc';
+import { contains, linkTextFilter, linkType } from '../../server/links/linkDoc';
 import { startFront, type TestFront } from './httpApp';
 
 let front: TestFront;
@@ -80,5 +80,12 @@ describe('the owner index entry and search filter of a link', () => {
     for (const q of ['abc', 'c-x9', 'example.com/path', '%c3%a9', 'q=1', 'https://'])
       expect(linkTextFilter.match(doc, q), q).toBe(true);
     for (const q of ['abd', 'other', 'x9x']) expect(linkTextFilter.match(doc, q), q).toBe(false);
+  });
+
+  it('matches exactly as lower-casing the text would, with or without characters beyond ASCII', () => {
+    const texts = ['AbC-X9', 'https://Example.COM/Path', 'ÉCOLE/Straße', 'xİy', 'K\u212A', 'aB', '', 'ZZé'];
+    const queries = ['abc', 'x9', 'example.com/p', 'école', 'straße', 'i̇', 'xi', 'kk', 'k', 'ab', 'b', 'zzé', 'zz', ''];
+    for (const s of texts)
+      for (const q of queries) expect(contains(s, q), `${s} / ${q}`).toBe(s.toLowerCase().includes(q));
   });
 });
