@@ -41,7 +41,8 @@ export function installQuorumHandlers(ctx: NodeContext): void {
     reply(stored ? encodeEntry(ctx.store.typeOf(body.key), stored.entry) : null);
   });
   ctx.rpc.on('store', (_from, body: { entries: KeyedWire[] }, reply) => {
-    storeEntries(ctx, body.entries);
+    // One journal write for the whole message (a handoff chunk or a repair), before the answer.
+    ctx.journalBatch(() => storeEntries(ctx, body.entries));
     reply(true);
   });
   ctx.rpc.on(

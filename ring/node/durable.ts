@@ -35,6 +35,14 @@ export type { AcceptorState, Readiness };
  */
 export interface DurableJournal {
   record(change: DurableChange): void;
+  /**
+   * Optional: run fn, holding the changes it records, and write them all at once before
+   * returning (one write for many records; a handoff chunk or repair stores hundreds of
+   * keys). The rule above holds for the batch: nothing fn changed is acknowledged before
+   * batch returns, so fn must not answer a peer itself. A throw (from fn or the write)
+   * propagates after what was recorded is written, as far as the write succeeds.
+   */
+  batch?<T>(fn: () => T): T;
 }
 
 /** The whole state as changes, in the order restoreDurableState applies them. */

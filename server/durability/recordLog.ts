@@ -600,10 +600,38 @@ export class RecordLog {
     }
     this.frame.writeUInt32LE(payload.length, 0);
     this.frame.writeUInt32LE(crc32(payload), 4);
-    const total = FRAME_BYTES + payload.length;
+    this.writeFrames([this.frame, payload], FRAME_BYTES + payload.length);
+  }
+
+  /**
+   * Encodes and writes records in one write(2) (the same guarantees as an append of each, in
+   * order, when it returns). A record over recordBytesMax throws before anything is written.
+   */
+  appendMany(records: readonly unknown[]): void {
+    this.check();
+    if (records.length === 0) return;
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (const record of records) {
+      const payload = packr.pack(record);
+      if (payload.length > this.recordBytesMax) {
+        throw new RangeError(`record of ${payload.length} bytes exceeds recordBytesMax ${this.recordBytesMax}`);
+      }
+      // One buffer per record (frame + payload): pack() returns a view of a buffer it reuses.
+      const framed = Buffer.allocUnsafe(FRAME_BYTES + payload.length);
+      framed.writeUInt32LE(payload.length, 0);
+      framed.writeUInt32LE(crc32(payload), 4);
+      framed.set(payload, FRAME_BYTES);
+      parts.push(framed);
+      total += framed.length;
+    }
+    this.writeFrames([Buffer.concat(parts, total)], total);
+  }
+
+  private writeFrames(buffers: Buffer[], total: number): void {
     try {
-      const n = fs.writevSync(this.fd, [this.frame, payload], this.size);
-      if (n < total) writeAll(this.fd, Buffer.concat([this.frame, payload]).subarray(n), this.size + n);
+      const n = fs.writevSync(this.fd, buffers, this.size);
+      if (n < total) writeAll(this.fd, Buffer.concat(buffers).subarray(n), this.size + n);
     } catch (err) {
       // Do not leave a partial frame in front of later appends: cut back to the last record.
       try {

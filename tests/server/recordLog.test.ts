@@ -843,6 +843,33 @@ describe('RecordLog', () => {
     });
   });
 
+  it('appendMany writes its records in order, between appends, and a reopen reads them back', () => {
+    const dir = tempDir();
+    const { log } = open(dir);
+    log.append('first');
+    const before = log.sizeBytes();
+    log.appendMany([{ a: 1 }, 'two', [3, 'three'], { b: 2 }]);
+    expect(log.sizeBytes()).toBeGreaterThan(before);
+    log.appendMany([]);
+    log.append('last');
+    log.close();
+    const r = open(dir);
+    expect(r.tail).toEqual(['first', { a: 1 }, 'two', [3, 'three'], { b: 2 }, 'last']);
+    expect(r.stats.tailRecords).toBe(6);
+  });
+
+  it('appendMany with one record over recordBytesMax writes none of them', () => {
+    const dir = tempDir();
+    const { log } = open(dir, { recordBytesMax: 100 });
+    log.append('kept');
+    const size = log.sizeBytes();
+    expect(() => log.appendMany(['ok', 'x'.repeat(200), 'also ok'])).toThrow(RangeError);
+    expect(log.sizeBytes()).toBe(size);
+    log.appendMany(['after']);
+    log.close();
+    expect(open(dir, { recordBytesMax: 100 }).tail).toEqual(['kept', 'after']);
+  });
+
   it('enforces recordBytesMax on append and writes nothing for a rejected record', () => {
     const dir = tempDir();
     const { log } = open(dir, { recordBytesMax: 100 });
