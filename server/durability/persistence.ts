@@ -2,11 +2,11 @@
 // node's journal port (DurableJournal) hands over every store mutation, CAS acceptor change
 // and ring change as it happens, and each is appended; the log is compacted into a snapshot
 // of the whole state (RingNode.durableSnapshot) when it grows. On start the snapshot and the
-// log's tail are replayed into the state the node starts from (restoreDurableState).
+// log's tail are replayed into the state the node starts from (DurableRestorer), record by record as they are read.
 import {
+  DurableRestorer,
   decodeEntry,
   encodeEntry,
-  restoreDurableState,
   typeOfKey,
   type AcceptorState,
   type DataTypeRegistry,
@@ -66,9 +66,18 @@ export class Persistence implements DurableJournal {
       logger: { warn(m: string, f?: object): void; info(m: string, f?: object): void };
     },
   ): { persistence: Persistence; restored: Restored } {
-    const opened = RecordLog.open(dir, { fsync: opts.fsync, logger: opts.logger });
-    const records = [...opened.snapshot, ...opened.tail] as LogRecord[];
-    const restored = records.length === 0 ? undefined : replay(records, opts.types, opts.ringSize, opts.bucketCount);
+    // Each record is applied as it is decoded (never a list of a million records and their changes).
+    const restorer = new DurableRestorer({
+      types: opts.types,
+      ringSize: opts.ringSize,
+      bucketCount: opts.bucketCount,
+      now: Date.now(),
+      newBootId: () => `restored@${Math.random().toString(16).slice(2, 10)}`,
+    });
+    const onRecord = (r: unknown) => restorer.apply(changeOf(r as LogRecord, opts.types));
+    const opened = RecordLog.open(dir, { fsync: opts.fsync, logger: opts.logger, onRecord });
+    const empty = opened.stats.snapshotRecords + opened.stats.tailRecords === 0;
+    const restored = empty ? undefined : checkRingSize(restorer.finish(), opts.ringSize);
     // A snapshot already holds the node's identity (meta), and replaying its log's tail gives the
     // state a new snapshot would hold: rewriting it on every start only delays being ready (a
     // second per 100,000 keys). The log still compacts once it passes logCompactBytes.
@@ -101,7 +110,7 @@ export class Persistence implements DurableJournal {
     if (rec.t === 's' && this.log.sizeBytes() > logCompactBytes) this.compact();
   }
 
-  /** Record what fn changes, written in one append when it ends (DurableJournal.batch). Not reentrant: nested runs join. */
+  /** Record what fn changes, written in one append when it ends (DurableJournal.batch); a nested run joins. */
   batch<T>(fn: () => T): T {
     if (this.pending) return fn();
     this.pending = [];
@@ -185,51 +194,31 @@ export class Persistence implements DurableJournal {
   }
 }
 
-/** The log's records as the node's durable changes, in order. */
-function* changesOf(records: LogRecord[], types: DataTypeRegistry): Generator<DurableChange> {
-  for (const r of records) {
-    switch (r.t) {
-      case 'meta':
-        yield { kind: 'meta', bootId: r.bootId, seq: r.seq };
-        break;
-      case 'ring':
-        yield { kind: 'ring', ring: r.ring };
-        break;
-      case 's':
-        yield {
-          kind: 'entry',
-          partition: r.p,
-          key: r.k,
-          entry: r.e === null ? undefined : decodeEntry(types.get(typeOfKey(r.k)), r.e),
-          ...(r.si !== undefined ? { since: r.si } : {}),
-        };
-        break;
-      case 'c':
-        yield { kind: 'cas', p: r.p, key: r.k, state: r.s };
-        break;
-      case 'cr':
-        yield { kind: 'casReadiness', p: r.p, readiness: r.r ?? undefined };
-        break;
-      case 'cb':
-        yield { kind: 'casBallot', counter: r.n };
-        break;
-    }
+/** A log record as the node's durable change. */
+function changeOf(r: LogRecord, types: DataTypeRegistry): DurableChange {
+  switch (r.t) {
+    case 'meta':
+      return { kind: 'meta', bootId: r.bootId, seq: r.seq };
+    case 'ring':
+      return { kind: 'ring', ring: r.ring };
+    case 's':
+      return {
+        kind: 'entry',
+        partition: r.p,
+        key: r.k,
+        entry: r.e === null ? undefined : decodeEntry(types.get(typeOfKey(r.k)), r.e),
+        ...(r.si !== undefined ? { since: r.si } : {}),
+      };
+    case 'c':
+      return { kind: 'cas', p: r.p, key: r.k, state: r.s };
+    case 'cr':
+      return { kind: 'casReadiness', p: r.p, readiness: r.r ?? undefined };
+    case 'cb':
+      return { kind: 'casBallot', counter: r.n };
   }
 }
 
-function replay(
-  records: LogRecord[],
-  types: DataTypeRegistry,
-  ringSize: number,
-  bucketCount: number,
-): { durable: DurableState; keys: number } {
-  const restored = restoreDurableState(changesOf(records, types), {
-    types,
-    ringSize,
-    bucketCount,
-    now: Date.now(),
-    newBootId: () => `restored@${Math.random().toString(16).slice(2, 10)}`,
-  });
+function checkRingSize<T extends { durable: DurableState }>(restored: T, ringSize: number): T {
   const saved = restored.durable.ring.ringSize;
   if (saved !== ringSize) {
     const fix = 'use a fresh DATA_DIR to change it';
