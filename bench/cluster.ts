@@ -4,9 +4,13 @@
 //     is moving and the newcomer holds every key (with 2 nodes and N=3 every key lives
 //     on both, so all K keys move);
 //   - SIGKILL the newcomer: failure detection time (until the survivor reports it not alive);
-//   - SIGINT and restart the first node with its DATA_DIR: log replay and restart-to-ready time.
+//   - SIGINT and restart the first node with its DATA_DIR: log replay and restart-to-ready time;
+//   - with --restart-links L: a fresh one-node cluster (N=3 clamped to its one replica, so it
+//     holds every link and every slug's CAS claim, as each of 3 nodes does at N=3) gets L links
+//     through the create path (the test hook's loader, all of one owner), is stopped (SIGINT)
+//     and restarted: restart-to-ready time at that size.
 //
-// npm run bench:cluster [-- --keys 100000 --concurrency 64 --json --json-out FILE]
+// npm run bench:cluster [-- --keys 100000 --concurrency 64 --restart-links 300000 --json --json-out FILE]
 //   --json       print the figures as one JSON line on stdout (instead of the list)
 //   --json-out   also write them (with the settings) to FILE (used by `npm run bench`)
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -18,12 +22,14 @@ const { values } = parseArgs({
   options: {
     keys: { type: 'string', default: '100000' },
     concurrency: { type: 'string', default: '64' },
+    'restart-links': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
     'json-out': { type: 'string' },
   },
 });
 const keyCount = Number(values.keys);
 const concurrency = Number(values.concurrency);
+const restartLinks = Number(values['restart-links']);
 
 requireBundle('npm run bench:cluster builds it');
 // Production settings (the bench profile), R=W=1, info logs (the restart's replay figures are in them).
@@ -110,6 +116,9 @@ try {
       .map(parse)
       .find((l) => l.msg === 'restored state from disk') ?? {};
 
+  await h.stop(a2, 'SIGINT');
+  const big = restartLinks > 0 ? await restartWithLinks(restartLinks) : undefined;
+
   const result = {
     keys: keyCount,
     loadFailures: failed,
@@ -126,18 +135,73 @@ try {
     replayRecordsPerSecond: restored.millis
       ? Math.round(((restored.snapshotRecords ?? 0) + (restored.tailRecords ?? 0)) / (restored.millis / 1000))
       : null,
+    ...(big ?? {}),
   };
   if (values.json) console.log(JSON.stringify(result));
   else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(24)} ${v}`);
+  const settings = { keys: keyCount, concurrency, restartLinks, r: 1, w: 1 };
   if (values['json-out']) {
     const file = values['json-out'];
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(
-      `${file}.tmp`,
-      `${JSON.stringify({ benchmark: 'cluster', settings: { keys: keyCount, concurrency, r: 1, w: 1 }, result }, null, 2)}\n`,
-    );
+    writeFileSync(`${file}.tmp`, `${JSON.stringify({ benchmark: 'cluster', settings, result }, null, 2)}\n`);
     renameSync(`${file}.tmp`, file);
   }
 } finally {
   await h.cleanup();
+}
+
+/** A one-node cluster with `links` links (and their CAS claims) on disk: how long its restart takes to be ready. */
+async function restartWithLinks(links: number) {
+  const hl = new Harness({
+    profile: 'bench',
+    env: { LOG_LEVEL: 'info', RINGLINK_TEST_FAULTS: '1' },
+    logBytes: 1024 * 1024,
+  });
+  try {
+    const n = await hl.startNode({ name: 'l', dataDir: true }, 60_000);
+    await waitReady(n, 60_000);
+    const r = await fetch(`${n.url}/api/admin/synthetic-links`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${hl.adminToken}` },
+      body: JSON.stringify({ count: links, owner: 's:restart' }),
+      signal: AbortSignal.timeout(60 * 60_000),
+    });
+    const loaded = (await r.json()) as { created: number; failed: Record<string, number> };
+    if (!r.ok || loaded.created !== links)
+      throw new Error(`loading ${links} links: ${r.status} ${JSON.stringify(loaded)}`);
+    const keys = (await admin<Status>(n, 'GET', 'status')).body.keys;
+    await hl.stop(n, 'SIGINT');
+    const t0 = performance.now();
+    const n2 = await hl.restart(n);
+    await waitReady(n2, 120_000);
+    const readyMs = performance.now() - t0;
+    const restored = restoredFigures(n2.log.text());
+    return {
+      restartLinks: links,
+      restartLinksKeys: keys,
+      restartLinksReadyMs: Math.round(readyMs),
+      restartLinksReplayRecords: (restored.snapshotRecords ?? 0) + (restored.tailRecords ?? 0),
+      restartLinksRestoreMs: Math.round(restored.ms ?? 0),
+    };
+  } finally {
+    await hl.cleanup();
+  }
+}
+
+/** The fields of a node's 'restored state from disk' log line. */
+function restoredFigures(log: string): {
+  snapshotRecords?: number;
+  tailRecords?: number;
+  millis?: number;
+  ms?: number;
+} {
+  for (const line of log.split('\n')) {
+    try {
+      const l = JSON.parse(line);
+      if (l.msg === 'restored state from disk') return l;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return {};
 }

@@ -39,7 +39,20 @@ export interface RingConfig {
 
   // Handoff and anti-entropy.
   handoffIntervalMs: number;
+  /** Keys one handoff chunk carries at most. */
   handoffBatchKeysMax: number;
+  /**
+   * Estimated encoded bytes (entryBytesEstimate) one handoff chunk carries at most: with
+   * handoffChunksInFlightMax and handoffConcurrencyMax it bounds what handoff queues towards a
+   * peer (under the transport's per-peer buffer and frame limits).
+   */
+  handoffChunkBytesMax: number;
+  /**
+   * Chunks of one transfer sent and not yet acknowledged by every receiver: a window, so the
+   * sender encodes the next chunk while the receiver stores the previous one instead of
+   * waiting a round trip per chunk.
+   */
+  handoffChunksInFlightMax: number;
   /** How long one handoff chunk may take to be acknowledged before the transfer is retried. */
   handoffChunkTimeoutMs: number;
   /** Partitions a node hands off at once. */
@@ -100,6 +113,8 @@ export const defaultRingConfig: RingConfig = {
 
   handoffIntervalMs: 500,
   handoffBatchKeysMax: 512,
+  handoffChunkBytesMax: 256 * 1024,
+  handoffChunksInFlightMax: 4,
   handoffChunkTimeoutMs: 10_000,
   handoffConcurrencyMax: 2,
   antiEntropyIntervalMs: 1_000,

@@ -67,6 +67,7 @@ export { zoneWindowViolations } from './placement/zones';
 
 // Durability: the node's journal port, and the state it is restored from.
 export {
+  DurableRestorer,
   restoreDurableState,
   type AcceptorState,
   type DurableChange,

@@ -51,7 +51,8 @@ export function installQuorumHandlers(ctx: NodeContext): void {
     );
   });
   ctx.rpc.on('store', (_from, body: { entries: KeyedWire[] }, reply) => {
-    storeEntries(ctx, body.entries);
+    // One journal write for the whole message (a handoff chunk or a repair), before the answer.
+    ctx.journalBatch(() => storeEntries(ctx, body.entries));
     reply(true);
   });
   ctx.rpc.on(

@@ -12,7 +12,7 @@ import type { RingState } from '../membership/ringState';
 import { placementZones, walk } from '../placement/preference';
 import type { NodeContext } from '../node/context';
 import { scatter } from '../node/scatter';
-import { encodeEntry, type WireEntry } from '../storage/entry';
+import { bytesEstimate, encodeEntry, type WireEntry } from '../storage/entry';
 
 export interface HandoffStatus {
   readonly kind: 'ownership' | 'hinted';
@@ -60,7 +60,8 @@ export class Handoff {
         c.next &&
         c.next !== this.ctx.name &&
         this.ctx.isUp(c.next) &&
-        !this.active.has(`o${q}`)
+        !this.active.has(`o${q}`) &&
+        !this.transferringTo(c.next)
       )
         this.transferOwnership(q, c.next);
     }
@@ -80,6 +81,17 @@ export class Handoff {
       if (!primaries.every((n) => this.ctx.isUp(n))) continue;
       this.pushAndDrop(p, primaries);
     }
+  }
+
+  /**
+   * An ownership transfer to `to` is under way. One at a time per receiver: transfers of
+   * several partitions to one newcomer mostly stream the same partitions (those whose
+   * preference lists gain it), so two at once would send the same keys twice; the next one
+   * starts when this one ends and streams only what the newcomer is still not a primary of.
+   */
+  private transferringTo(to: string): boolean {
+    for (const s of this.active.values()) if (s.kind === 'ownership' && s.to[0] === to) return true;
+    return false;
   }
 
   private transferOwnership(q: number, to: string): void {
@@ -145,7 +157,12 @@ export class Handoff {
     this.observer.finished({ ...status }, ok);
   }
 
-  /** Stream partitions chunk by chunk to every receiver; with drop, remove acknowledged unchanged keys. */
+  /**
+   * Stream partitions chunk by chunk to every receiver, with up to handoffChunksInFlightMax
+   * chunks unacknowledged; with drop, remove a chunk's keys once every receiver acknowledged
+   * that chunk, each only if unchanged since it was read (chunks hold disjoint keys, so the
+   * order in which their acknowledgements arrive does not matter).
+   */
   private streamAll(
     parts: readonly number[],
     to: readonly string[],
@@ -155,41 +172,63 @@ export class Handoff {
   ): void {
     const queue: [number, string][] = [];
     for (const p of parts) for (const key of this.ctx.store.partition(p)?.entries.keys() ?? []) queue.push([p, key]);
-    const batch = this.ctx.config.handoffBatchKeysMax;
+    const { handoffBatchKeysMax: keysMax, handoffChunkBytesMax: bytesMax } = this.ctx.config;
+    const windowMax = this.ctx.config.handoffChunksInFlightMax;
     let offset = 0;
-    const next = () => {
-      if (!this.ctx.running()) return done(false);
-      if (offset >= queue.length) return done(true);
-      const chunk = queue.slice(offset, offset + batch);
-      offset += chunk.length;
+    let inFlight = 0;
+    let finished = false;
+    const finish = (ok: boolean) => {
+      if (finished) return;
+      finished = true;
+      done(ok);
+    };
+    /** The next chunk of keys still held here: at most keysMax keys and (past its first) bytesMax bytes. */
+    const nextChunk = () => {
       const sent: [number, string, number][] = [];
       const entries: [string, WireEntry][] = [];
-      for (const [p, key] of chunk) {
+      let bytes = 0;
+      while (offset < queue.length && entries.length < keysMax && bytes < bytesMax) {
+        const [p, key] = queue[offset++]!;
         const stored = this.ctx.store.get(p, key);
         if (!stored) continue;
+        const wire = encodeEntry(this.ctx.store.typeOf(key), stored.entry);
         sent.push([p, key, stored.seq]);
-        entries.push([key, encodeEntry(this.ctx.store.typeOf(key), stored.entry)]);
+        entries.push([key, wire]);
+        bytes += key.length + bytesEstimate(wire);
       }
-      if (entries.length === 0) return next();
-      scatter(
-        this.ctx.rpc,
-        to,
-        'store',
-        { entries },
-        {
-          timeoutMs: this.ctx.config.handoffChunkTimeoutMs,
-          allAnswered: (got) => {
-            if (!got.met) return done(false);
-            status.keysSent += entries.length;
-            this.ctx.stats.handoffKeysSent += entries.length;
-            if (drop) for (const [p, key, seq] of sent) this.ctx.store.removeIfUnchanged(p, key, seq);
-            this.observer.progressed({ ...status });
-            next();
-          },
-        },
-      );
+      return { sent, entries };
     };
-    next();
+    const pump = () => {
+      while (!finished && inFlight < windowMax) {
+        if (!this.ctx.running()) return finish(false);
+        const { sent, entries } = nextChunk();
+        if (entries.length === 0) {
+          if (inFlight === 0) finish(true);
+          return;
+        }
+        inFlight++;
+        scatter(
+          this.ctx.rpc,
+          to,
+          'store',
+          { entries },
+          {
+            timeoutMs: this.ctx.config.handoffChunkTimeoutMs,
+            allAnswered: (got) => {
+              inFlight--;
+              if (finished) return;
+              if (!got.met) return finish(false);
+              status.keysSent += entries.length;
+              this.ctx.stats.handoffKeysSent += entries.length;
+              if (drop) for (const [p, key, seq] of sent) this.ctx.store.removeIfUnchanged(p, key, seq);
+              this.observer.progressed({ ...status });
+              pump();
+            },
+          },
+        );
+      }
+    };
+    pump();
   }
 }
 

@@ -95,4 +95,6 @@ export interface NodeContext {
   /** Apply a local change to the ring and gossip it. */
   updateRing(change: (ring: RingState) => RingState): void;
   running(): boolean;
+  /** Run fn with the journal writing the changes it makes at once, when it ends (DurableJournal.batch). */
+  journalBatch<T>(fn: () => T): T;
 }

@@ -35,6 +35,14 @@ export type { AcceptorState, Readiness };
  */
 export interface DurableJournal {
   record(change: DurableChange): void;
+  /**
+   * Optional: run fn, holding the changes it records, and write them all at once before
+   * returning (one write for many records; a handoff chunk or repair stores hundreds of
+   * keys). The rule above holds for the batch: nothing fn changed is acknowledged before
+   * batch returns, so fn must not answer a peer itself. A throw (from fn or the write)
+   * propagates after what was recorded is written, as far as the write succeeds.
+   */
+  batch?<T>(fn: () => T): T;
 }
 
 /** The whole state as changes, in the order restoreDurableState applies them. */
@@ -65,25 +73,42 @@ export function restoreDurableState(
   changes: Iterable<DurableChange>,
   opts: RestoreOptions,
 ): { durable: DurableState; keys: number } {
-  const store = new VnodeStore(opts.types, opts.bucketCount);
-  const cas = new CasAcceptorStore();
-  let bootId = '';
-  let ring: RingState = emptyRing(opts.ringSize);
-  let seqFloor = 0;
-  for (const c of changes) {
+  const restorer = new DurableRestorer(opts);
+  for (const c of changes) restorer.apply(c);
+  return restorer.finish();
+}
+
+/**
+ * restoreDurableState one change at a time, for a reader that pushes changes as it decodes
+ * them (so a large state is never held as a list of changes as well).
+ */
+export class DurableRestorer {
+  private readonly store: VnodeStore;
+  private readonly cas = new CasAcceptorStore();
+  private bootId = '';
+  private ring: RingState;
+  private seqFloor = 0;
+
+  constructor(private readonly opts: RestoreOptions) {
+    this.store = new VnodeStore(opts.types, opts.bucketCount);
+    this.ring = emptyRing(opts.ringSize);
+  }
+
+  apply(c: DurableChange): void {
+    const { store, cas } = this;
     switch (c.kind) {
       case 'meta':
-        bootId = c.bootId;
-        seqFloor = Math.max(seqFloor, c.seq);
+        this.bootId = c.bootId;
+        this.seqFloor = Math.max(this.seqFloor, c.seq);
         break;
       case 'ring':
-        ring = c.ring;
+        this.ring = c.ring;
         break;
       case 'entry': {
         // Replace, not merge: the changes hold each key's state after every change, in order.
         const stored = store.get(c.partition, c.key);
         if (stored) store.removeIfUnchanged(c.partition, c.key, stored.seq);
-        if (c.entry) store.restore(c.partition, c.key, c.entry, c.since ?? store.sequence() + 1, opts.now);
+        if (c.entry) store.restore(c.partition, c.key, c.entry, c.since ?? store.sequence() + 1, this.opts.now);
         break;
       }
       case 'cas':
@@ -98,6 +123,11 @@ export function restoreDurableState(
         break;
     }
   }
-  store.raiseSequence(seqFloor);
-  return { durable: { bootId: bootId || opts.newBootId(), incarnation: 0, ring, store, cas }, keys: store.keyCount() };
+
+  finish(): { durable: DurableState; keys: number } {
+    const { store, cas, ring } = this;
+    store.raiseSequence(this.seqFloor);
+    const bootId = this.bootId || this.opts.newBootId();
+    return { durable: { bootId, incarnation: 0, ring, store, cas }, keys: store.keyCount() };
+  }
 }

@@ -222,6 +222,7 @@ export class RingNode {
       isUp: (n) => n === this.name || this.detector.isUp(n),
       updateRing: (change) => this.setRing(change(this.durable.ring), true),
       running: () => this.isRunning,
+      journalBatch: (fn) => (this.journal?.batch ? this.journal.batch(fn) : fn()),
     };
     installQuorumHandlers(this.ctx);
     this.casEngine = new CasEngine(this.ctx, this.durable.cas);

@@ -88,3 +88,23 @@ export function liveSiblingValues(type: DataType, entry: Entry & { kind: 'regist
   for (const s of entry.v.siblings) if (!s.deleted && !expired(type, s.value, now)) out.push(s.value);
   return out;
 }
+
+/** Values nested deeper than this count as a fixed size in bytesEstimate (a bound on its work). */
+const estimateDepthMax = 8;
+
+/**
+ * About how many bytes `value` takes encoded (msgpack or JSON): string lengths (UTF-16 code
+ * units, so up to 3x low for non-ASCII text), 9 per number, 1 per other scalar or container
+ * header. Cheap enough to run per key while chunking a handoff; not a limit check.
+ */
+export function bytesEstimate(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (typeof value === 'number') return 9;
+  if (value === null || typeof value !== 'object') return 1;
+  if (depth >= estimateDepthMax) return 64;
+  if (ArrayBuffer.isView(value)) return value.byteLength + 5;
+  let n = 3;
+  if (Array.isArray(value)) for (const v of value) n += bytesEstimate(v, depth + 1);
+  else for (const k in value) n += k.length + 2 + bytesEstimate((value as Record<string, unknown>)[k], depth + 1);
+  return n;
+}

@@ -2,11 +2,11 @@
 // node's journal port (DurableJournal) hands over every store mutation, CAS acceptor change
 // and ring change as it happens, and each is appended; the log is compacted into a snapshot
 // of the whole state (RingNode.durableSnapshot) when it grows. On start the snapshot and the
-// log's tail are replayed into the state the node starts from (restoreDurableState).
+// log's tail are replayed into the state the node starts from (DurableRestorer), record by record as they are read.
 import {
+  DurableRestorer,
   decodeEntry,
   encodeEntry,
-  restoreDurableState,
   typeOfKey,
   type AcceptorState,
   type DataTypeRegistry,
@@ -40,12 +40,19 @@ export interface SnapshotSource {
   durableSnapshot(): Iterable<DurableChange>;
 }
 
+/** Records a journal batch (Persistence.batch) holds before it writes them early. */
+export const batchRecordsMax = 4096;
+
 export class Persistence implements DurableJournal {
   private source: SnapshotSource | undefined;
+  /** Records of the batch under way (batch), written when it ends; undefined outside one. */
+  private pending: LogRecord[] | undefined;
 
   private constructor(
     private readonly log: RecordLog,
     private readonly types: DataTypeRegistry,
+    /** attach() writes a snapshot first (see attach). */
+    private readonly compactOnAttach: boolean,
   ) {}
 
   /** Open DATA_DIR and rebuild the node's state from it (undefined when the directory is new). */
@@ -59,45 +66,88 @@ export class Persistence implements DurableJournal {
       logger: { warn(m: string, f?: object): void; info(m: string, f?: object): void };
     },
   ): { persistence: Persistence; restored: Restored } {
-    const opened = RecordLog.open(dir, { fsync: opts.fsync, logger: opts.logger });
-    const records = [...opened.snapshot, ...opened.tail] as LogRecord[];
-    const restored = records.length === 0 ? undefined : replay(records, opts.types, opts.ringSize, opts.bucketCount);
-    const persistence = new Persistence(opened.log, opts.types);
+    // Each record is applied as it is decoded (never a list of a million records and their changes).
+    const restorer = new DurableRestorer({
+      types: opts.types,
+      ringSize: opts.ringSize,
+      bucketCount: opts.bucketCount,
+      now: Date.now(),
+      newBootId: () => `restored@${Math.random().toString(16).slice(2, 10)}`,
+    });
+    const onRecord = (r: unknown) => restorer.apply(changeOf(r as LogRecord, opts.types));
+    const opened = RecordLog.open(dir, { fsync: opts.fsync, logger: opts.logger, onRecord });
+    const empty = opened.stats.snapshotRecords + opened.stats.tailRecords === 0;
+    const restored = empty ? undefined : checkRingSize(restorer.finish(), opts.ringSize);
+    // A snapshot already holds the node's identity (meta), and replaying its log's tail gives the
+    // state a new snapshot would hold: rewriting it on every start only delays being ready (a
+    // second per 100,000 keys). The log still compacts once it passes logCompactBytes.
+    const compactOnAttach = opened.stats.snapshotRecords === 0 || opened.log.sizeBytes() > logCompactBytes;
+    const persistence = new Persistence(opened.log, opts.types, compactOnAttach);
     const stats = { ...opened.stats, keys: restored?.keys ?? 0 };
     return { persistence, restored: { durable: restored?.durable, stats } };
   }
 
   /**
    * Start recording the node that journals here (RingNodeOptions.journal): writes a compacted
-   * snapshot of its state first, and takes later snapshots from it when the log grows.
+   * snapshot of its state first when the directory has none yet (or its log is due for
+   * compaction), and takes later snapshots from it when the log grows.
    */
   attach(node: SnapshotSource): void {
     this.source = node;
-    this.compact();
+    if (this.compactOnAttach) this.compact();
   }
 
   /** The node's journal: append the change before the node acknowledges it (a failed append throws). */
   record(change: DurableChange): void {
+    const rec = this.toRecord(change);
+    if (!rec) return;
+    if (this.pending) {
+      this.pending.push(rec);
+      if (this.pending.length >= batchRecordsMax) this.writePending();
+      return;
+    }
+    this.log.append(rec);
+    if (rec.t === 's' && this.log.sizeBytes() > logCompactBytes) this.compact();
+  }
+
+  /** Record what fn changes, written in one append when it ends (DurableJournal.batch); a nested run joins. */
+  batch<T>(fn: () => T): T {
+    if (this.pending) return fn();
+    this.pending = [];
+    try {
+      return fn();
+    } finally {
+      this.writePending();
+      this.pending = undefined;
+    }
+  }
+
+  private writePending(): void {
+    const records = this.pending!;
+    if (records.length === 0) return;
+    this.pending = [];
+    this.log.appendMany(records);
+    if (this.log.sizeBytes() > logCompactBytes) this.compact();
+  }
+
+  private toRecord(change: DurableChange): LogRecord | undefined {
     switch (change.kind) {
       case 'meta':
-        return;
+        return undefined;
       case 'ring':
-        return this.log.append({ t: 'ring', ring: change.ring } satisfies LogRecord);
+        return { t: 'ring', ring: change.ring };
       case 'entry': {
         const { partition: p, key: k, entry, since } = change;
         const si = since !== undefined ? { si: since } : {};
         const e = entry ? encodeEntry(this.types.get(typeOfKey(k)), entry) : null;
-        const rec: LogRecord = e ? { t: 's', p, k, e, ...si } : { t: 's', p, k, e: null };
-        this.log.append(rec);
-        if (this.log.sizeBytes() > logCompactBytes) this.compact();
-        return;
+        return e ? { t: 's', p, k, e, ...si } : { t: 's', p, k, e: null };
       }
       case 'cas':
-        return this.log.append({ t: 'c', p: change.p, k: change.key, s: change.state } satisfies LogRecord);
+        return { t: 'c', p: change.p, k: change.key, s: change.state };
       case 'casReadiness':
-        return this.log.append({ t: 'cr', p: change.p, r: change.readiness ?? null } satisfies LogRecord);
+        return { t: 'cr', p: change.p, r: change.readiness ?? null };
       case 'casBallot':
-        return this.log.append({ t: 'cb', n: change.counter } satisfies LogRecord);
+        return { t: 'cb', n: change.counter };
     }
   }
 
@@ -144,51 +194,31 @@ export class Persistence implements DurableJournal {
   }
 }
 
-/** The log's records as the node's durable changes, in order. */
-function* changesOf(records: LogRecord[], types: DataTypeRegistry): Generator<DurableChange> {
-  for (const r of records) {
-    switch (r.t) {
-      case 'meta':
-        yield { kind: 'meta', bootId: r.bootId, seq: r.seq };
-        break;
-      case 'ring':
-        yield { kind: 'ring', ring: r.ring };
-        break;
-      case 's':
-        yield {
-          kind: 'entry',
-          partition: r.p,
-          key: r.k,
-          entry: r.e === null ? undefined : decodeEntry(types.get(typeOfKey(r.k)), r.e),
-          ...(r.si !== undefined ? { since: r.si } : {}),
-        };
-        break;
-      case 'c':
-        yield { kind: 'cas', p: r.p, key: r.k, state: r.s };
-        break;
-      case 'cr':
-        yield { kind: 'casReadiness', p: r.p, readiness: r.r ?? undefined };
-        break;
-      case 'cb':
-        yield { kind: 'casBallot', counter: r.n };
-        break;
-    }
+/** A log record as the node's durable change. */
+function changeOf(r: LogRecord, types: DataTypeRegistry): DurableChange {
+  switch (r.t) {
+    case 'meta':
+      return { kind: 'meta', bootId: r.bootId, seq: r.seq };
+    case 'ring':
+      return { kind: 'ring', ring: r.ring };
+    case 's':
+      return {
+        kind: 'entry',
+        partition: r.p,
+        key: r.k,
+        entry: r.e === null ? undefined : decodeEntry(types.get(typeOfKey(r.k)), r.e),
+        ...(r.si !== undefined ? { since: r.si } : {}),
+      };
+    case 'c':
+      return { kind: 'cas', p: r.p, key: r.k, state: r.s };
+    case 'cr':
+      return { kind: 'casReadiness', p: r.p, readiness: r.r ?? undefined };
+    case 'cb':
+      return { kind: 'casBallot', counter: r.n };
   }
 }
 
-function replay(
-  records: LogRecord[],
-  types: DataTypeRegistry,
-  ringSize: number,
-  bucketCount: number,
-): { durable: DurableState; keys: number } {
-  const restored = restoreDurableState(changesOf(records, types), {
-    types,
-    ringSize,
-    bucketCount,
-    now: Date.now(),
-    newBootId: () => `restored@${Math.random().toString(16).slice(2, 10)}`,
-  });
+function checkRingSize<T extends { durable: DurableState }>(restored: T, ringSize: number): T {
   const saved = restored.durable.ring.ringSize;
   if (saved !== ringSize) {
     const fix = 'use a fresh DATA_DIR to change it';

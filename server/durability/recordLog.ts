@@ -83,13 +83,20 @@ export interface RecordLogOptions {
   /** Largest encoded record accepted by append (bytes); larger -> throws RangeError. */
   recordBytesMax?: number; // default 1 MiB
   logger?: RecordLogLogger;
+  /**
+   * Receive each recovered record, in order (the snapshot's, then the log's), as open() reads
+   * it, instead of in OpenResult's arrays (then empty): a large state is never held both as
+   * records and as what they rebuild. A snapshot is checked whole (frames, CRCs, footer) before
+   * its first record is passed on, so a corrupt one passes nothing and an older one is used.
+   */
+  onRecord?: (record: unknown) => void;
 }
 
 export interface OpenResult {
   log: RecordLog;
-  /** Records of the last complete snapshot, in order. */
+  /** Records of the last complete snapshot, in order (empty with RecordLogOptions.onRecord). */
   snapshot: unknown[];
-  /** Records appended after that snapshot, in order, up to the first torn or corrupt record. */
+  /** Records appended after that snapshot, in order, up to the first torn or corrupt record (idem). */
   tail: unknown[];
   stats: { snapshotRecords: number; tailRecords: number; bytesRead: number; truncatedBytes: number; millis: number };
 }
@@ -232,7 +239,8 @@ function fsyncDir(dir: string): void {
 type ScanStop = { offset: number; reason: string };
 
 /**
- * Reads frames from `start` to `end` (exclusive), calling onRecord with each decoded record.
+ * Reads frames from `start` to `end` (exclusive), calling onRecord with each decoded record
+ * (with undefined and without decoding when `decode` is false: a check of lengths and CRCs).
  * Returns where it stopped: `end` and reason '' when everything was valid, else the offset of
  * the first bad frame and why.
  */
@@ -242,6 +250,7 @@ function scanFrames(
   end: number,
   recordBytesMax: number,
   onRecord: (record: unknown) => void,
+  decode = true,
 ): ScanStop {
   const buf = Buffer.allocUnsafe(Math.max(READ_CHUNK, FRAME_BYTES + recordBytesMax));
   let bufPos = start; // file offset of buf[0]
@@ -280,7 +289,7 @@ function scanFrames(
     if (crc32(payload) !== crc) return { offset: at, reason: 'crc mismatch' };
     let record: unknown;
     try {
-      record = packr.unpack(payload);
+      if (decode) record = packr.unpack(payload);
     } catch {
       return { offset: at, reason: 'undecodable payload' };
     }
@@ -290,9 +299,14 @@ function scanFrames(
   return { offset: at, reason: '' };
 }
 
-type SnapshotRead = { ok: true; records: unknown[]; bytes: number } | { ok: false; reason: string };
+type SnapshotRead = { ok: true; records: unknown[]; count: number; bytes: number } | { ok: false; reason: string };
 
-function readSnapshot(file: string, gen: number, recordBytesMax: number): SnapshotRead {
+function readSnapshot(
+  file: string,
+  gen: number,
+  recordBytesMax: number,
+  visit: ((record: unknown) => void) | undefined,
+): SnapshotRead {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -303,10 +317,24 @@ function readSnapshot(file: string, gen: number, recordBytesMax: number): Snapsh
     const bodyEnd = size - FOOTER_BYTES;
     if (footer.bodyBytes !== bodyEnd - HEADER_BYTES) return { ok: false, reason: 'footer body size mismatch' };
     const records: unknown[] = [];
-    const stop = scanFrames(fd, HEADER_BYTES, bodyEnd, recordBytesMax, (r) => records.push(r));
+    let count = 0;
+    // With a visitor: check every frame first (no decoding), then decode and pass each on.
+    const stop = scanFrames(
+      fd,
+      HEADER_BYTES,
+      bodyEnd,
+      recordBytesMax,
+      (r) => (visit ? count++ : (count = records.push(r))),
+      !visit,
+    );
     if (stop.reason) return { ok: false, reason: `${stop.reason} at offset ${stop.offset}` };
-    if (records.length !== footer.count) return { ok: false, reason: 'footer record count mismatch' };
-    return { ok: true, records, bytes: size };
+    if (count !== footer.count) return { ok: false, reason: 'footer record count mismatch' };
+    if (visit) {
+      const again = scanFrames(fd, HEADER_BYTES, bodyEnd, recordBytesMax, visit);
+      // Its frames were whole a moment ago: only a payload msgpack cannot decode (or a file changed meanwhile).
+      if (again.reason) throw new Error(`recordLog: ${file}: ${again.reason} at offset ${again.offset} on decoding`);
+    }
+    return { ok: true, records, count, bytes: size };
   } finally {
     fs.closeSync(fd);
   }
@@ -372,6 +400,7 @@ function scanDirectory(dir: string, logger: RecordLogLogger): DirectoryScan {
 interface LoadedSnapshot {
   gen: number;
   records: unknown[];
+  count: number;
   bytesRead: number;
 }
 
@@ -381,13 +410,14 @@ function loadNewestSnapshot(
   snapshotGens: readonly number[],
   recordBytesMax: number,
   logger: RecordLogLogger,
+  visit: ((record: unknown) => void) | undefined,
 ): LoadedSnapshot {
   for (const g of snapshotGens) {
-    const read = readSnapshot(path.join(dir, snapshotFileName(g)), g, recordBytesMax);
-    if (read.ok) return { gen: g, records: read.records, bytesRead: read.bytes };
+    const read = readSnapshot(path.join(dir, snapshotFileName(g)), g, recordBytesMax, visit);
+    if (read.ok) return { gen: g, records: read.records, count: read.count, bytesRead: read.bytes };
     logger.warn('recordLog: ignoring an invalid snapshot', { file: snapshotFileName(g), reason: read.reason });
   }
-  return { gen: 0, records: [], bytesRead: 0 };
+  return { gen: 0, records: [], count: 0, bytesRead: 0 };
 }
 
 /**
@@ -424,6 +454,7 @@ interface ReplayedLog {
   fd: number;
   size: number;
   tail: unknown[];
+  count: number;
   bytesRead: number;
   truncatedBytes: number;
 }
@@ -435,14 +466,15 @@ function replayLog(
   exists: boolean,
   recordBytesMax: number,
   logger: RecordLogLogger,
+  visit: ((record: unknown) => void) | undefined,
 ): ReplayedLog {
   if (!exists) {
     const fd = createFile(dir, logFileName(gen), encodeHeader(KIND_LOG, gen));
-    return { fd, size: HEADER_BYTES, tail: [], bytesRead: 0, truncatedBytes: 0 };
+    return { fd, size: HEADER_BYTES, tail: [], count: 0, bytesRead: 0, truncatedBytes: 0 };
   }
   const fd = fs.openSync(path.join(dir, logFileName(gen)), 'r+');
   try {
-    return { fd, ...readAndRepairLog(fd, gen, recordBytesMax, logger) };
+    return { fd, ...readAndRepairLog(fd, gen, recordBytesMax, logger, visit) };
   } catch (err) {
     fs.closeSync(fd);
     throw err;
@@ -458,14 +490,22 @@ function readAndRepairLog(
   gen: number,
   recordBytesMax: number,
   logger: RecordLogLogger,
+  visit: ((record: unknown) => void) | undefined,
 ): Omit<ReplayedLog, 'fd'> {
   const tail: unknown[] = [];
+  let count = 0;
+  // A log is read once: what it passes on is a prefix of it, the part kept.
+  const onRecord = (r: unknown) => {
+    count++;
+    if (visit) visit(r);
+    else tail.push(r);
+  };
   const fileSize = fs.fstatSync(fd).size;
   let stop: ScanStop;
   if (fileSize < HEADER_BYTES || !headerValid(readExactly(fd, HEADER_BYTES, 0), KIND_LOG, gen)) {
     stop = { offset: 0, reason: fileSize < HEADER_BYTES ? 'torn file header' : 'bad file header' };
   } else {
-    stop = scanFrames(fd, HEADER_BYTES, fileSize, recordBytesMax, (r) => tail.push(r));
+    stop = scanFrames(fd, HEADER_BYTES, fileSize, recordBytesMax, onRecord);
   }
   let size = stop.offset;
   let truncatedBytes = 0;
@@ -476,7 +516,7 @@ function readAndRepairLog(
       offset: stop.offset,
       bytes: truncatedBytes,
       reason: stop.reason,
-      recordsKept: tail.length,
+      recordsKept: count,
     });
     fs.ftruncateSync(fd, stop.offset);
     if (stop.offset === 0) {
@@ -485,7 +525,7 @@ function readAndRepairLog(
     }
     fs.fdatasyncSync(fd);
   }
-  return { size, tail, bytesRead: fileSize, truncatedBytes };
+  return { size, tail, count, bytesRead: fileSize, truncatedBytes };
 }
 
 /**
@@ -574,15 +614,15 @@ export class RecordLog {
     fs.mkdirSync(dir, { recursive: true });
 
     const scan = scanDirectory(dir, logger);
-    const snapshot = loadNewestSnapshot(dir, scan.snapshotGens, recordBytesMax, logger);
+    const snapshot = loadNewestSnapshot(dir, scan.snapshotGens, recordBytesMax, logger, opts.onRecord);
     const gen = snapshot.gen;
     retireOtherGenerations(dir, scan, gen, logger);
-    const replayed = replayLog(dir, gen, scan.logGens.includes(gen), recordBytesMax, logger);
+    const replayed = replayLog(dir, gen, scan.logGens.includes(gen), recordBytesMax, logger, opts.onRecord);
 
     const log = new RecordLog(dir, opts, gen, replayed.fd, replayed.size);
     const stats = {
-      snapshotRecords: snapshot.records.length,
-      tailRecords: replayed.tail.length,
+      snapshotRecords: snapshot.count,
+      tailRecords: replayed.count,
       bytesRead: snapshot.bytesRead + replayed.bytesRead,
       truncatedBytes: replayed.truncatedBytes,
       millis: performance.now() - started,
@@ -600,10 +640,38 @@ export class RecordLog {
     }
     this.frame.writeUInt32LE(payload.length, 0);
     this.frame.writeUInt32LE(crc32(payload), 4);
-    const total = FRAME_BYTES + payload.length;
+    this.writeFrames([this.frame, payload], FRAME_BYTES + payload.length);
+  }
+
+  /**
+   * Encodes and writes records in one write(2) (the same guarantees as an append of each, in
+   * order, when it returns). A record over recordBytesMax throws before anything is written.
+   */
+  appendMany(records: readonly unknown[]): void {
+    this.check();
+    if (records.length === 0) return;
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (const record of records) {
+      const payload = packr.pack(record);
+      if (payload.length > this.recordBytesMax) {
+        throw new RangeError(`record of ${payload.length} bytes exceeds recordBytesMax ${this.recordBytesMax}`);
+      }
+      // One buffer per record (frame + payload): pack() returns a view of a buffer it reuses.
+      const framed = Buffer.allocUnsafe(FRAME_BYTES + payload.length);
+      framed.writeUInt32LE(payload.length, 0);
+      framed.writeUInt32LE(crc32(payload), 4);
+      framed.set(payload, FRAME_BYTES);
+      parts.push(framed);
+      total += framed.length;
+    }
+    this.writeFrames([Buffer.concat(parts, total)], total);
+  }
+
+  private writeFrames(buffers: Buffer[], total: number): void {
     try {
-      const n = fs.writevSync(this.fd, [this.frame, payload], this.size);
-      if (n < total) writeAll(this.fd, Buffer.concat([this.frame, payload]).subarray(n), this.size + n);
+      const n = fs.writevSync(this.fd, buffers, this.size);
+      if (n < total) writeAll(this.fd, Buffer.concat(buffers).subarray(n), this.size + n);
     } catch (err) {
       // Do not leave a partial frame in front of later appends: cut back to the last record.
       try {

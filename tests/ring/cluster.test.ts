@@ -289,6 +289,22 @@ describe('cluster scenarios (real RingNode on the simulated network)', () => {
     expectReadableEverywhere(world, expected);
   });
 
+  it('a joining node gets each key streamed once, in small chunks with several in flight', () => {
+    // Two nodes at N=3: every key moves to the newcomer. Transfers to one receiver run one at
+    // a time (each would stream the same partitions), so the founder sends each key once.
+    const world = newWorld(102, simRingConfig({ handoffBatchKeysMax: 16, handoffChunksInFlightMax: 3 }));
+    formCluster(world, ['n0']);
+    const keys = keysNamed('once', 400);
+    const expected = expectedMap(keys);
+    putAll(world, 'n0', keys);
+    world.addNode('n1', ['n0']);
+    const done = runUntil(world, () => settled(world) && node(world, 'n1').keyCount() === 400, 30_000);
+    expect(done).toBe(true);
+    expect(node(world, 'n1').keyCount()).toBe(400);
+    expect(node(world, 'n0').stats.handoffKeysSent).toBe(400);
+    expectReadableEverywhere(world, expected);
+  });
+
   it('a one-node cluster serves with N=3, R=2, W=2: writes, reads, deletes, CAS and counters', () => {
     const world = newWorld(111, simRingConfig());
     formCluster(world, ['n0']);
