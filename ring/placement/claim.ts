@@ -46,7 +46,7 @@
 //   Every loop is bounded (greedy: exactly the number of partitions that must change hands;
 //   repair: 2Q chains; Dijkstra: Q+n states; DP: 24 price rounds).
 
-import { claimByZone, zoneLayout } from './zones';
+import { claimByZone, windowRepeats, zoneLayout } from './zones';
 
 export interface ClaimInput {
   /** Number of partitions Q (>= 1). */
@@ -96,23 +96,7 @@ export function countMoves(before: readonly (string | null)[], after: readonly (
  * the ring meets some partition twice and so violates if that partition is owned.
  */
 export function windowViolations(owners: readonly (string | null)[], nVal: number): number {
-  const q = owners.length;
-  if (nVal <= 1 || q === 0) return 0;
-  let bad = 0;
-  const seen = new Set<string>();
-  for (let i = 0; i < q; i++) {
-    seen.clear();
-    for (let j = 0; j < nVal; j++) {
-      const o = owners[(i + j) % q] ?? null;
-      if (o === null) continue;
-      if (seen.has(o)) {
-        bad++;
-        break;
-      }
-      seen.add(o);
-    }
-  }
-  return bad;
+  return windowRepeats(owners, nVal);
 }
 
 /** Partitions owned per node (null entries skipped), keys in sorted order. */

@@ -94,7 +94,8 @@ export function zoneWindowViolations(
   );
 }
 
-function windowRepeats(labels: readonly (string | null)[], w: number): number {
+/** Start positions whose window of `w` labels (mod Q) repeats a non-null label (claim.ts windowViolations). */
+export function windowRepeats(labels: readonly (string | null)[], w: number): number {
   const q = labels.length;
   if (w <= 1 || q === 0) return 0;
   let bad = 0;
