@@ -56,8 +56,11 @@ export function canonicalString(value: unknown): string {
   if (ArrayBuffer.isView(value))
     return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}"`;
   if (Array.isArray(value)) return `[${value.map(canonicalString).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalString((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  const record = value as Record<string, unknown>;
+  const fields = Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalString(record[k])}`);
+  return `{${fields.join(',')}}`;
 }
 
 /** A string identifying the entry's state, for anti-entropy digests. */

@@ -113,7 +113,8 @@ async function within<T>(p: Promise<T>, ms: number, timers: Timers): Promise<T |
 
 function claimTimedOut(slug: string): DomainError {
   return unavailable(
-    `The slug "${slug}" could not be claimed in time: too few of its replicas can agree right now. Try again in a moment.`,
+    `The slug "${slug}" could not be claimed in time: too few of its replicas can agree right now. ` +
+      'Try again in a moment.',
   );
 }
 
@@ -156,7 +157,8 @@ export class LinkService {
         throw invalidInput(
           'slug',
           'slug_reserved',
-          `"${input.slug}" has the shape of the random slugs this site makes (15 letters and digits). Change a character.`,
+          `"${input.slug}" has the shape of the random slugs this site makes (15 letters and digits). ` +
+            'Change a character.',
         );
     }
     return { url, expiresAt };
@@ -273,9 +275,8 @@ export class LinkService {
         lastError = err;
       }
     }
-    throw unavailable(
-      `No slug could be claimed right now (${lastError instanceof Error ? lastError.message : 'too few replicas reachable'}). Try again in a moment.`,
-    );
+    const why = lastError instanceof Error ? lastError.message : 'too few replicas reachable';
+    throw unavailable(`No slug could be claimed right now (${why}). Try again in a moment.`);
   }
 
   private reachableRandomSlug(): string | undefined {

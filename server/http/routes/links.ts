@@ -85,7 +85,8 @@ export const linkRoutes = [
           400,
           'sort',
           'invalid_sort',
-          'Links are listed newest first only (sort=created): sorting by views or slug cannot page through millions of links.',
+          'Links are listed newest first only (sort=created): ' +
+            'sorting by views or slug cannot page through millions of links.',
         );
       if ((p.get('order') ?? 'desc') !== 'desc')
         throw inputError(400, 'order', 'invalid_order', 'Links are listed newest first only (order=desc).');
