@@ -28,6 +28,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundle } from './lib/bundle';
 import { freePort, Harness, newAccount, requireBundle, spawnProc, type Proc, waitFor } from '../testkit';
 
 const root = process.cwd();
@@ -113,22 +114,6 @@ function tempDir(prefix: string): string {
   const d = mkdtempSync(join(os.tmpdir(), prefix));
   tempDirs.push(d);
   return d;
-}
-
-async function bundle(entry: string, name: string): Promise<string> {
-  const { build } = (await import('esbuild')) as typeof import('esbuild');
-  const outfile = join(root, 'node_modules', '.cache', 'ringlink', name);
-  await build({
-    entryPoints: [join(root, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return outfile;
 }
 
 const LINK_BASE = 'https://example.com/bench/';

@@ -65,6 +65,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundle } from './lib/bundle';
 import { machineCpuTimes, processGroupsCpuMs } from './lib/cpu';
 import {
   canPin,
@@ -748,25 +749,6 @@ async function measurePaired(targets: PairedTarget[]): Promise<TargetResult[]> {
 const t0 = performance.now();
 function log(msg: string): void {
   console.error(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
-}
-
-// ---------------------------------------------------------------------------------------
-// esbuild: a TypeScript entry to one plain ESM file under node_modules/.cache/ringlink
-
-async function bundle(entry: string, name: string): Promise<string> {
-  const { build } = (await import('esbuild')) as typeof import('esbuild');
-  const outfile = join(root, 'node_modules', '.cache', 'ringlink', name);
-  await build({
-    entryPoints: [join(root, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return outfile;
 }
 
 // ---------------------------------------------------------------------------------------
